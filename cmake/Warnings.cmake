@@ -1,0 +1,7 @@
+# Warnings are errors for our own targets; third-party headers come in as SYSTEM includes.
+function(freightliner_set_warnings target)
+  target_compile_options(${target} PRIVATE
+    -Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion
+    -Wnon-virtual-dtor -Wold-style-cast -Woverloaded-virtual -Wnull-dereference
+    -Wimplicit-fallthrough -Werror)
+endfunction()
