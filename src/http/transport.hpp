@@ -1,0 +1,104 @@
+#pragma once
+// The HTTP client under the registry layer: libcurl easy handles, pooled so that connections
+// (and TLS sessions) are reused across requests and threads. Bodies can stream both ways, so a
+// blob of any size passes through with bounded memory.
+//
+//   http::Transport transport({.user_agent = "freightliner/0.1.0"});
+//   Result<http::Response> r = transport.Perform({.method = "GET", .url = url}, stop);
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace freightliner::http {
+
+// Response headers, names compared case-insensitively, in arrival order.
+class Headers {
+ public:
+  void Add(std::string_view name, std::string_view value);
+  std::optional<std::string> Get(std::string_view name) const;
+  std::vector<std::string> GetAll(std::string_view name) const;
+  void Clear() { items_.clear(); }
+
+ private:
+  std::vector<std::pair<std::string, std::string>> items_;  // names lowercased
+};
+
+struct TlsOptions {
+  bool verify = true;   // peer and host name
+  std::string ca_file;  // extra CA bundle; empty = the system's
+};
+
+// Fills `buffer` with up to `capacity` bytes of request body; returns 0 at the end.
+using BodySource = std::function<Result<size_t>(char* buffer, size_t capacity)>;
+// Receives a 2xx response body chunk by chunk. Other responses are buffered instead.
+using BodySink = std::function<Status(std::string_view chunk)>;
+
+struct Request {
+  std::string method = "GET";
+  std::string url;
+  std::vector<std::string> headers;  // "Name: value"
+  std::string body;                  // a small body held in memory
+  BodySource body_source;            // or a streamed body of `body_size` bytes
+  std::optional<uint64_t> body_size;
+  BodySink body_sink;
+  TlsOptions tls;
+  bool follow_redirects = true;
+  size_t max_buffered_body = 32u << 20;  // buffered responses larger than this fail
+};
+
+struct Response {
+  long status = 0;
+  Headers headers;
+  std::string body;  // empty when streamed to a sink
+  std::string effective_url;
+};
+
+struct TransportOptions {
+  std::string user_agent;
+  std::chrono::seconds connect_timeout{30};
+  // A transfer slower than this many bytes per second for low_speed_time fails as a timeout.
+  long low_speed_limit = 1024;
+  std::chrono::seconds low_speed_time{60};
+};
+
+// Thread-safe. Owns a pool of curl easy handles; each keeps its live connections between uses.
+class Transport {
+ public:
+  explicit Transport(TransportOptions options);
+  ~Transport();
+  Transport(const Transport&) = delete;
+  Transport& operator=(const Transport&) = delete;
+
+  // Sends one request. Transport failures (DNS, connect, TLS, timeouts, cancellation, a sink or
+  // source error) are errors; any HTTP status is a Response.
+  Result<Response> Perform(const Request& request, std::stop_token stop = {});
+
+  const TransportOptions& options() const { return options_; }
+
+ private:
+  struct Handle;
+  std::unique_ptr<Handle> Acquire();
+  void Release(std::unique_ptr<Handle> handle);
+
+  TransportOptions options_;
+  std::mutex mu_;
+  std::vector<std::unique_ptr<Handle>> idle_;
+  struct Share;
+  std::unique_ptr<Share> share_;
+};
+
+// Percent-encodes a query parameter value.
+std::string UrlEncode(std::string_view value);
+
+}  // namespace freightliner::http

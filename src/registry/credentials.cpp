@@ -1,0 +1,168 @@
+#include "registry/credentials.hpp"
+
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <vector>
+
+#include "common/subprocess.hpp"
+#include "registry/reference.hpp"
+
+namespace freightliner::registry {
+namespace {
+
+using nlohmann::json;
+
+std::optional<std::string> Base64Decode(std::string_view in) {
+  std::string clean;
+  for (char c : in) {
+    if (c != '\n' && c != '\r' && c != ' ') clean.push_back(c);
+  }
+  if (clean.size() % 4 != 0) return std::nullopt;
+  std::vector<unsigned char> out(clean.size() / 4 * 3 + 1);
+  const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(clean.data()),
+                                static_cast<int>(clean.size()));
+  if (n < 0) return std::nullopt;
+  size_t len = static_cast<size_t>(n);
+  // EVP_DecodeBlock counts padding as zero bytes: drop them.
+  for (size_t i = clean.size(); i > 0 && clean[i - 1] == '='; --i) --len;
+  return std::string(reinterpret_cast<const char*>(out.data()), len);
+}
+
+}  // namespace
+
+Result<Credentials> ParseUserPass(std::string_view text) {
+  const size_t colon = text.find(':');
+  if (colon == std::string_view::npos || colon == 0) {
+    // Never echo the text: it may be a password typed in the wrong place.
+    return MakeError(ErrorCode::kInvalidArgument, "credentials must be USER:PASSWORD");
+  }
+  Credentials c;
+  c.username = std::string(text.substr(0, colon));
+  c.password = std::string(text.substr(colon + 1));
+  return c;
+}
+
+std::string NormaliseAuthKey(std::string_view key) {
+  std::string_view k = key;
+  for (std::string_view scheme : {"https://", "http://"}) {
+    if (k.substr(0, scheme.size()) == scheme) k.remove_prefix(scheme.size());
+  }
+  if (const size_t slash = k.find('/'); slash != std::string_view::npos) k = k.substr(0, slash);
+  std::string host(k);
+  if (host == "index.docker.io" || host == "registry-1.docker.io") host = std::string(kDockerHub);
+  return host;
+}
+
+std::string DockerConfig::DefaultPath() {
+  if (const char* dir = std::getenv("DOCKER_CONFIG"); dir != nullptr && dir[0] != '\0') {
+    return std::string(dir) + "/config.json";
+  }
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr ? home : "") + "/.docker/config.json";
+}
+
+Result<DockerConfig> DockerConfig::Load(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (std::ifstream(path).good()) {
+      return MakeError(ErrorCode::kInvalidArgument, "cannot read auth file " + path);
+    }
+    DockerConfig empty;
+    empty.origin_ = path;
+    return empty;
+  }
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return Parse(ss.str(), path);
+}
+
+Result<DockerConfig> DockerConfig::Parse(std::string_view json_text, const std::string& origin) {
+  json doc = json::parse(json_text, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return MakeError(ErrorCode::kInvalidArgument, "auth file " + origin + " is not valid JSON");
+  }
+  DockerConfig config;
+  config.origin_ = origin;
+  if (auto auths = doc.find("auths"); auths != doc.end() && auths->is_object()) {
+    for (const auto& [key, entry] : auths->items()) {
+      if (!entry.is_object()) continue;
+      Credentials c;
+      if (const auto auth = entry.find("auth"); auth != entry.end() && auth->is_string() &&
+                                                !auth->get<std::string>().empty()) {
+        auto decoded = Base64Decode(auth->get<std::string>());
+        auto parsed = decoded ? ParseUserPass(*decoded) : Result<Credentials>();
+        if (!decoded || !parsed) {
+          return MakeError(ErrorCode::kInvalidArgument,
+                           "auth file " + origin + ": entry \"" + key +
+                               "\" has an \"auth\" value that is not base64 of USER:PASSWORD");
+        }
+        c = *parsed;
+      } else {
+        c.username = entry.value("username", "");
+        c.password = entry.value("password", "");
+      }
+      c.identity_token = entry.value("identitytoken", "");
+      if (!c.Empty()) config.auths_[NormaliseAuthKey(key)] = std::move(c);
+    }
+  }
+  if (auto helpers = doc.find("credHelpers"); helpers != doc.end() && helpers->is_object()) {
+    for (const auto& [key, name] : helpers->items()) {
+      if (name.is_string()) config.cred_helpers_[NormaliseAuthKey(key)] = name.get<std::string>();
+    }
+  }
+  config.creds_store_ = doc.value("credsStore", "");
+  return config;
+}
+
+std::optional<Credentials> DockerConfig::FromAuths(std::string_view registry) const {
+  auto it = auths_.find(std::string(registry));
+  if (it == auths_.end()) return std::nullopt;
+  return it->second;
+}
+
+Result<std::optional<Credentials>> DockerConfig::Lookup(std::string_view registry) const {
+  const std::string host = NormaliseAuthKey(registry);
+  if (auto helper = cred_helpers_.find(host); helper != cred_helpers_.end()) {
+    return RunCredentialHelper(helper->second, CredentialKey(host));
+  }
+  if (auto c = FromAuths(host)) return c;
+  if (!creds_store_.empty()) return RunCredentialHelper(creds_store_, CredentialKey(host));
+  return std::optional<Credentials>();
+}
+
+Result<std::optional<Credentials>> RunCredentialHelper(const std::string& helper,
+                                                       const std::string& server_url) {
+  const std::string program = "docker-credential-" + helper;
+  auto run = RunProcess({program, "get"}, server_url, std::chrono::seconds(30));
+  if (!run) return tl::unexpected(run.error().WithContext("credential helper"));
+  if (run->exit_code != 0) {
+    // The helpers' protocol: this message means "nothing stored", not a failure.
+    if (run->out.find("credentials not found") != std::string::npos ||
+        run->err.find("credentials not found") != std::string::npos) {
+      return std::optional<Credentials>();
+    }
+    return MakeError(ErrorCode::kAuth, program + " get failed with exit code " +
+                                           std::to_string(run->exit_code) + " for " + server_url);
+  }
+  json doc = json::parse(run->out, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return MakeError(ErrorCode::kAuth, program + " printed something that is not JSON");
+  }
+  Credentials c;
+  const std::string username = doc.value("Username", "");
+  const std::string secret = doc.value("Secret", "");
+  if (username == "<token>") {
+    c.identity_token = secret;  // Docker's convention for identity tokens
+  } else {
+    c.username = username;
+    c.password = secret;
+  }
+  if (c.Empty()) return std::optional<Credentials>();
+  return std::optional<Credentials>(std::move(c));
+}
+
+}  // namespace freightliner::registry

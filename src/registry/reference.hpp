@@ -1,0 +1,56 @@
+#pragma once
+// Image references, normalised the way Docker does it.
+//
+//   auto ref = ParseReference("nginx");          // docker.io/library/nginx:latest
+//   auto ref = ParseReference("127.0.0.1:5001/team/app:v1@sha256:...");
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/error.hpp"
+
+namespace freightliner::registry {
+
+inline constexpr std::string_view kDockerHub = "docker.io";
+inline constexpr std::string_view kDockerHubApiHost = "registry-1.docker.io";
+inline constexpr std::string_view kDockerHubCredentialKey = "https://index.docker.io/v1/";
+
+// A repository on a registry: "127.0.0.1:5001" + "team/app".
+struct Repository {
+  std::string registry;  // normalised host[:port]; "docker.io" for Docker Hub
+  std::string path;      // "library/nginx", "team/app"
+
+  std::string String() const { return registry + "/" + path; }
+  bool operator==(const Repository&) const = default;
+};
+
+struct Reference {
+  Repository repository;
+  std::string tag;     // empty when only a digest was given
+  std::string digest;  // "sha256:<hex>" or empty
+
+  // What to ask the registry for: the digest when there is one, else the tag.
+  std::string Identifier() const { return digest.empty() ? tag : digest; }
+  // "host/path:tag@digest" with the parts that are set.
+  std::string String() const;
+  bool operator==(const Reference&) const = default;
+};
+
+// Parses an image reference. With `default_tag_latest`, a reference without tag or digest gets
+// "latest" (like `docker pull`); without it the tag stays empty so that the caller can fill it.
+Result<Reference> ParseReference(std::string_view text, bool default_tag_latest = true);
+
+// Parses "host[:port]/path" (no tag, no digest) as used by list-tags and tree commands.
+Result<Repository> ParseRepository(std::string_view text);
+
+// The host that serves the registry API: Docker Hub's name "docker.io" is served elsewhere.
+std::string ApiHost(std::string_view registry);
+
+// The key under which a Docker config file stores this registry's credentials.
+std::string CredentialKey(std::string_view registry);
+
+bool IsValidTag(std::string_view tag);
+bool IsValidDigest(std::string_view digest);
+
+}  // namespace freightliner::registry

@@ -1,0 +1,67 @@
+#pragma once
+// Bounded retries with exponential backoff and jitter, for idempotent registry steps.
+// 429 and 503 answers may say how long to wait (Retry-After, seconds or HTTP-date): that wins.
+//
+//   Result<Response> r = RetryCall(policy, clock, stop, [&] { return client.Get(url); });
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <random>
+#include <stop_token>
+#include <string_view>
+
+#include "common/clock.hpp"
+#include "common/error.hpp"
+
+namespace freightliner::registry {
+
+struct RetryPolicy {
+  int max_attempts = 5;  // total tries, the first included
+  Clock::Duration initial_backoff = std::chrono::milliseconds(200);
+  Clock::Duration max_backoff = std::chrono::seconds(20);
+  double jitter = 0.2;  // each delay is scaled by a random factor in [1-jitter, 1+jitter]
+  // A server asking for a longer wait than this is not waited for: the step fails as rate_limited.
+  Clock::Duration max_retry_after = std::chrono::minutes(5);
+
+  // Delay after `failed_attempts` failures (1 = after the first), before jitter; capped.
+  Clock::Duration BaseBackoff(int failed_attempts) const;
+  // With jitter; `unit_random` in [0, 1).
+  Clock::Duration Backoff(int failed_attempts, double unit_random) const;
+};
+
+// Network trouble, timeouts, 5xx and 429 are worth another try; other failures are not.
+bool IsRetryable(const Error& error);
+
+// Parses a Retry-After value: delta-seconds or an HTTP-date (relative to `now`). A date in the
+// past means "now" (zero). Returns nullopt for garbage.
+std::optional<Clock::Duration> ParseRetryAfter(std::string_view value,
+                                               std::chrono::system_clock::time_point now);
+
+// Called before each wait: attempt that failed (1-based), its error, the delay chosen.
+using RetryObserver = std::function<void(int, const Error&, Clock::Duration)>;
+
+// Runs `op` until it succeeds, fails with a non-retryable error, attempts run out or `stop` is
+// requested (then the error is kCanceled). The last error is returned as is.
+template <typename T>
+Result<T> RetryCall(const RetryPolicy& policy, Clock& clock, std::stop_token stop,
+                    const std::function<Result<T>()>& op, const RetryObserver& observer = {}) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  for (int attempt = 1;; ++attempt) {
+    if (stop.stop_requested()) return MakeError(ErrorCode::kCanceled, "canceled");
+    Result<T> result = op();
+    if (result || !IsRetryable(result.error()) || attempt >= policy.max_attempts) return result;
+    Clock::Duration delay = policy.Backoff(attempt, unit(rng));
+    if (const auto& after = result.error().retry_after_seconds) {
+      const auto wanted = std::chrono::duration_cast<Clock::Duration>(
+          std::chrono::duration<double>(*after));
+      if (wanted > policy.max_retry_after) return result;
+      delay = wanted;
+    }
+    if (observer) observer(attempt, result.error(), delay);
+    if (!clock.SleepFor(delay, stop)) return MakeError(ErrorCode::kCanceled, "canceled");
+  }
+}
+
+}  // namespace freightliner::registry
