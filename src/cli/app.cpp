@@ -1,23 +1,138 @@
 #include "cli/app.hpp"
 
+#include <curl/curl.h>
+
 #include <CLI/CLI.hpp>
+#include <cstring>
 #include <iostream>
 
+#include "cli/commands.hpp"
+#include "cli/context.hpp"
+#include "common/log.hpp"
+#include "common/signals.hpp"
 #include "common/version.hpp"
 
 namespace freightliner::cli {
+namespace {
+
+// Overwrites credential values in our own argv so that `ps` and /proc/PID/cmdline stop showing
+// them once parsing is done. (Prefer FREIGHTLINER_*_CREDS or an auth file: this leaves a window.)
+void ScrubSecretArguments(int argc, char** argv) {
+  const char* secret_flags[] = {"--src-creds", "--dest-creds", "--creds"};
+  for (int i = 1; i < argc; ++i) {
+    for (const char* flag : secret_flags) {
+      const size_t len = std::strlen(flag);
+      if (std::strncmp(argv[i], flag, len) != 0) continue;
+      if (argv[i][len] == '=') {
+        std::memset(argv[i] + len + 1, 'x', std::strlen(argv[i] + len + 1));
+      } else if (argv[i][len] == '\0' && i + 1 < argc) {
+        std::memset(argv[i + 1], 'x', std::strlen(argv[i + 1]));
+      }
+    }
+  }
+}
+
+void AddCredsOption(CLI::App* cmd, std::string& target, const char* name, const char* what) {
+  cmd->add_option(name, target,
+                  std::string("USER:PASSWORD for the ") + what +
+                      " registry (prefer the environment variable or --authfile)");
+}
+
+}  // namespace
 
 int Main(int argc, char** argv) {
-  CLI::App app{"freightliner: replicate container images between OCI registries"};
+  CLI::App app{"freightliner: replicate container images between OCI/Docker registries"};
   app.require_subcommand(1);
-  auto* version = app.add_subcommand("version", "Print the version and revision");
-  version->callback([] { std::cout << "freightliner " << kVersion << " (" << kRevision << ")\n"; });
+  app.set_version_flag("--version", std::string(kVersion));
+
+  GlobalOptions global;
+  app.add_option("--log-level", global.log_level, "trace|debug|info|warn|error|off")
+      ->capture_default_str();
+  app.add_option("--log-format", global.log_format, "text|json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  app.add_option("--output,-o", global.output, "text|json: the format of results on stdout")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  app.add_option("--authfile", global.authfile,
+                 "Docker config file with credentials (default: $REGISTRY_AUTH_FILE, else "
+                 "$DOCKER_CONFIG/config.json or ~/.docker/config.json)");
+  app.add_option("--insecure-registry", global.insecure_registries,
+                 "HOST[:PORT] reachable over plain HTTP or unverified TLS (repeatable); "
+                 "localhost and 127.0.0.0/8 always are");
+  app.add_option("--ca-file", global.ca_file, "extra CA bundle (PEM) for registry TLS")
+      ->check(CLI::ExistingFile);
+
+  ReplicateArgs replicate;
+  auto* rep = app.add_subcommand("replicate", "Copy one image (every platform) to another registry");
+  rep->add_option("source", replicate.source, "source image, e.g. 127.0.0.1:5001/team/app:v1")
+      ->required();
+  rep->add_option("destination", replicate.destination,
+                  "destination image; without a tag the source's tag (or digest) is used")
+      ->required();
+  rep->add_option("--platform", replicate.platform,
+                  "os/arch[/variant]: copy only this platform of a multi-arch image");
+  rep->add_flag("--force", replicate.force, "copy even if the destination is up to date");
+  rep->add_flag("--dry-run", replicate.dry_run, "check and report what would be copied");
+  AddCredsOption(rep, replicate.src_creds, "--src-creds", "source");
+  AddCredsOption(rep, replicate.dest_creds, "--dest-creds", "destination");
+  rep->add_option("--blob-concurrency", replicate.blob_concurrency, "blobs copied in parallel")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  rep->add_option("--chunk-size", replicate.chunk_size,
+                  "upload in PATCH chunks of this many bytes (default: one PUT per blob)");
+
+  InspectArgs inspect;
+  auto* ins = app.add_subcommand("inspect", "Show an image's digest, media type, platforms, layers");
+  ins->add_option("image", inspect.image, "image reference")->required();
+  ins->add_flag("--raw", inspect.raw, "print the manifest bytes exactly as served");
+  AddCredsOption(ins, inspect.creds, "--creds", "image's");
+
+  ListTagsArgs list_tags;
+  auto* lst = app.add_subcommand("list-tags", "List a repository's tags (all pages)");
+  lst->add_option("repository", list_tags.repository, "e.g. 127.0.0.1:5001/team/app")->required();
+  AddCredsOption(lst, list_tags.creds, "--creds", "repository's");
+  lst->add_option("--page-size", list_tags.page_size, "tags per request (default: the registry's)");
+
+  auto* ver = app.add_subcommand("version", "Print version and revision");
+
   try {
     app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
+  } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "error: " << e.what() << "\n(run with --help for usage)\n";
+    return kExitUsage;
   }
-  return 0;
+  ScrubSecretArguments(argc, argv);
+
+  if (ver->parsed()) {
+    std::cout << "freightliner " << kVersion << " (revision " << kRevision << ")\n";
+    return kExitOk;
+  }
+  if (Status s = InitLogging(global.log_level, global.log_format == "json" ? LogFormat::kJson
+                                                                           : LogFormat::kText);
+      !s) {
+    return Fail(s.error());
+  }
+  curl_global_init(CURL_GLOBAL_DEFAULT);
+  std::stop_source stop;
+  int exit_code = kExitOk;
+  {
+    SignalStopper signals(stop, [](int) {
+      std::cerr << "interrupted: stopping (press Ctrl-C again to quit at once)\n";
+    });
+    Context ctx(global, stop.get_token());
+    if (rep->parsed()) exit_code = RunReplicate(ctx, replicate);
+    if (ins->parsed()) exit_code = RunInspect(ctx, inspect);
+    if (lst->parsed()) exit_code = RunListTags(ctx, list_tags);
+  }
+  curl_global_cleanup();
+  return exit_code;
 }
 
 }  // namespace freightliner::cli

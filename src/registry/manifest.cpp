@@ -70,6 +70,12 @@ bool IsImageManifestMediaType(std::string_view media_type) {
   return media_type == media::kOciManifest || media_type == media::kDockerManifest;
 }
 
+bool IsConfigMediaType(std::string_view media_type) {
+  return media_type == "application/vnd.docker.container.image.v1+json" ||
+         media_type.find(".config.") != std::string_view::npos ||
+         media_type.find("+config") != std::string_view::npos;
+}
+
 std::string Platform::String() const {
   std::string s = os + "/" + architecture;
   if (!variant.empty()) s += "/" + variant;

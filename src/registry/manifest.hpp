@@ -29,6 +29,8 @@ inline constexpr std::string_view kDockerSchema1Signed =
 std::string ManifestAcceptHeader();
 bool IsIndexMediaType(std::string_view media_type);
 bool IsImageManifestMediaType(std::string_view media_type);
+// Image configs (OCI, Docker, and artifact configs named like them): blobs that are not layers.
+bool IsConfigMediaType(std::string_view media_type);
 
 struct Platform {
   std::string os;

@@ -1,0 +1,179 @@
+#include "cli/commands.hpp"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include "common/format.hpp"
+
+namespace freightliner::cli {
+namespace {
+
+using nlohmann::json;
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+registry::Reference DefaultDestinationIdentifier(const registry::Reference& source,
+                                                 registry::Reference destination) {
+  if (destination.tag.empty() && destination.digest.empty()) {
+    destination.tag = source.tag;
+    if (destination.tag.empty()) destination.digest = source.digest;
+  }
+  return destination;
+}
+
+int RunReplicate(Context& ctx, const ReplicateArgs& args) {
+  auto src = registry::ParseReference(args.source);
+  if (!src) return Fail(src.error());
+  auto parsed_dst = registry::ParseReference(args.destination, /*default_tag_latest=*/false);
+  if (!parsed_dst) return Fail(parsed_dst.error());
+  const registry::Reference dst = DefaultDestinationIdentifier(*src, *parsed_dst);
+  if (!dst.digest.empty() && !src->digest.empty() && dst.digest != src->digest) {
+    return Fail(Error(ErrorCode::kInvalidArgument,
+                      "destination digest " + dst.digest + " differs from source digest " +
+                          src->digest));
+  }
+
+  replication::CopyOptions options;
+  options.force = args.force;
+  options.dry_run = args.dry_run;
+  options.blob_concurrency = args.blob_concurrency;
+  options.chunk_size = args.chunk_size;
+  if (!args.platform.empty()) {
+    auto platform = registry::ParsePlatform(args.platform);
+    if (!platform) return Fail(platform.error());
+    options.platform = *platform;
+  }
+
+  auto source_client =
+      ctx.Client(src->repository.registry, Role::kSource, args.src_creds);
+  if (!source_client) return Fail(source_client.error());
+  auto dest_client =
+      ctx.Client(dst.repository.registry, Role::kDestination, args.dest_creds);
+  if (!dest_client) return Fail(dest_client.error());
+
+  const auto start = std::chrono::steady_clock::now();
+  replication::Copier copier(**source_client, **dest_client, options);
+  auto report = copier.Copy(*src, dst, ctx.stop());
+  const double seconds = SecondsSince(start);
+  if (!report) {
+    return Fail(report.error().WithContext("replicate " + src->String() + " to " + dst.String()));
+  }
+
+  if (ctx.options().output == "json") {
+    json out = {{"source", src->String()},
+                {"destination", dst.String()},
+                {"digest", report->digest},
+                {"media_type", report->media_type},
+                {"up_to_date", report->up_to_date},
+                {"dry_run", args.dry_run},
+                {"bytes_transferred", report->bytes_transferred},
+                {"layers_transferred", report->layers_transferred},
+                {"blobs_uploaded", report->blobs_uploaded},
+                {"blobs_mounted", report->blobs_mounted},
+                {"blobs_existing", report->blobs_existing},
+                {"manifests_pushed", report->manifests_pushed},
+                {"duration_seconds", seconds},
+                {"plan", report->plan}};
+    std::cout << out.dump() << "\n";
+    return kExitOk;
+  }
+  for (const std::string& line : report->plan) std::cout << line << "\n";
+  if (report->up_to_date) {
+    std::cout << "up to date: " << dst.String() << " is " << report->digest << "\n";
+  } else if (args.dry_run) {
+    std::cout << "dry run: " << src->String() << " -> " << dst.String() << " ("
+              << report->digest << "), nothing was copied\n";
+  } else {
+    char took[32];
+    std::snprintf(took, sizeof(took), "%.2f s", seconds);
+    std::cout << "copied " << src->String() << " -> " << dst.String() << " " << report->digest
+              << ": " << report->blobs_uploaded << " blobs uploaded ("
+              << HumanBytes(report->bytes_transferred) << "), " << report->blobs_mounted
+              << " mounted, " << report->blobs_existing << " already present, "
+              << report->manifests_pushed << " manifests pushed in " << took << "\n";
+  }
+  return kExitOk;
+}
+
+int RunInspect(Context& ctx, const InspectArgs& args) {
+  auto ref = registry::ParseReference(args.image);
+  if (!ref) return Fail(ref.error());
+  auto client = ctx.Client(ref->repository.registry, Role::kSource, args.creds);
+  if (!client) return Fail(client.error());
+  auto manifest = (*client)->GetManifest(ref->repository.path, ref->Identifier(), ctx.stop());
+  if (!manifest) return Fail(manifest.error());
+  if (args.raw) {
+    std::cout << manifest->bytes;
+    return kExitOk;
+  }
+  if (ctx.options().output == "json") {
+    json out = {{"reference", ref->String()},
+                {"digest", manifest->digest},
+                {"media_type", manifest->media_type}};
+    if (manifest->is_index) {
+      json children = json::array();
+      for (const auto& c : manifest->children) {
+        children.push_back({{"digest", c.digest},
+                            {"media_type", c.media_type},
+                            {"size", c.size},
+                            {"platform", c.platform ? c.platform->String() : ""}});
+      }
+      out["manifests"] = children;
+    } else {
+      out["config"] = {{"digest", manifest->config->digest}, {"size", manifest->config->size}};
+      json layers = json::array();
+      for (const auto& l : manifest->layers) {
+        layers.push_back({{"digest", l.digest}, {"media_type", l.media_type}, {"size", l.size}});
+      }
+      out["layers"] = layers;
+    }
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
+  std::cout << "Name:       " << ref->String() << "\n"
+            << "Digest:     " << manifest->digest << "\n"
+            << "MediaType:  " << manifest->media_type << "\n";
+  if (manifest->is_index) {
+    std::cout << "Platforms:\n";
+    for (const auto& c : manifest->children) {
+      std::cout << "  " << (c.platform ? c.platform->String() : std::string("(none)")) << "  "
+                << c.digest << "\n";
+    }
+  } else {
+    int64_t total = 0;
+    std::cout << "Config:     " << manifest->config->digest << "\n"
+              << "Layers:\n";
+    for (const auto& l : manifest->layers) {
+      total += l.size;
+      std::cout << "  " << l.digest << "  " << HumanBytes(static_cast<uint64_t>(l.size))
+                << (l.foreign ? "  (foreign)" : "") << "\n";
+    }
+    std::cout << "Total size: " << HumanBytes(static_cast<uint64_t>(total)) << "\n";
+  }
+  return kExitOk;
+}
+
+int RunListTags(Context& ctx, const ListTagsArgs& args) {
+  auto repo = registry::ParseRepository(args.repository);
+  if (!repo) return Fail(repo.error());
+  auto client = ctx.Client(repo->registry, Role::kSource, args.creds);
+  if (!client) return Fail(client.error());
+  auto tags = (*client)->ListTags(repo->path, ctx.stop(), args.page_size);
+  if (!tags) return Fail(tags.error());
+  if (ctx.options().output == "json") {
+    std::cout << json{{"repository", repo->String()}, {"tags", *tags}}.dump() << "\n";
+    return kExitOk;
+  }
+  for (const std::string& tag : *tags) std::cout << tag << "\n";
+  return kExitOk;
+}
+
+}  // namespace freightliner::cli

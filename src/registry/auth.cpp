@@ -1,0 +1,175 @@
+#include "registry/auth.hpp"
+
+#include <nlohmann/json.hpp>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <set>
+
+namespace freightliner::registry {
+namespace {
+
+std::string UrlHost(std::string_view url) {
+  std::string_view u = url;
+  const size_t scheme = u.find("://");
+  if (scheme != std::string_view::npos) u.remove_prefix(scheme + 3);
+  return std::string(u.substr(0, u.find_first_of("/?#")));
+}
+
+}  // namespace
+
+std::string Base64Encode(std::string_view data) {
+  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
+  const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                                reinterpret_cast<const unsigned char*>(data.data()),
+                                static_cast<int>(data.size()));
+  out.resize(static_cast<size_t>(n));
+  return out;
+}
+
+std::string Scope::String() const {
+  return "repository:" + repository + (push ? ":pull,push" : ":pull");
+}
+
+Authenticator::Authenticator(std::string registry, std::optional<Credentials> credentials,
+                             http::Transport& transport, const HostPolicy& hosts, Clock& clock,
+                             std::function<void()> on_auth_failure)
+    : registry_(std::move(registry)),
+      credentials_(std::move(credentials)),
+      transport_(transport),
+      hosts_(hosts),
+      clock_(clock),
+      on_auth_failure_(std::move(on_auth_failure)) {}
+
+void Authenticator::SetChallenge(std::optional<Challenge> challenge) {
+  std::lock_guard lock(mu_);
+  challenge_ = std::move(challenge);
+}
+
+std::string Authenticator::ScopeKey(const std::vector<Scope>& scopes) {
+  std::set<std::string> sorted;
+  for (const Scope& s : scopes) sorted.insert(s.String());
+  std::string key;
+  for (const std::string& s : sorted) key += s + " ";
+  return key;
+}
+
+void Authenticator::OnUnauthorized(const http::Headers& headers,
+                                   const std::vector<Scope>& scopes) {
+  std::lock_guard lock(mu_);
+  if (auto value = headers.Get("WWW-Authenticate")) {
+    if (auto c = PreferredChallenge(ParseChallenges(*value))) challenge_ = std::move(c);
+  }
+  tokens_.erase(ScopeKey(scopes));
+}
+
+Result<std::optional<std::string>> Authenticator::Header(const std::vector<Scope>& scopes,
+                                                         std::stop_token stop) {
+  std::optional<Challenge> challenge;
+  {
+    std::lock_guard lock(mu_);
+    challenge = challenge_;
+  }
+  if (!challenge) return std::optional<std::string>();
+  if (challenge->scheme == "basic") {
+    if (!credentials_ || credentials_->username.empty()) {
+      if (on_auth_failure_) on_auth_failure_();
+      return MakeError(ErrorCode::kAuth,
+                       registry_ + " requires a login and no credentials were given for it");
+    }
+    return std::optional<std::string>(
+        "Authorization: Basic " +
+        Base64Encode(credentials_->username + ":" + credentials_->password));
+  }
+  const std::string key = ScopeKey(scopes);
+  std::lock_guard fetch_lock(fetch_mu_);
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = tokens_.find(key); it != tokens_.end() && it->second.expires > clock_.Now()) {
+      return std::optional<std::string>("Authorization: Bearer " + it->second.token);
+    }
+  }
+  auto token = FetchToken(*challenge, scopes, stop);
+  if (!token) return tl::unexpected(token.error());
+  std::lock_guard lock(mu_);
+  tokens_[key] = *token;
+  return std::optional<std::string>("Authorization: Bearer " + token->token);
+}
+
+Result<Authenticator::CachedToken> Authenticator::FetchToken(const Challenge& challenge,
+                                                             const std::vector<Scope>& scopes,
+                                                             std::stop_token stop) {
+  const std::string realm = challenge.Param("realm");
+  if (realm.rfind("https://", 0) != 0 && realm.rfind("http://", 0) != 0) {
+    return MakeError(ErrorCode::kAuth,
+                     registry_ + " sent a Bearer challenge without a usable realm");
+  }
+  const std::string service = challenge.Param("service");
+  const bool plain_http_realm = realm.rfind("http://", 0) == 0;
+  if (plain_http_realm && !hosts_.IsInsecure(UrlHost(realm))) {
+    return MakeError(ErrorCode::kAuth, "refusing to send credentials to the plain-HTTP token "
+                                       "service " + UrlHost(realm) +
+                                           " (allow it with --insecure-registry)");
+  }
+  http::Request request;
+  request.tls.verify = !hosts_.IsInsecure(UrlHost(realm));
+  request.tls.ca_file = hosts_.ca_file();
+  std::string query;
+  if (!service.empty()) query += "service=" + http::UrlEncode(service);
+  for (const Scope& s : scopes) {
+    query += std::string(query.empty() ? "" : "&") + "scope=" + http::UrlEncode(s.String());
+  }
+  const bool has_identity_token = credentials_ && !credentials_->identity_token.empty();
+  if (has_identity_token) {
+    // OAuth2 refresh-token grant, as `docker login` identity tokens require.
+    std::string scope_list;
+    for (const Scope& s : scopes) scope_list += (scope_list.empty() ? "" : " ") + s.String();
+    request.method = "POST";
+    request.url = realm;
+    request.headers.push_back("Content-Type: application/x-www-form-urlencoded");
+    request.body = "grant_type=refresh_token&client_id=freightliner&refresh_token=" +
+                   http::UrlEncode(credentials_->identity_token) +
+                   "&service=" + http::UrlEncode(service) + "&scope=" + http::UrlEncode(scope_list);
+  } else {
+    request.url = realm + (realm.find('?') == std::string::npos ? "?" : "&") + query;
+    if (credentials_ && !credentials_->username.empty()) {
+      request.headers.push_back("Authorization: Basic " +
+                                Base64Encode(credentials_->username + ":" + credentials_->password));
+    }
+  }
+  auto response = transport_.Perform(request, stop);
+  if (!response) return tl::unexpected(response.error().WithContext("token request for " + registry_));
+  if (response->status == 401 || response->status == 403) {
+    if (on_auth_failure_) on_auth_failure_();
+    return MakeError(ErrorCode::kAuth,
+                     "the token service of " + registry_ + " refused " +
+                         (credentials_ ? std::string("the credentials") : std::string("anonymous access")) +
+                         " (HTTP " + std::to_string(response->status) + ")");
+  }
+  if (response->status != 200) {
+    return MakeError(response->status >= 500 ? ErrorCode::kServerError : ErrorCode::kAuth,
+                     "the token service of " + registry_ + " answered HTTP " +
+                         std::to_string(response->status));
+  }
+  auto doc = nlohmann::json::parse(response->body, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) {
+    return MakeError(ErrorCode::kAuth, "the token service of " + registry_ + " sent no JSON");
+  }
+  CachedToken token;
+  token.token = doc.value("token", "");
+  if (token.token.empty()) token.token = doc.value("access_token", "");
+  if (token.token.empty()) {
+    return MakeError(ErrorCode::kAuth, "the token service of " + registry_ + " sent no token");
+  }
+  // 60 s is the spec's default lifetime; renew a little early so a token never dies mid-request.
+  int64_t lifetime = 60;
+  if (auto e = doc.find("expires_in"); e != doc.end() && e->is_number_integer()) {
+    lifetime = std::max<int64_t>(1, e->get<int64_t>());
+  }
+  const int64_t margin = std::min<int64_t>(10, lifetime / 5);
+  token.expires = clock_.Now() + std::chrono::seconds(lifetime - margin);
+  ++tokens_fetched_;
+  return token;
+}
+
+}  // namespace freightliner::registry

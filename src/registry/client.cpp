@@ -1,0 +1,463 @@
+#include "registry/client.hpp"
+
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include <set>
+
+#include "registry/reference.hpp"
+
+namespace freightliner::registry {
+namespace {
+
+std::string UrlHostOf(std::string_view url) {
+  const size_t scheme = url.find("://");
+  if (scheme != std::string_view::npos) url.remove_prefix(scheme + 3);
+  return std::string(url.substr(0, url.find_first_of("/?#")));
+}
+
+std::string WithQuery(const std::string& url, const std::string& param) {
+  return url + (url.find('?') == std::string::npos ? "?" : "&") + param;
+}
+
+std::string StripMediaTypeParameters(std::string_view content_type) {
+  std::string_view base = content_type.substr(0, content_type.find(';'));
+  while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
+  return std::string(base);
+}
+
+// Link: </v2/_catalog?last=b&n=2>; rel="next"
+std::optional<std::string> NextLink(const http::Headers& headers) {
+  for (const std::string& value : headers.GetAll("Link")) {
+    const size_t open = value.find('<');
+    const size_t close = value.find('>', open);
+    if (open == std::string::npos || close == std::string::npos) continue;
+    if (value.find("rel=\"next\"", close) == std::string::npos &&
+        value.find("rel=next", close) == std::string::npos) {
+      continue;
+    }
+    return value.substr(open + 1, close - open - 1);
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Error ErrorFromResponse(const http::Response& response, const std::string& what) {
+  ErrorCode code = ErrorCode::kClientError;
+  if (response.status == 401 || response.status == 403) {
+    code = ErrorCode::kAuth;
+  } else if (response.status == 404) {
+    code = ErrorCode::kNotFound;
+  } else if (response.status == 429) {
+    code = ErrorCode::kRateLimited;
+  } else if (response.status >= 500) {
+    code = ErrorCode::kServerError;
+  }
+  std::string message = what + ": HTTP " + std::to_string(response.status);
+  auto doc = nlohmann::json::parse(response.body, nullptr, false);
+  if (!doc.is_discarded() && doc.is_object()) {
+    if (auto errors = doc.find("errors"); errors != doc.end() && errors->is_array()) {
+      for (const auto& e : *errors) {
+        if (!e.is_object()) continue;
+        message += " " + e.value("code", std::string()) + ": " + e.value("message", std::string());
+        break;  // the first says enough; the rest repeat it
+      }
+    }
+  }
+  return Error(code, message);
+}
+
+RegistryClient::RegistryClient(std::string registry, std::optional<Credentials> credentials,
+                               ClientOptions options, std::shared_ptr<http::Transport> transport)
+    : registry_(std::move(registry)),
+      api_host_(ApiHost(registry_)),
+      options_(std::move(options)),
+      transport_(std::move(transport)),
+      auth_(registry_, std::move(credentials), *transport_, options_.hosts, *options_.clock,
+            options_.on_auth_failure),
+      limiter_(options_.limits, *options_.clock) {}
+
+http::TlsOptions RegistryClient::Tls() const {
+  return {.verify = !options_.hosts.IsInsecure(api_host_), .ca_file = options_.hosts.ca_file()};
+}
+
+std::string RegistryClient::Absolute(const std::string& url_or_path,
+                                     const std::string& base) const {
+  if (url_or_path.rfind("http://", 0) == 0 || url_or_path.rfind("https://", 0) == 0) {
+    return url_or_path;
+  }
+  if (!url_or_path.empty() && url_or_path.front() == '/') return base + url_or_path;
+  return base + "/" + url_or_path;
+}
+
+Status RegistryClient::Ping(std::stop_token stop) {
+  auto base = BaseUrl(stop);
+  if (!base) return tl::unexpected(base.error());
+  return Ok();
+}
+
+Result<std::string> RegistryClient::BaseUrl(std::stop_token stop) {
+  std::lock_guard lock(base_mu_);
+  if (!base_url_.empty()) return base_url_;
+  const bool insecure = options_.hosts.IsInsecure(api_host_);
+  std::vector<std::string> schemes = {"https://"};
+  if (insecure) schemes.push_back("http://");  // Docker's order: TLS first, then plain HTTP
+  Error last(ErrorCode::kNetwork, "no scheme tried");
+  for (const std::string& scheme : schemes) {
+    const std::string base = scheme + api_host_;
+    // With a plain-HTTP fallback waiting, one TLS attempt is enough to learn the scheme.
+    registry::RetryPolicy policy = options_.retry;
+    if (scheme != schemes.back()) policy.max_attempts = 1;
+    auto response = RetryCall<http::Response>(
+        policy, *options_.clock, stop,
+        [&]() -> Result<http::Response> {
+          auto r = transport_->Perform({.method = "GET", .url = base + "/v2/", .tls = Tls()}, stop);
+          if (r && r->status >= 500) return tl::unexpected(ErrorFromResponse(*r, "GET /v2/"));
+          return r;
+        },
+        [&](int, const Error& e, Clock::Duration) {
+          if (options_.on_retry) options_.on_retry(e, {});
+        });
+    if (!response) {
+      last = response.error();
+      // A TLS handshake against a plain-HTTP server fails at once: try the next scheme.
+      if (last.code == ErrorCode::kNetwork || last.code == ErrorCode::kTimeout) continue;
+      return tl::unexpected(last.WithContext(registry_));
+    }
+    if (response->status != 200 && response->status != 401) {
+      return MakeError(ErrorCode::kClientError,
+                       registry_ + " is not a registry: GET /v2/ answered HTTP " +
+                           std::to_string(response->status));
+    }
+    std::optional<Challenge> challenge;
+    if (response->status == 401) {
+      if (auto value = response->headers.Get("WWW-Authenticate")) {
+        challenge = PreferredChallenge(ParseChallenges(*value));
+      }
+    }
+    auth_.SetChallenge(std::move(challenge));
+    base_url_ = base;
+    spdlog::debug("registry {} speaks {}", registry_, scheme.substr(0, scheme.size() - 3));
+    return base_url_;
+  }
+  return tl::unexpected(last.WithContext("cannot reach registry " + registry_));
+}
+
+Result<http::Response> RegistryClient::SendOnce(const Call& call, std::stop_token stop) {
+  auto base = BaseUrl(stop);
+  if (!base) return tl::unexpected(base.error());
+  auto permit = limiter_.Acquire(stop);
+  if (!permit) return tl::unexpected(permit.error());
+
+  http::Request request{.method = call.method,
+                        .url = Absolute(call.url, *base),
+                        .headers = call.headers,
+                        .body = call.body,
+                        .body_source = call.body_source,
+                        .body_size = call.body_size,
+                        .body_sink = call.body_sink,
+                        .tls = Tls()};
+  // Credentials go to the registry's own host only, never to a Location elsewhere.
+  const bool same_host = UrlHostOf(request.url) == api_host_;
+  Result<http::Response> response = MakeError(ErrorCode::kInternal, "not sent");
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    request.headers = call.headers;
+    if (same_host) {
+      auto header = auth_.Header(call.scopes, stop);
+      if (!header) return tl::unexpected(header.error());
+      if (*header) request.headers.push_back(**header);
+    }
+    response = transport_->Perform(request, stop);
+    if (!response || response->status != 401 || !same_host || call.body_source) break;
+    if (attempt == 0) {
+      auth_.OnUnauthorized(response->headers, call.scopes);  // one re-auth, then give up
+    } else if (options_.on_auth_failure) {
+      options_.on_auth_failure();
+    }
+  }
+  if (!response) return response;
+  if (response->status == 429) {
+    Error error = ErrorFromResponse(*response, call.method + " " + call.url);
+    auto retry_after = response->headers.Get("Retry-After");
+    if (retry_after) {
+      if (auto d = ParseRetryAfter(*retry_after, options_.clock->WallNow())) {
+        error.retry_after_seconds = std::chrono::duration<double>(*d).count();
+        // Everyone waits, not only this worker: the limit is the registry's.
+        limiter_.PauseUntil(options_.clock->Now() + *d);
+      }
+    }
+    return tl::unexpected(error);
+  }
+  if (response->status >= 500) {
+    return tl::unexpected(ErrorFromResponse(*response, call.method + " " + call.url));
+  }
+  return response;
+}
+
+Result<http::Response> RegistryClient::Send(const Call& call, std::stop_token stop) {
+  if (!call.replayable) return SendOnce(call, stop);
+  return RetryCall<http::Response>(
+      options_.retry, *options_.clock, stop, [&] { return SendOnce(call, stop); },
+      [&](int attempt, const Error& e, Clock::Duration delay) {
+        spdlog::debug("{} {} on {}: {} (attempt {}, retrying in {} ms)", call.method, call.url,
+                      registry_, e.ToString(), attempt,
+                      std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
+        if (options_.on_retry) options_.on_retry(e, delay);
+      });
+}
+
+Result<std::optional<ManifestHead>> RegistryClient::HeadManifest(const std::string& repo,
+                                                                 const std::string& reference,
+                                                                 std::stop_token stop) {
+  auto r = Send({.method = "HEAD",
+                 .url = "/v2/" + repo + "/manifests/" + reference,
+                 .headers = {"Accept: " + ManifestAcceptHeader()},
+                 .scopes = {{repo, options_.push_scopes}}},
+                stop);
+  if (!r) return tl::unexpected(r.error());
+  if (r->status == 404) return std::optional<ManifestHead>();
+  if (r->status != 200) {
+    return tl::unexpected(ErrorFromResponse(*r, "HEAD manifest " + registry_ + "/" + repo + ":" +
+                                                    reference));
+  }
+  ManifestHead head;
+  head.digest = r->headers.Get("Docker-Content-Digest").value_or("");
+  head.media_type = StripMediaTypeParameters(r->headers.Get("Content-Type").value_or(""));
+  head.size = std::stoll(r->headers.Get("Content-Length").value_or("0"));
+  return std::optional<ManifestHead>(std::move(head));
+}
+
+Result<Manifest> RegistryClient::GetManifest(const std::string& repo,
+                                             const std::string& reference,
+                                             std::stop_token stop) {
+  const std::string what = registry_ + "/" + repo + (IsValidDigest(reference) ? "@" : ":") +
+                           reference;
+  auto r = Send({.method = "GET",
+                 .url = "/v2/" + repo + "/manifests/" + reference,
+                 .headers = {"Accept: " + ManifestAcceptHeader()},
+                 .scopes = {{repo, options_.push_scopes}}},
+                stop);
+  if (!r) return tl::unexpected(r.error());
+  if (r->status == 404) {
+    return MakeError(ErrorCode::kNotFound, "manifest " + what + " not found");
+  }
+  if (r->status != 200) return tl::unexpected(ErrorFromResponse(*r, "GET manifest " + what));
+  auto manifest = ParseManifest(std::move(r->body), r->headers.Get("Content-Type").value_or(""));
+  if (!manifest) return tl::unexpected(manifest.error().WithContext(what));
+  std::string expected = IsValidDigest(reference) ? reference : "";
+  if (expected.empty()) {
+    const std::string announced = r->headers.Get("Docker-Content-Digest").value_or("");
+    if (announced.rfind("sha256:", 0) == 0) expected = announced;
+  }
+  if (!expected.empty() && expected != manifest->digest) {
+    return MakeError(ErrorCode::kDigestMismatch, "manifest " + what + " hashes to " +
+                                                     manifest->digest + ", expected " + expected);
+  }
+  return manifest;
+}
+
+Status RegistryClient::PutManifest(const std::string& repo, const std::string& reference,
+                                   const Manifest& manifest, std::stop_token stop) {
+  const std::string what = registry_ + "/" + repo + ":" + reference;
+  auto r = Send({.method = "PUT",
+                 .url = "/v2/" + repo + "/manifests/" + reference,
+                 .headers = {"Content-Type: " + manifest.media_type},
+                 .body = manifest.bytes,
+                 .scopes = {{repo, true}}},
+                stop);
+  if (!r) return tl::unexpected(r.error());
+  if (r->status != 201 && r->status != 200) {
+    return tl::unexpected(ErrorFromResponse(*r, "PUT manifest " + what));
+  }
+  const std::string stored = r->headers.Get("Docker-Content-Digest").value_or(manifest.digest);
+  if (stored != manifest.digest) {
+    return MakeError(ErrorCode::kDigestMismatch,
+                     what + " was stored as " + stored + ", not " + manifest.digest);
+  }
+  return Ok();
+}
+
+Result<bool> RegistryClient::BlobExists(const std::string& repo, const std::string& digest,
+                                        std::stop_token stop) {
+  auto r = Send({.method = "HEAD",
+                 .url = "/v2/" + repo + "/blobs/" + digest,
+                 .scopes = {{repo, options_.push_scopes}}},
+                stop);
+  if (!r) return tl::unexpected(r.error());
+  if (r->status == 200) return true;
+  if (r->status == 404) return false;
+  return tl::unexpected(ErrorFromResponse(*r, "HEAD blob " + registry_ + "/" + repo + "@" + digest));
+}
+
+Status RegistryClient::GetBlob(const std::string& repo, const std::string& digest,
+                               const http::BodySink& sink, std::stop_token stop) {
+  auto r = Send({.method = "GET",
+                 .url = "/v2/" + repo + "/blobs/" + digest,
+                 .body_sink = sink,
+                 .scopes = {{repo, false}},
+                 .replayable = false},
+                stop);
+  if (!r) return tl::unexpected(r.error());
+  if (r->status != 200) {
+    return tl::unexpected(ErrorFromResponse(*r, "GET blob " + registry_ + "/" + repo + "@" + digest));
+  }
+  return Ok();
+}
+
+Result<UploadSession> RegistryClient::StartUpload(const std::string& repo,
+                                                  const std::string& digest,
+                                                  const std::string& mount_from,
+                                                  std::stop_token stop) {
+  Call call{.method = "POST", .url = "/v2/" + repo + "/blobs/uploads/", .scopes = {{repo, true}}};
+  if (!mount_from.empty()) {
+    call.url += "?mount=" + http::UrlEncode(digest) + "&from=" + http::UrlEncode(mount_from);
+    call.scopes.push_back({mount_from, false});
+  }
+  auto r = Send(call, stop);
+  if (!r) return tl::unexpected(r.error());
+  if (r->status == 201 && !mount_from.empty()) return UploadSession{.mounted = true};
+  if (r->status != 202) {
+    return tl::unexpected(ErrorFromResponse(*r, "start upload to " + registry_ + "/" + repo));
+  }
+  auto location = r->headers.Get("Location");
+  if (!location || location->empty()) {
+    return MakeError(ErrorCode::kServerError,
+                     registry_ + " started an upload without a Location header");
+  }
+  auto base = BaseUrl(stop);
+  if (!base) return tl::unexpected(base.error());
+  return UploadSession{.mounted = false, .location = Absolute(*location, *base)};
+}
+
+Status RegistryClient::PutBlob(const UploadSession& session, const std::string& repo,
+                               const std::string& digest, uint64_t size,
+                               const http::BodySource& source, std::stop_token stop,
+                               long* refused_status) {
+  auto r = Send({.method = "PUT",
+                 .url = WithQuery(session.location, "digest=" + http::UrlEncode(digest)),
+                 .headers = {"Content-Type: application/octet-stream"},
+                 .body_source = source,
+                 .body_size = size,
+                 .scopes = {{repo, true}},
+                 .replayable = false},
+                stop);
+  if (!r) return tl::unexpected(r.error());
+  if (r->status != 201) {
+    if (refused_status != nullptr) *refused_status = r->status;
+    return tl::unexpected(ErrorFromResponse(*r, "upload blob " + digest + " to " + registry_ +
+                                                    "/" + repo));
+  }
+  return Ok();
+}
+
+Status RegistryClient::PutBlobChunked(UploadSession session, const std::string& repo,
+                                      const std::string& digest, uint64_t size,
+                                      uint64_t chunk_size, const http::BodySource& source,
+                                      std::stop_token stop) {
+  uint64_t offset = 0;
+  while (offset < size) {
+    const uint64_t n = std::min(chunk_size, size - offset);
+    uint64_t sent = 0;
+    http::BodySource chunk_source = [&](char* buffer, size_t capacity) -> Result<size_t> {
+      const auto want = static_cast<size_t>(std::min<uint64_t>(capacity, n - sent));
+      if (want == 0) return size_t{0};
+      auto got = source(buffer, want);
+      if (got) sent += *got;
+      return got;
+    };
+    auto r = Send({.method = "PATCH",
+                   .url = session.location,
+                   .headers = {"Content-Type: application/octet-stream",
+                               "Content-Range: " + std::to_string(offset) + "-" +
+                                   std::to_string(offset + n - 1)},
+                   .body_source = chunk_source,
+                   .body_size = n,
+                   .scopes = {{repo, true}},
+                   .replayable = false},
+                  stop);
+    if (!r) return tl::unexpected(r.error());
+    if (r->status != 202) {
+      return tl::unexpected(ErrorFromResponse(*r, "upload chunk of " + digest + " to " +
+                                                      registry_ + "/" + repo));
+    }
+    if (auto location = r->headers.Get("Location"); location && !location->empty()) {
+      auto base = BaseUrl(stop);
+      if (!base) return tl::unexpected(base.error());
+      session.location = Absolute(*location, *base);
+    }
+    offset += n;
+  }
+  auto r = Send({.method = "PUT",
+                 .url = WithQuery(session.location, "digest=" + http::UrlEncode(digest)),
+                 .scopes = {{repo, true}},
+                 .replayable = false},
+                stop);
+  if (!r) return tl::unexpected(r.error());
+  if (r->status != 201) {
+    return tl::unexpected(ErrorFromResponse(*r, "complete upload of " + digest + " to " +
+                                                    registry_ + "/" + repo));
+  }
+  return Ok();
+}
+
+void RegistryClient::CancelUpload(const UploadSession& session, const std::string& repo) {
+  if (session.mounted || session.location.empty()) return;
+  // A fresh stop token: cleanup runs even when the copy itself was canceled.
+  (void)Send({.method = "DELETE",
+              .url = session.location,
+              .scopes = {{repo, true}},
+              .replayable = false},
+             {});
+}
+
+Result<std::vector<std::string>> RegistryClient::ListPaged(std::string first_path,
+                                                           const std::string& field,
+                                                           const std::vector<Scope>& scopes,
+                                                           std::stop_token stop) {
+  std::vector<std::string> items;
+  std::set<std::string> seen_pages;
+  std::string url = std::move(first_path);
+  while (true) {
+    if (!seen_pages.insert(url).second) {
+      return MakeError(ErrorCode::kServerError, registry_ + " paginates in a loop at " + url);
+    }
+    auto r = Send({.method = "GET", .url = url, .scopes = scopes}, stop);
+    if (!r) return tl::unexpected(r.error());
+    if (r->status != 200) return tl::unexpected(ErrorFromResponse(*r, "GET " + url));
+    auto doc = nlohmann::json::parse(r->body, nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) {
+      return MakeError(ErrorCode::kServerError, registry_ + " answered " + url + " without JSON");
+    }
+    if (auto list = doc.find(field); list != doc.end() && list->is_array()) {
+      for (const auto& item : *list) {
+        if (item.is_string()) items.push_back(item.get<std::string>());
+      }
+    }
+    auto next = NextLink(r->headers);
+    if (!next) return items;
+    url = *next;
+  }
+}
+
+Result<std::vector<std::string>> RegistryClient::ListTags(const std::string& repo,
+                                                          std::stop_token stop, int page_size) {
+  std::string path = "/v2/" + repo + "/tags/list";
+  if (page_size > 0) path += "?n=" + std::to_string(page_size);
+  auto tags = ListPaged(path, "tags", {{repo, options_.push_scopes}}, stop);
+  if (!tags && tags.error().code == ErrorCode::kNotFound) {
+    return MakeError(ErrorCode::kNotFound,
+                     "repository " + registry_ + "/" + repo + " not found");
+  }
+  return tags;
+}
+
+Result<std::vector<std::string>> RegistryClient::Catalog(std::stop_token stop, int page_size) {
+  std::string path = "/v2/_catalog";
+  if (page_size > 0) path += "?n=" + std::to_string(page_size);
+  // Registries with token auth want the "registry:catalog:*" scope; Scope only speaks
+  // repositories, so the catalog relies on the challenge's own scope via a 401 round.
+  return ListPaged(path, "repositories", {}, stop);
+}
+
+}  // namespace freightliner::registry

@@ -1,0 +1,329 @@
+#include "replication/copier.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <set>
+#include <thread>
+
+#include "common/byte_pipe.hpp"
+#include "common/format.hpp"
+#include "common/parallel.hpp"
+#include "common/sha256.hpp"
+
+namespace freightliner::replication {
+namespace {
+
+using registry::Descriptor;
+using registry::Manifest;
+
+std::string Short(const std::string& digest) { return digest.substr(0, 19); }
+
+bool IsRefusalOfOnePutUploads(long status) {
+  // 413: too large for one request; 405/501: this registry only takes chunked uploads.
+  return status == 413 || status == 405 || status == 501;
+}
+
+}  // namespace
+
+Copier::Copier(registry::RegistryClient& source, registry::RegistryClient& destination,
+               CopyOptions options, CopyObserver observer)
+    : source_(source),
+      destination_(destination),
+      options_(std::move(options)),
+      observer_(std::move(observer)),
+      same_registry_(source.registry() == destination.registry()) {}
+
+void Copier::Plan(std::string line) {
+  std::lock_guard lock(mu_);
+  report_.plan.push_back(std::move(line));
+}
+
+Result<Manifest> Copier::ResolveSource(const registry::Reference& source, std::stop_token stop) {
+  const std::string& repo = source.repository.path;
+  std::string identifier = source.Identifier();
+  if (source.digest.empty()) {
+    // Fetch by digest when the registry tells it: the tag may move between our two requests.
+    auto head = source_.HeadManifest(repo, source.tag, stop);
+    if (!head) return tl::unexpected(head.error());
+    if (!*head) {
+      return MakeError(ErrorCode::kNotFound, "manifest " + source.String() + " not found");
+    }
+    if (!(*head)->digest.empty()) identifier = (*head)->digest;
+  }
+  auto top = source_.GetManifest(repo, identifier, stop);
+  if (!top || !top->is_index || !options_.platform) return top;
+  for (const Descriptor& child : top->children) {
+    if (child.platform && child.platform->Matches(*options_.platform)) {
+      return source_.GetManifest(repo, child.digest, stop);
+    }
+  }
+  std::string available;
+  for (const Descriptor& child : top->children) {
+    if (child.platform) available += (available.empty() ? "" : ", ") + child.platform->String();
+  }
+  return MakeError(ErrorCode::kNotFound, source.String() + " has no platform " +
+                                             options_.platform->String() +
+                                             " (it has: " + available + ")");
+}
+
+Result<CopyReport> Copier::Copy(const registry::Reference& source,
+                                const registry::Reference& destination, std::stop_token stop) {
+  report_ = CopyReport{};
+  const std::string& src_repo = source.repository.path;
+  const std::string& dst_repo = destination.repository.path;
+  const std::string dst_id = destination.Identifier();
+
+  // The cheap path: two HEADs tell that the destination already has this exact digest.
+  std::optional<registry::ManifestHead> dst_head;
+  if (!options_.force) {
+    auto head = destination_.HeadManifest(dst_repo, dst_id, stop);
+    if (!head) return tl::unexpected(head.error().WithContext("destination"));
+    dst_head = *head;
+    if (dst_head && !dst_head->digest.empty() && !options_.platform) {
+      std::string src_digest = source.digest;
+      if (src_digest.empty()) {
+        auto src_head = source_.HeadManifest(src_repo, source.tag, stop);
+        if (!src_head) return tl::unexpected(src_head.error());
+        if (!*src_head) {
+          return MakeError(ErrorCode::kNotFound, "manifest " + source.String() + " not found");
+        }
+        src_digest = (*src_head)->digest;
+      }
+      if (src_digest == dst_head->digest) {
+        report_.digest = src_digest;
+        report_.media_type = dst_head->media_type;
+        report_.up_to_date = true;
+        if (options_.dry_run) Plan("up to date: " + destination.String() + " is " + src_digest);
+        return report_;
+      }
+    }
+  }
+
+  auto target = ResolveSource(source, stop);
+  if (!target) return tl::unexpected(target.error());
+  if (!destination.digest.empty() && destination.digest != target->digest) {
+    return MakeError(ErrorCode::kInvalidArgument, "destination digest " + destination.digest +
+                                                      " differs from the source's " +
+                                                      target->digest);
+  }
+  report_.digest = target->digest;
+  report_.media_type = target->media_type;
+  if (!options_.force && dst_head && dst_head->digest == target->digest) {
+    report_.up_to_date = true;  // the platform's manifest is already there
+    if (options_.dry_run) Plan("up to date: " + destination.String() + " is " + target->digest);
+    return report_;
+  }
+
+  Status copied = target->is_index ? CopyChildren(src_repo, dst_repo, target->children, stop)
+                                   : CopyBlobs(src_repo, dst_repo, target->Blobs(), stop);
+  if (!copied) return tl::unexpected(copied.error());
+  // Last: only now may the tag point at the content.
+  if (Status pushed = PushManifest(dst_repo, dst_id, *target, stop); !pushed) {
+    return tl::unexpected(pushed.error());
+  }
+  return report_;
+}
+
+Status Copier::CopyChildren(const std::string& src_repo, const std::string& dst_repo,
+                            const std::vector<Descriptor>& children, std::stop_token stop) {
+  std::mutex mu;
+  std::vector<Manifest> missing;
+  Status fetched = ParallelFor<Descriptor>(
+      children, options_.blob_concurrency, stop,
+      [&](const Descriptor& child, std::stop_token token) -> Status {
+        if (!options_.force) {
+          auto exists = destination_.HeadManifest(dst_repo, child.digest, token);
+          if (!exists) return tl::unexpected(exists.error());
+          if (*exists) {
+            if (options_.dry_run) Plan("exists manifest " + child.digest);
+            return Ok();
+          }
+        }
+        auto manifest = source_.GetManifest(src_repo, child.digest, token);
+        if (!manifest) return tl::unexpected(manifest.error());
+        std::lock_guard lock(mu);
+        missing.push_back(std::move(*manifest));
+        return Ok();
+      });
+  if (!fetched) return fetched;
+
+  // The blobs of every missing platform at once, each blob once.
+  std::vector<Descriptor> blobs;
+  std::set<std::string> seen;
+  for (const Manifest& m : missing) {
+    if (m.is_index) {
+      if (Status s = CopyChildren(src_repo, dst_repo, m.children, stop); !s) return s;
+      continue;
+    }
+    for (const Descriptor& d : m.Blobs()) {
+      if (seen.insert(d.digest).second) blobs.push_back(d);
+    }
+  }
+  if (Status s = CopyBlobs(src_repo, dst_repo, blobs, stop); !s) return s;
+  for (const Manifest& m : missing) {
+    if (Status s = PushManifest(dst_repo, m.digest, m, stop); !s) return s;
+  }
+  return Ok();
+}
+
+Status Copier::CopyBlobs(const std::string& src_repo, const std::string& dst_repo,
+                         const std::vector<Descriptor>& blobs, std::stop_token stop) {
+  return ParallelFor<Descriptor>(blobs, options_.blob_concurrency, stop,
+                                 [&](const Descriptor& blob, std::stop_token token) {
+                                   return CopyBlob(src_repo, dst_repo, blob, token);
+                                 });
+}
+
+void Copier::Count(BlobOutcome outcome, const Descriptor& blob, bool is_layer) {
+  {
+    std::lock_guard lock(mu_);
+    switch (outcome) {
+      case BlobOutcome::kExisted:
+        ++report_.blobs_existing;
+        break;
+      case BlobOutcome::kMounted:
+        ++report_.blobs_mounted;
+        break;
+      case BlobOutcome::kUploaded:
+        ++report_.blobs_uploaded;
+        report_.bytes_transferred += static_cast<uint64_t>(blob.size);
+        if (is_layer) ++report_.layers_transferred;
+        break;
+      case BlobOutcome::kSkippedForeign:
+        break;
+    }
+  }
+  if (observer_.on_blob) observer_.on_blob(blob.digest, outcome, static_cast<uint64_t>(blob.size));
+}
+
+Status Copier::CopyBlob(const std::string& src_repo, const std::string& dst_repo,
+                        const Descriptor& blob, std::stop_token stop) {
+  const bool is_layer = !registry::IsConfigMediaType(blob.media_type);
+  if (blob.foreign) {
+    if (options_.dry_run) Plan("skip foreign layer " + blob.digest);
+    Count(BlobOutcome::kSkippedForeign, blob, is_layer);
+    return Ok();
+  }
+  auto exists = destination_.BlobExists(dst_repo, blob.digest, stop);
+  if (!exists) return tl::unexpected(exists.error());
+  if (*exists) {
+    if (options_.dry_run) Plan("exists blob " + blob.digest);
+    Count(BlobOutcome::kExisted, blob, is_layer);
+    return Ok();
+  }
+  if (options_.dry_run) {
+    Plan(same_registry_ ? "would mount blob " + blob.digest + " from " + src_repo
+                        : "would copy blob " + blob.digest + " (" +
+                              HumanBytes(static_cast<uint64_t>(blob.size)) + ")");
+    return Ok();
+  }
+  // The whole transfer is one idempotent step (content-addressed): retry it from the start.
+  auto outcome = registry::RetryCall<BlobOutcome>(
+      options_.retry, *options_.clock, stop,
+      [&] { return TransferBlob(src_repo, dst_repo, blob, stop); },
+      [&](int attempt, const Error& e, Clock::Duration) {
+        spdlog::warn("blob {} attempt {} failed: {}; retrying", Short(blob.digest), attempt,
+                     e.ToString());
+      });
+  if (!outcome) return tl::unexpected(outcome.error().WithContext("blob " + blob.digest));
+  Count(*outcome, blob, is_layer);
+  return Ok();
+}
+
+Result<BlobOutcome> Copier::TransferBlob(const std::string& src_repo, const std::string& dst_repo,
+                                         const Descriptor& blob, std::stop_token stop) {
+  auto session =
+      destination_.StartUpload(dst_repo, blob.digest, same_registry_ ? src_repo : "", stop);
+  if (!session) return tl::unexpected(session.error());
+  if (session->mounted) return BlobOutcome::kMounted;
+
+  long refused = 0;
+  Status streamed = StreamBlob(src_repo, dst_repo, blob, *session, options_.chunk_size, stop,
+                               &refused);
+  if (!streamed && options_.chunk_size == 0 && IsRefusalOfOnePutUploads(refused)) {
+    spdlog::info("{} refused a one-request upload (HTTP {}); uploading {} in chunks",
+                 destination_.registry(), refused, Short(blob.digest));
+    destination_.CancelUpload(*session, dst_repo);
+    session = destination_.StartUpload(dst_repo, blob.digest, "", stop);
+    if (!session) return tl::unexpected(session.error());
+    streamed = StreamBlob(src_repo, dst_repo, blob, *session, options_.fallback_chunk_size, stop,
+                          nullptr);
+  }
+  if (!streamed) {
+    destination_.CancelUpload(*session, dst_repo);
+    return tl::unexpected(streamed.error());
+  }
+  return BlobOutcome::kUploaded;
+}
+
+Status Copier::StreamBlob(const std::string& src_repo, const std::string& dst_repo,
+                          const Descriptor& blob, const registry::UploadSession& session,
+                          uint64_t chunk_size, std::stop_token stop, long* refused_status) {
+  const auto size = static_cast<uint64_t>(blob.size);
+  // The final byte waits for the digest check: an unverified blob can never be committed.
+  BytePipe pipe(options_.pipe_capacity, size > 0 ? 1 : 0);
+  std::stop_source download_stop;
+  std::stop_callback link(stop, [&] { download_stop.request_stop(); });
+
+  std::jthread download([&] {
+    Sha256 hasher;
+    uint64_t received = 0;
+    Status got = source_.GetBlob(
+        src_repo, blob.digest,
+        [&](std::string_view chunk) -> Status {
+          received += chunk.size();
+          if (received > size) {
+            return MakeError(ErrorCode::kDigestMismatch,
+                             "source sent more than the " + std::to_string(size) +
+                                 " bytes its descriptor declares");
+          }
+          hasher.Update(chunk);
+          if (observer_.on_bytes) observer_.on_bytes(chunk.size());
+          return pipe.Write(chunk, download_stop.get_token());
+        },
+        download_stop.get_token());
+    if (got && received != size) {
+      got = MakeError(ErrorCode::kDigestMismatch, "source sent " + std::to_string(received) +
+                                                      " bytes, descriptor declares " +
+                                                      std::to_string(size));
+    }
+    if (got) {
+      const std::string actual = hasher.FinalDigest();
+      if (actual != blob.digest) {
+        got = MakeError(ErrorCode::kDigestMismatch, "content hashes to " + actual);
+      }
+    }
+    pipe.CloseWrite(got);
+  });
+
+  http::BodySource from_pipe = [&](char* buffer, size_t capacity) {
+    return pipe.Read(buffer, capacity, stop);
+  };
+  Status uploaded =
+      chunk_size > 0
+          ? destination_.PutBlobChunked(session, dst_repo, blob.digest, size, chunk_size,
+                                        from_pipe, stop)
+          : destination_.PutBlob(session, dst_repo, blob.digest, size, from_pipe, stop,
+                                 refused_status);
+  if (!uploaded) {
+    pipe.CloseRead(uploaded.error());
+    download_stop.request_stop();
+  }
+  download.join();
+  return uploaded;
+}
+
+Status Copier::PushManifest(const std::string& dst_repo, const std::string& reference,
+                            const Manifest& manifest, std::stop_token stop) {
+  if (options_.dry_run) {
+    Plan("would push manifest " + manifest.digest + " (" + manifest.media_type + ") as " +
+         dst_repo + (registry::IsValidDigest(reference) ? "@" : ":") + reference);
+    return Ok();
+  }
+  if (Status s = destination_.PutManifest(dst_repo, reference, manifest, stop); !s) return s;
+  std::lock_guard lock(mu_);
+  ++report_.manifests_pushed;
+  return Ok();
+}
+
+}  // namespace freightliner::replication
