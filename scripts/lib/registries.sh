@@ -1,0 +1,118 @@
+# Shell helpers to run Debian's docker-registry on free loopback ports and seed it with images.
+# Sourced by scripts/demo.sh and bench/*.sh. Tests use the C++ fixtures in tests/fixtures instead.
+
+# free_port: prints a TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+  local port
+  for _ in $(seq 1 100); do
+    port=$(( (RANDOM << 15 | RANDOM) % 30000 + 20000 ))
+    if ! ss -Hltn "sport = :$port" | grep -q .; then
+      echo "$port"
+      return 0
+    fi
+  done
+  echo "no free port found" >&2
+  return 1
+}
+
+# wait_http URL [SECONDS]: waits until URL answers any HTTP status.
+wait_http() {
+  local url=$1 deadline=$(( SECONDS + ${2:-20} ))
+  until curl -s -o /dev/null "$url"; do
+    if (( SECONDS > deadline )); then
+      echo "timed out waiting for $url" >&2
+      return 1
+    fi
+    sleep 0.1
+  done
+}
+
+# start_registry DIR: starts docker-registry with storage in DIR; prints its port; pid in DIR/pid.
+start_registry() {
+  local dir=$1 port
+  mkdir -p "$dir/storage"
+  for _ in 1 2 3; do
+    port=$(free_port) || return 1
+    cat > "$dir/config.yml" <<CFG
+version: 0.1
+log: {level: warn}
+storage:
+  filesystem: {rootdirectory: $dir/storage}
+  delete: {enabled: true}
+http: {addr: 127.0.0.1:$port}
+CFG
+    docker-registry serve "$dir/config.yml" > "$dir/registry.log" 2>&1 &
+    echo $! > "$dir/pid"
+    if wait_http "http://127.0.0.1:$port/v2/" 10; then
+      echo "$port"
+      return 0
+    fi
+    kill "$(cat "$dir/pid")" 2>/dev/null || true
+  done
+  echo "docker-registry did not start; see $dir/registry.log" >&2
+  return 1
+}
+
+stop_pidfile() {
+  local file=$1
+  [ -f "$file" ] || return 0
+  kill "$(cat "$file")" 2>/dev/null || true
+  rm -f "$file"
+}
+
+# skopeo_push SRC DST: skopeo copy --all with retries (distribution 2.8 sometimes answers 500
+# under concurrent pushes of shared blobs).
+skopeo_push() {
+  local attempt
+  for attempt in 1 2 3 4 5; do
+    if skopeo copy --all --quiet --src-tls-verify=false --dest-tls-verify=false "$@"; then
+      return 0
+    fi
+    echo "skopeo copy failed (attempt $attempt), retrying" >&2
+    sleep "$attempt"
+  done
+  return 1
+}
+
+# build_image LAYOUT TAG ARCH FILE...: an OCI image in LAYOUT:TAG for ARCH with FILEs as layers.
+build_image() {
+  local layout=$1 tag=$2 arch=$3
+  shift 3
+  [ -d "$layout" ] || umoci init --layout "$layout"
+  umoci new --image "$layout:$tag"
+  umoci config --image "$layout:$tag" --architecture "$arch" --os linux
+  local f
+  for f in "$@"; do
+    umoci insert --rootless --image "$layout:$tag" "$f" "/data/$(basename "$f")"
+  done
+}
+
+# build_index LAYOUT TAG TAG1 TAG2...: an OCI index in LAYOUT:TAG over the images TAG1.. (each
+# single-platform), with their platforms.
+build_index() {
+  local layout=$1 tag=$2
+  shift 2
+  local entries="[]" t desc config arch
+  for t in "$@"; do
+    desc=$(jq -c --arg t "$t" '.manifests[] | select(.annotations["org.opencontainers.image.ref.name"] == $t)' "$layout/index.json")
+    config=$(jq -r '.config.digest' "$layout/blobs/sha256/$(jq -r .digest <<<"$desc" | cut -d: -f2)")
+    arch=$(jq -r .architecture "$layout/blobs/sha256/${config#sha256:}")
+    entries=$(jq -c --argjson d "$desc" --arg a "$arch" \
+      '. + [$d | del(.annotations) | . + {platform: {os: "linux", architecture: $a}}]' <<<"$entries")
+  done
+  local index
+  index=$(jq -n --argjson m "$entries" \
+    '{schemaVersion: 2, mediaType: "application/vnd.oci.image.index.v1+json", manifests: $m}')
+  local digest
+  digest=$(printf '%s' "$index" | sha256sum | cut -d' ' -f1)
+  printf '%s' "$index" > "$layout/blobs/sha256/$digest"
+  jq --arg d "sha256:$digest" --arg t "$tag" --argjson s "$(printf '%s' "$index" | wc -c)" \
+    '.manifests += [{mediaType: "application/vnd.oci.image.index.v1+json", digest: $d, size: $s,
+      annotations: {"org.opencontainers.image.ref.name": $t}}]' "$layout/index.json" > "$layout/index.json.new"
+  mv "$layout/index.json.new" "$layout/index.json"
+}
+
+# raw_digest REF: sha256 of the manifest bytes a registry serves for REF (docker://...).
+raw_digest() {
+  echo "sha256:$(skopeo inspect --raw --tls-verify=false "$1" | sha256sum | cut -d' ' -f1)"
+}
