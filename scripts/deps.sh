@@ -11,7 +11,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # real peers for tests, the demo and the benchmarks
   docker-registry skopeo umoci prometheus prometheus-alertmanager apache2-utils openssl
-  jq curl wrk hyperfine procps iproute2 ca-certificates
+  jq curl wrk hyperfine procps iproute2 ca-certificates time bc
 )
 
 missing=()
