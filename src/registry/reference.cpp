@@ -139,6 +139,21 @@ Result<Repository> ParseRepository(std::string_view text) {
   return SplitRepository(text, text);
 }
 
+Result<Repository> ParseRepositoryPrefix(std::string_view text) {
+  std::string_view trimmed = text;
+  while (!trimmed.empty() && trimmed.back() == '/') trimmed.remove_suffix(1);
+  if (!trimmed.empty() && trimmed.find('/') == std::string_view::npos &&
+      LooksLikeDomain(trimmed)) {
+    if (!std::regex_match(trimmed.begin(), trimmed.end(), DomainRe())) {
+      return tl::unexpected(Invalid(text, "bad registry host"));
+    }
+    std::string host(trimmed);
+    if (host == "index.docker.io" || host == kDockerHubApiHost) host = std::string(kDockerHub);
+    return Repository{host, ""};
+  }
+  return ParseRepository(trimmed);
+}
+
 std::string ApiHost(std::string_view registry) {
   if (registry == kDockerHub) return std::string(kDockerHubApiHost);
   return std::string(registry);

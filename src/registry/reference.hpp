@@ -44,6 +44,10 @@ Result<Reference> ParseReference(std::string_view text, bool default_tag_latest 
 // Parses "host[:port]/path" (no tag, no digest) as used by list-tags and tree commands.
 Result<Repository> ParseRepository(std::string_view text);
 
+// Like ParseRepository, but also accepts a bare registry ("127.0.0.1:5001", "ghcr.io/") as the
+// registry's root (empty path): the prefix form that tree copies take.
+Result<Repository> ParseRepositoryPrefix(std::string_view text);
+
 // The host that serves the registry API: Docker Hub's name "docker.io" is served elsewhere.
 std::string ApiHost(std::string_view registry);
 

@@ -102,6 +102,16 @@ TEST(RepositoryTest, ParsesWithoutTag) {
   EXPECT_EQ(ParseRepository("alpine")->path, "library/alpine");
 }
 
+TEST(RepositoryTest, PrefixMayBeARegistryRoot) {
+  auto root = ParseRepositoryPrefix("127.0.0.1:5001");
+  ASSERT_TRUE(root);
+  EXPECT_EQ(root->registry, "127.0.0.1:5001");
+  EXPECT_EQ(root->path, "");
+  EXPECT_EQ(ParseRepositoryPrefix("ghcr.io/")->path, "");
+  EXPECT_EQ(ParseRepositoryPrefix("127.0.0.1:5001/team/")->path, "team");
+  EXPECT_FALSE(ParseRepositoryPrefix("bad host:1"));
+}
+
 TEST(DockerHubTest, ApiHostAndCredentialKey) {
   EXPECT_EQ(ApiHost("docker.io"), "registry-1.docker.io");
   EXPECT_EQ(ApiHost("ghcr.io"), "ghcr.io");

@@ -1,0 +1,103 @@
+#include "replication/selection.hpp"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <set>
+
+namespace freightliner::replication {
+namespace {
+
+Result<std::vector<std::regex>> Compile(const std::vector<std::string>& patterns,
+                                        const char* what) {
+  std::vector<std::regex> out;
+  for (const std::string& p : patterns) {
+    try {
+      out.emplace_back(p, std::regex::ECMAScript);
+    } catch (const std::regex_error& e) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       std::string("invalid ") + what + " pattern \"" + p + "\": " + e.what());
+    }
+  }
+  return out;
+}
+
+bool AnyMatches(const std::vector<std::regex>& patterns, const std::string& tag) {
+  return std::any_of(patterns.begin(), patterns.end(),
+                     [&](const std::regex& re) { return std::regex_search(tag, re); });
+}
+
+bool AnyGlob(const std::vector<std::string>& globs, const std::string& path) {
+  return std::any_of(globs.begin(), globs.end(), [&](const std::string& g) {
+    return fnmatch(g.c_str(), path.c_str(), 0) == 0;
+  });
+}
+
+}  // namespace
+
+Result<TagFilter> TagFilter::Create(const TagSelection& selection) {
+  TagFilter f;
+  f.selection_ = selection;
+  auto include = Compile(selection.include, "include-tag");
+  if (!include) return tl::unexpected(include.error());
+  auto exclude = Compile(selection.exclude, "exclude-tag");
+  if (!exclude) return tl::unexpected(exclude.error());
+  f.include_ = std::move(*include);
+  f.exclude_ = std::move(*exclude);
+  if (!selection.semver.empty()) {
+    auto c = ParseConstraint(selection.semver);
+    if (!c) return tl::unexpected(c.error());
+    f.constraint_ = std::move(*c);
+  }
+  if (selection.latest && *selection.latest == 0) {
+    return MakeError(ErrorCode::kInvalidArgument, "latest must be at least 1");
+  }
+  return f;
+}
+
+std::vector<std::string> TagFilter::Select(const std::vector<std::string>& source_tags) const {
+  const std::vector<std::string>& candidates =
+      selection_.list.empty() ? source_tags : selection_.list;
+  std::vector<std::string> kept;
+  std::set<std::string> seen;
+  for (const std::string& tag : candidates) {
+    if (!seen.insert(tag).second) continue;
+    if (!include_.empty() && !AnyMatches(include_, tag)) continue;
+    if (AnyMatches(exclude_, tag)) continue;
+    if (constraint_) {
+      auto v = ParseVersion(tag);
+      if (!v || !constraint_->Matches(*v)) continue;
+    }
+    kept.push_back(tag);
+  }
+  if (selection_.latest) {
+    // Keep the chosen versions in their original order, for readable plans.
+    const auto latest = LatestTags(kept, *selection_.latest, constraint_.has_value());
+    const std::set<std::string> keep(latest.begin(), latest.end());
+    std::erase_if(kept, [&](const std::string& t) { return keep.count(t) == 0; });
+  }
+  return kept;
+}
+
+bool RepoSelection::Matches(const std::string& relative) const {
+  if (!include.empty() && !AnyGlob(include, relative)) return false;
+  return !AnyGlob(exclude, relative);
+}
+
+std::optional<std::string> RelativeTo(const std::string& prefix, const std::string& repository) {
+  if (prefix.empty()) return repository;
+  if (repository == prefix) return std::string();
+  if (repository.size() > prefix.size() && repository.compare(0, prefix.size(), prefix) == 0 &&
+      repository[prefix.size()] == '/') {
+    return repository.substr(prefix.size() + 1);
+  }
+  return std::nullopt;
+}
+
+std::string JoinPath(const std::string& prefix, const std::string& relative) {
+  if (prefix.empty()) return relative;
+  if (relative.empty()) return prefix;
+  return prefix + "/" + relative;
+}
+
+}  // namespace freightliner::replication

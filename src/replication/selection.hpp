@@ -1,0 +1,62 @@
+#pragma once
+// Which repositories and tags a fleet copy takes.
+//
+// Tags: the candidates are `list` when given, else every source tag; then `include` (keep a tag
+// that matches any of these regular expressions), `exclude` (drop a tag that matches any),
+// `semver` (keep versions inside the constraint) and `latest` (keep the N highest versions),
+// in that order. Repositories: glob patterns on the path below the source prefix.
+
+#include <cstddef>
+#include <optional>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "common/error.hpp"
+#include "replication/semver.hpp"
+
+namespace freightliner::replication {
+
+struct TagSelection {
+  std::vector<std::string> list;
+  std::vector<std::string> include;  // ECMAScript regexes, matched anywhere (anchor with ^ $)
+  std::vector<std::string> exclude;
+  std::string semver;                // a constraint such as ">=1.2 <2"
+  std::optional<size_t> latest;      // the N highest semver tags
+
+  bool operator==(const TagSelection&) const = default;
+};
+
+// Immutable once created; thread-safe to share.
+class TagFilter {
+ public:
+  // Compiles the patterns; a bad one is an error that names it.
+  static Result<TagFilter> Create(const TagSelection& selection);
+
+  // False when the selection is an explicit list only: no need to list the source's tags.
+  bool NeedsSourceTags() const { return selection_.list.empty(); }
+  std::vector<std::string> Select(const std::vector<std::string>& source_tags) const;
+
+ private:
+  TagSelection selection_;
+  std::vector<std::regex> include_;
+  std::vector<std::regex> exclude_;
+  std::optional<Constraint> constraint_;
+};
+
+struct RepoSelection {
+  std::vector<std::string> include;  // globs: * ? [..]; * also crosses '/'
+  std::vector<std::string> exclude;
+
+  bool operator==(const RepoSelection&) const = default;
+  // `relative` is the repository path below the prefix ("app", "x/y").
+  bool Matches(const std::string& relative) const;
+};
+
+// Maps a source repository under `source_prefix` to the same place under `dest_prefix`:
+// ("team", "mirror", "team/x/y") -> "mirror/x/y". nullopt when it is not under the prefix.
+// An empty prefix is the registry root.
+std::optional<std::string> RelativeTo(const std::string& prefix, const std::string& repository);
+std::string JoinPath(const std::string& prefix, const std::string& relative);
+
+}  // namespace freightliner::replication

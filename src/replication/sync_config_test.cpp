@@ -1,0 +1,126 @@
+#include "replication/sync_config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+namespace freightliner::replication {
+namespace {
+
+EnvLookup FakeEnv(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+const char* kGood = R"(version: 1
+workers: 6
+registries:
+  - host: ${SRC}
+    insecure: true
+    concurrency: 4
+    rate_limit: 20.5
+  - host: ghcr.io
+    username: ${GH_USER}
+    password: ${GH_TOKEN}
+mappings:
+  - source: ${SRC}/team/app
+    destination: 127.0.0.1:5002/mirror/app
+    tags:
+      include: ['^v\d+']
+      exclude: [-rc]
+      semver: '>=1.2 <2'
+      latest: 3
+    platforms: [linux/amd64]
+  - source: ${SRC}/team
+    destination: 127.0.0.1:5002/mirror
+    recursive: true
+    include_repos: ['tools/*']
+    tags: {list: [stable, "1.0"]}
+)";
+
+TEST(SyncConfigTest, ParsesEverySetting) {
+  auto c = ParseSyncConfig(kGood, "sync.yaml",
+                           FakeEnv({{"SRC", "127.0.0.1:5001"}, {"GH_USER", "u"}, {"GH_TOKEN", "t"}}));
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->workers, 6);
+  ASSERT_EQ(c->registries.size(), 2u);
+  EXPECT_EQ(c->registries[0].host, "127.0.0.1:5001");
+  EXPECT_TRUE(c->registries[0].insecure);
+  EXPECT_EQ(c->registries[0].concurrency, 4);
+  EXPECT_DOUBLE_EQ(c->registries[0].rate_limit, 20.5);
+  ASSERT_TRUE(c->registries[1].credentials);
+  EXPECT_EQ(c->registries[1].credentials->password, "t");
+  EXPECT_EQ(c->Registry("ghcr.io"), &c->registries[1]);
+  ASSERT_EQ(c->mappings.size(), 2u);
+  const SyncMapping& m = c->mappings[0];
+  EXPECT_EQ(m.source.String(), "127.0.0.1:5001/team/app");
+  EXPECT_EQ(m.destination.path, "mirror/app");
+  EXPECT_EQ(m.tags.include, (std::vector<std::string>{"^v\\d+"}));
+  EXPECT_EQ(m.tags.latest, 3u);
+  ASSERT_EQ(m.platforms.size(), 1u);
+  EXPECT_EQ(m.platforms[0].architecture, "amd64");
+  EXPECT_EQ(m.line, 12);
+  EXPECT_TRUE(c->mappings[1].recursive);
+  EXPECT_EQ(c->mappings[1].repos.include, (std::vector<std::string>{"tools/*"}));
+  EXPECT_EQ(c->mappings[1].tags.list, (std::vector<std::string>{"stable", "1.0"}));
+}
+
+// Each bad file must be refused with the file name and the line of the mistake.
+struct BadCase {
+  const char* yaml;
+  const char* location;  // "file:line"
+  const char* words;     // part of the message
+};
+
+class SyncConfigErrorTest : public ::testing::TestWithParam<BadCase> {};
+
+TEST_P(SyncConfigErrorTest, NamesFileLineAndProblem) {
+  auto c = ParseSyncConfig(GetParam().yaml, "bad.yaml", FakeEnv({}));
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(c.error().message.find(GetParam().location), std::string::npos) << c.error().message;
+  EXPECT_NE(c.error().message.find(GetParam().words), std::string::npos) << c.error().message;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    BadFiles, SyncConfigErrorTest,
+    ::testing::Values(
+        BadCase{"mappings:\n  - source: a.io/x\n    destinaton: b.io/y\n", "bad.yaml:3:",
+                "unknown key \"destinaton\""},
+        BadCase{"mappings:\n  - source: a.io/x\n", "bad.yaml:2:", "needs a destination"},
+        BadCase{"mappings:\n  - source: a.io/x\n    destination: b.io/y\n    tags:\n"
+                "      include: ['v(1']\n",
+                "bad.yaml:5:", "v(1"},
+        BadCase{"mappings:\n  - source: a.io/x\n    destination: b.io/y\n    tags:\n"
+                "      semver: '>=banana'\n",
+                "bad.yaml:5:", "semver"},
+        BadCase{"mappings:\n  - source: a.io/X\n    destination: b.io/y\n", "bad.yaml:2:",
+                "lowercase"},
+        BadCase{"mappings:\n  - source: a.io/x\n    destination: b.io/${NOPE}\n", "bad.yaml:3:",
+                "NOPE is not set"},
+        BadCase{"registries:\n  - host: a.io\n    concurrency: -2\nmappings: []\n", "bad.yaml:3:",
+                "concurrency"},
+        BadCase{"registries:\n  - host: a.io\n    username: u\nmappings: []\n", "bad.yaml:2:",
+                "both username and password"},
+        BadCase{"mappings:\n  - source: a.io/x\n    destination: b.io/y\n    platforms: [linux]\n",
+                "bad.yaml:4:", "platform"},
+        BadCase{"mappings: [\n", "bad.yaml:", "invalid YAML"},
+        BadCase{"mappings: []\n", "bad.yaml:1:", "non-empty list"},
+        BadCase{"mappings:\n  - source: a.io/x\n    destination: b.io/y\n    include_repos: [a]\n",
+                "bad.yaml:2:", "recursive"}));
+
+TEST(ExpandEnvTest, DefaultsAndEscapes) {
+  auto env = FakeEnv({{"A", "1"}, {"EMPTY", ""}});
+  EXPECT_EQ(*ExpandEnv("x${A}y", env), "x1y");
+  EXPECT_EQ(*ExpandEnv("${B:-two}", env), "two");
+  EXPECT_EQ(*ExpandEnv("${EMPTY:-dflt}", env), "dflt");
+  EXPECT_EQ(*ExpandEnv("cost $$5 and $HOME", env), "cost $5 and $HOME");
+  EXPECT_FALSE(ExpandEnv("${B}", env));
+  EXPECT_FALSE(ExpandEnv("${A", env));
+}
+
+}  // namespace
+}  // namespace freightliner::replication
