@@ -1,0 +1,223 @@
+#include "replication/checkpoint_store.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <random>
+
+namespace freightliner::replication {
+namespace {
+
+int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+TaskState StateFromName(std::string_view name) {
+  if (name == "done") return TaskState::kDone;
+  if (name == "up_to_date") return TaskState::kUpToDate;
+  if (name == "failed") return TaskState::kFailed;
+  return TaskState::kPending;
+}
+
+// "20261124-235959-3fa9": sortable by time, unique enough for one machine's runs.
+std::string NewRunId() {
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+  std::random_device rd;
+  char suffix[8];
+  std::snprintf(suffix, sizeof(suffix), "%04x", rd() & 0xffff);
+  return std::string(stamp) + "-" + suffix;
+}
+
+constexpr const char* kSchema = R"(
+CREATE TABLE IF NOT EXISTS runs (
+  id TEXT PRIMARY KEY,
+  kind TEXT NOT NULL,
+  spec TEXT NOT NULL,
+  status TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS tasks (
+  run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  seq INTEGER NOT NULL,
+  source TEXT NOT NULL,
+  destination TEXT NOT NULL,
+  platforms TEXT NOT NULL DEFAULT '',
+  state TEXT NOT NULL DEFAULT 'pending',
+  digest TEXT NOT NULL DEFAULT '',
+  bytes INTEGER NOT NULL DEFAULT 0,
+  error TEXT NOT NULL DEFAULT '',
+  PRIMARY KEY (run_id, seq)
+);
+)";
+
+}  // namespace
+
+std::string_view TaskStateName(TaskState s) {
+  switch (s) {
+    case TaskState::kPending:
+      return "pending";
+    case TaskState::kDone:
+      return "done";
+    case TaskState::kUpToDate:
+      return "up_to_date";
+    case TaskState::kFailed:
+      return "failed";
+  }
+  return "pending";
+}
+
+std::string DefaultStateDir() {
+  if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg != nullptr && xdg[0] != '\0') {
+    return std::string(xdg) + "/freightliner";
+  }
+  const char* home = std::getenv("HOME");
+  return std::string(home != nullptr ? home : ".") + "/.local/state/freightliner";
+}
+
+Result<std::unique_ptr<CheckpointStore>> CheckpointStore::Open(const std::string& state_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir, ec);
+  if (ec) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "cannot create state directory " + state_dir + ": " + ec.message());
+  }
+  auto db = state::Database::Open(state_dir + "/freightliner.db");
+  if (!db) return tl::unexpected(db.error());
+  std::unique_ptr<CheckpointStore> store(new CheckpointStore(std::move(*db)));
+  if (Status s = store->Migrate(); !s) return tl::unexpected(s.error());
+  return store;
+}
+
+Status CheckpointStore::Migrate() { return db_->Exec(kSchema); }
+
+Result<std::string> CheckpointStore::CreateRun(const std::string& kind, const std::string& spec) {
+  std::lock_guard lock(mu_);
+  const std::string id = NewRunId();
+  auto st = db_->Prepare(
+      "INSERT INTO runs(id, kind, spec, status, created_at, updated_at) VALUES(?,?,?,?,?,?)");
+  if (!st) return tl::unexpected(st.error());
+  const int64_t now = NowSeconds();
+  (*st)->Bind(1, id).Bind(2, kind).Bind(3, spec).Bind(4, "planning").Bind(5, now).Bind(6, now);
+  if (Status s = (*st)->Run(); !s) return tl::unexpected(s.error());
+  return id;
+}
+
+Status CheckpointStore::SavePlan(const std::string& run_id, const std::vector<TaskRecord>& tasks) {
+  std::lock_guard lock(mu_);
+  state::Transaction tx(*db_);
+  if (Status s = tx.Begin(); !s) return s;
+  auto clear = db_->Prepare("DELETE FROM tasks WHERE run_id = ?");
+  if (!clear) return tl::unexpected(clear.error());
+  if (Status s = (*clear)->Bind(1, run_id).Run(); !s) return s;
+  auto insert = db_->Prepare(
+      "INSERT INTO tasks(run_id, seq, source, destination, platforms, state) "
+      "VALUES(?,?,?,?,?,'pending')");
+  if (!insert) return tl::unexpected(insert.error());
+  for (const TaskRecord& t : tasks) {
+    (*insert)->Reset();
+    (*insert)->Bind(1, run_id).Bind(2, t.seq).Bind(3, t.source).Bind(4, t.destination).Bind(
+        5, t.platforms);
+    if (Status s = (*insert)->Run(); !s) return s;
+  }
+  auto status = db_->Prepare("UPDATE runs SET status = 'running', updated_at = ? WHERE id = ?");
+  if (!status) return tl::unexpected(status.error());
+  if (Status s = (*status)->Bind(1, NowSeconds()).Bind(2, run_id).Run(); !s) return s;
+  return tx.Commit();
+}
+
+Status CheckpointStore::RecordTask(const std::string& run_id, const TaskRecord& task) {
+  std::lock_guard lock(mu_);
+  auto st = db_->Prepare(
+      "UPDATE tasks SET state = ?, digest = ?, bytes = ?, error = ? WHERE run_id = ? AND seq = ?");
+  if (!st) return tl::unexpected(st.error());
+  (*st)
+      ->Bind(1, TaskStateName(task.state))
+      .Bind(2, task.digest)
+      .Bind(3, static_cast<int64_t>(task.bytes))
+      .Bind(4, task.error)
+      .Bind(5, run_id)
+      .Bind(6, task.seq);
+  return (*st)->Run();
+}
+
+Status CheckpointStore::SetStatus(const std::string& run_id, const std::string& status) {
+  std::lock_guard lock(mu_);
+  auto st = db_->Prepare("UPDATE runs SET status = ?, updated_at = ? WHERE id = ?");
+  if (!st) return tl::unexpected(st.error());
+  return (*st)->Bind(1, status).Bind(2, NowSeconds()).Bind(3, run_id).Run();
+}
+
+namespace {
+constexpr const char* kRunColumns =
+    "SELECT r.id, r.kind, r.spec, r.status, r.created_at, r.updated_at, "
+    "(SELECT COUNT(*) FROM tasks t WHERE t.run_id = r.id), "
+    "(SELECT COUNT(*) FROM tasks t WHERE t.run_id = r.id AND t.state IN ('done','up_to_date')), "
+    "(SELECT COUNT(*) FROM tasks t WHERE t.run_id = r.id AND t.state = 'failed') FROM runs r ";
+
+RunRecord ReadRun(const state::Statement& st) {
+  return RunRecord{st.Text(0), st.Text(1), st.Text(2), st.Text(3), st.Int(4),
+                   st.Int(5),  st.Int(6),  st.Int(7),  st.Int(8)};
+}
+}  // namespace
+
+Result<std::optional<RunRecord>> CheckpointStore::GetRun(const std::string& run_id) {
+  std::lock_guard lock(mu_);
+  auto st = db_->Prepare(std::string(kRunColumns) + "WHERE r.id = ?");
+  if (!st) return tl::unexpected(st.error());
+  (*st)->Bind(1, run_id);
+  auto row = (*st)->Step();
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return std::optional<RunRecord>();
+  return std::optional<RunRecord>(ReadRun(**st));
+}
+
+Result<std::vector<RunRecord>> CheckpointStore::ListRuns() {
+  std::lock_guard lock(mu_);
+  auto st = db_->Prepare(std::string(kRunColumns) + "ORDER BY r.created_at, r.id");
+  if (!st) return tl::unexpected(st.error());
+  std::vector<RunRecord> runs;
+  while (true) {
+    auto row = (*st)->Step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return runs;
+    runs.push_back(ReadRun(**st));
+  }
+}
+
+Result<std::vector<TaskRecord>> CheckpointStore::Tasks(const std::string& run_id) {
+  std::lock_guard lock(mu_);
+  auto st = db_->Prepare(
+      "SELECT seq, source, destination, platforms, state, digest, bytes, error FROM tasks "
+      "WHERE run_id = ? ORDER BY seq");
+  if (!st) return tl::unexpected(st.error());
+  (*st)->Bind(1, run_id);
+  std::vector<TaskRecord> tasks;
+  while (true) {
+    auto row = (*st)->Step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return tasks;
+    const auto& s = **st;
+    tasks.push_back(TaskRecord{s.Int(0), s.Text(1), s.Text(2), s.Text(3),
+                               StateFromName(s.Text(4)), s.Text(5),
+                               static_cast<uint64_t>(s.Int(6)), s.Text(7)});
+  }
+}
+
+Result<bool> CheckpointStore::DeleteRun(const std::string& run_id) {
+  std::lock_guard lock(mu_);
+  auto st = db_->Prepare("DELETE FROM runs WHERE id = ?");
+  if (!st) return tl::unexpected(st.error());
+  if (Status s = (*st)->Bind(1, run_id).Run(); !s) return tl::unexpected(s.error());
+  return db_->Changes() > 0;
+}
+
+}  // namespace freightliner::replication
