@@ -49,14 +49,13 @@ int RunReplicate(Context& ctx, const ReplicateArgs& args) {
   if (!args.platform.empty()) {
     auto platform = registry::ParsePlatform(args.platform);
     if (!platform) return Fail(platform.error());
-    options.platform = *platform;
+    options.platforms = {*platform};
   }
 
-  auto source_client =
-      ctx.Client(src->repository.registry, Role::kSource, args.src_creds);
+  auto pool = ctx.MakePool({.src_creds = args.src_creds, .dest_creds = args.dest_creds});
+  auto source_client = pool->Get(src->repository.registry, registry::Role::kSource);
   if (!source_client) return Fail(source_client.error());
-  auto dest_client =
-      ctx.Client(dst.repository.registry, Role::kDestination, args.dest_creds);
+  auto dest_client = pool->Get(dst.repository.registry, registry::Role::kDestination);
   if (!dest_client) return Fail(dest_client.error());
 
   const auto start = std::chrono::steady_clock::now();
@@ -67,7 +66,7 @@ int RunReplicate(Context& ctx, const ReplicateArgs& args) {
     return Fail(report.error().WithContext("replicate " + src->String() + " to " + dst.String()));
   }
 
-  if (ctx.options().output == "json") {
+  if (ctx.json_output()) {
     json out = {{"source", src->String()},
                 {"destination", dst.String()},
                 {"digest", report->digest},
@@ -106,7 +105,8 @@ int RunReplicate(Context& ctx, const ReplicateArgs& args) {
 int RunInspect(Context& ctx, const InspectArgs& args) {
   auto ref = registry::ParseReference(args.image);
   if (!ref) return Fail(ref.error());
-  auto client = ctx.Client(ref->repository.registry, Role::kSource, args.creds);
+  auto client = ctx.MakePool({.src_creds = args.creds})
+                    ->Get(ref->repository.registry, registry::Role::kSource);
   if (!client) return Fail(client.error());
   auto manifest = (*client)->GetManifest(ref->repository.path, ref->Identifier(), ctx.stop());
   if (!manifest) return Fail(manifest.error());
@@ -114,7 +114,7 @@ int RunInspect(Context& ctx, const InspectArgs& args) {
     std::cout << manifest->bytes;
     return kExitOk;
   }
-  if (ctx.options().output == "json") {
+  if (ctx.json_output()) {
     json out = {{"reference", ref->String()},
                 {"digest", manifest->digest},
                 {"media_type", manifest->media_type}};
@@ -164,11 +164,12 @@ int RunInspect(Context& ctx, const InspectArgs& args) {
 int RunListTags(Context& ctx, const ListTagsArgs& args) {
   auto repo = registry::ParseRepository(args.repository);
   if (!repo) return Fail(repo.error());
-  auto client = ctx.Client(repo->registry, Role::kSource, args.creds);
+  auto client =
+      ctx.MakePool({.src_creds = args.creds})->Get(repo->registry, registry::Role::kSource);
   if (!client) return Fail(client.error());
   auto tags = (*client)->ListTags(repo->path, ctx.stop(), args.page_size);
   if (!tags) return Fail(tags.error());
-  if (ctx.options().output == "json") {
+  if (ctx.json_output()) {
     std::cout << json{{"repository", repo->String()}, {"tags", *tags}}.dump() << "\n";
     return kExitOk;
   }

@@ -1,6 +1,5 @@
 #include "cli/context.hpp"
 
-#include <cstdlib>
 #include <iostream>
 
 #include "common/version.hpp"
@@ -13,50 +12,13 @@ Context::Context(GlobalOptions options, std::stop_token stop)
       transport_(std::make_shared<http::Transport>(
           http::TransportOptions{.user_agent = std::string("freightliner/") + kVersion})) {}
 
-registry::ClientOptions Context::ClientOptionsFor(Role role) const {
-  registry::ClientOptions o;
-  o.hosts = registry::HostPolicy(
-      std::set<std::string>(options_.insecure_registries.begin(),
-                            options_.insecure_registries.end()),
-      options_.ca_file);
-  o.push_scopes = role == Role::kDestination;
-  return o;
-}
-
-Result<std::optional<registry::Credentials>> Context::ResolveCredentials(
-    const std::string& registry, Role role, const std::string& flag_creds) {
-  if (!flag_creds.empty()) {
-    auto c = registry::ParseUserPass(flag_creds);
-    if (!c) return tl::unexpected(c.error());
-    return std::optional<registry::Credentials>(*c);
-  }
-  const char* env_name =
-      role == Role::kSource ? "FREIGHTLINER_SRC_CREDS" : "FREIGHTLINER_DEST_CREDS";
-  if (const char* env = std::getenv(env_name); env != nullptr && env[0] != '\0') {
-    auto c = registry::ParseUserPass(env);
-    if (!c) return tl::unexpected(c.error().WithContext(env_name));
-    return std::optional<registry::Credentials>(*c);
-  }
-  if (!auth_file_) {
-    std::string path = options_.authfile;
-    if (path.empty()) {
-      const char* env = std::getenv("REGISTRY_AUTH_FILE");
-      path = env != nullptr && env[0] != '\0' ? env : registry::DockerConfig::DefaultPath();
-    }
-    auto loaded = registry::DockerConfig::Load(path);
-    if (!loaded) return tl::unexpected(loaded.error());
-    auth_file_ = std::move(*loaded);
-  }
-  return auth_file_->Lookup(registry);
-}
-
-Result<std::shared_ptr<registry::RegistryClient>> Context::Client(const std::string& registry,
-                                                                  Role role,
-                                                                  const std::string& flag_creds) {
-  auto creds = ResolveCredentials(registry, role, flag_creds);
-  if (!creds) return tl::unexpected(creds.error());
-  return std::make_shared<registry::RegistryClient>(registry, std::move(*creds),
-                                                    ClientOptionsFor(role), transport_);
+std::unique_ptr<registry::ClientPool> Context::MakePool(
+    registry::ClientPoolOptions options) const {
+  options.insecure_hosts.insert(options_.insecure_registries.begin(),
+                                options_.insecure_registries.end());
+  if (options.ca_file.empty()) options.ca_file = options_.ca_file;
+  if (options.auth_file.empty()) options.auth_file = options_.authfile;
+  return std::make_unique<registry::ClientPool>(std::move(options), transport_);
 }
 
 int ExitCodeFor(const Error& error) {

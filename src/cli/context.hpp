@@ -1,18 +1,15 @@
 #pragma once
-// What every command needs: global flags, the shared HTTP transport, registry clients built with
-// the right credentials, and the stop token that Ctrl-C triggers.
+// What every command needs: global flags, the shared HTTP transport, registry client pools, and
+// the stop token that Ctrl-C triggers.
 
 #include <memory>
-#include <optional>
-#include <set>
 #include <stop_token>
 #include <string>
 #include <vector>
 
 #include "common/error.hpp"
 #include "http/transport.hpp"
-#include "registry/client.hpp"
-#include "registry/credentials.hpp"
+#include "registry/client_pool.hpp"
 
 namespace freightliner::cli {
 
@@ -25,32 +22,22 @@ struct GlobalOptions {
   std::string output = "text";  // text | json
 };
 
-// Which side of a copy a client serves: it decides the credential flag and environment variable.
-enum class Role { kSource, kDestination };
-
-// Not thread-safe; built once per command, then read by the command.
+// Not thread-safe; built once per command.
 class Context {
  public:
   Context(GlobalOptions options, std::stop_token stop);
 
-  // A client for `registry`. Credentials: `flag_creds` ("USER:PASS") if given, else the role's
-  // environment variable (FREIGHTLINER_SRC_CREDS / FREIGHTLINER_DEST_CREDS), else the auth file.
-  Result<std::shared_ptr<registry::RegistryClient>> Client(const std::string& registry, Role role,
-                                                           const std::string& flag_creds);
+  // A client pool with the global flags applied on top of `options` (credentials, overrides).
+  std::unique_ptr<registry::ClientPool> MakePool(registry::ClientPoolOptions options) const;
 
   std::stop_token stop() const { return stop_; }
   const GlobalOptions& options() const { return options_; }
-  registry::ClientOptions ClientOptionsFor(Role role) const;
+  bool json_output() const { return options_.output == "json"; }
 
  private:
-  Result<std::optional<registry::Credentials>> ResolveCredentials(const std::string& registry,
-                                                                  Role role,
-                                                                  const std::string& flag_creds);
-
   GlobalOptions options_;
   std::stop_token stop_;
   std::shared_ptr<http::Transport> transport_;
-  std::optional<registry::DockerConfig> auth_file_;
 };
 
 // Exit codes (docs/CLI.md): a script can tell bad input from a refused login from a failed copy.

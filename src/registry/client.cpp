@@ -76,7 +76,9 @@ RegistryClient::RegistryClient(std::string registry, std::optional<Credentials> 
       transport_(std::move(transport)),
       auth_(registry_, std::move(credentials), *transport_, options_.hosts, *options_.clock,
             options_.on_auth_failure),
-      limiter_(options_.limits, *options_.clock) {}
+      limiter_(options_.limiter ? options_.limiter
+                                : std::make_shared<RegistryLimiter>(options_.limits,
+                                                                    *options_.clock)) {}
 
 http::TlsOptions RegistryClient::Tls() const {
   return {.verify = !options_.hosts.IsInsecure(api_host_), .ca_file = options_.hosts.ca_file()};
@@ -147,7 +149,7 @@ Result<std::string> RegistryClient::BaseUrl(std::stop_token stop) {
 Result<http::Response> RegistryClient::SendOnce(const Call& call, std::stop_token stop) {
   auto base = BaseUrl(stop);
   if (!base) return tl::unexpected(base.error());
-  auto permit = limiter_.Acquire(stop);
+  auto permit = limiter_->Acquire(stop);
   if (!permit) return tl::unexpected(permit.error());
 
   http::Request request{.method = call.method,
@@ -184,7 +186,7 @@ Result<http::Response> RegistryClient::SendOnce(const Call& call, std::stop_toke
       if (auto d = ParseRetryAfter(*retry_after, options_.clock->WallNow())) {
         error.retry_after_seconds = std::chrono::duration<double>(*d).count();
         // Everyone waits, not only this worker: the limit is the registry's.
-        limiter_.PauseUntil(options_.clock->Now() + *d);
+        limiter_->PauseUntil(options_.clock->Now() + *d);
       }
     }
     return tl::unexpected(error);

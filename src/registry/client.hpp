@@ -32,6 +32,9 @@ struct ClientOptions {
   HostPolicy hosts;  // insecure hosts and CA file
   RetryPolicy retry;
   LimiterOptions limits;
+  // A limiter shared with other clients of the same registry; when empty, one is made from
+  // `limits` for this client alone.
+  std::shared_ptr<RegistryLimiter> limiter;
   Clock* clock = &SystemClock::Instance();
   // Ask for push access on every repository scope (a destination), or pull only (a source).
   bool push_scopes = false;
@@ -102,7 +105,7 @@ class RegistryClient {
   Result<std::vector<std::string>> Catalog(std::stop_token stop, int page_size = 0);
 
   uint64_t tokens_fetched() const { return auth_.tokens_fetched(); }
-  RegistryLimiter& limiter() { return limiter_; }
+  RegistryLimiter& limiter() { return *limiter_; }
 
  private:
   struct Call {
@@ -133,7 +136,7 @@ class RegistryClient {
   ClientOptions options_;
   std::shared_ptr<http::Transport> transport_;
   Authenticator auth_;
-  RegistryLimiter limiter_;
+  std::shared_ptr<RegistryLimiter> limiter_;
 
   std::mutex base_mu_;
   std::string base_url_;  // "https://host" or "http://host" once pinged

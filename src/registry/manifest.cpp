@@ -170,3 +170,26 @@ Result<Manifest> ParseManifest(std::string bytes, std::string_view content_type)
 }
 
 }  // namespace freightliner::registry
+
+namespace freightliner::registry {
+
+Result<Manifest> FilterIndex(const Manifest& index, const std::vector<Descriptor>& keep) {
+  json doc = json::parse(index.bytes, nullptr, false);
+  if (doc.is_discarded() || !doc.contains("manifests")) {
+    return MakeError(ErrorCode::kInvalidArgument, "not an index");
+  }
+  json kept = json::array();
+  for (const auto& entry : doc["manifests"]) {
+    const std::string digest = entry.value("digest", "");
+    for (const Descriptor& d : keep) {
+      if (d.digest == digest) {
+        kept.push_back(entry);
+        break;
+      }
+    }
+  }
+  doc["manifests"] = std::move(kept);
+  return ParseManifest(doc.dump(3), index.media_type);
+}
+
+}  // namespace freightliner::registry

@@ -67,6 +67,10 @@ struct Manifest {
   std::vector<Descriptor> Blobs() const;
 };
 
+// A new index with only `keep` of `index`'s children (same media type, other fields kept).
+// Its bytes and digest are its own: the one place where a manifest is written, not copied.
+Result<Manifest> FilterIndex(const Manifest& index, const std::vector<Descriptor>& keep);
+
 // Parses manifest bytes. `content_type` is the response's Content-Type; when it is missing or
 // generic, the `mediaType` field (or the document's shape) decides. Computes the digest.
 Result<Manifest> ParseManifest(std::string bytes, std::string_view content_type);

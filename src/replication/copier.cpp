@@ -51,19 +51,27 @@ Result<Manifest> Copier::ResolveSource(const registry::Reference& source, std::s
     if (!(*head)->digest.empty()) identifier = (*head)->digest;
   }
   auto top = source_.GetManifest(repo, identifier, stop);
-  if (!top || !top->is_index || !options_.platform) return top;
+  if (!top || !top->is_index || options_.platforms.empty()) return top;
+  std::vector<Descriptor> chosen;
   for (const Descriptor& child : top->children) {
-    if (child.platform && child.platform->Matches(*options_.platform)) {
-      return source_.GetManifest(repo, child.digest, stop);
+    for (const registry::Platform& wanted : options_.platforms) {
+      if (child.platform && child.platform->Matches(wanted)) {
+        chosen.push_back(child);
+        break;
+      }
     }
   }
-  std::string available;
-  for (const Descriptor& child : top->children) {
-    if (child.platform) available += (available.empty() ? "" : ", ") + child.platform->String();
+  if (chosen.empty()) {
+    std::string wanted, available;
+    for (const auto& p : options_.platforms) wanted += (wanted.empty() ? "" : ", ") + p.String();
+    for (const Descriptor& child : top->children) {
+      if (child.platform) available += (available.empty() ? "" : ", ") + child.platform->String();
+    }
+    return MakeError(ErrorCode::kNotFound, source.String() + " has no platform " + wanted +
+                                               " (it has: " + available + ")");
   }
-  return MakeError(ErrorCode::kNotFound, source.String() + " has no platform " +
-                                             options_.platform->String() +
-                                             " (it has: " + available + ")");
+  if (options_.platforms.size() == 1) return source_.GetManifest(repo, chosen[0].digest, stop);
+  return registry::FilterIndex(*top, chosen);
 }
 
 Result<CopyReport> Copier::Copy(const registry::Reference& source,
@@ -73,13 +81,14 @@ Result<CopyReport> Copier::Copy(const registry::Reference& source,
   const std::string& dst_repo = destination.repository.path;
   const std::string dst_id = destination.Identifier();
 
-  // The cheap path: two HEADs tell that the destination already has this exact digest.
+  // The cheap path: two HEADs tell that the destination already has this exact digest. A tag
+  // listing that says the destination has no such tag saves the first one.
   std::optional<registry::ManifestHead> dst_head;
-  if (!options_.force) {
+  if (!options_.force && options_.destination_has_tag.value_or(true)) {
     auto head = destination_.HeadManifest(dst_repo, dst_id, stop);
     if (!head) return tl::unexpected(head.error().WithContext("destination"));
     dst_head = *head;
-    if (dst_head && !dst_head->digest.empty() && !options_.platform) {
+    if (dst_head && !dst_head->digest.empty() && options_.platforms.empty()) {
       std::string src_digest = source.digest;
       if (src_digest.empty()) {
         auto src_head = source_.HeadManifest(src_repo, source.tag, stop);
@@ -109,7 +118,7 @@ Result<CopyReport> Copier::Copy(const registry::Reference& source,
   report_.digest = target->digest;
   report_.media_type = target->media_type;
   if (!options_.force && dst_head && dst_head->digest == target->digest) {
-    report_.up_to_date = true;  // the platform's manifest is already there
+    report_.up_to_date = true;  // the chosen platforms are already there
     if (options_.dry_run) Plan("up to date: " + destination.String() + " is " + target->digest);
     return report_;
   }
@@ -204,36 +213,74 @@ Status Copier::CopyBlob(const std::string& src_repo, const std::string& dst_repo
     Count(BlobOutcome::kSkippedForeign, blob, is_layer);
     return Ok();
   }
-  auto exists = destination_.BlobExists(dst_repo, blob.digest, stop);
-  if (!exists) return tl::unexpected(exists.error());
-  if (*exists) {
-    if (options_.dry_run) Plan("exists blob " + blob.digest);
-    Count(BlobOutcome::kExisted, blob, is_layer);
-    return Ok();
+  BlobLedger* ledger = options_.dry_run ? nullptr : options_.ledger;
+  const std::string& dst_registry = destination_.registry();
+  BlobLedger::Claim claim;
+  if (ledger != nullptr) {
+    claim = ledger->Acquire(dst_registry, dst_repo, blob.digest, stop);
+    if (claim.kind == BlobLedger::Kind::kCanceled) {
+      return MakeError(ErrorCode::kCanceled, "canceled");
+    }
+    if (claim.kind == BlobLedger::Kind::kAlreadyThere) {
+      Count(BlobOutcome::kExisted, blob, is_layer);
+      return Ok();
+    }
+  }
+  // An upload claim must be released whatever happens, or other workers wait forever.
+  bool present = false;
+  struct ReleaseClaim {
+    BlobLedger* ledger;
+    bool active;
+    const std::string &registry, &repo, &digest;
+    bool& present;
+    ~ReleaseClaim() {
+      if (active) ledger->Release(registry, repo, digest, present);
+    }
+  } release{ledger, ledger != nullptr && claim.kind == BlobLedger::Kind::kUpload, dst_registry,
+            dst_repo, blob.digest, present};
+
+  std::string mount_from = same_registry_ ? src_repo : "";
+  if (claim.kind == BlobLedger::Kind::kMountFrom) {
+    mount_from = claim.from_repo;  // pushed earlier in this run: no need to ask
+  } else {
+    auto exists = destination_.BlobExists(dst_repo, blob.digest, stop);
+    if (!exists) return tl::unexpected(exists.error());
+    if (*exists) {
+      if (options_.dry_run) Plan("exists blob " + blob.digest);
+      present = true;
+      Count(BlobOutcome::kExisted, blob, is_layer);
+      return Ok();
+    }
   }
   if (options_.dry_run) {
-    Plan(same_registry_ ? "would mount blob " + blob.digest + " from " + src_repo
-                        : "would copy blob " + blob.digest + " (" +
-                              HumanBytes(static_cast<uint64_t>(blob.size)) + ")");
+    Plan(!mount_from.empty() ? "would mount blob " + blob.digest + " from " + mount_from
+                             : "would copy blob " + blob.digest + " (" +
+                                   HumanBytes(static_cast<uint64_t>(blob.size)) + ")");
     return Ok();
   }
+  SemaphoreGuard slot(options_.transfer_slots, stop);
+  if (!slot.acquired()) return MakeError(ErrorCode::kCanceled, "canceled");
   // The whole transfer is one idempotent step (content-addressed): retry it from the start.
   auto outcome = registry::RetryCall<BlobOutcome>(
       options_.retry, *options_.clock, stop,
-      [&] { return TransferBlob(src_repo, dst_repo, blob, stop); },
+      [&] { return TransferBlob(src_repo, dst_repo, mount_from, blob, stop); },
       [&](int attempt, const Error& e, Clock::Duration) {
         spdlog::warn("blob {} attempt {} failed: {}; retrying", Short(blob.digest), attempt,
                      e.ToString());
       });
   if (!outcome) return tl::unexpected(outcome.error().WithContext("blob " + blob.digest));
+  present = true;
+  if (ledger != nullptr && claim.kind != BlobLedger::Kind::kUpload) {
+    ledger->Record(dst_registry, dst_repo, blob.digest);
+  }
   Count(*outcome, blob, is_layer);
   return Ok();
 }
 
 Result<BlobOutcome> Copier::TransferBlob(const std::string& src_repo, const std::string& dst_repo,
-                                         const Descriptor& blob, std::stop_token stop) {
-  auto session =
-      destination_.StartUpload(dst_repo, blob.digest, same_registry_ ? src_repo : "", stop);
+                                         const std::string& mount_from, const Descriptor& blob,
+                                         std::stop_token stop) {
+  auto session = destination_.StartUpload(dst_repo, blob.digest, mount_from, stop);
   if (!session) return tl::unexpected(session.error());
   if (session->mounted) return BlobOutcome::kMounted;
 

@@ -17,14 +17,18 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/semaphore.hpp"
 #include "registry/client.hpp"
 #include "registry/manifest.hpp"
 #include "registry/reference.hpp"
+#include "replication/blob_ledger.hpp"
 
 namespace freightliner::replication {
 
 struct CopyOptions {
-  std::optional<registry::Platform> platform;  // copy just this platform of an index
+  // Empty: every platform. One: the destination gets that platform's manifest. Several: the
+  // destination gets a new index listing only those platforms (so a digest of its own).
+  std::vector<registry::Platform> platforms;
   bool force = false;                          // copy even when the destination is up to date
   bool dry_run = false;                        // check and report, write nothing
   int blob_concurrency = 4;                    // blobs of one image copied in parallel
@@ -33,6 +37,10 @@ struct CopyOptions {
   size_t pipe_capacity = 1u << 20;           // bytes buffered per blob in flight
   registry::RetryPolicy retry;                // for whole blob transfers
   Clock* clock = &SystemClock::Instance();
+  BlobLedger* ledger = nullptr;        // shared knowledge of destination blobs (fleet runs)
+  Semaphore* transfer_slots = nullptr;  // a global cap on blob transfers in flight
+  // From a listing of the destination's tags: false means the tag is absent, so no HEAD for it.
+  std::optional<bool> destination_has_tag;
 };
 
 // What happened to one blob.
@@ -79,6 +87,7 @@ class Copier {
   Status CopyBlob(const std::string& src_repo, const std::string& dst_repo,
                   const registry::Descriptor& blob, std::stop_token stop);
   Result<BlobOutcome> TransferBlob(const std::string& src_repo, const std::string& dst_repo,
+                                   const std::string& mount_from,
                                    const registry::Descriptor& blob, std::stop_token stop);
   Status StreamBlob(const std::string& src_repo, const std::string& dst_repo,
                     const registry::Descriptor& blob, const registry::UploadSession& session,

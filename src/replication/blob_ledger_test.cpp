@@ -1,0 +1,69 @@
+#include "replication/blob_ledger.hpp"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+#include <vector>
+
+namespace freightliner::replication {
+namespace {
+
+using Kind = BlobLedger::Kind;
+
+TEST(BlobLedgerTest, FirstUploadsThenOthersMountOrSkip) {
+  BlobLedger ledger;
+  auto first = ledger.Acquire("reg", "a", "sha256:1", {});
+  EXPECT_EQ(first.kind, Kind::kUpload);
+  ledger.Release("reg", "a", "sha256:1", true);
+  EXPECT_EQ(ledger.Acquire("reg", "a", "sha256:1", {}).kind, Kind::kAlreadyThere);
+  auto other = ledger.Acquire("reg", "b", "sha256:1", {});
+  EXPECT_EQ(other.kind, Kind::kMountFrom);
+  EXPECT_EQ(other.from_repo, "a");
+  // Another registry knows nothing of it.
+  EXPECT_EQ(ledger.Acquire("reg2", "a", "sha256:1", {}).kind, Kind::kUpload);
+}
+
+TEST(BlobLedgerTest, AFailedUploadHandsTheJobOn) {
+  BlobLedger ledger;
+  ASSERT_EQ(ledger.Acquire("reg", "a", "sha256:1", {}).kind, Kind::kUpload);
+  ledger.Release("reg", "a", "sha256:1", false);
+  EXPECT_EQ(ledger.Acquire("reg", "b", "sha256:1", {}).kind, Kind::kUpload);
+}
+
+TEST(BlobLedgerTest, ConcurrentClaimsUploadOnce) {
+  BlobLedger ledger;
+  std::atomic<int> uploads{0}, mounts{0};
+  std::vector<std::jthread> workers;
+  for (int i = 0; i < 8; ++i) {
+    workers.emplace_back([&, i] {
+      const std::string repo = "repo" + std::to_string(i);
+      auto claim = ledger.Acquire("reg", repo, "sha256:shared", {});
+      if (claim.kind == Kind::kUpload) {
+        ++uploads;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        ledger.Release("reg", repo, "sha256:shared", true);
+      } else if (claim.kind == Kind::kMountFrom) {
+        ++mounts;
+        ledger.Record("reg", repo, "sha256:shared");
+      }
+    });
+  }
+  workers.clear();
+  EXPECT_EQ(uploads.load(), 1);
+  EXPECT_EQ(mounts.load(), 7);
+}
+
+TEST(BlobLedgerTest, StopEndsAWait) {
+  BlobLedger ledger;
+  ASSERT_EQ(ledger.Acquire("reg", "a", "sha256:1", {}).kind, Kind::kUpload);
+  std::stop_source stop;
+  std::jthread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    stop.request_stop();
+  });
+  EXPECT_EQ(ledger.Acquire("reg", "b", "sha256:1", stop.get_token()).kind, Kind::kCanceled);
+}
+
+}  // namespace
+}  // namespace freightliner::replication
