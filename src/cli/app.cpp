@@ -8,6 +8,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
+#include "cli/fleet.hpp"
 #include "common/log.hpp"
 #include "common/signals.hpp"
 #include "common/version.hpp"
@@ -36,6 +37,33 @@ void AddCredsOption(CLI::App* cmd, std::string& target, const char* name, const 
   cmd->add_option(name, target,
                   std::string("USER:PASSWORD for the ") + what +
                       " registry (prefer the environment variable or --authfile)");
+}
+
+void AddFleetOptions(CLI::App* cmd, FleetFlags& flags) {
+  cmd->add_option("--workers", flags.workers, "tags copied in parallel")
+      ->check(CLI::Range(1, 256))
+      ->capture_default_str();
+  cmd->add_option("--blob-concurrency", flags.blob_concurrency, "blobs of one tag in parallel")
+      ->check(CLI::Range(1, 64))
+      ->capture_default_str();
+  cmd->add_option("--max-transfers", flags.max_transfers,
+                  "blob transfers in flight across all tags")
+      ->check(CLI::Range(1, 1024))
+      ->capture_default_str();
+  cmd->add_option("--page-size", flags.page_size,
+                  "entries per catalog and tag-list request (default: the registry's)")
+      ->check(CLI::Range(1, 100000));
+  cmd->add_flag("--dry-run", flags.dry_run, "list what would be copied; copy nothing");
+  cmd->add_flag("--force", flags.force, "copy tags even when the destination is up to date");
+  auto* fail_fast = cmd->add_flag("--fail-fast", flags.fail_fast,
+                                  "stop at the first failed tag (default: keep going)");
+  cmd->add_flag("--keep-going")
+      ->description("the default: a failed tag does not stop the others")
+      ->excludes(fail_fast);
+  cmd->add_option("--resume", flags.resume, "continue the checkpointed run ID");
+  cmd->add_option("--state-dir", flags.state_dir,
+                  "where checkpoints live (default: $XDG_STATE_HOME/freightliner or "
+                  "~/.local/state/freightliner)");
 }
 
 }  // namespace
@@ -94,6 +122,35 @@ int Main(int argc, char** argv) {
   AddCredsOption(lst, list_tags.creds, "--creds", "repository's");
   lst->add_option("--page-size", list_tags.page_size, "tags per request (default: the registry's)");
 
+  TreeArgs tree;
+  auto* tre = app.add_subcommand("replicate-tree",
+                                 "Copy every repository under a prefix, every selected tag");
+  tre->add_option("source", tree.source, "source prefix, e.g. 127.0.0.1:5001/team");
+  tre->add_option("destination", tree.destination, "destination prefix, e.g. 127.0.0.1:5002/mirror");
+  tre->add_option("--include-repo", tree.include_repos,
+                  "glob on the path below the prefix (repeatable; default: all)");
+  tre->add_option("--exclude-repo", tree.exclude_repos, "glob of repositories to skip (repeatable)");
+  tre->add_option("--include-tag", tree.include_tags,
+                  "regular expression a tag must match (repeatable: any)");
+  tre->add_option("--exclude-tag", tree.exclude_tags, "regular expression of tags to skip");
+  tre->add_option("--platform", tree.platforms, "os/arch[/variant] to copy (repeatable)");
+  AddCredsOption(tre, tree.src_creds, "--src-creds", "source");
+  AddCredsOption(tre, tree.dest_creds, "--dest-creds", "destination");
+  AddFleetOptions(tre, tree.fleet);
+
+  SyncArgs sync;
+  auto* syn = app.add_subcommand("sync", "Copy what a sync file describes (docs/SYNC.md)");
+  syn->add_option("--config,-c", sync.config, "the sync file (YAML)");
+  AddFleetOptions(syn, sync.fleet);
+
+  CheckpointArgs checkpoint;
+  auto* chk = app.add_subcommand("checkpoint", "List, show or delete checkpointed fleet runs");
+  chk->add_option("action", checkpoint.action, "list | show | delete")
+      ->required()
+      ->check(CLI::IsMember({"list", "show", "delete"}));
+  chk->add_option("id", checkpoint.id, "the run ID (show, delete)");
+  chk->add_option("--state-dir", checkpoint.state_dir, "where checkpoints live");
+
   auto* ver = app.add_subcommand("version", "Print version and revision");
 
   try {
@@ -130,6 +187,12 @@ int Main(int argc, char** argv) {
     if (rep->parsed()) exit_code = RunReplicate(ctx, replicate);
     if (ins->parsed()) exit_code = RunInspect(ctx, inspect);
     if (lst->parsed()) exit_code = RunListTags(ctx, list_tags);
+    if (tre->parsed()) exit_code = RunReplicateTree(ctx, tree);
+    if (syn->parsed()) {
+      sync.workers_set = syn->get_option("--workers")->count() > 0;
+      exit_code = RunSync(ctx, sync);
+    }
+    if (chk->parsed()) exit_code = RunCheckpoint(ctx, checkpoint);
   }
   curl_global_cleanup();
   return exit_code;

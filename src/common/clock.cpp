@@ -6,8 +6,8 @@ bool SystemClock::SleepFor(Duration d, std::stop_token stop) {
   std::mutex mu;
   std::condition_variable_any cv;
   std::unique_lock lock(mu);
-  // wait_for with a stop token returns true when woken by a stop request.
-  return !cv.wait_for(lock, stop, d, [] { return false; });
+  cv.wait_for(lock, stop, d, [] { return false; });
+  return !stop.stop_requested();
 }
 
 SystemClock& SystemClock::Instance() {

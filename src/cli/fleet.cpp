@@ -1,0 +1,423 @@
+#include "cli/fleet.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
+
+#include "cli/progress.hpp"
+#include "common/format.hpp"
+#include "replication/checkpoint_store.hpp"
+#include "replication/engine.hpp"
+#include "replication/planner.hpp"
+#include "replication/sync_config.hpp"
+#include "replication/worker_pool.hpp"
+
+namespace freightliner::cli {
+namespace {
+
+using nlohmann::json;
+using replication::CopyTask;
+using replication::RunSummary;
+using replication::SyncMapping;
+using replication::TaskRecord;
+using replication::TaskResult;
+using replication::TaskState;
+
+// What a fleet run needs, however it was asked for (flags, a sync file, or a stored spec).
+struct FleetPlan {
+  std::string kind;  // "replicate-tree" | "sync"
+  json spec;         // stored with the checkpoint: enough to plan again, and no secrets
+  std::vector<SyncMapping> mappings;
+  registry::ClientPoolOptions pool;
+  FleetFlags flags;
+};
+
+std::string JoinPlatforms(const std::vector<registry::Platform>& platforms) {
+  std::string out;
+  for (const auto& p : platforms) out += (out.empty() ? "" : ",") + p.String();
+  return out;
+}
+
+Result<std::vector<registry::Platform>> SplitPlatforms(const std::string& text) {
+  std::vector<registry::Platform> out;
+  size_t start = 0;
+  while (start < text.size()) {
+    const size_t comma = text.find(',', start);
+    auto p = registry::ParsePlatform(text.substr(start, comma - start));
+    if (!p) return tl::unexpected(p.error());
+    out.push_back(*p);
+    if (comma == std::string::npos) break;
+    start = comma + 1;
+  }
+  return out;
+}
+
+TaskRecord ToRecord(const CopyTask& t) {
+  return TaskRecord{.seq = t.seq,
+                    .source = t.source.String(),
+                    .destination = t.destination.String(),
+                    .platforms = JoinPlatforms(t.platforms)};
+}
+
+Result<CopyTask> FromRecord(const TaskRecord& r) {
+  CopyTask t;
+  t.seq = r.seq;
+  auto src = registry::ParseReference(r.source);
+  if (!src) return tl::unexpected(src.error());
+  auto dst = registry::ParseReference(r.destination);
+  if (!dst) return tl::unexpected(dst.error());
+  auto platforms = SplitPlatforms(r.platforms);
+  if (!platforms) return tl::unexpected(platforms.error());
+  t.source = *src;
+  t.destination = *dst;
+  t.platforms = *platforms;
+  return t;
+}
+
+json SummaryJson(const std::string& run_id, const RunSummary& s, bool interrupted) {
+  json failures = json::array();
+  for (const TaskResult& f : s.failures) {
+    failures.push_back({{"source", f.task.source.String()},
+                        {"destination", f.task.destination.String()},
+                        {"error_type", f.error ? ErrorCodeName(f.error->code) : "internal"},
+                        {"error", f.error ? f.error->message : ""}});
+  }
+  return {{"run_id", run_id},
+          {"tags_total", s.total},
+          {"copied", s.copied},
+          {"up_to_date", s.up_to_date},
+          {"failed", s.failed},
+          {"not_run", s.not_run},
+          {"bytes", s.bytes},
+          {"layers", s.layers},
+          {"duration_seconds", s.seconds},
+          {"interrupted", interrupted},
+          {"failures", failures}};
+}
+
+void PrintSummary(const Context& ctx, const std::string& kind, const std::string& run_id,
+                  const RunSummary& s, bool interrupted) {
+  if (ctx.json_output()) {
+    std::cout << SummaryJson(run_id, s, interrupted).dump() << "\n";
+    return;
+  }
+  char took[32];
+  std::snprintf(took, sizeof(took), "%.1f s", s.seconds);
+  std::cout << kind << (run_id.empty() ? "" : " " + run_id) << ": " << s.total << " tags: "
+            << s.copied << " copied, " << s.up_to_date << " up to date, " << s.failed
+            << " failed";
+  if (s.not_run > 0) std::cout << ", " << s.not_run << " not run";
+  std::cout << "; " << HumanBytes(s.bytes) << " transferred in " << took << "\n";
+  for (const TaskResult& f : s.failures) {
+    std::cout << "  failed " << f.task.source.String() << " -> " << f.task.destination.String()
+              << ": " << (f.error ? f.error->ToString() : "unknown error") << "\n";
+  }
+}
+
+std::string StateDir(const FleetFlags& flags) {
+  return flags.state_dir.empty() ? replication::DefaultStateDir() : flags.state_dir;
+}
+
+int DryRun(Context& ctx, FleetPlan& plan) {
+  auto pool = ctx.MakePool(plan.pool);
+  auto tasks = replication::PlanMappings(*pool, plan.mappings,
+                                         {.parallelism = plan.flags.workers,
+                                          .page_size = plan.flags.page_size},
+                                         ctx.stop());
+  if (!tasks) return Fail(tasks.error());
+  replication::WorkerPool workers(plan.flags.workers);
+  std::mutex mu;
+  replication::Engine engine(
+      *pool, workers,
+      {.dry_run = true, .force = plan.flags.force, .blob_concurrency = plan.flags.blob_concurrency},
+      {.on_task_done = [&](const TaskResult& r) {
+        if (ctx.json_output() || r.state != TaskState::kDone) return;
+        size_t blobs = 0;
+        for (const std::string& line : r.report.plan) {
+          if (line.rfind("would copy blob", 0) == 0 || line.rfind("would mount", 0) == 0) ++blobs;
+        }
+        std::lock_guard lock(mu);
+        std::cout << "would copy " << r.task.source.String() << " -> "
+                  << r.task.destination.String() << " (" << blobs << " blobs to transfer)\n";
+      }});
+  RunSummary summary = engine.Run(*tasks, ctx.stop());
+  // In a dry run "copied" means "would be copied".
+  PrintSummary(ctx, plan.kind + " (dry run)", "", summary, false);
+  return summary.failed > 0 ? kExitFailed : kExitOk;
+}
+
+int Execute(Context& ctx, FleetPlan plan) {
+  if (plan.flags.dry_run) return DryRun(ctx, plan);
+  const std::string state_dir = StateDir(plan.flags);
+  auto store = replication::CheckpointStore::Open(state_dir);
+  if (!store) return Fail(store.error());
+  auto pool = ctx.MakePool(plan.pool);
+
+  std::string run_id = plan.flags.resume;
+  std::vector<CopyTask> tasks;
+  bool need_plan = run_id.empty();
+  if (!run_id.empty()) {
+    auto run = (*store)->GetRun(run_id);
+    if (!run) return Fail(run.error());
+    need_plan = (*run)->status == "planning";  // killed while planning: plan again
+    if (!need_plan) {
+      auto records = (*store)->Tasks(run_id);
+      if (!records) return Fail(records.error());
+      for (const TaskRecord& r : *records) {
+        if (r.state == TaskState::kDone || r.state == TaskState::kUpToDate) continue;
+        auto t = FromRecord(r);
+        if (!t) return Fail(t.error().WithContext("checkpoint " + run_id));
+        tasks.push_back(std::move(*t));
+      }
+      std::cerr << "resuming " << run_id << ": " << tasks.size() << " of " << records->size()
+                << " tags left\n";
+    }
+  } else {
+    auto id = (*store)->CreateRun(plan.kind, plan.spec.dump());
+    if (!id) return Fail(id.error());
+    run_id = *id;
+  }
+  if (need_plan) {
+    auto planned = replication::PlanMappings(
+        *pool, plan.mappings,
+        {.parallelism = plan.flags.workers, .page_size = plan.flags.page_size}, ctx.stop());
+    if (!planned) {
+      (void)(*store)->SetStatus(run_id, "failed");
+      return Fail(planned.error());
+    }
+    tasks = std::move(*planned);
+    std::vector<TaskRecord> records;
+    for (const CopyTask& t : tasks) records.push_back(ToRecord(t));
+    if (Status s = (*store)->SavePlan(run_id, records); !s) return Fail(s.error());
+    spdlog::info("{} {}: {} tags planned", plan.kind, run_id, tasks.size());
+  } else if (Status s = (*store)->SetStatus(run_id, "running"); !s) {
+    return Fail(s.error());
+  }
+
+  RunSummary summary;
+  {
+    Progress progress(static_cast<int64_t>(tasks.size()), isatty(STDERR_FILENO) == 1);
+    replication::WorkerPool workers(plan.flags.workers);
+    replication::Engine engine(
+        *pool, workers,
+        {.force = plan.flags.force,
+         .fail_fast = plan.flags.fail_fast,
+         .blob_concurrency = plan.flags.blob_concurrency,
+         .max_transfers = plan.flags.max_transfers},
+        {.on_task_done =
+             [&](const TaskResult& r) {
+               progress.OnTaskDone(r);
+               if (r.state == TaskState::kPending) return;
+               TaskRecord record = ToRecord(r.task);
+               record.state = r.state;
+               record.digest = r.report.digest;
+               record.bytes = r.report.bytes_transferred;
+               record.error = r.error ? r.error->ToString() : "";
+               if (Status s = (*store)->RecordTask(run_id, record); !s) {
+                 spdlog::error("checkpoint {}: {}", run_id, s.error().ToString());
+               }
+             },
+         .on_bytes = [&](uint64_t n) { progress.OnBytes(n); }});
+    summary = engine.Run(tasks, ctx.stop());
+  }
+  const bool interrupted = ctx.stop().stop_requested();
+  const std::string status = interrupted           ? "interrupted"
+                             : summary.failed > 0  ? "failed"
+                             : summary.not_run > 0 ? "interrupted"
+                                                   : "completed";
+  (void)(*store)->SetStatus(run_id, status);
+  PrintSummary(ctx, plan.kind, run_id, summary, interrupted);
+  if (status != "completed") {
+    std::cerr << "resume with: freightliner " << plan.kind << " --resume " << run_id
+              << (plan.flags.state_dir.empty() ? "" : " --state-dir " + plan.flags.state_dir)
+              << "\n";
+  }
+  if (interrupted) return kExitCanceled;
+  return summary.failed > 0 || summary.not_run > 0 ? kExitFailed : kExitOk;
+}
+
+Result<SyncMapping> TreeMapping(const json& spec) {
+  SyncMapping m;
+  m.recursive = true;
+  auto src = registry::ParseRepositoryPrefix(spec.value("source", ""));
+  if (!src) return tl::unexpected(src.error());
+  auto dst = registry::ParseRepositoryPrefix(spec.value("destination", ""));
+  if (!dst) return tl::unexpected(dst.error());
+  m.source = *src;
+  m.destination = *dst;
+  m.repos.include = spec.value("include_repos", std::vector<std::string>{});
+  m.repos.exclude = spec.value("exclude_repos", std::vector<std::string>{});
+  m.tags.include = spec.value("include_tags", std::vector<std::string>{});
+  m.tags.exclude = spec.value("exclude_tags", std::vector<std::string>{});
+  auto platforms = SplitPlatforms(spec.value("platforms", ""));
+  if (!platforms) return tl::unexpected(platforms.error());
+  m.platforms = *platforms;
+  if (auto filter = replication::TagFilter::Create(m.tags); !filter) {
+    return tl::unexpected(filter.error());
+  }
+  return m;
+}
+
+// The stored spec of a run being resumed, checked to be of this command.
+Result<json> StoredSpec(const FleetFlags& flags, const std::string& kind) {
+  auto store = replication::CheckpointStore::Open(StateDir(flags));
+  if (!store) return tl::unexpected(store.error());
+  auto run = (*store)->GetRun(flags.resume);
+  if (!run) return tl::unexpected(run.error());
+  if (!*run) {
+    return MakeError(ErrorCode::kNotFound, "no checkpoint " + flags.resume + " in " +
+                                               StateDir(flags) +
+                                               " (see: freightliner checkpoint list)");
+  }
+  if ((*run)->kind != kind) {
+    return MakeError(ErrorCode::kInvalidArgument, "checkpoint " + flags.resume + " is a " +
+                                                      (*run)->kind + " run, not " + kind);
+  }
+  if ((*run)->status == "completed") {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "checkpoint " + flags.resume + " is already completed");
+  }
+  return json::parse((*run)->spec);
+}
+
+registry::ClientPoolOptions PoolFromSyncConfig(const replication::SyncConfig& config) {
+  registry::ClientPoolOptions pool;
+  for (const auto& r : config.registries) {
+    pool.overrides.push_back({.host = r.host,
+                              .insecure = r.insecure,
+                              .ca_file = r.ca_file,
+                              .credentials = r.credentials,
+                              .credential_helper = r.credential_helper,
+                              .limits = {.max_concurrent = r.concurrency,
+                                         .requests_per_second = r.rate_limit}});
+  }
+  return pool;
+}
+
+}  // namespace
+
+int RunReplicateTree(Context& ctx, const TreeArgs& args) {
+  FleetPlan plan{.kind = "replicate-tree", .flags = args.fleet};
+  if (!args.fleet.resume.empty()) {
+    if (!args.source.empty()) {
+      return Fail(Error(ErrorCode::kInvalidArgument,
+                        "--resume takes no SRC and DST: they are in the checkpoint"));
+    }
+    auto spec = StoredSpec(args.fleet, plan.kind);
+    if (!spec) return Fail(spec.error());
+    plan.spec = *spec;
+  } else {
+    if (args.source.empty() || args.destination.empty()) {
+      return Fail(Error(ErrorCode::kInvalidArgument, "replicate-tree needs SRC_PREFIX and DST_PREFIX"));
+    }
+    std::string platforms;
+    for (const auto& p : args.platforms) platforms += (platforms.empty() ? "" : ",") + p;
+    plan.spec = {{"source", args.source},
+                 {"destination", args.destination},
+                 {"include_repos", args.include_repos},
+                 {"exclude_repos", args.exclude_repos},
+                 {"include_tags", args.include_tags},
+                 {"exclude_tags", args.exclude_tags},
+                 {"platforms", platforms}};
+  }
+  auto mapping = TreeMapping(plan.spec);
+  if (!mapping) return Fail(mapping.error());
+  plan.mappings = {*mapping};
+  plan.pool.src_creds = args.src_creds;
+  plan.pool.dest_creds = args.dest_creds;
+  return Execute(ctx, std::move(plan));
+}
+
+int RunSync(Context& ctx, const SyncArgs& args) {
+  FleetPlan plan{.kind = "sync", .flags = args.fleet};
+  std::string path = args.config;
+  if (!args.fleet.resume.empty()) {
+    auto spec = StoredSpec(args.fleet, plan.kind);
+    if (!spec) return Fail(spec.error());
+    if (path.empty()) path = spec->value("config", "");
+  }
+  if (path.empty()) return Fail(Error(ErrorCode::kInvalidArgument, "sync needs --config FILE"));
+  auto config = replication::LoadSyncConfig(path, replication::ProcessEnvironment());
+  if (!config) return Fail(config.error());
+  std::error_code ec;
+  const auto absolute = std::filesystem::absolute(path, ec);
+  plan.spec = {{"config", ec ? path : absolute.string()}};
+  plan.mappings = config->mappings;
+  plan.pool = PoolFromSyncConfig(*config);
+  if (config->workers > 0 && !args.workers_set) plan.flags.workers = config->workers;
+  return Execute(ctx, std::move(plan));
+}
+
+int RunCheckpoint(Context& ctx, const CheckpointArgs& args) {
+  const std::string dir =
+      args.state_dir.empty() ? replication::DefaultStateDir() : args.state_dir;
+  auto store = replication::CheckpointStore::Open(dir);
+  if (!store) return Fail(store.error());
+  if (args.action == "list") {
+    auto runs = (*store)->ListRuns();
+    if (!runs) return Fail(runs.error());
+    json out = json::array();
+    for (const auto& r : *runs) {
+      out.push_back({{"id", r.id},
+                     {"kind", r.kind},
+                     {"status", r.status},
+                     {"tags_total", r.tasks_total},
+                     {"tags_done", r.tasks_done},
+                     {"tags_failed", r.tasks_failed},
+                     {"created_at", r.created_at}});
+      if (!ctx.json_output()) {
+        std::cout << r.id << "  " << r.kind << "  " << r.status << "  " << r.tasks_done << "/"
+                  << r.tasks_total << " done, " << r.tasks_failed << " failed\n";
+      }
+    }
+    if (ctx.json_output()) std::cout << out.dump() << "\n";
+    return kExitOk;
+  }
+  if (args.id.empty()) {
+    return Fail(Error(ErrorCode::kInvalidArgument, "checkpoint " + args.action + " needs an ID"));
+  }
+  if (args.action == "delete") {
+    auto deleted = (*store)->DeleteRun(args.id);
+    if (!deleted) return Fail(deleted.error());
+    if (!*deleted) return Fail(Error(ErrorCode::kNotFound, "no checkpoint " + args.id));
+    std::cout << "deleted " << args.id << "\n";
+    return kExitOk;
+  }
+  auto run = (*store)->GetRun(args.id);
+  if (!run) return Fail(run.error());
+  if (!*run) return Fail(Error(ErrorCode::kNotFound, "no checkpoint " + args.id));
+  auto tasks = (*store)->Tasks(args.id);
+  if (!tasks) return Fail(tasks.error());
+  json jt = json::array();
+  for (const TaskRecord& t : *tasks) {
+    jt.push_back({{"seq", t.seq},
+                  {"source", t.source},
+                  {"destination", t.destination},
+                  {"state", replication::TaskStateName(t.state)},
+                  {"digest", t.digest},
+                  {"bytes", t.bytes},
+                  {"error", t.error}});
+  }
+  const auto& r = **run;
+  if (ctx.json_output()) {
+    std::cout << json{{"id", r.id},      {"kind", r.kind},
+                      {"status", r.status}, {"spec", json::parse(r.spec)},
+                      {"tasks", jt}}
+                     .dump(2)
+              << "\n";
+    return kExitOk;
+  }
+  std::cout << "id:     " << r.id << "\nkind:   " << r.kind << "\nstatus: " << r.status
+            << "\nspec:   " << r.spec << "\ntags:   " << r.tasks_done << "/" << r.tasks_total
+            << " done, " << r.tasks_failed << " failed\n";
+  for (const TaskRecord& t : *tasks) {
+    std::cout << "  " << replication::TaskStateName(t.state) << "  " << t.source << " -> "
+              << t.destination << (t.error.empty() ? "" : "  (" + t.error + ")") << "\n";
+  }
+  return kExitOk;
+}
+
+}  // namespace freightliner::cli

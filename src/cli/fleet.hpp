@@ -1,0 +1,53 @@
+#pragma once
+// Fleet commands: replicate-tree, sync, and checkpoint list|show|delete. Runs are planned,
+// checkpointed in SQLite, executed on a worker pool, and resumable with --resume ID.
+
+#include <string>
+#include <vector>
+
+#include "cli/context.hpp"
+
+namespace freightliner::cli {
+
+struct FleetFlags {
+  int workers = 8;
+  int blob_concurrency = 4;
+  int max_transfers = 16;
+  int page_size = 0;
+  bool dry_run = false;
+  bool force = false;
+  bool fail_fast = false;
+  std::string resume;
+  std::string state_dir;
+};
+
+struct TreeArgs {
+  std::string source;
+  std::string destination;
+  std::vector<std::string> include_repos;
+  std::vector<std::string> exclude_repos;
+  std::vector<std::string> include_tags;
+  std::vector<std::string> exclude_tags;
+  std::vector<std::string> platforms;
+  std::string src_creds;
+  std::string dest_creds;
+  FleetFlags fleet;
+};
+
+struct SyncArgs {
+  std::string config;
+  FleetFlags fleet;
+  bool workers_set = false;  // --workers given: it wins over the file's `workers`
+};
+
+struct CheckpointArgs {
+  std::string action;  // list | show | delete
+  std::string id;
+  std::string state_dir;
+};
+
+int RunReplicateTree(Context& ctx, const TreeArgs& args);
+int RunSync(Context& ctx, const SyncArgs& args);
+int RunCheckpoint(Context& ctx, const CheckpointArgs& args);
+
+}  // namespace freightliner::cli

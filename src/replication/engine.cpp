@@ -1,0 +1,111 @@
+#include "replication/engine.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <latch>
+#include <mutex>
+
+namespace freightliner::replication {
+
+Engine::Engine(registry::ClientPool& clients, WorkerPool& pool, EngineOptions options,
+               EngineObserver observer, BlobLedger* ledger)
+    : clients_(clients),
+      pool_(pool),
+      options_(options),
+      observer_(std::move(observer)),
+      ledger_(ledger != nullptr ? ledger : &own_ledger_),
+      transfer_slots_(std::max(1, options.max_transfers)) {}
+
+TaskResult Engine::RunOne(const CopyTask& task, std::stop_token stop) {
+  TaskResult result{.task = task};
+  if (stop.stop_requested()) return result;  // pending: never started
+  if (observer_.on_task_start) observer_.on_task_start(task);
+  const auto start = std::chrono::steady_clock::now();
+  auto finish = [&](TaskState state, std::optional<Error> error) {
+    result.state = state;
+    result.error = std::move(error);
+    result.seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return result;
+  };
+  auto src = clients_.Get(task.source.repository.registry, registry::Role::kSource);
+  if (!src) return finish(TaskState::kFailed, src.error());
+  auto dst = clients_.Get(task.destination.repository.registry, registry::Role::kDestination);
+  if (!dst) return finish(TaskState::kFailed, dst.error());
+
+  CopyOptions copy{.platforms = task.platforms,
+                   .force = options_.force,
+                   .dry_run = options_.dry_run,
+                   .blob_concurrency = options_.blob_concurrency,
+                   .ledger = ledger_,
+                   .transfer_slots = &transfer_slots_,
+                   .destination_has_tag = task.destination_has_tag};
+  Copier copier(**src, **dst, copy, CopyObserver{.on_bytes = observer_.on_bytes});
+  auto report = copier.Copy(task.source, task.destination, stop);
+  if (!report) {
+    // Stopped mid-copy: not a failure of the tag; it stays pending for a resume.
+    if (report.error().code == ErrorCode::kCanceled && stop.stop_requested()) {
+      return finish(TaskState::kPending, std::nullopt);
+    }
+    return finish(TaskState::kFailed, report.error());
+  }
+  result.report = std::move(*report);
+  return finish(result.report.up_to_date ? TaskState::kUpToDate : TaskState::kDone, std::nullopt);
+}
+
+RunSummary Engine::Run(const std::vector<CopyTask>& tasks, std::stop_token stop) {
+  const auto start = std::chrono::steady_clock::now();
+  std::stop_source run_stop;
+  std::stop_callback link(stop, [&] { run_stop.request_stop(); });
+  std::mutex mu;
+  RunSummary summary;
+  summary.total = static_cast<int64_t>(tasks.size());
+  std::latch done(static_cast<std::ptrdiff_t>(tasks.size()));
+
+  for (const CopyTask& task : tasks) {
+    pool_.Submit([&, task] {
+      TaskResult result;
+      // Whatever happens inside, the latch must count down or Run never returns.
+      try {
+        result = RunOne(task, run_stop.get_token());
+      } catch (const std::exception& e) {
+        spdlog::error("copy of {} threw: {}", task.source.String(), e.what());
+        if (observer_.on_panic) observer_.on_panic(e.what());
+        result = TaskResult{.task = task,
+                            .state = TaskState::kFailed,
+                            .error = Error(ErrorCode::kInternal, e.what())};
+      }
+      {
+        std::lock_guard lock(mu);
+        switch (result.state) {
+          case TaskState::kDone:
+            ++summary.copied;
+            summary.bytes += result.report.bytes_transferred;
+            summary.layers += result.report.layers_transferred;
+            break;
+          case TaskState::kUpToDate:
+            ++summary.up_to_date;
+            break;
+          case TaskState::kFailed:
+            ++summary.failed;
+            summary.failures.push_back(result);
+            break;
+          case TaskState::kPending:
+            ++summary.not_run;
+            break;
+        }
+      }
+      if (result.state == TaskState::kFailed && options_.fail_fast) run_stop.request_stop();
+      if (observer_.on_task_done) observer_.on_task_done(result);
+      done.count_down();
+    });
+  }
+  done.wait();
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  std::sort(summary.failures.begin(), summary.failures.end(),
+            [](const TaskResult& a, const TaskResult& b) { return a.task.seq < b.task.seq; });
+  return summary;
+}
+
+}  // namespace freightliner::replication

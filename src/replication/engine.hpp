@@ -1,0 +1,92 @@
+#pragma once
+// Runs a fleet of tag copies on a worker pool: each tag is one Copier run, tags in parallel, blobs
+// of a tag in parallel, a global cap on blob transfers, per-registry limits in the clients, and a
+// shared ledger so that a blob is transferred once per destination registry.
+//
+//   Engine engine(clients, pool, {.fail_fast = false}, observer);
+//   RunSummary summary = engine.Run(tasks, stop);
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <vector>
+
+#include "common/semaphore.hpp"
+#include "registry/client_pool.hpp"
+#include "registry/reference.hpp"
+#include "replication/blob_ledger.hpp"
+#include "replication/checkpoint_store.hpp"
+#include "replication/copier.hpp"
+#include "replication/worker_pool.hpp"
+
+namespace freightliner::replication {
+
+struct CopyTask {
+  int64_t seq = 0;
+  registry::Reference source;
+  registry::Reference destination;
+  std::vector<registry::Platform> platforms;
+  std::optional<bool> destination_has_tag;  // from the planner's listing of destination tags
+};
+
+struct TaskResult {
+  CopyTask task;
+  TaskState state = TaskState::kPending;  // kPending: not run (stopped before it ran)
+  CopyReport report;
+  std::optional<Error> error;
+  double seconds = 0;
+};
+
+struct RunSummary {
+  int64_t total = 0;
+  int64_t copied = 0;
+  int64_t up_to_date = 0;
+  int64_t failed = 0;
+  int64_t not_run = 0;  // left pending by a stop or --fail-fast
+  uint64_t bytes = 0;
+  uint64_t layers = 0;
+  double seconds = 0;
+  std::vector<TaskResult> failures;
+};
+
+struct EngineOptions {
+  bool dry_run = false;
+  bool force = false;
+  bool fail_fast = false;  // the first failed tag stops the run (default: keep going)
+  int blob_concurrency = 4;
+  int max_transfers = 16;  // blob transfers in flight across all tags
+};
+
+// Called from worker threads: must be thread-safe.
+struct EngineObserver {
+  std::function<void(const CopyTask&)> on_task_start;
+  std::function<void(const TaskResult&)> on_task_done;
+  std::function<void(uint64_t)> on_bytes;
+  std::function<void(const char*)> on_panic;
+};
+
+// Thread-safe: several runs may share one engine's pool and ledger (the server does).
+class Engine {
+ public:
+  Engine(registry::ClientPool& clients, WorkerPool& pool, EngineOptions options,
+         EngineObserver observer = {}, BlobLedger* ledger = nullptr);
+
+  // Runs every task and waits for them. A stop request ends the run early: tasks not yet done
+  // come back kPending.
+  RunSummary Run(const std::vector<CopyTask>& tasks, std::stop_token stop);
+
+ private:
+  TaskResult RunOne(const CopyTask& task, std::stop_token stop);
+
+  registry::ClientPool& clients_;
+  WorkerPool& pool_;
+  EngineOptions options_;
+  EngineObserver observer_;
+  BlobLedger own_ledger_;
+  BlobLedger* ledger_;
+  Semaphore transfer_slots_;
+};
+
+}  // namespace freightliner::replication

@@ -1,0 +1,100 @@
+#include "replication/planner.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <mutex>
+#include <set>
+
+#include "common/parallel.hpp"
+
+namespace freightliner::replication {
+namespace {
+
+struct RepoJob {
+  size_t mapping_index;
+  std::string source_repo;
+  std::string destination_repo;
+};
+
+}  // namespace
+
+Result<std::vector<CopyTask>> PlanMappings(registry::ClientPool& clients,
+                                           const std::vector<SyncMapping>& mappings,
+                                           const PlanOptions& options, std::stop_token stop) {
+  std::vector<TagFilter> filters;
+  std::vector<RepoJob> jobs;
+  for (size_t i = 0; i < mappings.size(); ++i) {
+    const SyncMapping& m = mappings[i];
+    auto filter = TagFilter::Create(m.tags);
+    if (!filter) return tl::unexpected(filter.error());
+    filters.push_back(std::move(*filter));
+    if (!m.recursive) {
+      jobs.push_back({i, m.source.path, m.destination.path});
+      continue;
+    }
+    auto src = clients.Get(m.source.registry, registry::Role::kSource);
+    if (!src) return tl::unexpected(src.error());
+    auto catalog = (*src)->Catalog(stop, options.page_size);
+    if (!catalog) {
+      return tl::unexpected(catalog.error().WithContext("list repositories of " +
+                                                        m.source.registry));
+    }
+    size_t matched = 0;
+    for (const std::string& repo : *catalog) {
+      auto relative = RelativeTo(m.source.path, repo);
+      if (!relative || !m.repos.Matches(*relative)) continue;
+      jobs.push_back({i, repo, JoinPath(m.destination.path, *relative)});
+      ++matched;
+    }
+    spdlog::info("{}: {} of {} repositories selected", m.source.String(), matched,
+                 catalog->size());
+  }
+
+  std::mutex mu;
+  std::vector<CopyTask> tasks;
+  Status listed = ParallelFor<RepoJob>(
+      jobs, options.parallelism, stop, [&](const RepoJob& job, std::stop_token token) -> Status {
+        const SyncMapping& m = mappings[job.mapping_index];
+        const TagFilter& filter = filters[job.mapping_index];
+        std::vector<std::string> source_tags;
+        if (filter.NeedsSourceTags()) {
+          auto src = clients.Get(m.source.registry, registry::Role::kSource);
+          if (!src) return tl::unexpected(src.error());
+          auto tags = (*src)->ListTags(job.source_repo, token, options.page_size);
+          if (!tags) return tl::unexpected(tags.error());
+          source_tags = std::move(*tags);
+        }
+        const std::vector<std::string> selected = filter.Select(source_tags);
+        if (selected.empty()) return Ok();
+        auto dst = clients.Get(m.destination.registry, registry::Role::kDestination);
+        if (!dst) return tl::unexpected(dst.error());
+        std::set<std::string> present;
+        auto dst_tags = (*dst)->ListTags(job.destination_repo, token, options.page_size);
+        if (dst_tags) {
+          present.insert(dst_tags->begin(), dst_tags->end());
+        } else if (dst_tags.error().code != ErrorCode::kNotFound) {
+          return tl::unexpected(dst_tags.error());  // a new repository is fine; others are not
+        }
+        std::lock_guard lock(mu);
+        for (const std::string& tag : selected) {
+          CopyTask t;
+          t.source = {{m.source.registry, job.source_repo}, tag, ""};
+          t.destination = {{m.destination.registry, job.destination_repo}, tag, ""};
+          t.platforms = m.platforms;
+          t.destination_has_tag = present.count(tag) > 0;
+          t.seq = static_cast<int64_t>(job.mapping_index);  // sorted below, renumbered after
+          tasks.push_back(std::move(t));
+        }
+        return Ok();
+      });
+  if (!listed) return tl::unexpected(listed.error());
+  std::sort(tasks.begin(), tasks.end(), [](const CopyTask& a, const CopyTask& b) {
+    if (a.seq != b.seq) return a.seq < b.seq;
+    return a.source.String() < b.source.String();
+  });
+  for (size_t i = 0; i < tasks.size(); ++i) tasks[i].seq = static_cast<int64_t>(i);
+  return tasks;
+}
+
+}  // namespace freightliner::replication
