@@ -44,6 +44,9 @@ struct Error {
   std::string message;
   // Server-suggested wait before retrying (429/503 Retry-After), in seconds.
   std::optional<double> retry_after_seconds;
+  // Retrying will not help: a retry loop already spent its attempts on this failure (so an outer
+  // loop does not multiply them), or the condition is permanent (an unknown host name).
+  bool no_retry = false;
 
   Error() = default;
   Error(ErrorCode c, std::string msg) : code(c), message(std::move(msg)) {}

@@ -102,6 +102,11 @@ Error MapCurlError(CURLcode code, const char* detail, const std::string& url) {
   switch (code) {
     case CURLE_OPERATION_TIMEDOUT:
       return Error(ErrorCode::kTimeout, message);
+    case CURLE_COULDNT_RESOLVE_HOST: {
+      Error e(ErrorCode::kNetwork, message);
+      e.no_retry = true;  // a name that does not resolve now will not in the next seconds
+      return e;
+    }
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
       return Error(ErrorCode::kInvalidArgument, message);

@@ -27,6 +27,23 @@ std::string Base64Encode(std::string_view data) {
   return out;
 }
 
+std::optional<std::string> Base64Decode(std::string_view in) {
+  std::string clean;
+  for (char c : in) {
+    if (c != '\n' && c != '\r' && c != ' ') clean.push_back(c);
+  }
+  if (clean.size() % 4 != 0) return std::nullopt;
+  std::vector<unsigned char> out(clean.size() / 4 * 3 + 1);
+  const int n = EVP_DecodeBlock(out.data(), reinterpret_cast<const unsigned char*>(clean.data()),
+                                static_cast<int>(clean.size()));
+  if (n < 0) return std::nullopt;
+  size_t len = static_cast<size_t>(n);
+  // EVP_DecodeBlock counts padding as zero bytes: drop them.
+  for (size_t i = clean.size(); i > 0 && clean[i - 1] == '='; --i) --len;
+  return std::string(reinterpret_cast<const char*>(out.data()), len);
+}
+
+
 std::string Scope::String() const {
   return "repository:" + repository + (push ? ":pull,push" : ":pull");
 }

@@ -69,5 +69,7 @@ class Authenticator {
 };
 
 std::string Base64Encode(std::string_view data);
+// nullopt for text that is not base64.
+std::optional<std::string> Base64Decode(std::string_view text);
 
 }  // namespace freightliner::registry

@@ -26,6 +26,7 @@ Clock::Duration RetryPolicy::Backoff(int failed_attempts, double unit_random) co
 }
 
 bool IsRetryable(const Error& error) {
+  if (error.no_retry) return false;
   switch (error.code) {
     case ErrorCode::kNetwork:
     case ErrorCode::kTimeout:

@@ -42,7 +42,8 @@ std::optional<Clock::Duration> ParseRetryAfter(std::string_view value,
 using RetryObserver = std::function<void(int, const Error&, Clock::Duration)>;
 
 // Runs `op` until it succeeds, fails with a non-retryable error, attempts run out or `stop` is
-// requested (then the error is kCanceled). The last error is returned as is.
+// requested (then the error is kCanceled). The last error is returned, marked no_retry when
+// attempts ran out.
 template <typename T>
 Result<T> RetryCall(const RetryPolicy& policy, Clock& clock, std::stop_token stop,
                     const std::function<Result<T>()>& op, const RetryObserver& observer = {}) {
@@ -51,7 +52,11 @@ Result<T> RetryCall(const RetryPolicy& policy, Clock& clock, std::stop_token sto
   for (int attempt = 1;; ++attempt) {
     if (stop.stop_requested()) return MakeError(ErrorCode::kCanceled, "canceled");
     Result<T> result = op();
-    if (result || !IsRetryable(result.error()) || attempt >= policy.max_attempts) return result;
+    if (result || !IsRetryable(result.error())) return result;
+    if (attempt >= policy.max_attempts) {
+      result.error().no_retry = policy.max_attempts > 1;  // spent here; not again outside
+      return result;
+    }
     Clock::Duration delay = policy.Backoff(attempt, unit(rng));
     if (const auto& after = result.error().retry_after_seconds) {
       const auto wanted = std::chrono::duration_cast<Clock::Duration>(

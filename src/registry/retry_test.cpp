@@ -84,6 +84,23 @@ TEST(RetryCallTest, GivesUpAfterMaxAttempts) {
   EXPECT_EQ(clock.Sleeps().size(), 3u);
 }
 
+TEST(RetryCallTest, ExhaustedErrorsAreNotRetriedAgainByAnOuterLoop) {
+  FakeClock clock;
+  RetryPolicy p;
+  p.max_attempts = 3;
+  int calls = 0;
+  auto inner = [&]() -> Result<int> {
+    return RetryCall<int>(p, clock, {}, [&]() -> Result<int> {
+      ++calls;
+      return MakeError(ErrorCode::kServerError, "500");
+    });
+  };
+  Result<int> r = RetryCall<int>(p, clock, {}, inner);
+  ASSERT_FALSE(r);
+  EXPECT_TRUE(r.error().no_retry);
+  EXPECT_EQ(calls, 3);  // not 3 x 3
+}
+
 TEST(RetryCallTest, NonRetryableFailsAtOnce) {
   FakeClock clock;
   int calls = 0;

@@ -1,0 +1,299 @@
+// Fleet copies (replicate-tree, sync) against real registries: paging, filters of every kind,
+// keep-going and fail-fast, per-registry limits, blob deduplication, and resume after SIGKILL.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <algorithm>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "fixtures/fault_proxy.hpp"
+#include "fixtures/oci_image.hpp"
+#include "fixtures/registry.hpp"
+#include "fixtures/skopeo.hpp"
+#include "integration/cli.hpp"
+
+namespace freightliner::testing {
+namespace {
+
+using nlohmann::json;
+
+// The source holds: team/app {v1.0.0, v1.2.0, v1.3.0-rc.1, v2.0.0, latest}, team/tools {1.0},
+// team/x/y {stable}, team/app-test {v1}, other/z {v1}.
+class FleetTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir("freightliner-fleet");
+    src_ = new Registry({.catalog_max_entries = 2});
+    OciLayout layout(dir_->Sub("oci"));
+    int seed = 500;
+    for (const auto& [repo, tags] : Corpus()) {
+      for (const std::string& tag : tags) {
+        const std::string name = repo + "-" + tag;
+        // A shared base layer and one of its own: the dedup tests rely on the base.
+        layout.AddImage(name, {.layers = {{.size = 50000, .seed = 1}, {.size = 3000, .seed = static_cast<uint64_t>(++seed)}}});
+        SkopeoCopy(layout.Ref(name), "docker://" + src_->host() + "/" + repo + ":" + tag);
+      }
+    }
+  }
+  static void TearDownTestSuite() {
+    delete src_;
+    delete dir_;
+  }
+  static std::map<std::string, std::vector<std::string>> Corpus() {
+    return {{"team/app", {"v1.0.0", "v1.2.0", "v1.3.0-rc.1", "v2.0.0", "latest"}},
+            {"team/tools", {"1.0"}},
+            {"team/x/y", {"stable"}},
+            {"team/app-test", {"v1"}},
+            {"other/z", {"v1"}}};
+  }
+
+  // Every tag of every repository at `reg`/`prefix`, as "repo:tag" relative to the prefix.
+  static std::set<std::string> Copied(const Registry& reg, const std::string& prefix) {
+    std::set<std::string> out;
+    for (const auto& [repo, tags] : Corpus()) {
+      const std::string rel = repo.rfind("team/", 0) == 0 ? repo.substr(5) : repo;
+      for (const std::string& t : ListTags(reg.host() + "/" + prefix + "/" + rel)) {
+        out.insert(rel + ":" + t);
+      }
+    }
+    return out;
+  }
+
+  json RunJson(const std::vector<std::string>& args, int expected_exit = 0) {
+    std::vector<std::string> full = {"-o", "json"};
+    full.insert(full.end(), args.begin(), args.end());
+    CliResult r = Freightliner(full);
+    EXPECT_EQ(r.exit_code, expected_exit) << r.err;
+    last_err_ = r.err;
+    const size_t start = r.out.find('{');
+    return start == std::string::npos ? json::object() : json::parse(r.out.substr(start));
+  }
+
+  std::string StateDir() { return state_.path(); }
+
+  static TempDir* dir_;
+  static Registry* src_;
+  TempDir state_{"freightliner-state"};
+  std::string last_err_;
+};
+TempDir* FleetTest::dir_ = nullptr;
+Registry* FleetTest::src_ = nullptr;
+
+TEST_F(FleetTest, TreeCopiesEveryRepositoryUnderThePrefixAcrossCatalogPages) {
+  Registry dst;
+  FaultProxy src_proxy(src_->host());
+  json s = RunJson({"replicate-tree", "--state-dir", StateDir(), "--page-size", "2",
+                    src_proxy.host() + "/team", dst.host() + "/mirror"});
+  EXPECT_EQ(s["tags_total"], 8);
+  EXPECT_EQ(s["copied"], 8);
+  EXPECT_EQ(s["failed"], 0);
+  EXPECT_GE(src_proxy.Count("GET", "/v2/_catalog"), 3);  // 5 repositories, 2 per page
+  const std::set<std::string> expected = {
+      "app:v1.0.0", "app:v1.2.0", "app:v1.3.0-rc.1", "app:v2.0.0", "app:latest",
+      "tools:1.0",  "x/y:stable", "app-test:v1"};
+  EXPECT_EQ(Copied(dst, "mirror"), expected);
+  EXPECT_EQ(RawDigest(dst.host() + "/mirror/x/y:stable"), RawDigest(src_->host() + "/team/x/y:stable"));
+  EXPECT_EQ(RawDigest(dst.host() + "/mirror/app:v2.0.0"), RawDigest(src_->host() + "/team/app:v2.0.0"));
+
+  // Again: nothing to copy, and no manifest GET anywhere (HEADs only).
+  src_proxy.ResetStats();
+  json again = RunJson({"replicate-tree", "--state-dir", StateDir(), src_proxy.host() + "/team",
+                        dst.host() + "/mirror"});
+  EXPECT_EQ(again["up_to_date"], 8);
+  EXPECT_EQ(again["bytes"], 0);
+  EXPECT_EQ(src_proxy.Count("GET", "/manifests/"), 0);
+  EXPECT_EQ(src_proxy.Count("GET", "/blobs/"), 0);
+}
+
+TEST_F(FleetTest, RepositoryAndTagFiltersSelect) {
+  Registry dst;
+  json s = RunJson({"replicate-tree", "--state-dir", StateDir(), "--include-repo", "app*",
+                    "--exclude-repo", "*-test", "--include-tag", "^v", "--exclude-tag", "-rc",
+                    src_->host() + "/team", dst.host() + "/f"});
+  EXPECT_EQ(s["copied"], 3);
+  EXPECT_EQ(Copied(dst, "f"), (std::set<std::string>{"app:v1.0.0", "app:v1.2.0", "app:v2.0.0"}));
+}
+
+TEST_F(FleetTest, SyncFileSelectsBySemverLatestAndList) {
+  Registry dst;
+  const std::string file = state_.path() + "/sync.yaml";
+  WriteFile(file, "workers: 3\nmappings:\n"
+                  "  - source: " + src_->host() + "/team/app\n"
+                  "    destination: " + dst.host() + "/s/app\n"
+                  "    tags: {semver: '>=1.0 <3', latest: 2}\n"
+                  "  - source: ${SRC_HOST}/team\n"
+                  "    destination: " + dst.host() + "/s\n"
+                  "    recursive: true\n"
+                  "    include_repos: ['x/*', tools]\n"
+                  "    tags: {list: [stable, '1.0']}\n");
+  CliResult r = Freightliner({"-o", "json", "sync", "--config", file, "--state-dir", StateDir()},
+                             {{"SRC_HOST", src_->host()}});
+  ASSERT_EQ(r.exit_code, 1) << r.err;  // x/y has no 1.0 and tools has no stable: listed, missing
+  json s = json::parse(r.out);
+  EXPECT_EQ(s["copied"], 4);
+  EXPECT_EQ(s["failed"], 2);
+  for (const auto& f : s["failures"]) EXPECT_EQ(f["error_type"], "not_found");
+  EXPECT_EQ(Copied(dst, "s"),
+            (std::set<std::string>{"app:v2.0.0", "app:v1.2.0", "tools:1.0", "x/y:stable"}));
+}
+
+TEST_F(FleetTest, BadSyncFilesNameTheLineAndCopyNothing) {
+  Registry dst;
+  const std::string file = state_.path() + "/bad.yaml";
+  WriteFile(file, "mappings:\n  - source: " + src_->host() + "/team/app\n    destination: " +
+                      dst.host() + "/b/app\n    tags:\n      semver: '>=one'\n");
+  CliResult r = Freightliner({"sync", "--config", file, "--state-dir", StateDir()});
+  EXPECT_EQ(r.exit_code, 2);
+  ASSERT_EQ(r.ErrorLines().size(), 1u) << r.err;
+  EXPECT_NE(r.ErrorLines()[0].find(file + ":5:"), std::string::npos) << r.ErrorLines()[0];
+  EXPECT_TRUE(ListTags(dst.host() + "/b/app").empty());
+
+  WriteFile(file, "mappings:\n  - source: a.io/x\n    destination: b.io/y\n    tagz: {}\n");
+  r = Freightliner({"sync", "--config", file});
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_NE(r.err.find(":4:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("tagz"), std::string::npos) << r.err;
+
+  const std::string example = std::string(FREIGHTLINER_SOURCE_DIR) + "/examples/sync.yaml";
+  CliResult ok = Freightliner({"sync", "--dry-run", "--config", example},
+                              {{"SOURCE_REGISTRY", src_->host()}, {"MIRROR_REGISTRY", dst.host()}});
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;  // the documented example is valid and runs
+}
+
+TEST_F(FleetTest, KeepGoingIsTheDefaultAndFailFastStops) {
+  Registry dst;
+  FaultProxy src_proxy(src_->host());
+  // One tag's manifest always fails: the rest still copy.
+  src_proxy.FailNext("GET", "/team/app/manifests/sha256:", 0, 500);
+  src_proxy.FailNext("HEAD", "/team/app/manifests/v1.2.0$", 1000, 400);
+  json s = RunJson({"replicate-tree", "--state-dir", StateDir(), "--workers", "1",
+                    src_proxy.host() + "/team", dst.host() + "/k"}, 1);
+  EXPECT_EQ(s["failed"], 1);
+  EXPECT_EQ(s["copied"], 7);
+  ASSERT_EQ(s["failures"].size(), 1u);
+  EXPECT_NE(s["failures"][0]["source"].get<std::string>().find("v1.2.0"), std::string::npos);
+  EXPECT_NE(last_err_.find("resume with: freightliner replicate-tree --resume"), std::string::npos);
+
+  Registry dst2;
+  json ff = RunJson({"replicate-tree", "--state-dir", StateDir(), "--workers", "1", "--fail-fast",
+                     src_proxy.host() + "/team", dst2.host() + "/k"}, 1);
+  EXPECT_EQ(ff["failed"], 1);
+  EXPECT_GT(ff["not_run"].get<int>(), 0);
+}
+
+TEST_F(FleetTest, PerRegistryConcurrencyLimitHolds) {
+  Registry dst;
+  FaultProxy src_proxy(src_->host());
+  src_proxy.SetDelay(std::chrono::milliseconds(30));  // keep requests in flight long enough to overlap
+  const std::string file = state_.path() + "/limits.yaml";
+  WriteFile(file, "registries:\n  - host: " + src_proxy.host() + "\n    concurrency: 2\n"
+                  "mappings:\n  - source: " + src_proxy.host() + "/team\n    destination: " +
+                      dst.host() + "/l\n    recursive: true\n");
+  json s = RunJson({"sync", "--config", file, "--workers", "8", "--state-dir", StateDir()});
+  EXPECT_EQ(s["copied"], 8);
+  EXPECT_LE(src_proxy.max_in_flight(), 2);
+  EXPECT_EQ(src_proxy.max_in_flight(), 2);  // and the limit was actually reached
+}
+
+TEST_F(FleetTest, SharedBlobsCrossOnceAndAreMountedElsewhere) {
+  Registry dst;
+  FaultProxy dst_proxy(dst.host());
+  json s = RunJson({"replicate-tree", "--state-dir", StateDir(), "--workers", "8",
+                    src_->host() + "/team", dst_proxy.host() + "/d"});
+  EXPECT_EQ(s["copied"], 8);
+  // 8 images share one base layer: it is uploaded once, and mounted into the other repositories.
+  const std::string base = json::parse(RawManifest(src_->host() + "/team/app:v1.0.0"))["layers"][0]["digest"];
+  int uploads = 0;
+  for (const auto& e : dst_proxy.Log()) {
+    if (e.method == "PUT" && e.target.find("digest=" + base.substr(0, 7)) != std::string::npos &&
+        e.target.find(base.substr(7, 20)) != std::string::npos) {
+      ++uploads;
+    }
+  }
+  EXPECT_EQ(uploads, 1);
+  EXPECT_GE(dst_proxy.Count("POST", "mount=sha256"), 3);  // app, tools, x/y, app-test: 4 repos
+}
+
+TEST_F(FleetTest, ResumesAfterSigkillAndEndsIdentical) {
+  Registry dst;
+  FaultProxy src_proxy(src_->host());
+  src_proxy.SetDelay(std::chrono::milliseconds(150));  // slow enough to kill it midway
+  const std::string state = StateDir();
+  ChildProcess run({FreightlinerBinary(), "replicate-tree", "--state-dir", state, "--workers", "1",
+                    src_proxy.host() + "/team", dst.host() + "/r"},
+                   state + "/run.log");
+  // Wait until some tags are done, but not all; then kill it without warning.
+  std::string id;
+  for (int i = 0; i < 400; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    CliResult list = Freightliner({"-o", "json", "checkpoint", "list", "--state-dir", state});
+    auto runs = json::parse(list.out.empty() ? "[]" : list.out);
+    if (!runs.empty() && runs[0]["tags_done"].get<int>() >= 2) {
+      id = runs[0]["id"];
+      break;
+    }
+  }
+  ASSERT_FALSE(id.empty()) << ReadFile(state + "/run.log");
+  run.Signal(SIGKILL);
+  run.Wait(std::chrono::seconds(10));
+  CliResult shown = Freightliner({"-o", "json", "checkpoint", "show", id, "--state-dir", state});
+  int done_before = 0;
+  const json shown_json = json::parse(shown.out);
+  for (const auto& t : shown_json["tasks"]) done_before += t["state"] == "done";
+  ASSERT_LT(done_before, 8) << "the run finished before it was killed";
+
+  src_proxy.SetDelay(std::chrono::milliseconds(0));
+  json s = RunJson({"replicate-tree", "--resume", id, "--state-dir", state});
+  EXPECT_EQ(s["tags_total"].get<int>(), 8 - done_before);  // only what was left
+  EXPECT_EQ(s["failed"], 0);
+  for (const auto& [repo, tags] : Corpus()) {
+    if (repo.rfind("team/", 0) != 0) continue;
+    for (const std::string& tag : tags) {
+      EXPECT_EQ(RawDigest(dst.host() + "/r/" + repo.substr(5) + ":" + tag),
+                RawDigest(src_->host() + "/" + repo + ":" + tag));
+    }
+  }
+  CliResult final_list = Freightliner({"-o", "json", "checkpoint", "show", id, "--state-dir", state});
+  EXPECT_EQ(json::parse(final_list.out)["status"], "completed");
+}
+
+TEST_F(FleetTest, InterruptStopsCleanlyAndSaysHowToResume) {
+  Registry dst;
+  FaultProxy src_proxy(src_->host());
+  src_proxy.SetDelay(std::chrono::milliseconds(200));
+  const std::string state = StateDir();
+  ChildProcess run({FreightlinerBinary(), "replicate-tree", "--state-dir", state, "--workers", "1",
+                    src_proxy.host() + "/team", dst.host() + "/i"},
+                   state + "/run.log");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  run.Signal(SIGINT);
+  auto code = run.Wait(std::chrono::seconds(20));
+  ASSERT_TRUE(code.has_value());
+  EXPECT_EQ(*code, 130);
+  const std::string log = ReadFile(state + "/run.log");
+  EXPECT_NE(log.find("resume with: freightliner replicate-tree --resume"), std::string::npos) << log;
+  CliResult list = Freightliner({"-o", "json", "checkpoint", "list", "--state-dir", state});
+  EXPECT_EQ(json::parse(list.out)[0]["status"], "interrupted");
+}
+
+TEST_F(FleetTest, CheckpointCommands) {
+  CliResult missing = Freightliner({"checkpoint", "show", "nope", "--state-dir", StateDir()});
+  EXPECT_EQ(missing.exit_code, 4);
+  CliResult resume = Freightliner({"replicate-tree", "--resume", "nope", "--state-dir", StateDir()});
+  EXPECT_EQ(resume.exit_code, 4);
+  Registry dst;
+  json s = RunJson({"replicate-tree", "--state-dir", StateDir(), src_->host() + "/other",
+                    dst.host() + "/o"});
+  const std::string id = s["run_id"];
+  CliResult del = Freightliner({"checkpoint", "delete", id, "--state-dir", StateDir()});
+  EXPECT_EQ(del.exit_code, 0);
+  CliResult gone = Freightliner({"checkpoint", "show", id, "--state-dir", StateDir()});
+  EXPECT_EQ(gone.exit_code, 4);
+}
+
+}  // namespace
+}  // namespace freightliner::testing
