@@ -87,7 +87,8 @@ int Main(int argc, char** argv) {
                  "$DOCKER_CONFIG/config.json or ~/.docker/config.json)");
   app.add_option("--insecure-registry", global.insecure_registries,
                  "HOST[:PORT] reachable over plain HTTP or unverified TLS (repeatable); "
-                 "localhost and 127.0.0.0/8 always are");
+                 "localhost and 127.0.0.0/8 always are")
+      ->allow_extra_args(false);
   app.add_option("--ca-file", global.ca_file, "extra CA bundle (PEM) for registry TLS")
       ->check(CLI::ExistingFile);
 
@@ -127,13 +128,20 @@ int Main(int argc, char** argv) {
                                  "Copy every repository under a prefix, every selected tag");
   tre->add_option("source", tree.source, "source prefix, e.g. 127.0.0.1:5001/team");
   tre->add_option("destination", tree.destination, "destination prefix, e.g. 127.0.0.1:5002/mirror");
+  // Repeatable options take one value each, so that positionals after them stay positionals.
   tre->add_option("--include-repo", tree.include_repos,
-                  "glob on the path below the prefix (repeatable; default: all)");
-  tre->add_option("--exclude-repo", tree.exclude_repos, "glob of repositories to skip (repeatable)");
+                  "glob on the path below the prefix (repeatable; default: all)")
+      ->allow_extra_args(false);
+  tre->add_option("--exclude-repo", tree.exclude_repos, "glob of repositories to skip (repeatable)")
+      ->allow_extra_args(false);
   tre->add_option("--include-tag", tree.include_tags,
-                  "regular expression a tag must match (repeatable: any)");
-  tre->add_option("--exclude-tag", tree.exclude_tags, "regular expression of tags to skip");
-  tre->add_option("--platform", tree.platforms, "os/arch[/variant] to copy (repeatable)");
+                  "regular expression a tag must match (repeatable: any)")
+      ->allow_extra_args(false);
+  tre->add_option("--exclude-tag", tree.exclude_tags,
+                  "regular expression of tags to skip (write --exclude-tag=-rc for a leading -)")
+      ->allow_extra_args(false);
+  tre->add_option("--platform", tree.platforms, "os/arch[/variant] to copy (repeatable)")
+      ->allow_extra_args(false);
   AddCredsOption(tre, tree.src_creds, "--src-creds", "source");
   AddCredsOption(tre, tree.dest_creds, "--dest-creds", "destination");
   AddFleetOptions(tre, tree.fleet);

@@ -121,6 +121,12 @@ std::string StateDir(const FleetFlags& flags) {
   return flags.state_dir.empty() ? replication::DefaultStateDir() : flags.state_dir;
 }
 
+void PrintResumeHint(const FleetPlan& plan, const std::string& run_id) {
+  std::cerr << "resume with: freightliner " << plan.kind << " --resume " << run_id
+            << (plan.flags.state_dir.empty() ? "" : " --state-dir " + plan.flags.state_dir)
+            << "\n";
+}
+
 int DryRun(Context& ctx, FleetPlan& plan) {
   auto pool = ctx.MakePool(plan.pool);
   auto tasks = replication::PlanMappings(*pool, plan.mappings,
@@ -160,12 +166,10 @@ int Execute(Context& ctx, FleetPlan plan) {
   std::vector<CopyTask> tasks;
   bool need_plan = run_id.empty();
   if (!run_id.empty()) {
-    auto run = (*store)->GetRun(run_id);
-    if (!run) return Fail(run.error());
-    need_plan = (*run)->status == "planning";  // killed while planning: plan again
+    auto records = (*store)->Tasks(run_id);
+    if (!records) return Fail(records.error());
+    need_plan = records->empty();  // stopped or killed while planning: plan again
     if (!need_plan) {
-      auto records = (*store)->Tasks(run_id);
-      if (!records) return Fail(records.error());
       for (const TaskRecord& r : *records) {
         if (r.state == TaskState::kDone || r.state == TaskState::kUpToDate) continue;
         auto t = FromRecord(r);
@@ -185,7 +189,9 @@ int Execute(Context& ctx, FleetPlan plan) {
         *pool, plan.mappings,
         {.parallelism = plan.flags.workers, .page_size = plan.flags.page_size}, ctx.stop());
     if (!planned) {
-      (void)(*store)->SetStatus(run_id, "failed");
+      const bool stopped = ctx.stop().stop_requested();
+      (void)(*store)->SetStatus(run_id, stopped ? "interrupted" : "failed");
+      if (stopped) PrintResumeHint(plan, run_id);
       return Fail(planned.error());
     }
     tasks = std::move(*planned);
@@ -230,11 +236,7 @@ int Execute(Context& ctx, FleetPlan plan) {
                                                    : "completed";
   (void)(*store)->SetStatus(run_id, status);
   PrintSummary(ctx, plan.kind, run_id, summary, interrupted);
-  if (status != "completed") {
-    std::cerr << "resume with: freightliner " << plan.kind << " --resume " << run_id
-              << (plan.flags.state_dir.empty() ? "" : " --state-dir " + plan.flags.state_dir)
-              << "\n";
-  }
+  if (status != "completed") PrintResumeHint(plan, run_id);
   if (interrupted) return kExitCanceled;
   return summary.failed > 0 || summary.not_run > 0 ? kExitFailed : kExitOk;
 }
