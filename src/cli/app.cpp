@@ -93,7 +93,8 @@ int Main(int argc, char** argv) {
       ->check(CLI::ExistingFile);
 
   ReplicateArgs replicate;
-  auto* rep = app.add_subcommand("replicate", "Copy one image (every platform) to another registry");
+  auto* rep =
+      app.add_subcommand("replicate", "Copy one image (every platform) to another registry");
   rep->add_option("source", replicate.source, "source image, e.g. 127.0.0.1:5001/team/app:v1")
       ->required();
   rep->add_option("destination", replicate.destination,
@@ -112,7 +113,8 @@ int Main(int argc, char** argv) {
                   "upload in PATCH chunks of this many bytes (default: one PUT per blob)");
 
   InspectArgs inspect;
-  auto* ins = app.add_subcommand("inspect", "Show an image's digest, media type, platforms, layers");
+  auto* ins =
+      app.add_subcommand("inspect", "Show an image's digest, media type, platforms, layers");
   ins->add_option("image", inspect.image, "image reference")->required();
   ins->add_flag("--raw", inspect.raw, "print the manifest bytes exactly as served");
   AddCredsOption(ins, inspect.creds, "--creds", "image's");
@@ -127,7 +129,8 @@ int Main(int argc, char** argv) {
   auto* tre = app.add_subcommand("replicate-tree",
                                  "Copy every repository under a prefix, every selected tag");
   tre->add_option("source", tree.source, "source prefix, e.g. 127.0.0.1:5001/team");
-  tre->add_option("destination", tree.destination, "destination prefix, e.g. 127.0.0.1:5002/mirror");
+  tre->add_option("destination", tree.destination,
+                  "destination prefix, e.g. 127.0.0.1:5002/mirror");
   // Repeatable options take one value each, so that positionals after them stay positionals.
   tre->add_option("--include-repo", tree.include_repos,
                   "glob on the path below the prefix (repeatable; default: all)")
@@ -179,8 +182,8 @@ int Main(int argc, char** argv) {
     std::cout << "freightliner " << kVersion << " (revision " << kRevision << ")\n";
     return kExitOk;
   }
-  if (Status s = InitLogging(global.log_level, global.log_format == "json" ? LogFormat::kJson
-                                                                           : LogFormat::kText);
+  if (Status s = InitLogging(global.log_level,
+                             global.log_format == "json" ? LogFormat::kJson : LogFormat::kText);
       !s) {
     return Fail(s.error());
   }

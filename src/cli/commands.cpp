@@ -1,11 +1,11 @@
 #include "cli/commands.hpp"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <cstdio>
 #include <iostream>
+#include <nlohmann/json.hpp>
 
 #include "common/format.hpp"
 
@@ -36,9 +36,9 @@ int RunReplicate(Context& ctx, const ReplicateArgs& args) {
   if (!parsed_dst) return Fail(parsed_dst.error());
   const registry::Reference dst = DefaultDestinationIdentifier(*src, *parsed_dst);
   if (!dst.digest.empty() && !src->digest.empty() && dst.digest != src->digest) {
-    return Fail(Error(ErrorCode::kInvalidArgument,
-                      "destination digest " + dst.digest + " differs from source digest " +
-                          src->digest));
+    return Fail(
+        Error(ErrorCode::kInvalidArgument,
+              "destination digest " + dst.digest + " differs from source digest " + src->digest));
   }
 
   replication::CopyOptions options;
@@ -84,12 +84,13 @@ int RunReplicate(Context& ctx, const ReplicateArgs& args) {
     std::cout << out.dump() << "\n";
     return kExitOk;
   }
-  for (const std::string& line : report->plan) std::cout << line << "\n";
+  for (const std::string& line : report->plan)
+    std::cout << line << "\n";
   if (report->up_to_date) {
     std::cout << "up to date: " << dst.String() << " is " << report->digest << "\n";
   } else if (args.dry_run) {
-    std::cout << "dry run: " << src->String() << " -> " << dst.String() << " ("
-              << report->digest << "), nothing was copied\n";
+    std::cout << "dry run: " << src->String() << " -> " << dst.String() << " (" << report->digest
+              << "), nothing was copied\n";
   } else {
     char took[32];
     std::snprintf(took, sizeof(took), "%.2f s", seconds);
@@ -173,7 +174,8 @@ int RunListTags(Context& ctx, const ListTagsArgs& args) {
     std::cout << json{{"repository", repo->String()}, {"tags", *tags}}.dump() << "\n";
     return kExitOk;
   }
-  for (const std::string& tag : *tags) std::cout << tag << "\n";
+  for (const std::string& tag : *tags)
+    std::cout << tag << "\n";
   return kExitOk;
 }
 

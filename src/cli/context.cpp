@@ -12,8 +12,7 @@ Context::Context(GlobalOptions options, std::stop_token stop)
       transport_(std::make_shared<http::Transport>(
           http::TransportOptions{.user_agent = std::string("freightliner/") + kVersion})) {}
 
-std::unique_ptr<registry::ClientPool> Context::MakePool(
-    registry::ClientPoolOptions options) const {
+std::unique_ptr<registry::ClientPool> Context::MakePool(registry::ClientPoolOptions options) const {
   options.insecure_hosts.insert(options_.insecure_registries.begin(),
                                 options_.insecure_registries.end());
   if (options.ca_file.empty()) options.ca_file = options_.ca_file;

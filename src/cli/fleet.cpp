@@ -1,11 +1,11 @@
 #include "cli/fleet.hpp"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "cli/progress.hpp"
 #include "common/format.hpp"
@@ -37,7 +37,8 @@ struct FleetPlan {
 
 std::string JoinPlatforms(const std::vector<registry::Platform>& platforms) {
   std::string out;
-  for (const auto& p : platforms) out += (out.empty() ? "" : ",") + p.String();
+  for (const auto& p : platforms)
+    out += (out.empty() ? "" : ",") + p.String();
   return out;
 }
 
@@ -85,17 +86,10 @@ json SummaryJson(const std::string& run_id, const RunSummary& s, bool interrupte
                         {"error_type", f.error ? ErrorCodeName(f.error->code) : "internal"},
                         {"error", f.error ? f.error->message : ""}});
   }
-  return {{"run_id", run_id},
-          {"tags_total", s.total},
-          {"copied", s.copied},
-          {"up_to_date", s.up_to_date},
-          {"failed", s.failed},
-          {"not_run", s.not_run},
-          {"bytes", s.bytes},
-          {"layers", s.layers},
-          {"duration_seconds", s.seconds},
-          {"interrupted", interrupted},
-          {"failures", failures}};
+  return {{"run_id", run_id},           {"tags_total", s.total}, {"copied", s.copied},
+          {"up_to_date", s.up_to_date}, {"failed", s.failed},    {"not_run", s.not_run},
+          {"bytes", s.bytes},           {"layers", s.layers},    {"duration_seconds", s.seconds},
+          {"interrupted", interrupted}, {"failures", failures}};
 }
 
 void PrintSummary(const Context& ctx, const std::string& kind, const std::string& run_id,
@@ -106,8 +100,8 @@ void PrintSummary(const Context& ctx, const std::string& kind, const std::string
   }
   char took[32];
   std::snprintf(took, sizeof(took), "%.1f s", s.seconds);
-  std::cout << kind << (run_id.empty() ? "" : " " + run_id) << ": " << s.total << " tags: "
-            << s.copied << " copied, " << s.up_to_date << " up to date, " << s.failed
+  std::cout << kind << (run_id.empty() ? "" : " " + run_id) << ": " << s.total
+            << " tags: " << s.copied << " copied, " << s.up_to_date << " up to date, " << s.failed
             << " failed";
   if (s.not_run > 0) std::cout << ", " << s.not_run << " not run";
   std::cout << "; " << HumanBytes(s.bytes) << " transferred in " << took << "\n";
@@ -123,16 +117,14 @@ std::string StateDir(const FleetFlags& flags) {
 
 void PrintResumeHint(const FleetPlan& plan, const std::string& run_id) {
   std::cerr << "resume with: freightliner " << plan.kind << " --resume " << run_id
-            << (plan.flags.state_dir.empty() ? "" : " --state-dir " + plan.flags.state_dir)
-            << "\n";
+            << (plan.flags.state_dir.empty() ? "" : " --state-dir " + plan.flags.state_dir) << "\n";
 }
 
 int DryRun(Context& ctx, FleetPlan& plan) {
   auto pool = ctx.MakePool(plan.pool);
-  auto tasks = replication::PlanMappings(*pool, plan.mappings,
-                                         {.parallelism = plan.flags.workers,
-                                          .page_size = plan.flags.page_size},
-                                         ctx.stop());
+  auto tasks = replication::PlanMappings(
+      *pool, plan.mappings, {.parallelism = plan.flags.workers, .page_size = plan.flags.page_size},
+      ctx.stop());
   if (!tasks) return Fail(tasks.error());
   replication::WorkerPool workers(plan.flags.workers);
   std::mutex mu;
@@ -196,7 +188,8 @@ int Execute(Context& ctx, FleetPlan plan) {
     }
     tasks = std::move(*planned);
     std::vector<TaskRecord> records;
-    for (const CopyTask& t : tasks) records.push_back(ToRecord(t));
+    for (const CopyTask& t : tasks)
+      records.push_back(ToRecord(t));
     if (Status s = (*store)->SavePlan(run_id, records); !s) return Fail(s.error());
     spdlog::info("{} {}: {} tags planned", plan.kind, run_id, tasks.size());
   } else if (Status s = (*store)->SetStatus(run_id, "running"); !s) {
@@ -207,26 +200,26 @@ int Execute(Context& ctx, FleetPlan plan) {
   {
     Progress progress(static_cast<int64_t>(tasks.size()), isatty(STDERR_FILENO) == 1);
     replication::WorkerPool workers(plan.flags.workers);
-    replication::Engine engine(
-        *pool, workers,
-        {.force = plan.flags.force,
-         .fail_fast = plan.flags.fail_fast,
-         .blob_concurrency = plan.flags.blob_concurrency,
-         .max_transfers = plan.flags.max_transfers},
-        {.on_task_done =
-             [&](const TaskResult& r) {
-               progress.OnTaskDone(r);
-               if (r.state == TaskState::kPending) return;
-               TaskRecord record = ToRecord(r.task);
-               record.state = r.state;
-               record.digest = r.report.digest;
-               record.bytes = r.report.bytes_transferred;
-               record.error = r.error ? r.error->ToString() : "";
-               if (Status s = (*store)->RecordTask(run_id, record); !s) {
-                 spdlog::error("checkpoint {}: {}", run_id, s.error().ToString());
-               }
-             },
-         .on_bytes = [&](uint64_t n) { progress.OnBytes(n); }});
+    replication::Engine engine(*pool, workers,
+                               {.force = plan.flags.force,
+                                .fail_fast = plan.flags.fail_fast,
+                                .blob_concurrency = plan.flags.blob_concurrency,
+                                .max_transfers = plan.flags.max_transfers},
+                               {.on_task_done =
+                                    [&](const TaskResult& r) {
+                                      progress.OnTaskDone(r);
+                                      if (r.state == TaskState::kPending) return;
+                                      TaskRecord record = ToRecord(r.task);
+                                      record.state = r.state;
+                                      record.digest = r.report.digest;
+                                      record.bytes = r.report.bytes_transferred;
+                                      record.error = r.error ? r.error->ToString() : "";
+                                      if (Status s = (*store)->RecordTask(run_id, record); !s) {
+                                        spdlog::error("checkpoint {}: {}", run_id,
+                                                      s.error().ToString());
+                                      }
+                                    },
+                                .on_bytes = [&](uint64_t n) { progress.OnBytes(n); }});
     summary = engine.Run(tasks, ctx.stop());
   }
   const bool interrupted = ctx.stop().stop_requested();
@@ -275,8 +268,8 @@ Result<json> StoredSpec(const FleetFlags& flags, const std::string& kind) {
                                                " (see: freightliner checkpoint list)");
   }
   if ((*run)->kind != kind) {
-    return MakeError(ErrorCode::kInvalidArgument, "checkpoint " + flags.resume + " is a " +
-                                                      (*run)->kind + " run, not " + kind);
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "checkpoint " + flags.resume + " is a " + (*run)->kind + " run, not " + kind);
   }
   if ((*run)->status == "completed") {
     return MakeError(ErrorCode::kInvalidArgument,
@@ -288,13 +281,13 @@ Result<json> StoredSpec(const FleetFlags& flags, const std::string& kind) {
 registry::ClientPoolOptions PoolFromSyncConfig(const replication::SyncConfig& config) {
   registry::ClientPoolOptions pool;
   for (const auto& r : config.registries) {
-    pool.overrides.push_back({.host = r.host,
-                              .insecure = r.insecure,
-                              .ca_file = r.ca_file,
-                              .credentials = r.credentials,
-                              .credential_helper = r.credential_helper,
-                              .limits = {.max_concurrent = r.concurrency,
-                                         .requests_per_second = r.rate_limit}});
+    pool.overrides.push_back(
+        {.host = r.host,
+         .insecure = r.insecure,
+         .ca_file = r.ca_file,
+         .credentials = r.credentials,
+         .credential_helper = r.credential_helper,
+         .limits = {.max_concurrent = r.concurrency, .requests_per_second = r.rate_limit}});
   }
   return pool;
 }
@@ -313,10 +306,12 @@ int RunReplicateTree(Context& ctx, const TreeArgs& args) {
     plan.spec = *spec;
   } else {
     if (args.source.empty() || args.destination.empty()) {
-      return Fail(Error(ErrorCode::kInvalidArgument, "replicate-tree needs SRC_PREFIX and DST_PREFIX"));
+      return Fail(
+          Error(ErrorCode::kInvalidArgument, "replicate-tree needs SRC_PREFIX and DST_PREFIX"));
     }
     std::string platforms;
-    for (const auto& p : args.platforms) platforms += (platforms.empty() ? "" : ",") + p;
+    for (const auto& p : args.platforms)
+      platforms += (platforms.empty() ? "" : ",") + p;
     plan.spec = {{"source", args.source},
                  {"destination", args.destination},
                  {"include_repos", args.include_repos},
@@ -354,8 +349,7 @@ int RunSync(Context& ctx, const SyncArgs& args) {
 }
 
 int RunCheckpoint(Context& ctx, const CheckpointArgs& args) {
-  const std::string dir =
-      args.state_dir.empty() ? replication::DefaultStateDir() : args.state_dir;
+  const std::string dir = args.state_dir.empty() ? replication::DefaultStateDir() : args.state_dir;
   auto store = replication::CheckpointStore::Open(dir);
   if (!store) return Fail(store.error());
   if (args.action == "list") {
@@ -405,8 +399,10 @@ int RunCheckpoint(Context& ctx, const CheckpointArgs& args) {
   }
   const auto& r = **run;
   if (ctx.json_output()) {
-    std::cout << json{{"id", r.id},      {"kind", r.kind},
-                      {"status", r.status}, {"spec", json::parse(r.spec)},
+    std::cout << json{{"id", r.id},
+                      {"kind", r.kind},
+                      {"status", r.status},
+                      {"spec", json::parse(r.spec)},
                       {"tasks", jt}}
                      .dump(2)
               << "\n";

@@ -25,7 +25,8 @@ std::string ReadAll(BytePipe& pipe, Error* error = nullptr) {
 TEST(BytePipeTest, StreamsMoreThanItsCapacity) {
   BytePipe pipe(16, 1);
   std::string input;
-  for (int i = 0; i < 1000; ++i) input += static_cast<char>('a' + i % 26);
+  for (int i = 0; i < 1000; ++i)
+    input += static_cast<char>('a' + i % 26);
   std::jthread writer([&] {
     for (size_t i = 0; i < input.size(); i += 33) {
       ASSERT_TRUE(pipe.Write(std::string_view(input).substr(i, 33), {}));

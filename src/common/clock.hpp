@@ -1,5 +1,6 @@
 #pragma once
-// Time as an I/O seam: production code sleeps on SystemClock; tests drive FakeClock and run instantly.
+// Time as an I/O seam: production code sleeps on SystemClock; tests drive FakeClock and run
+// instantly.
 
 #include <chrono>
 #include <condition_variable>

@@ -1,6 +1,7 @@
 #pragma once
-// Expected failures are values: Result<T> carries either a T or an Error with a code from one small,
-// fixed set. The codes double as the `error_type` label of freightliner_replication_errors_total.
+// Expected failures are values: Result<T> carries either a T or an Error with a code from one
+// small, fixed set. The codes double as the `error_type` label of
+// freightliner_replication_errors_total.
 //
 //   Result<Manifest> m = client.GetManifest(repo, "v1");
 //   if (!m) return tl::unexpected(m.error());
@@ -9,7 +10,6 @@
 #include <optional>
 #include <string>
 #include <string_view>
-
 #include <tl/expected.hpp>
 
 namespace freightliner {
@@ -29,10 +29,12 @@ enum class ErrorCode {
 };
 
 inline constexpr std::array kAllErrorCodes = {
-    ErrorCode::kAuth,           ErrorCode::kNotFound,    ErrorCode::kRateLimited,
-    ErrorCode::kNetwork,        ErrorCode::kTimeout,     ErrorCode::kDigestMismatch,
-    ErrorCode::kServerError,    ErrorCode::kClientError, ErrorCode::kCanceled,
-    ErrorCode::kInvalidArgument, ErrorCode::kInternal,
+    ErrorCode::kAuth,        ErrorCode::kNotFound,
+    ErrorCode::kRateLimited, ErrorCode::kNetwork,
+    ErrorCode::kTimeout,     ErrorCode::kDigestMismatch,
+    ErrorCode::kServerError, ErrorCode::kClientError,
+    ErrorCode::kCanceled,    ErrorCode::kInvalidArgument,
+    ErrorCode::kInternal,
 };
 
 // The stable, snake_case name used in logs, JSON and metric labels.
@@ -65,6 +67,8 @@ inline tl::unexpected<Error> MakeError(ErrorCode code, std::string message) {
   return tl::unexpected<Error>(Error(code, std::move(message)));
 }
 
-inline Status Ok() { return {}; }
+inline Status Ok() {
+  return {};
+}
 
 }  // namespace freightliner

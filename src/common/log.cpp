@@ -55,8 +55,8 @@ Status InitLogging(std::string_view level, LogFormat format) {
                      "invalid log level '" + std::string(level) +
                          "' (want trace, debug, info, warn, error or off)");
   }
-  auto logger = std::make_shared<spdlog::logger>(
-      "freightliner", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  auto logger = std::make_shared<spdlog::logger>("freightliner",
+                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
   if (format == LogFormat::kJson) {
     formatter->add_flag<JsonEscapedMessage>('j').set_pattern(

@@ -1,6 +1,7 @@
 #pragma once
-// Process-wide logging on spdlog, to stderr. Text for people, JSON (one object a line) for machines.
-// Secrets never reach a log call: the registry layer logs hosts, repositories and digests only.
+// Process-wide logging on spdlog, to stderr. Text for people, JSON (one object a line) for
+// machines. Secrets never reach a log call: the registry layer logs hosts, repositories and digests
+// only.
 
 #include <string_view>
 

@@ -42,7 +42,8 @@ Status ParallelFor(const std::vector<T>& items, int concurrency, std::stop_token
     work();
   } else {
     std::vector<std::jthread> pool;
-    for (size_t i = 0; i < threads; ++i) pool.emplace_back(work);
+    for (size_t i = 0; i < threads; ++i)
+      pool.emplace_back(work);
   }
   if (first_error) return tl::unexpected(*first_error);
   if (stop.stop_requested()) return MakeError(ErrorCode::kCanceled, "canceled");

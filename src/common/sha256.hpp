@@ -1,7 +1,8 @@
 #pragma once
 // Incremental SHA-256 over OpenSSL's EVP interface, for verifying blobs while they stream.
 //
-//   Sha256 h;  h.Update(chunk1);  h.Update(chunk2);  std::string d = h.FinalDigest();  // "sha256:..."
+//   Sha256 h;  h.Update(chunk1);  h.Update(chunk2);  std::string d = h.FinalDigest();  //
+//   "sha256:..."
 
 #include <memory>
 #include <string>

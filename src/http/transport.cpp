@@ -20,8 +20,10 @@ std::string Lower(std::string_view s) {
 }
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
+    s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -31,7 +33,7 @@ struct Transfer {
   Response* response = nullptr;
   CURL* easy = nullptr;
   std::stop_token stop;
-  size_t body_offset = 0;              // for in-memory request bodies
+  size_t body_offset = 0;               // for in-memory request bodies
   std::optional<Error> callback_error;  // why a callback aborted the transfer
 };
 
@@ -63,9 +65,9 @@ size_t OnWrite(char* data, size_t size, size_t count, void* user) {
     return n;
   }
   if (t->response->body.size() + n > t->request->max_buffered_body) {
-    t->callback_error = Error(ErrorCode::kClientError,
-                              "response body larger than " +
-                                  std::to_string(t->request->max_buffered_body) + " bytes");
+    t->callback_error = Error(
+        ErrorCode::kClientError,
+        "response body larger than " + std::to_string(t->request->max_buffered_body) + " bytes");
     return CURL_WRITEFUNC_ERROR;
   }
   t->response->body.append(data, n);
@@ -212,9 +214,11 @@ Result<Response> Transport::Perform(const Request& request, std::stop_token stop
   curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, error_buffer.data());
   curl_easy_setopt(easy, CURLOPT_USERAGENT, options_.user_agent.c_str());
   curl_easy_setopt(easy, CURLOPT_HTTP_VERSION, CURL_HTTP_VERSION_2TLS);
-  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT, static_cast<long>(options_.connect_timeout.count()));
+  curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT,
+                   static_cast<long>(options_.connect_timeout.count()));
   curl_easy_setopt(easy, CURLOPT_LOW_SPEED_LIMIT, options_.low_speed_limit);
-  curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME, static_cast<long>(options_.low_speed_time.count()));
+  curl_easy_setopt(easy, CURLOPT_LOW_SPEED_TIME,
+                   static_cast<long>(options_.low_speed_time.count()));
   curl_easy_setopt(easy, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
   curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
@@ -260,7 +264,8 @@ Result<Response> Transport::Perform(const Request& request, std::stop_token stop
   }
 
   curl_slist* headers = nullptr;
-  for (const std::string& h : request.headers) headers = curl_slist_append(headers, h.c_str());
+  for (const std::string& h : request.headers)
+    headers = curl_slist_append(headers, h.c_str());
   curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
 
   const CURLcode code = curl_easy_perform(easy);
@@ -268,9 +273,8 @@ Result<Response> Transport::Perform(const Request& request, std::stop_token stop
 
   if (code != CURLE_OK) {
     Error error = transfer.callback_error.value_or(
-        code == CURLE_ABORTED_BY_CALLBACK
-            ? Error(ErrorCode::kCanceled, "canceled")
-            : MapCurlError(code, error_buffer.data(), request.url));
+        code == CURLE_ABORTED_BY_CALLBACK ? Error(ErrorCode::kCanceled, "canceled")
+                                          : MapCurlError(code, error_buffer.data(), request.url));
     // A connection in an unknown state is not worth keeping: drop the handle.
     return tl::unexpected(std::move(error));
   }

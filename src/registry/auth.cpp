@@ -1,9 +1,9 @@
 #include "registry/auth.hpp"
 
-#include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 #include <set>
 
 namespace freightliner::registry {
@@ -39,10 +39,10 @@ std::optional<std::string> Base64Decode(std::string_view in) {
   if (n < 0) return std::nullopt;
   size_t len = static_cast<size_t>(n);
   // EVP_DecodeBlock counts padding as zero bytes: drop them.
-  for (size_t i = clean.size(); i > 0 && clean[i - 1] == '='; --i) --len;
+  for (size_t i = clean.size(); i > 0 && clean[i - 1] == '='; --i)
+    --len;
   return std::string(reinterpret_cast<const char*>(out.data()), len);
 }
-
 
 std::string Scope::String() const {
   return "repository:" + repository + (push ? ":pull,push" : ":pull");
@@ -65,14 +65,15 @@ void Authenticator::SetChallenge(std::optional<Challenge> challenge) {
 
 std::string Authenticator::ScopeKey(const std::vector<Scope>& scopes) {
   std::set<std::string> sorted;
-  for (const Scope& s : scopes) sorted.insert(s.String());
+  for (const Scope& s : scopes)
+    sorted.insert(s.String());
   std::string key;
-  for (const std::string& s : sorted) key += s + " ";
+  for (const std::string& s : sorted)
+    key += s + " ";
   return key;
 }
 
-void Authenticator::OnUnauthorized(const http::Headers& headers,
-                                   const std::vector<Scope>& scopes) {
+void Authenticator::OnUnauthorized(const http::Headers& headers, const std::vector<Scope>& scopes) {
   std::lock_guard lock(mu_);
   if (auto value = headers.Get("WWW-Authenticate")) {
     if (auto c = PreferredChallenge(ParseChallenges(*value))) challenge_ = std::move(c);
@@ -124,9 +125,10 @@ Result<Authenticator::CachedToken> Authenticator::FetchToken(const Challenge& ch
   const std::string service = challenge.Param("service");
   const bool plain_http_realm = realm.rfind("http://", 0) == 0;
   if (plain_http_realm && !hosts_.IsInsecure(UrlHost(realm))) {
-    return MakeError(ErrorCode::kAuth, "refusing to send credentials to the plain-HTTP token "
-                                       "service " + UrlHost(realm) +
-                                           " (allow it with --insecure-registry)");
+    return MakeError(ErrorCode::kAuth,
+                     "refusing to send credentials to the plain-HTTP token "
+                     "service " +
+                         UrlHost(realm) + " (allow it with --insecure-registry)");
   }
   http::Request request;
   request.tls.verify = !hosts_.IsInsecure(UrlHost(realm));
@@ -140,7 +142,8 @@ Result<Authenticator::CachedToken> Authenticator::FetchToken(const Challenge& ch
   if (has_identity_token) {
     // OAuth2 refresh-token grant, as `docker login` identity tokens require.
     std::string scope_list;
-    for (const Scope& s : scopes) scope_list += (scope_list.empty() ? "" : " ") + s.String();
+    for (const Scope& s : scopes)
+      scope_list += (scope_list.empty() ? "" : " ") + s.String();
     request.method = "POST";
     request.url = realm;
     request.headers.push_back("Content-Type: application/x-www-form-urlencoded");
@@ -150,23 +153,25 @@ Result<Authenticator::CachedToken> Authenticator::FetchToken(const Challenge& ch
   } else {
     request.url = realm + (realm.find('?') == std::string::npos ? "?" : "&") + query;
     if (credentials_ && !credentials_->username.empty()) {
-      request.headers.push_back("Authorization: Basic " +
-                                Base64Encode(credentials_->username + ":" + credentials_->password));
+      request.headers.push_back(
+          "Authorization: Basic " +
+          Base64Encode(credentials_->username + ":" + credentials_->password));
     }
   }
   auto response = transport_.Perform(request, stop);
-  if (!response) return tl::unexpected(response.error().WithContext("token request for " + registry_));
+  if (!response)
+    return tl::unexpected(response.error().WithContext("token request for " + registry_));
   if (response->status == 401 || response->status == 403) {
     if (on_auth_failure_) on_auth_failure_();
-    return MakeError(ErrorCode::kAuth,
-                     "the token service of " + registry_ + " refused " +
-                         (credentials_ ? std::string("the credentials") : std::string("anonymous access")) +
-                         " (HTTP " + std::to_string(response->status) + ")");
+    return MakeError(ErrorCode::kAuth, "the token service of " + registry_ + " refused " +
+                                           (credentials_ ? std::string("the credentials")
+                                                         : std::string("anonymous access")) +
+                                           " (HTTP " + std::to_string(response->status) + ")");
   }
   if (response->status != 200) {
-    return MakeError(response->status >= 500 ? ErrorCode::kServerError : ErrorCode::kAuth,
-                     "the token service of " + registry_ + " answered HTTP " +
-                         std::to_string(response->status));
+    return MakeError(
+        response->status >= 500 ? ErrorCode::kServerError : ErrorCode::kAuth,
+        "the token service of " + registry_ + " answered HTTP " + std::to_string(response->status));
   }
   auto doc = nlohmann::json::parse(response->body, nullptr, false);
   if (doc.is_discarded() || !doc.is_object()) {

@@ -38,8 +38,7 @@ class Authenticator {
   // Remembers the challenge from a ping or a 401 (an absent challenge means anonymous access).
   void SetChallenge(std::optional<Challenge> challenge);
   // The Authorization header value for a request needing `scopes`; nullopt for none.
-  Result<std::optional<std::string>> Header(const std::vector<Scope>& scopes,
-                                            std::stop_token stop);
+  Result<std::optional<std::string>> Header(const std::vector<Scope>& scopes, std::stop_token stop);
   // After a 401: take the new challenge and forget cached tokens for these scopes.
   void OnUnauthorized(const http::Headers& headers, const std::vector<Scope>& scopes);
 

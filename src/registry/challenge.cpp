@@ -25,14 +25,17 @@ class Scanner {
   bool AtEnd() const { return pos_ >= s_.size(); }
   char Peek() const { return AtEnd() ? '\0' : s_[pos_]; }
   void SkipSpace() {
-    while (!AtEnd() && (s_[pos_] == ' ' || s_[pos_] == '\t')) ++pos_;
+    while (!AtEnd() && (s_[pos_] == ' ' || s_[pos_] == '\t'))
+      ++pos_;
   }
   void SkipSpaceAndCommas() {
-    while (!AtEnd() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == ',')) ++pos_;
+    while (!AtEnd() && (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == ','))
+      ++pos_;
   }
   std::string_view Token() {
     const size_t start = pos_;
-    while (!AtEnd() && IsTokenChar(s_[pos_])) ++pos_;
+    while (!AtEnd() && IsTokenChar(s_[pos_]))
+      ++pos_;
     return s_.substr(start, pos_ - start);
   }
   std::string QuotedOrToken() {

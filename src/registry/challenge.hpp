@@ -1,5 +1,6 @@
 #pragma once
-// WWW-Authenticate parsing (RFC 7235): `Bearer realm="https://auth/token",service="reg",scope="..."`.
+// WWW-Authenticate parsing (RFC 7235): `Bearer
+// realm="https://auth/token",service="reg",scope="..."`.
 
 #include <map>
 #include <optional>
@@ -10,8 +11,8 @@
 namespace freightliner::registry {
 
 struct Challenge {
-  std::string scheme;                        // lowercased: "basic", "bearer"
-  std::map<std::string, std::string> params; // keys lowercased, values unquoted
+  std::string scheme;                         // lowercased: "basic", "bearer"
+  std::map<std::string, std::string> params;  // keys lowercased, values unquoted
 
   std::string Param(const std::string& key) const {
     auto it = params.find(key);

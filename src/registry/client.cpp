@@ -1,8 +1,8 @@
 #include "registry/client.hpp"
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
 
+#include <nlohmann/json.hpp>
 #include <set>
 
 #include "registry/reference.hpp"
@@ -22,7 +22,8 @@ std::string WithQuery(const std::string& url, const std::string& param) {
 
 std::string StripMediaTypeParameters(std::string_view content_type) {
   std::string_view base = content_type.substr(0, content_type.find(';'));
-  while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
+  while (!base.empty() && base.back() == ' ')
+    base.remove_suffix(1);
   return std::string(base);
 }
 
@@ -76,9 +77,9 @@ RegistryClient::RegistryClient(std::string registry, std::optional<Credentials> 
       transport_(std::move(transport)),
       auth_(registry_, std::move(credentials), *transport_, options_.hosts, *options_.clock,
             options_.on_auth_failure),
-      limiter_(options_.limiter ? options_.limiter
-                                : std::make_shared<RegistryLimiter>(options_.limits,
-                                                                    *options_.clock)) {}
+      limiter_(options_.limiter
+                   ? options_.limiter
+                   : std::make_shared<RegistryLimiter>(options_.limits, *options_.clock)) {}
 
 http::TlsOptions RegistryClient::Tls() const {
   return {.verify = !options_.hosts.IsInsecure(api_host_), .ca_file = options_.hosts.ca_file()};
@@ -128,9 +129,9 @@ Result<std::string> RegistryClient::BaseUrl(std::stop_token stop) {
       return tl::unexpected(last.WithContext(registry_));
     }
     if (response->status != 200 && response->status != 401) {
-      return MakeError(ErrorCode::kClientError,
-                       registry_ + " is not a registry: GET /v2/ answered HTTP " +
-                           std::to_string(response->status));
+      return MakeError(ErrorCode::kClientError, registry_ +
+                                                    " is not a registry: GET /v2/ answered HTTP " +
+                                                    std::to_string(response->status));
     }
     std::optional<Challenge> challenge;
     if (response->status == 401) {
@@ -220,8 +221,8 @@ Result<std::optional<ManifestHead>> RegistryClient::HeadManifest(const std::stri
   if (!r) return tl::unexpected(r.error());
   if (r->status == 404) return std::optional<ManifestHead>();
   if (r->status != 200) {
-    return tl::unexpected(ErrorFromResponse(*r, "HEAD manifest " + registry_ + "/" + repo + ":" +
-                                                    reference));
+    return tl::unexpected(
+        ErrorFromResponse(*r, "HEAD manifest " + registry_ + "/" + repo + ":" + reference));
   }
   ManifestHead head;
   head.digest = r->headers.Get("Docker-Content-Digest").value_or("");
@@ -230,11 +231,10 @@ Result<std::optional<ManifestHead>> RegistryClient::HeadManifest(const std::stri
   return std::optional<ManifestHead>(std::move(head));
 }
 
-Result<Manifest> RegistryClient::GetManifest(const std::string& repo,
-                                             const std::string& reference,
+Result<Manifest> RegistryClient::GetManifest(const std::string& repo, const std::string& reference,
                                              std::stop_token stop) {
-  const std::string what = registry_ + "/" + repo + (IsValidDigest(reference) ? "@" : ":") +
-                           reference;
+  const std::string what =
+      registry_ + "/" + repo + (IsValidDigest(reference) ? "@" : ":") + reference;
   auto r = Send({.method = "GET",
                  .url = "/v2/" + repo + "/manifests/" + reference,
                  .headers = {"Accept: " + ManifestAcceptHeader()},
@@ -289,7 +289,8 @@ Result<bool> RegistryClient::BlobExists(const std::string& repo, const std::stri
   if (!r) return tl::unexpected(r.error());
   if (r->status == 200) return true;
   if (r->status == 404) return false;
-  return tl::unexpected(ErrorFromResponse(*r, "HEAD blob " + registry_ + "/" + repo + "@" + digest));
+  return tl::unexpected(
+      ErrorFromResponse(*r, "HEAD blob " + registry_ + "/" + repo + "@" + digest));
 }
 
 Status RegistryClient::GetBlob(const std::string& repo, const std::string& digest,
@@ -302,7 +303,8 @@ Status RegistryClient::GetBlob(const std::string& repo, const std::string& diges
                 stop);
   if (!r) return tl::unexpected(r.error());
   if (r->status != 200) {
-    return tl::unexpected(ErrorFromResponse(*r, "GET blob " + registry_ + "/" + repo + "@" + digest));
+    return tl::unexpected(
+        ErrorFromResponse(*r, "GET blob " + registry_ + "/" + repo + "@" + digest));
   }
   return Ok();
 }
@@ -347,16 +349,15 @@ Status RegistryClient::PutBlob(const UploadSession& session, const std::string& 
   if (!r) return tl::unexpected(r.error());
   if (r->status != 201) {
     if (refused_status != nullptr) *refused_status = r->status;
-    return tl::unexpected(ErrorFromResponse(*r, "upload blob " + digest + " to " + registry_ +
-                                                    "/" + repo));
+    return tl::unexpected(
+        ErrorFromResponse(*r, "upload blob " + digest + " to " + registry_ + "/" + repo));
   }
   return Ok();
 }
 
 Status RegistryClient::PutBlobChunked(UploadSession session, const std::string& repo,
-                                      const std::string& digest, uint64_t size,
-                                      uint64_t chunk_size, const http::BodySource& source,
-                                      std::stop_token stop) {
+                                      const std::string& digest, uint64_t size, uint64_t chunk_size,
+                                      const http::BodySource& source, std::stop_token stop) {
   uint64_t offset = 0;
   while (offset < size) {
     const uint64_t n = std::min(chunk_size, size - offset);
@@ -380,8 +381,8 @@ Status RegistryClient::PutBlobChunked(UploadSession session, const std::string& 
                   stop);
     if (!r) return tl::unexpected(r.error());
     if (r->status != 202) {
-      return tl::unexpected(ErrorFromResponse(*r, "upload chunk of " + digest + " to " +
-                                                      registry_ + "/" + repo));
+      return tl::unexpected(
+          ErrorFromResponse(*r, "upload chunk of " + digest + " to " + registry_ + "/" + repo));
     }
     if (auto location = r->headers.Get("Location"); location && !location->empty()) {
       auto base = BaseUrl(stop);
@@ -397,8 +398,8 @@ Status RegistryClient::PutBlobChunked(UploadSession session, const std::string& 
                 stop);
   if (!r) return tl::unexpected(r.error());
   if (r->status != 201) {
-    return tl::unexpected(ErrorFromResponse(*r, "complete upload of " + digest + " to " +
-                                                    registry_ + "/" + repo));
+    return tl::unexpected(
+        ErrorFromResponse(*r, "complete upload of " + digest + " to " + registry_ + "/" + repo));
   }
   return Ok();
 }
@@ -406,11 +407,9 @@ Status RegistryClient::PutBlobChunked(UploadSession session, const std::string& 
 void RegistryClient::CancelUpload(const UploadSession& session, const std::string& repo) {
   if (session.mounted || session.location.empty()) return;
   // A fresh stop token: cleanup runs even when the copy itself was canceled.
-  (void)Send({.method = "DELETE",
-              .url = session.location,
-              .scopes = {{repo, true}},
-              .replayable = false},
-             {});
+  (void)Send(
+      {.method = "DELETE", .url = session.location, .scopes = {{repo, true}}, .replayable = false},
+      {});
 }
 
 Result<std::vector<std::string>> RegistryClient::ListPaged(std::string first_path,
@@ -448,8 +447,7 @@ Result<std::vector<std::string>> RegistryClient::ListTags(const std::string& rep
   if (page_size > 0) path += "?n=" + std::to_string(page_size);
   auto tags = ListPaged(path, "tags", {{repo, options_.push_scopes}}, stop);
   if (!tags && tags.error().code == ErrorCode::kNotFound) {
-    return MakeError(ErrorCode::kNotFound,
-                     "repository " + registry_ + "/" + repo + " not found");
+    return MakeError(ErrorCode::kNotFound, "repository " + registry_ + "/" + repo + " not found");
   }
   return tags;
 }

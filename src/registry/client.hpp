@@ -78,8 +78,7 @@ class RegistryClient {
                      const Manifest& manifest, std::stop_token stop);
 
   // Blobs.
-  Result<bool> BlobExists(const std::string& repo, const std::string& digest,
-                          std::stop_token stop);
+  Result<bool> BlobExists(const std::string& repo, const std::string& digest, std::stop_token stop);
   // Streams a blob into `sink`. Not retried here: the caller restarts the whole transfer.
   Status GetBlob(const std::string& repo, const std::string& digest, const http::BodySink& sink,
                  std::stop_token stop);
@@ -89,13 +88,13 @@ class RegistryClient {
                                     const std::string& mount_from, std::stop_token stop);
   // Monolithic upload: one PUT carrying the whole blob. Returns the HTTP status on refusal as an
   // error with code kClientError and the status in the message.
-  Status PutBlob(const UploadSession& session, const std::string& repo,
-                 const std::string& digest, uint64_t size, const http::BodySource& source,
-                 std::stop_token stop, long* refused_status = nullptr);
+  Status PutBlob(const UploadSession& session, const std::string& repo, const std::string& digest,
+                 uint64_t size, const http::BodySource& source, std::stop_token stop,
+                 long* refused_status = nullptr);
   // Chunked upload: PATCH requests of at most `chunk_size` bytes, then PUT ?digest=.
-  Status PutBlobChunked(UploadSession session, const std::string& repo,
-                        const std::string& digest, uint64_t size, uint64_t chunk_size,
-                        const http::BodySource& source, std::stop_token stop);
+  Status PutBlobChunked(UploadSession session, const std::string& repo, const std::string& digest,
+                        uint64_t size, uint64_t chunk_size, const http::BodySource& source,
+                        std::stop_token stop);
   // Best effort: abandons an upload session.
   void CancelUpload(const UploadSession& session, const std::string& repo);
 

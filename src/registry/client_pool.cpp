@@ -1,8 +1,8 @@
 #include "registry/client_pool.hpp"
 
-#include "registry/reference.hpp"
-
 #include <cstdlib>
+
+#include "registry/reference.hpp"
 
 namespace freightliner::registry {
 
@@ -62,9 +62,9 @@ Result<std::shared_ptr<RegistryClient>> ClientPool::Get(const std::string& regis
   ClientOptions o;
   std::set<std::string> insecure = options_.insecure_hosts;
   if (entry != nullptr && entry->insecure) insecure.insert(registry);
-  o.hosts = HostPolicy(std::move(insecure),
-                       entry != nullptr && !entry->ca_file.empty() ? entry->ca_file
-                                                                   : options_.ca_file);
+  o.hosts =
+      HostPolicy(std::move(insecure),
+                 entry != nullptr && !entry->ca_file.empty() ? entry->ca_file : options_.ca_file);
   o.retry = options_.retry;
   o.push_scopes = role == Role::kDestination;
   o.on_auth_failure = options_.on_auth_failure;
@@ -75,8 +75,8 @@ Result<std::shared_ptr<RegistryClient>> ClientPool::Get(const std::string& regis
         entry != nullptr ? entry->limits : options_.default_limits, *o.clock);
   }
   o.limiter = limiter;
-  auto client = std::make_shared<RegistryClient>(registry, std::move(*creds), std::move(o),
-                                                 transport_);
+  auto client =
+      std::make_shared<RegistryClient>(registry, std::move(*creds), std::move(o), transport_);
   clients_[{registry, role}] = client;
   return client;
 }

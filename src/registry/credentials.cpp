@@ -1,10 +1,10 @@
 #include "registry/credentials.hpp"
 
-#include <nlohmann/json.hpp>
 #include <openssl/evp.h>
 
 #include <cstdlib>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <vector>
 
@@ -76,8 +76,8 @@ Result<DockerConfig> DockerConfig::Parse(std::string_view json_text, const std::
     for (const auto& [key, entry] : auths->items()) {
       if (!entry.is_object()) continue;
       Credentials c;
-      if (const auto auth = entry.find("auth"); auth != entry.end() && auth->is_string() &&
-                                                !auth->get<std::string>().empty()) {
+      if (const auto auth = entry.find("auth");
+          auth != entry.end() && auth->is_string() && !auth->get<std::string>().empty()) {
         auto decoded = Base64Decode(auth->get<std::string>());
         auto parsed = decoded ? ParseUserPass(*decoded) : Result<Credentials>();
         if (!decoded || !parsed) {

@@ -95,8 +95,8 @@ esac
 };
 
 TEST_F(CredentialHelperTest, CredsStoreAndCredHelpers) {
-  auto config = DockerConfig::Parse(
-      R"({"credsStore": "fake", "credHelpers": {"ghcr.io": "fake"}})", "test");
+  auto config =
+      DockerConfig::Parse(R"({"credsStore": "fake", "credHelpers": {"ghcr.io": "fake"}})", "test");
   ASSERT_TRUE(config);
   auto hub = config->Lookup("docker.io");
   ASSERT_TRUE(hub) << hub.error().message;

@@ -16,7 +16,8 @@ TEST(LimiterTest, UnlimitedNeverWaits) {
   FakeClock clock;
   RegistryLimiter limiter({}, clock);
   std::vector<RegistryLimiter::Permit> permits;
-  for (int i = 0; i < 100; ++i) permits.push_back(std::move(*limiter.Acquire({})));
+  for (int i = 0; i < 100; ++i)
+    permits.push_back(std::move(*limiter.Acquire({})));
   EXPECT_EQ(limiter.in_flight(), 100);
   EXPECT_TRUE(clock.Sleeps().empty());
   permits.clear();
@@ -26,10 +27,12 @@ TEST(LimiterTest, UnlimitedNeverWaits) {
 TEST(LimiterTest, RateLimitSpacesRequests) {
   FakeClock clock;
   RegistryLimiter limiter({.max_concurrent = 0, .requests_per_second = 2}, clock);
-  for (int i = 0; i < 6; ++i) ASSERT_TRUE(limiter.Acquire({}));
+  for (int i = 0; i < 6; ++i)
+    ASSERT_TRUE(limiter.Acquire({}));
   // A burst of 2, then one token every 500 ms: 4 more requests need 2 s of sleeping.
   Clock::Duration slept{};
-  for (auto d : clock.Sleeps()) slept += d;
+  for (auto d : clock.Sleeps())
+    slept += d;
   EXPECT_GE(slept, milliseconds(1999));
   EXPECT_LE(slept, milliseconds(2001));
 }
@@ -44,8 +47,7 @@ TEST(LimiterTest, PauseDelaysEveryone) {
 }
 
 TEST(LimiterTest, ConcurrencyCapHolds) {
-  RegistryLimiter limiter({.max_concurrent = 3, .requests_per_second = 0},
-                          SystemClock::Instance());
+  RegistryLimiter limiter({.max_concurrent = 3, .requests_per_second = 0}, SystemClock::Instance());
   std::atomic<int> now{0}, peak{0};
   std::vector<std::jthread> threads;
   for (int i = 0; i < 12; ++i) {
@@ -65,8 +67,7 @@ TEST(LimiterTest, ConcurrencyCapHolds) {
 }
 
 TEST(LimiterTest, StopUnblocksAWaiter) {
-  RegistryLimiter limiter({.max_concurrent = 1, .requests_per_second = 0},
-                          SystemClock::Instance());
+  RegistryLimiter limiter({.max_concurrent = 1, .requests_per_second = 0}, SystemClock::Instance());
   auto held = limiter.Acquire({});
   std::stop_source stop;
   std::jthread canceller([&] {

@@ -13,7 +13,8 @@ using nlohmann::json;
 std::string StripParameters(std::string_view content_type) {
   const size_t semi = content_type.find(';');
   std::string_view base = content_type.substr(0, semi);
-  while (!base.empty() && base.back() == ' ') base.remove_suffix(1);
+  while (!base.empty() && base.back() == ' ')
+    base.remove_suffix(1);
   return std::string(base);
 }
 
@@ -39,12 +40,11 @@ Result<Descriptor> ParseDescriptor(const json& j, std::string_view where) {
   }
   d.size = size->get<int64_t>();
   if (const auto p = j.find("platform"); p != j.end() && p->is_object()) {
-    d.platform = Platform{p->value("os", ""), p->value("architecture", ""),
-                          p->value("variant", "")};
+    d.platform =
+        Platform{p->value("os", ""), p->value("architecture", ""), p->value("variant", "")};
   }
   const auto urls = j.find("urls");
-  d.foreign = IsForeignLayer(d.media_type) && urls != j.end() && urls->is_array() &&
-              !urls->empty();
+  d.foreign = IsForeignLayer(d.media_type) && urls != j.end() && urls->is_array() && !urls->empty();
   return d;
 }
 

@@ -18,7 +18,8 @@ std::string ImageManifest(std::string_view media_type_field) {
   "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": ")" +
          kD1 + R"(", "size": 7},
   "layers": [
-    {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": ")" + kD2 +
+    {"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": ")" +
+         kD2 +
          R"(", "size": 100},
     {"mediaType": "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip", "digest": ")" +
          kD3 + R"(", "size": 5, "urls": ["https://example.com/l"]}
@@ -52,14 +53,13 @@ TEST(ManifestTest, GenericContentTypeFallsBackToTheDocument) {
 }
 
 TEST(ManifestTest, IndexWithPlatforms) {
-  const std::string bytes = R"({"schemaVersion":2,"mediaType":")" +
-                            std::string(media::kDockerManifestList) +
-                            R"(","manifests":[
+  const std::string bytes =
+      R"({"schemaVersion":2,"mediaType":")" + std::string(media::kDockerManifestList) +
+      R"(","manifests":[
     {"mediaType":"application/vnd.docker.distribution.manifest.v2+json","digest":")" +
-                            kD1 + R"(","size":10,"platform":{"os":"linux","architecture":"amd64"}},
+      kD1 + R"(","size":10,"platform":{"os":"linux","architecture":"amd64"}},
     {"mediaType":"application/vnd.docker.distribution.manifest.v2+json","digest":")" +
-                            kD2 +
-                            R"(","size":11,"platform":{"os":"linux","architecture":"arm","variant":"v7"}}]})";
+      kD2 + R"(","size":11,"platform":{"os":"linux","architecture":"arm","variant":"v7"}}]})";
   auto m = ParseManifest(bytes, std::string(media::kDockerManifestList));
   ASSERT_TRUE(m) << m.error().message;
   EXPECT_TRUE(m->is_index);
@@ -73,8 +73,8 @@ TEST(ManifestTest, RejectsBrokenDocuments) {
   EXPECT_FALSE(ParseManifest("[]", ""));
   EXPECT_FALSE(ParseManifest(R"({"schemaVersion":1,"fsLayers":[]})", ""));
   EXPECT_FALSE(ParseManifest(R"({"manifests":[{"digest":"sha256:zz","size":1}]})", ""));
-  EXPECT_FALSE(ParseManifest(R"({"config":{"digest":")" + kD1 + R"(","size":-1},"layers":[]})",
-                             ""));
+  EXPECT_FALSE(
+      ParseManifest(R"({"config":{"digest":")" + kD1 + R"(","size":-1},"layers":[]})", ""));
   auto unknown = ParseManifest(R"({"mediaType":"application/x-foo"})", "");
   ASSERT_FALSE(unknown);
   EXPECT_NE(unknown.error().message.find("application/x-foo"), std::string::npos);

@@ -59,9 +59,9 @@ Result<Repository> SplitRepository(std::string_view original, std::string_view n
     const size_t end = repo.path.find('/', start);
     const std::string component = repo.path.substr(start, end - start);
     if (!std::regex_match(component, PathComponentRe())) {
-      return tl::unexpected(Invalid(
-          original, "repository path component \"" + component +
-                        "\" must be lowercase letters, digits and separators (. _ __ -)"));
+      return tl::unexpected(
+          Invalid(original, "repository path component \"" + component +
+                                "\" must be lowercase letters, digits and separators (. _ __ -)"));
     }
     if (end == std::string::npos) break;
     start = end + 1;
@@ -114,8 +114,8 @@ Result<Reference> ParseReference(std::string_view text, bool default_tag_latest)
     ref.tag = std::string(rest.substr(colon + 1));
     rest = rest.substr(0, colon);
     if (!IsValidTag(ref.tag)) {
-      return tl::unexpected(Invalid(
-          text, "tag \"" + ref.tag + "\" must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"));
+      return tl::unexpected(
+          Invalid(text, "tag \"" + ref.tag + "\" must match [A-Za-z0-9_][A-Za-z0-9_.-]{0,127}"));
     }
   }
   auto repo = SplitRepository(text, rest);
@@ -135,15 +135,16 @@ Result<Repository> ParseRepository(std::string_view text) {
       (last_slash == std::string_view::npos || colon > last_slash)) {
     return tl::unexpected(Invalid(text, "a repository takes no tag"));
   }
-  while (!text.empty() && text.back() == '/') text.remove_suffix(1);
+  while (!text.empty() && text.back() == '/')
+    text.remove_suffix(1);
   return SplitRepository(text, text);
 }
 
 Result<Repository> ParseRepositoryPrefix(std::string_view text) {
   std::string_view trimmed = text;
-  while (!trimmed.empty() && trimmed.back() == '/') trimmed.remove_suffix(1);
-  if (!trimmed.empty() && trimmed.find('/') == std::string_view::npos &&
-      LooksLikeDomain(trimmed)) {
+  while (!trimmed.empty() && trimmed.back() == '/')
+    trimmed.remove_suffix(1);
+  if (!trimmed.empty() && trimmed.find('/') == std::string_view::npos && LooksLikeDomain(trimmed)) {
     if (!std::regex_match(trimmed.begin(), trimmed.end(), DomainRe())) {
       return tl::unexpected(Invalid(text, "bad registry host"));
     }

@@ -72,9 +72,8 @@ TEST(ReferenceTest, DigestAndTagAtDigest) {
 }
 
 TEST(ReferenceTest, InvalidReferencesGetClearErrors) {
-  for (const char* bad : {"", "app:", "app:-bad", "app@sha256:abc", "a//b",
-                          "host:5000/Team/app", "app name", "app@md5:0123",
-                          "ex ample.com/app", "-app", "app_:v1"}) {
+  for (const char* bad : {"", "app:", "app:-bad", "app@sha256:abc", "a//b", "host:5000/Team/app",
+                          "app name", "app@md5:0123", "ex ample.com/app", "-app", "app_:v1"}) {
     auto r = ParseReference(bad);
     EXPECT_FALSE(r) << bad;
     if (!r) {

@@ -59,8 +59,8 @@ Result<T> RetryCall(const RetryPolicy& policy, Clock& clock, std::stop_token sto
     }
     Clock::Duration delay = policy.Backoff(attempt, unit(rng));
     if (const auto& after = result.error().retry_after_seconds) {
-      const auto wanted = std::chrono::duration_cast<Clock::Duration>(
-          std::chrono::duration<double>(*after));
+      const auto wanted =
+          std::chrono::duration_cast<Clock::Duration>(std::chrono::duration<double>(*after));
       if (wanted > policy.max_retry_after) return result;
       delay = wanted;
     }

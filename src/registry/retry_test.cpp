@@ -146,8 +146,8 @@ TEST(RetryCallTest, StopRequestCancels) {
   FakeClock clock;
   std::stop_source source;
   source.request_stop();
-  Result<int> r = RetryCall<int>(RetryPolicy{}, clock, source.get_token(),
-                                 [&]() -> Result<int> { return 1; });
+  Result<int> r =
+      RetryCall<int>(RetryPolicy{}, clock, source.get_token(), [&]() -> Result<int> { return 1; });
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kCanceled);
 }

@@ -97,7 +97,9 @@ Result<std::unique_ptr<CheckpointStore>> CheckpointStore::Open(const std::string
   return store;
 }
 
-Status CheckpointStore::Migrate() { return db_->Exec(kSchema); }
+Status CheckpointStore::Migrate() {
+  return db_->Exec(kSchema);
+}
 
 Result<std::string> CheckpointStore::CreateRun(const std::string& kind, const std::string& spec) {
   std::lock_guard lock(mu_);
@@ -124,8 +126,12 @@ Status CheckpointStore::SavePlan(const std::string& run_id, const std::vector<Ta
   if (!insert) return tl::unexpected(insert.error());
   for (const TaskRecord& t : tasks) {
     (*insert)->Reset();
-    (*insert)->Bind(1, run_id).Bind(2, t.seq).Bind(3, t.source).Bind(4, t.destination).Bind(
-        5, t.platforms);
+    (*insert)
+        ->Bind(1, run_id)
+        .Bind(2, t.seq)
+        .Bind(3, t.source)
+        .Bind(4, t.destination)
+        .Bind(5, t.platforms);
     if (Status s = (*insert)->Run(); !s) return s;
   }
   auto status = db_->Prepare("UPDATE runs SET status = 'running', updated_at = ? WHERE id = ?");
@@ -206,9 +212,8 @@ Result<std::vector<TaskRecord>> CheckpointStore::Tasks(const std::string& run_id
     if (!row) return tl::unexpected(row.error());
     if (!*row) return tasks;
     const auto& s = **st;
-    tasks.push_back(TaskRecord{s.Int(0), s.Text(1), s.Text(2), s.Text(3),
-                               StateFromName(s.Text(4)), s.Text(5),
-                               static_cast<uint64_t>(s.Int(6)), s.Text(7)});
+    tasks.push_back(TaskRecord{s.Int(0), s.Text(1), s.Text(2), s.Text(3), StateFromName(s.Text(4)),
+                               s.Text(5), static_cast<uint64_t>(s.Int(6)), s.Text(7)});
   }
 }
 

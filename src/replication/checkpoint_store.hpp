@@ -31,9 +31,9 @@ struct TaskRecord {
 
 struct RunRecord {
   std::string id;
-  std::string kind;  // "replicate-tree" | "sync"
-  std::string spec;  // JSON: what was asked (no secrets), to plan again or resume
-  std::string status;  // planning | running | completed | failed | interrupted
+  std::string kind;        // "replicate-tree" | "sync"
+  std::string spec;        // JSON: what was asked (no secrets), to plan again or resume
+  std::string status;      // planning | running | completed | failed | interrupted
   int64_t created_at = 0;  // unix seconds
   int64_t updated_at = 0;
   int64_t tasks_total = 0;

@@ -32,10 +32,10 @@ TEST_F(CheckpointStoreTest, PlanAndTaskStatesSurviveReopening) {
                                     {.seq = 1, .source = "r/a:2", .destination = "d/a:2"},
                                     {.seq = 2, .source = "r/b:1", .destination = "d/b:1"}};
     ASSERT_TRUE((*store)->SavePlan(run_id, plan));
-    ASSERT_TRUE((*store)->RecordTask(run_id, {.seq = 0, .state = TaskState::kDone,
-                                              .digest = "sha256:aa", .bytes = 42}));
-    ASSERT_TRUE((*store)->RecordTask(run_id, {.seq = 2, .state = TaskState::kFailed,
-                                              .error = "not_found: gone"}));
+    ASSERT_TRUE((*store)->RecordTask(
+        run_id, {.seq = 0, .state = TaskState::kDone, .digest = "sha256:aa", .bytes = 42}));
+    ASSERT_TRUE((*store)->RecordTask(
+        run_id, {.seq = 2, .state = TaskState::kFailed, .error = "not_found: gone"}));
   }
   auto store = CheckpointStore::Open(dir_.string());
   ASSERT_TRUE(store);

@@ -16,7 +16,9 @@ namespace {
 using registry::Descriptor;
 using registry::Manifest;
 
-std::string Short(const std::string& digest) { return digest.substr(0, 19); }
+std::string Short(const std::string& digest) {
+  return digest.substr(0, 19);
+}
 
 bool IsRefusalOfOnePutUploads(long status) {
   // 413: too large for one request; 405/501: this registry only takes chunked uploads.
@@ -63,7 +65,8 @@ Result<Manifest> Copier::ResolveSource(const registry::Reference& source, std::s
   }
   if (chosen.empty()) {
     std::string wanted, available;
-    for (const auto& p : options_.platforms) wanted += (wanted.empty() ? "" : ", ") + p.String();
+    for (const auto& p : options_.platforms)
+      wanted += (wanted.empty() ? "" : ", ") + p.String();
     for (const Descriptor& child : top->children) {
       if (child.platform) available += (available.empty() ? "" : ", ") + child.platform->String();
     }
@@ -236,8 +239,9 @@ Status Copier::CopyBlob(const std::string& src_repo, const std::string& dst_repo
     ~ReleaseClaim() {
       if (active) ledger->Release(registry, repo, digest, present);
     }
-  } release{ledger, ledger != nullptr && claim.kind == BlobLedger::Kind::kUpload, dst_registry,
-            dst_repo, blob.digest, present};
+  } release{ledger,       ledger != nullptr && claim.kind == BlobLedger::Kind::kUpload,
+            dst_registry, dst_repo,
+            blob.digest,  present};
 
   std::string mount_from = same_registry_ ? src_repo : "";
   if (claim.kind == BlobLedger::Kind::kMountFrom) {
@@ -285,16 +289,16 @@ Result<BlobOutcome> Copier::TransferBlob(const std::string& src_repo, const std:
   if (session->mounted) return BlobOutcome::kMounted;
 
   long refused = 0;
-  Status streamed = StreamBlob(src_repo, dst_repo, blob, *session, options_.chunk_size, stop,
-                               &refused);
+  Status streamed =
+      StreamBlob(src_repo, dst_repo, blob, *session, options_.chunk_size, stop, &refused);
   if (!streamed && options_.chunk_size == 0 && IsRefusalOfOnePutUploads(refused)) {
     spdlog::info("{} refused a one-request upload (HTTP {}); uploading {} in chunks",
                  destination_.registry(), refused, Short(blob.digest));
     destination_.CancelUpload(*session, dst_repo);
     session = destination_.StartUpload(dst_repo, blob.digest, "", stop);
     if (!session) return tl::unexpected(session.error());
-    streamed = StreamBlob(src_repo, dst_repo, blob, *session, options_.fallback_chunk_size, stop,
-                          nullptr);
+    streamed =
+        StreamBlob(src_repo, dst_repo, blob, *session, options_.fallback_chunk_size, stop, nullptr);
   }
   if (!streamed) {
     destination_.CancelUpload(*session, dst_repo);
@@ -320,9 +324,9 @@ Status Copier::StreamBlob(const std::string& src_repo, const std::string& dst_re
         [&](std::string_view chunk) -> Status {
           received += chunk.size();
           if (received > size) {
-            return MakeError(ErrorCode::kDigestMismatch,
-                             "source sent more than the " + std::to_string(size) +
-                                 " bytes its descriptor declares");
+            return MakeError(ErrorCode::kDigestMismatch, "source sent more than the " +
+                                                             std::to_string(size) +
+                                                             " bytes its descriptor declares");
           }
           hasher.Update(chunk);
           if (observer_.on_bytes) observer_.on_bytes(chunk.size());
@@ -346,12 +350,10 @@ Status Copier::StreamBlob(const std::string& src_repo, const std::string& dst_re
   http::BodySource from_pipe = [&](char* buffer, size_t capacity) {
     return pipe.Read(buffer, capacity, stop);
   };
-  Status uploaded =
-      chunk_size > 0
-          ? destination_.PutBlobChunked(session, dst_repo, blob.digest, size, chunk_size,
-                                        from_pipe, stop)
-          : destination_.PutBlob(session, dst_repo, blob.digest, size, from_pipe, stop,
-                                 refused_status);
+  Status uploaded = chunk_size > 0 ? destination_.PutBlobChunked(session, dst_repo, blob.digest,
+                                                                 size, chunk_size, from_pipe, stop)
+                                   : destination_.PutBlob(session, dst_repo, blob.digest, size,
+                                                          from_pipe, stop, refused_status);
   if (!uploaded) {
     pipe.CloseRead(uploaded.error());
     download_stop.request_stop();

@@ -29,15 +29,15 @@ struct CopyOptions {
   // Empty: every platform. One: the destination gets that platform's manifest. Several: the
   // destination gets a new index listing only those platforms (so a digest of its own).
   std::vector<registry::Platform> platforms;
-  bool force = false;                          // copy even when the destination is up to date
-  bool dry_run = false;                        // check and report, write nothing
-  int blob_concurrency = 4;                    // blobs of one image copied in parallel
-  uint64_t chunk_size = 0;        // > 0: always upload in PATCH chunks of this size
+  bool force = false;                        // copy even when the destination is up to date
+  bool dry_run = false;                      // check and report, write nothing
+  int blob_concurrency = 4;                  // blobs of one image copied in parallel
+  uint64_t chunk_size = 0;                   // > 0: always upload in PATCH chunks of this size
   uint64_t fallback_chunk_size = 16u << 20;  // when a registry refuses one-PUT uploads
   size_t pipe_capacity = 1u << 20;           // bytes buffered per blob in flight
-  registry::RetryPolicy retry;                // for whole blob transfers
+  registry::RetryPolicy retry;               // for whole blob transfers
   Clock* clock = &SystemClock::Instance();
-  BlobLedger* ledger = nullptr;        // shared knowledge of destination blobs (fleet runs)
+  BlobLedger* ledger = nullptr;         // shared knowledge of destination blobs (fleet runs)
   Semaphore* transfer_slots = nullptr;  // a global cap on blob transfers in flight
   // From a listing of the destination's tags: false means the tag is absent, so no HEAD for it.
   std::optional<bool> destination_has_tag;
@@ -72,13 +72,12 @@ class Copier {
   Copier(registry::RegistryClient& source, registry::RegistryClient& destination,
          CopyOptions options, CopyObserver observer = {});
 
-  Result<CopyReport> Copy(const registry::Reference& source,
-                          const registry::Reference& destination, std::stop_token stop);
+  Result<CopyReport> Copy(const registry::Reference& source, const registry::Reference& destination,
+                          std::stop_token stop);
 
  private:
   // The manifest the destination reference will name: the source's, or one platform's.
-  Result<registry::Manifest> ResolveSource(const registry::Reference& source,
-                                           std::stop_token stop);
+  Result<registry::Manifest> ResolveSource(const registry::Reference& source, std::stop_token stop);
   // Copies one platform manifest's blobs and pushes it by digest. Skips what is already there.
   Status CopyChildren(const std::string& src_repo, const std::string& dst_repo,
                       const std::vector<registry::Descriptor>& children, std::stop_token stop);
@@ -87,8 +86,8 @@ class Copier {
   Status CopyBlob(const std::string& src_repo, const std::string& dst_repo,
                   const registry::Descriptor& blob, std::stop_token stop);
   Result<BlobOutcome> TransferBlob(const std::string& src_repo, const std::string& dst_repo,
-                                   const std::string& mount_from,
-                                   const registry::Descriptor& blob, std::stop_token stop);
+                                   const std::string& mount_from, const registry::Descriptor& blob,
+                                   std::stop_token stop);
   Status StreamBlob(const std::string& src_repo, const std::string& dst_repo,
                     const registry::Descriptor& blob, const registry::UploadSession& session,
                     uint64_t chunk_size, std::stop_token stop, long* refused_status);

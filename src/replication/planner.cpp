@@ -37,8 +37,8 @@ Result<std::vector<CopyTask>> PlanMappings(registry::ClientPool& clients,
     if (!src) return tl::unexpected(src.error());
     auto catalog = (*src)->Catalog(stop, options.page_size);
     if (!catalog) {
-      return tl::unexpected(catalog.error().WithContext("list repositories of " +
-                                                        m.source.registry));
+      return tl::unexpected(
+          catalog.error().WithContext("list repositories of " + m.source.registry));
     }
     size_t matched = 0;
     for (const std::string& repo : *catalog) {
@@ -47,8 +47,7 @@ Result<std::vector<CopyTask>> PlanMappings(registry::ClientPool& clients,
       jobs.push_back({i, repo, JoinPath(m.destination.path, *relative)});
       ++matched;
     }
-    spdlog::info("{}: {} of {} repositories selected", m.source.String(), matched,
-                 catalog->size());
+    spdlog::info("{}: {} of {} repositories selected", m.source.String(), matched, catalog->size());
   }
 
   std::mutex mu;
@@ -93,7 +92,8 @@ Result<std::vector<CopyTask>> PlanMappings(registry::ClientPool& clients,
     if (a.seq != b.seq) return a.seq < b.seq;
     return a.source.String() < b.source.String();
   });
-  for (size_t i = 0; i < tasks.size(); ++i) tasks[i].seq = static_cast<int64_t>(i);
+  for (size_t i = 0; i < tasks.size(); ++i)
+    tasks[i].seq = static_cast<int64_t>(i);
   return tasks;
 }
 

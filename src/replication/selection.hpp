@@ -21,8 +21,8 @@ struct TagSelection {
   std::vector<std::string> list;
   std::vector<std::string> include;  // ECMAScript regexes, matched anywhere (anchor with ^ $)
   std::vector<std::string> exclude;
-  std::string semver;                // a constraint such as ">=1.2 <2"
-  std::optional<size_t> latest;      // the N highest semver tags
+  std::string semver;            // a constraint such as ">=1.2 <2"
+  std::optional<size_t> latest;  // the N highest semver tags
 
   bool operator==(const TagSelection&) const = default;
 };

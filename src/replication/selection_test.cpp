@@ -13,10 +13,12 @@ Tags Select(const TagSelection& s, const Tags& tags) {
   return f ? f->Select(tags) : Tags{};
 }
 
-const Tags kTags = {"latest", "v1.0.0", "v1.1.0", "v1.2.0-rc.1", "v2.0.0", "main", "1.9.0",
-                    "v1.10.0"};
+const Tags kTags = {"latest", "v1.0.0", "v1.1.0", "v1.2.0-rc.1",
+                    "v2.0.0", "main",   "1.9.0",  "v1.10.0"};
 
-TEST(TagFilterTest, EverythingByDefault) { EXPECT_EQ(Select({}, kTags), kTags); }
+TEST(TagFilterTest, EverythingByDefault) {
+  EXPECT_EQ(Select({}, kTags), kTags);
+}
 
 TEST(TagFilterTest, IncludeAndExcludeRegexes) {
   EXPECT_EQ(Select({.include = {"^v1\\."}}, kTags),

@@ -8,8 +8,9 @@ namespace freightliner::replication {
 namespace {
 
 bool AllDigits(std::string_view s) {
-  return !s.empty() &&
-         std::all_of(s.begin(), s.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c));
+  });
 }
 
 std::optional<uint64_t> Number(std::string_view s) {
@@ -30,7 +31,9 @@ std::vector<std::string_view> Split(std::string_view s, char sep) {
   }
 }
 
-bool IsWildcard(std::string_view s) { return s == "x" || s == "X" || s == "*"; }
+bool IsWildcard(std::string_view s) {
+  return s == "x" || s == "X" || s == "*";
+}
 
 using Op = Constraint::Comparison::Op;
 using Comparison = Constraint::Comparison;
@@ -78,7 +81,8 @@ std::optional<Partial> ParsePartial(std::string_view s) {
   }
   if (!pre.empty()) {
     if (p.parts != 3) return std::nullopt;
-    for (auto id : Split(pre, '.')) p.version.prerelease.emplace_back(id);
+    for (auto id : Split(pre, '.'))
+      p.version.prerelease.emplace_back(id);
   }
   return p;
 }
@@ -111,8 +115,8 @@ std::optional<std::vector<Comparison>> ExpandTerm(std::string_view term) {
     return std::vector<Comparison>{{Op::kGe, v}, {Op::kLt, Bump(v, parts >= 2 ? 1 : 0)}};
   }
   if (op == ">") {
-    return std::vector<Comparison>{parts == 3 ? Comparison{Op::kGt, v}
-                                              : Comparison{Op::kGe, Bump(v, std::max(0, parts - 1))}};
+    return std::vector<Comparison>{
+        parts == 3 ? Comparison{Op::kGt, v} : Comparison{Op::kGe, Bump(v, std::max(0, parts - 1))}};
   }
   if (op == "<=" && parts < 3) {
     return std::vector<Comparison>{{Op::kLt, Bump(v, std::max(0, parts - 1))}};
@@ -173,11 +177,21 @@ bool Constraint::Matches(const Version& v) const {
     for (const Comparison& c : all) {
       const int cmp = v.Compare(c.version);
       switch (c.op) {
-        case Op::kEq: ok = ok && cmp == 0; break;
-        case Op::kLt: ok = ok && cmp < 0; break;
-        case Op::kLe: ok = ok && cmp <= 0; break;
-        case Op::kGt: ok = ok && cmp > 0; break;
-        case Op::kGe: ok = ok && cmp >= 0; break;
+        case Op::kEq:
+          ok = ok && cmp == 0;
+          break;
+        case Op::kLt:
+          ok = ok && cmp < 0;
+          break;
+        case Op::kLe:
+          ok = ok && cmp <= 0;
+          break;
+        case Op::kGt:
+          ok = ok && cmp > 0;
+          break;
+        case Op::kGe:
+          ok = ok && cmp >= 0;
+          break;
       }
       if (!c.version.prerelease.empty() && c.version.major == v.major &&
           c.version.minor == v.minor && c.version.patch == v.patch) {
@@ -197,8 +211,9 @@ Result<Constraint> ParseConstraint(std::string_view text) {
   size_t start = 0;
   while (start <= normalised.size()) {
     size_t bar = normalised.find("||", start);
-    std::string_view alt = std::string_view(normalised).substr(
-        start, bar == std::string::npos ? std::string::npos : bar - start);
+    std::string_view alt =
+        std::string_view(normalised)
+            .substr(start, bar == std::string::npos ? std::string::npos : bar - start);
     std::vector<Comparison> all;
     std::string pending_op;
     for (std::string_view word : Split(alt, ' ')) {
@@ -212,16 +227,16 @@ Result<Constraint> ParseConstraint(std::string_view text) {
       pending_op.clear();
       auto expanded = ExpandTerm(term);
       if (!expanded) {
-        return MakeError(ErrorCode::kInvalidArgument,
-                         "invalid semver constraint \"" + std::string(text) + "\" at \"" + term +
-                             "\"");
+        return MakeError(
+            ErrorCode::kInvalidArgument,
+            "invalid semver constraint \"" + std::string(text) + "\" at \"" + term + "\"");
       }
       all.insert(all.end(), expanded->begin(), expanded->end());
     }
     if (!pending_op.empty()) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "invalid semver constraint \"" + std::string(text) + "\": \"" + pending_op +
-                           "\" without a version");
+      return MakeError(ErrorCode::kInvalidArgument, "invalid semver constraint \"" +
+                                                        std::string(text) + "\": \"" + pending_op +
+                                                        "\" without a version");
     }
     c.alternatives.push_back(std::move(all));
     if (bar == std::string::npos) break;
@@ -247,7 +262,8 @@ std::vector<std::string> LatestTags(const std::vector<std::string>& tags, size_t
     return cmp != 0 ? cmp > 0 : a.second < b.second;
   });
   std::vector<std::string> out;
-  for (size_t i = 0; i < versions.size() && i < n; ++i) out.push_back(versions[i].second);
+  for (size_t i = 0; i < versions.size() && i < n; ++i)
+    out.push_back(versions[i].second);
   return out;
 }
 

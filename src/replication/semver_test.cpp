@@ -24,17 +24,17 @@ TEST(VersionTest, ParsesTagsAsImagesUseThem) {
   EXPECT_EQ(V("7").major, 7u);
   EXPECT_EQ(V("2.0.0-rc.1").prerelease, (std::vector<std::string>{"rc", "1"}));
   EXPECT_EQ(V("1.0.0+build.5"), V("1.0.0"));
-  for (const char* bad : {"latest", "", "v", "1.2.3.4", "01.2.3", "1.2.3-", "1..2", "main-5",
-                          "1.2-rc1"}) {
+  for (const char* bad :
+       {"latest", "", "v", "1.2.3.4", "01.2.3", "1.2.3-", "1..2", "main-5", "1.2-rc1"}) {
     EXPECT_FALSE(ParseVersion(bad)) << bad;
   }
 }
 
 TEST(VersionTest, PrecedenceFollowsSemver) {
   // The ordering example from semver.org, ascending.
-  const char* ordered[] = {"1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta",
-                           "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1", "1.0.0", "1.0.1",
-                           "1.1.0", "1.10.0", "2.0.0"};
+  const char* ordered[] = {"1.0.0-alpha",  "1.0.0-alpha.1", "1.0.0-alpha.beta", "1.0.0-beta",
+                           "1.0.0-beta.2", "1.0.0-beta.11", "1.0.0-rc.1",       "1.0.0",
+                           "1.0.1",        "1.1.0",         "1.10.0",           "2.0.0"};
   for (size_t i = 0; i + 1 < std::size(ordered); ++i) {
     EXPECT_LT(V(ordered[i]).Compare(V(ordered[i + 1])), 0) << ordered[i] << " < " << ordered[i + 1];
   }
@@ -82,8 +82,8 @@ TEST(ConstraintTest, BadConstraintsAreErrors) {
 }
 
 TEST(LatestTagsTest, HighestVersionsFirstIgnoringOthers) {
-  const std::vector<std::string> tags = {"latest", "1.2.0", "v1.10.0", "1.9.3", "2.0.0-rc.1",
-                                         "main", "1.0"};
+  const std::vector<std::string> tags = {"latest",     "1.2.0", "v1.10.0", "1.9.3",
+                                         "2.0.0-rc.1", "main",  "1.0"};
   EXPECT_EQ(LatestTags(tags, 2, false), (std::vector<std::string>{"v1.10.0", "1.9.3"}));
   EXPECT_EQ(LatestTags(tags, 1, true), (std::vector<std::string>{"2.0.0-rc.1"}));
   EXPECT_EQ(LatestTags(tags, 10, false).size(), 4u);

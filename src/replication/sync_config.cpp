@@ -31,7 +31,8 @@ class Parser {
       const std::string key = kv.first.as<std::string>();
       if (allowed.count(key) == 0) {
         std::string known;
-        for (const std::string& k : allowed) known += (known.empty() ? "" : ", ") + k;
+        for (const std::string& k : allowed)
+          known += (known.empty() ? "" : ", ") + k;
         return tl::unexpected(
             At(kv.first, "unknown key \"" + key + "\" in " + where + " (known: " + known + ")"));
       }
@@ -102,8 +103,9 @@ class Parser {
 };
 
 Result<RegistrySettings> Parser::Registry(const YAML::Node& node, const std::string& where) const {
-  if (Status s = OnlyKeys(node, where, {"host", "insecure", "ca_file", "username", "password",
-                                        "credential_helper", "concurrency", "rate_limit"});
+  if (Status s = OnlyKeys(node, where,
+                          {"host", "insecure", "ca_file", "username", "password",
+                           "credential_helper", "concurrency", "rate_limit"});
       !s) {
     return tl::unexpected(s.error());
   }
@@ -113,8 +115,8 @@ Result<RegistrySettings> Parser::Registry(const YAML::Node& node, const std::str
   if (!host) return tl::unexpected(host.error());
   auto parsed = registry::ParseRepositoryPrefix(*host);
   if (!parsed || !parsed->path.empty()) {
-    return tl::unexpected(At(node["host"], where + ".host \"" + *host +
-                                               "\" is not a registry host[:port]"));
+    return tl::unexpected(
+        At(node["host"], where + ".host \"" + *host + "\" is not a registry host[:port]"));
   }
   r.host = parsed->registry;
   if (node["insecure"]) {
@@ -197,8 +199,9 @@ Result<TagSelection> Parser::Tags(const YAML::Node& node, const std::string& whe
 }
 
 Result<SyncMapping> Parser::Mapping(const YAML::Node& node, const std::string& where) const {
-  if (Status s = OnlyKeys(node, where, {"source", "destination", "recursive", "include_repos",
-                                        "exclude_repos", "tags", "platforms"});
+  if (Status s = OnlyKeys(node, where,
+                          {"source", "destination", "recursive", "include_repos", "exclude_repos",
+                           "tags", "platforms"});
       !s) {
     return tl::unexpected(s.error());
   }
@@ -212,18 +215,18 @@ Result<SyncMapping> Parser::Mapping(const YAML::Node& node, const std::string& w
     if (!b) return tl::unexpected(b.error());
     m.recursive = *b;
   }
-  for (auto [key, target] : {std::pair{"source", &m.source},
-                             std::pair{"destination", &m.destination}}) {
+  for (auto [key, target] :
+       {std::pair{"source", &m.source}, std::pair{"destination", &m.destination}}) {
     auto text = String(node[key], where + "." + key);
     if (!text) return tl::unexpected(text.error());
-    auto repo = m.recursive ? registry::ParseRepositoryPrefix(*text)
-                            : registry::ParseRepository(*text);
-    if (!repo) return tl::unexpected(At(node[key], where + "." + key + ": " + repo.error().message));
+    auto repo =
+        m.recursive ? registry::ParseRepositoryPrefix(*text) : registry::ParseRepository(*text);
+    if (!repo)
+      return tl::unexpected(At(node[key], where + "." + key + ": " + repo.error().message));
     *target = std::move(*repo);
   }
   if ((node["include_repos"] || node["exclude_repos"]) && !m.recursive) {
-    return tl::unexpected(
-        At(node, where + ": include_repos/exclude_repos need recursive: true"));
+    return tl::unexpected(At(node, where + ": include_repos/exclude_repos need recursive: true"));
   }
   for (auto [key, target] : {std::pair{"include_repos", &m.repos.include},
                              std::pair{"exclude_repos", &m.repos.exclude}}) {
@@ -242,7 +245,8 @@ Result<SyncMapping> Parser::Mapping(const YAML::Node& node, const std::string& w
     if (!values) return tl::unexpected(values.error());
     for (const std::string& text : *values) {
       auto p = registry::ParsePlatform(text);
-      if (!p) return tl::unexpected(At(node["platforms"], where + ".platforms: " + p.error().message));
+      if (!p)
+        return tl::unexpected(At(node["platforms"], where + ".platforms: " + p.error().message));
       m.platforms.push_back(*p);
     }
   }
@@ -289,9 +293,9 @@ Result<std::string> ExpandEnv(std::string_view text, const EnvLookup& env) {
     auto value = env(expr);
     if (!value || (value->empty() && fallback)) value = fallback;
     if (!value) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       "environment variable " + expr + " is not set (write ${" + expr +
-                           ":-default} for a default)");
+      return MakeError(ErrorCode::kInvalidArgument, "environment variable " + expr +
+                                                        " is not set (write ${" + expr +
+                                                        ":-default} for a default)");
     }
     out += *value;
     i = close;
@@ -312,9 +316,9 @@ Result<SyncConfig> ParseSyncConfig(std::string_view yaml_text, const std::string
   try {
     root = YAML::Load(std::string(yaml_text));
   } catch (const YAML::Exception& e) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     path + ":" + std::to_string(e.mark.line + 1) + ":" +
-                         std::to_string(e.mark.column + 1) + ": invalid YAML: " + e.msg);
+    return MakeError(ErrorCode::kInvalidArgument, path + ":" + std::to_string(e.mark.line + 1) +
+                                                      ":" + std::to_string(e.mark.column + 1) +
+                                                      ": invalid YAML: " + e.msg);
   }
   Parser p(path, env);
   if (!root || root.IsNull()) {

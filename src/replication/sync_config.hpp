@@ -25,7 +25,7 @@ struct RegistrySettings {
   bool insecure = false;
   std::string ca_file;
   std::optional<registry::Credentials> credentials;  // username/password in the file
-  std::string credential_helper;                      // or docker-credential-NAME
+  std::string credential_helper;                     // or docker-credential-NAME
   int concurrency = 0;    // max requests in flight to this registry; 0 = no limit
   double rate_limit = 0;  // requests per second; 0 = no limit
 };

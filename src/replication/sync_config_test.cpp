@@ -42,8 +42,9 @@ mappings:
 )";
 
 TEST(SyncConfigTest, ParsesEverySetting) {
-  auto c = ParseSyncConfig(kGood, "sync.yaml",
-                           FakeEnv({{"SRC", "127.0.0.1:5001"}, {"GH_USER", "u"}, {"GH_TOKEN", "t"}}));
+  auto c =
+      ParseSyncConfig(kGood, "sync.yaml",
+                      FakeEnv({{"SRC", "127.0.0.1:5001"}, {"GH_USER", "u"}, {"GH_TOKEN", "t"}}));
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->workers, 6);
   ASSERT_EQ(c->registries.size(), 2u);
@@ -88,8 +89,8 @@ TEST_P(SyncConfigErrorTest, NamesFileLineAndProblem) {
 INSTANTIATE_TEST_SUITE_P(
     BadFiles, SyncConfigErrorTest,
     ::testing::Values(
-        BadCase{"mappings:\n  - source: a.io/x\n    destinaton: b.io/y\n", "bad.yaml:3:",
-                "unknown key \"destinaton\""},
+        BadCase{"mappings:\n  - source: a.io/x\n    destinaton: b.io/y\n",
+                "bad.yaml:3:", "unknown key \"destinaton\""},
         BadCase{"mappings:\n  - source: a.io/x\n", "bad.yaml:2:", "needs a destination"},
         BadCase{"mappings:\n  - source: a.io/x\n    destination: b.io/y\n    tags:\n"
                 "      include: ['v(1']\n",
@@ -97,14 +98,14 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"mappings:\n  - source: a.io/x\n    destination: b.io/y\n    tags:\n"
                 "      semver: '>=banana'\n",
                 "bad.yaml:5:", "semver"},
-        BadCase{"mappings:\n  - source: a.io/X\n    destination: b.io/y\n", "bad.yaml:2:",
-                "lowercase"},
-        BadCase{"mappings:\n  - source: a.io/x\n    destination: b.io/${NOPE}\n", "bad.yaml:3:",
-                "NOPE is not set"},
-        BadCase{"registries:\n  - host: a.io\n    concurrency: -2\nmappings: []\n", "bad.yaml:3:",
-                "concurrency"},
-        BadCase{"registries:\n  - host: a.io\n    username: u\nmappings: []\n", "bad.yaml:2:",
-                "both username and password"},
+        BadCase{"mappings:\n  - source: a.io/X\n    destination: b.io/y\n",
+                "bad.yaml:2:", "lowercase"},
+        BadCase{"mappings:\n  - source: a.io/x\n    destination: b.io/${NOPE}\n",
+                "bad.yaml:3:", "NOPE is not set"},
+        BadCase{"registries:\n  - host: a.io\n    concurrency: -2\nmappings: []\n",
+                "bad.yaml:3:", "concurrency"},
+        BadCase{"registries:\n  - host: a.io\n    username: u\nmappings: []\n",
+                "bad.yaml:2:", "both username and password"},
         BadCase{"mappings:\n  - source: a.io/x\n    destination: b.io/y\n    platforms: [linux]\n",
                 "bad.yaml:4:", "platform"},
         BadCase{"mappings: [\n", "bad.yaml:", "invalid YAML"},

@@ -14,7 +14,8 @@ WorkerPool::WorkerPool(int size, PanicHandler on_panic)
 }
 
 WorkerPool::~WorkerPool() {
-  for (auto& t : threads_) t.request_stop();
+  for (auto& t : threads_)
+    t.request_stop();
   cv_.notify_all();
   threads_.clear();  // joins
 }

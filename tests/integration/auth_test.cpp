@@ -2,6 +2,8 @@
 // token issuer the registry trusts; credentials from flags, environment, auth files and helpers.
 // Secrets never show up in what freightliner prints.
 
+#include "registry/auth.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
@@ -10,7 +12,6 @@
 #include "fixtures/skopeo.hpp"
 #include "fixtures/token_issuer.hpp"
 #include "integration/cli.hpp"
-#include "registry/auth.hpp"
 
 namespace freightliner::testing {
 namespace {
@@ -67,9 +68,9 @@ TEST_F(AuthTest, BasicToTokenWithFlags) {
 TEST_F(AuthTest, TokenToBasicWithEnvironment) {
   const std::string src = token_->host() + "/team/app:v1";
   const std::string dst = basic_->host() + "/mirror/app:v1";
-  CliResult r = Freightliner({"--log-level", "debug", "replicate", src, dst},
-                             {{"FREIGHTLINER_SRC_CREDS", token_->creds()},
-                              {"FREIGHTLINER_DEST_CREDS", basic_->creds()}});
+  CliResult r = Freightliner(
+      {"--log-level", "debug", "replicate", src, dst},
+      {{"FREIGHTLINER_SRC_CREDS", token_->creds()}, {"FREIGHTLINER_DEST_CREDS", basic_->creds()}});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(RawDigest(dst, basic_->creds()), RawDigest(src, token_->creds()));
   ExpectNoSecret(r);
@@ -77,9 +78,9 @@ TEST_F(AuthTest, TokenToBasicWithEnvironment) {
 
 TEST_F(AuthTest, TokensAreCachedPerScope) {
   const int before = issuer_->tokens_issued();
-  CliResult r = Freightliner({"replicate", "--src-creds", token_->creds(), "--dest-creds",
-                              token_->creds(), token_->host() + "/team/app:v1",
-                              token_->host() + "/cached/app:v1"});
+  CliResult r =
+      Freightliner({"replicate", "--src-creds", token_->creds(), "--dest-creds", token_->creds(),
+                    token_->host() + "/team/app:v1", token_->host() + "/cached/app:v1"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // Same registry, two clients (source and destination): a handful of scopes, not one token per
   // request (the copy makes more than 10 requests).
@@ -92,26 +93,31 @@ TEST_F(AuthTest, AuthFileAndCredentialHelper) {
   const std::string auth_file = dir_->path() + "/auth.json";
   WriteFile(auth_file, R"({"auths": {")" + basic_->host() + R"(": {"auth": ")" +
                            registry::Base64Encode(basic_->creds()) + R"("}},
-      "credHelpers": {")" + token_->host() + R"(": "fltest"}})");
+      "credHelpers": {")" + token_->host() +
+                           R"(": "fltest"}})");
   // A credential helper that knows the token registry, reached through PATH.
   const std::string bin = dir_->Sub("bin");
   WriteFile(bin + "/docker-credential-fltest",
             "#!/bin/sh\nread url\necho '{\"ServerURL\":\"'$url'\",\"Username\":\"tester\","
-            "\"Secret\":\"" + kPassword + "\"}'\n");
+            "\"Secret\":\"" +
+                kPassword + "\"}'\n");
   chmod((bin + "/docker-credential-fltest").c_str(), 0755);
   const std::string dst = token_->host() + "/helper/app:v1";
-  CliResult r = Freightliner({"--authfile", auth_file, "replicate", basic_->host() + "/team/app:v1", dst},
-                             {{"PATH", bin + ":" + std::string(getenv("PATH"))}});
+  CliResult r =
+      Freightliner({"--authfile", auth_file, "replicate", basic_->host() + "/team/app:v1", dst},
+                   {{"PATH", bin + ":" + std::string(getenv("PATH"))}});
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_EQ(RawDigest(dst, token_->creds()), RawDigest(basic_->host() + "/team/app:v1", basic_->creds()));
+  EXPECT_EQ(RawDigest(dst, token_->creds()),
+            RawDigest(basic_->host() + "/team/app:v1", basic_->creds()));
   ExpectNoSecret(r);
 }
 
 TEST_F(AuthTest, WrongCredentialsAreRefusedClearly) {
   for (Registry* reg : {basic_, token_}) {
     const std::string dst = basic_->host() + "/wrong/app:v1";
-    CliResult r = Freightliner({"replicate", "--src-creds", "tester:not-the-password",
-                                "--dest-creds", basic_->creds(), reg->host() + "/team/app:v1", dst});
+    CliResult r =
+        Freightliner({"replicate", "--src-creds", "tester:not-the-password", "--dest-creds",
+                      basic_->creds(), reg->host() + "/team/app:v1", dst});
     EXPECT_EQ(r.exit_code, 3) << r.err;
     ASSERT_EQ(r.ErrorLines().size(), 1u) << r.err;
     EXPECT_EQ(r.ErrorLines()[0].rfind("error: auth:", 0), 0u) << r.ErrorLines()[0];

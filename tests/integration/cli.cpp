@@ -13,15 +13,23 @@ std::vector<std::string> CliResult::ErrorLines() const {
   return lines;
 }
 
-std::string FreightlinerBinary() { return FREIGHTLINER_BINARY; }
+std::string FreightlinerBinary() {
+  return FREIGHTLINER_BINARY;
+}
 
 CliResult Freightliner(const std::vector<std::string>& args,
                        const std::map<std::string, std::string>& env) {
   // `env -u` keeps a developer's own credentials out of the tests.
-  std::vector<std::string> argv = {"env", "-u", "FREIGHTLINER_SRC_CREDS", "-u",
-                                   "FREIGHTLINER_DEST_CREDS", "-u", "REGISTRY_AUTH_FILE",
+  std::vector<std::string> argv = {"env",
+                                   "-u",
+                                   "FREIGHTLINER_SRC_CREDS",
+                                   "-u",
+                                   "FREIGHTLINER_DEST_CREDS",
+                                   "-u",
+                                   "REGISTRY_AUTH_FILE",
                                    "DOCKER_CONFIG=/nonexistent/freightliner-test"};
-  for (const auto& [k, v] : env) argv.push_back(k + "=" + v);
+  for (const auto& [k, v] : env)
+    argv.push_back(k + "=" + v);
   argv.push_back(FREIGHTLINER_BINARY);
   argv.insert(argv.end(), args.begin(), args.end());
   auto r = RunCommand(argv);

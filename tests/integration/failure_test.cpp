@@ -23,7 +23,8 @@ class FailureTest : public ::testing::Test {
     src_ = new Registry();
     dst_ = new Registry();
     OciLayout layout(dir_->Sub("oci"));
-    layout.AddImage("v1", {.layers = {{.size = 2u << 20, .seed = 201}, {.size = 1000, .seed = 202}}});
+    layout.AddImage("v1",
+                    {.layers = {{.size = 2u << 20, .seed = 201}, {.size = 1000, .seed = 202}}});
     SkopeoCopy(layout.Ref("v1"), "docker://" + src_->host() + "/team/app:v1");
   }
   static void TearDownTestSuite() {
@@ -82,7 +83,8 @@ TEST_F(FailureTest, ServerErrorsAndRateLimitsAreRetried) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(RawDigest(dst_->host() + "/retry/app:v1"), RawDigest(Src()));
   int injected = 0;
-  for (const auto& e : dst_proxy.Log()) injected += e.status == 500 || e.status == 429 || e.status == 503;
+  for (const auto& e : dst_proxy.Log())
+    injected += e.status == 500 || e.status == 429 || e.status == 503;
   EXPECT_EQ(injected, 4);
 }
 

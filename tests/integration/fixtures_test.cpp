@@ -25,7 +25,8 @@ TEST(FixturesTest, BuiltImagesArriveWithTheDigestsTheBuilderComputed) {
   EXPECT_EQ(RawDigest(reg.host() + "/f/app:v1"), img.manifest.digest);
   EXPECT_EQ(RawDigest(reg.host() + "/f/app:multi"), idx.index.digest);
   // Same seed and size: the same layer.
-  BuiltImage again = layout.AddImage("v2", {.layers = {{.size = 10000, .seed = 1}}, .config_seed = 2});
+  BuiltImage again =
+      layout.AddImage("v2", {.layers = {{.size = 10000, .seed = 1}}, .config_seed = 2});
   EXPECT_EQ(again.layers[0].digest, img.layers[0].digest);
   EXPECT_NE(again.manifest.digest, img.manifest.digest);
 }
@@ -38,7 +39,8 @@ TEST(FixturesTest, AuthRegistriesRefuseWrongCredentials) {
   OciLayout layout(dir.Sub("oci"));
   layout.AddImage("v1", {});
   for (Registry* reg : {&basic, &token}) {
-    SkopeoCopy(layout.Ref("v1"), "docker://" + reg->host() + "/a/b:v1", {"--dest-creds", reg->creds()});
+    SkopeoCopy(layout.Ref("v1"), "docker://" + reg->host() + "/a/b:v1",
+               {"--dest-creds", reg->creds()});
     EXPECT_TRUE(TagExists(reg->host() + "/a/b:v1", reg->creds()));
     EXPECT_FALSE(TagExists(reg->host() + "/a/b:v1", "tester:wrong"));
   }
@@ -65,7 +67,8 @@ TEST(FixturesTest, LatencyProxyAddsDelayButKeepsThroughput) {
   Registry reg;
   LatencyProxy slow(reg.host(), std::chrono::milliseconds(50));
   const auto start = std::chrono::steady_clock::now();
-  auto r = RunCommand({"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://" + slow.host() + "/v2/"});
+  auto r = RunCommand(
+      {"curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "http://" + slow.host() + "/v2/"});
   const auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(r.out, "200");
   EXPECT_GE(took, std::chrono::milliseconds(100));  // one round trip: 2 x 50 ms at least

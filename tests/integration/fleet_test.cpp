@@ -34,7 +34,8 @@ class FleetTest : public ::testing::Test {
       for (const std::string& tag : tags) {
         const std::string name = repo + "-" + tag;
         // A shared base layer and one of its own: the dedup tests rely on the base.
-        layout.AddImage(name, {.layers = {{.size = 50000, .seed = 1}, {.size = 3000, .seed = static_cast<uint64_t>(++seed)}}});
+        layout.AddImage(name, {.layers = {{.size = 50000, .seed = 1},
+                                          {.size = 3000, .seed = static_cast<uint64_t>(++seed)}}});
         SkopeoCopy(layout.Ref(name), "docker://" + src_->host() + "/" + repo + ":" + tag);
       }
     }
@@ -92,12 +93,14 @@ TEST_F(FleetTest, TreeCopiesEveryRepositoryUnderThePrefixAcrossCatalogPages) {
   EXPECT_EQ(s["copied"], 8);
   EXPECT_EQ(s["failed"], 0);
   EXPECT_GE(src_proxy.Count("GET", "/v2/_catalog"), 3);  // 5 repositories, 2 per page
-  const std::set<std::string> expected = {
-      "app:v1.0.0", "app:v1.2.0", "app:v1.3.0-rc.1", "app:v2.0.0", "app:latest",
-      "tools:1.0",  "x/y:stable", "app-test:v1"};
+  const std::set<std::string> expected = {"app:v1.0.0", "app:v1.2.0", "app:v1.3.0-rc.1",
+                                          "app:v2.0.0", "app:latest", "tools:1.0",
+                                          "x/y:stable", "app-test:v1"};
   EXPECT_EQ(Copied(dst, "mirror"), expected);
-  EXPECT_EQ(RawDigest(dst.host() + "/mirror/x/y:stable"), RawDigest(src_->host() + "/team/x/y:stable"));
-  EXPECT_EQ(RawDigest(dst.host() + "/mirror/app:v2.0.0"), RawDigest(src_->host() + "/team/app:v2.0.0"));
+  EXPECT_EQ(RawDigest(dst.host() + "/mirror/x/y:stable"),
+            RawDigest(src_->host() + "/team/x/y:stable"));
+  EXPECT_EQ(RawDigest(dst.host() + "/mirror/app:v2.0.0"),
+            RawDigest(src_->host() + "/team/app:v2.0.0"));
 
   // Again: nothing to copy, and no manifest GET anywhere (HEADs only).
   src_proxy.ResetStats();
@@ -121,22 +124,30 @@ TEST_F(FleetTest, RepositoryAndTagFiltersSelect) {
 TEST_F(FleetTest, SyncFileSelectsBySemverLatestAndList) {
   Registry dst;
   const std::string file = state_.path() + "/sync.yaml";
-  WriteFile(file, "workers: 3\nmappings:\n"
-                  "  - source: " + src_->host() + "/team/app\n"
-                  "    destination: " + dst.host() + "/s/app\n"
-                  "    tags: {semver: '>=1.0 <3', latest: 2}\n"
-                  "  - source: ${SRC_HOST}/team\n"
-                  "    destination: " + dst.host() + "/s\n"
-                  "    recursive: true\n"
-                  "    include_repos: ['x/*', tools]\n"
-                  "    tags: {list: [stable, '1.0']}\n");
+  WriteFile(file,
+            "workers: 3\nmappings:\n"
+            "  - source: " +
+                src_->host() +
+                "/team/app\n"
+                "    destination: " +
+                dst.host() +
+                "/s/app\n"
+                "    tags: {semver: '>=1.0 <3', latest: 2}\n"
+                "  - source: ${SRC_HOST}/team\n"
+                "    destination: " +
+                dst.host() +
+                "/s\n"
+                "    recursive: true\n"
+                "    include_repos: ['x/*', tools]\n"
+                "    tags: {list: [stable, '1.0']}\n");
   CliResult r = Freightliner({"-o", "json", "sync", "--config", file, "--state-dir", StateDir()},
                              {{"SRC_HOST", src_->host()}});
   ASSERT_EQ(r.exit_code, 1) << r.err;  // x/y has no 1.0 and tools has no stable: listed, missing
   json s = json::parse(r.out);
   EXPECT_EQ(s["copied"], 4);
   EXPECT_EQ(s["failed"], 2);
-  for (const auto& f : s["failures"]) EXPECT_EQ(f["error_type"], "not_found");
+  for (const auto& f : s["failures"])
+    EXPECT_EQ(f["error_type"], "not_found");
   EXPECT_EQ(Copied(dst, "s"),
             (std::set<std::string>{"app:v2.0.0", "app:v1.2.0", "tools:1.0", "x/y:stable"}));
 }
@@ -171,7 +182,8 @@ TEST_F(FleetTest, KeepGoingIsTheDefaultAndFailFastStops) {
   src_proxy.FailNext("GET", "/team/app/manifests/sha256:", 0, 500);
   src_proxy.FailNext("HEAD", "/team/app/manifests/v1.2.0$", 1000, 400);
   json s = RunJson({"replicate-tree", "--state-dir", StateDir(), "--workers", "1",
-                    src_proxy.host() + "/team", dst.host() + "/k"}, 1);
+                    src_proxy.host() + "/team", dst.host() + "/k"},
+                   1);
   EXPECT_EQ(s["failed"], 1);
   EXPECT_EQ(s["copied"], 7);
   ASSERT_EQ(s["failures"].size(), 1u);
@@ -180,7 +192,8 @@ TEST_F(FleetTest, KeepGoingIsTheDefaultAndFailFastStops) {
 
   Registry dst2;
   json ff = RunJson({"replicate-tree", "--state-dir", StateDir(), "--workers", "1", "--fail-fast",
-                     src_proxy.host() + "/team", dst2.host() + "/k"}, 1);
+                     src_proxy.host() + "/team", dst2.host() + "/k"},
+                    1);
   EXPECT_EQ(ff["failed"], 1);
   EXPECT_GT(ff["not_run"].get<int>(), 0);
 }
@@ -188,11 +201,14 @@ TEST_F(FleetTest, KeepGoingIsTheDefaultAndFailFastStops) {
 TEST_F(FleetTest, PerRegistryConcurrencyLimitHolds) {
   Registry dst;
   FaultProxy src_proxy(src_->host());
-  src_proxy.SetDelay(std::chrono::milliseconds(30));  // keep requests in flight long enough to overlap
+  src_proxy.SetDelay(
+      std::chrono::milliseconds(30));  // keep requests in flight long enough to overlap
   const std::string file = state_.path() + "/limits.yaml";
-  WriteFile(file, "registries:\n  - host: " + src_proxy.host() + "\n    concurrency: 2\n"
-                  "mappings:\n  - source: " + src_proxy.host() + "/team\n    destination: " +
-                      dst.host() + "/l\n    recursive: true\n");
+  WriteFile(file, "registries:\n  - host: " + src_proxy.host() +
+                      "\n    concurrency: 2\n"
+                      "mappings:\n  - source: " +
+                      src_proxy.host() + "/team\n    destination: " + dst.host() +
+                      "/l\n    recursive: true\n");
   json s = RunJson({"sync", "--config", file, "--workers", "8", "--state-dir", StateDir()});
   EXPECT_EQ(s["copied"], 8);
   EXPECT_LE(src_proxy.max_in_flight(), 2);
@@ -206,7 +222,8 @@ TEST_F(FleetTest, SharedBlobsCrossOnceAndAreMountedElsewhere) {
                     src_->host() + "/team", dst_proxy.host() + "/d"});
   EXPECT_EQ(s["copied"], 8);
   // 8 images share one base layer: it is uploaded once, and mounted into the other repositories.
-  const std::string base = json::parse(RawManifest(src_->host() + "/team/app:v1.0.0"))["layers"][0]["digest"];
+  const std::string base =
+      json::parse(RawManifest(src_->host() + "/team/app:v1.0.0"))["layers"][0]["digest"];
   int uploads = 0;
   for (const auto& e : dst_proxy.Log()) {
     // The digest travels URL-encoded (sha256%3A...): match its hex part.
@@ -243,7 +260,8 @@ TEST_F(FleetTest, ResumesAfterSigkillAndEndsIdentical) {
   CliResult shown = Freightliner({"-o", "json", "checkpoint", "show", id, "--state-dir", state});
   int done_before = 0;
   const json shown_json = json::parse(shown.out);
-  for (const auto& t : shown_json["tasks"]) done_before += t["state"] == "done";
+  for (const auto& t : shown_json["tasks"])
+    done_before += t["state"] == "done";
   ASSERT_LT(done_before, 8) << "the run finished before it was killed";
 
   src_proxy.SetDelay(std::chrono::milliseconds(0));
@@ -257,7 +275,8 @@ TEST_F(FleetTest, ResumesAfterSigkillAndEndsIdentical) {
                 RawDigest(src_->host() + "/" + repo + ":" + tag));
     }
   }
-  CliResult final_list = Freightliner({"-o", "json", "checkpoint", "show", id, "--state-dir", state});
+  CliResult final_list =
+      Freightliner({"-o", "json", "checkpoint", "show", id, "--state-dir", state});
   EXPECT_EQ(json::parse(final_list.out)["status"], "completed");
 }
 
@@ -275,7 +294,8 @@ TEST_F(FleetTest, InterruptStopsCleanlyAndSaysHowToResume) {
   ASSERT_TRUE(code.has_value());
   EXPECT_EQ(*code, 130);
   const std::string log = ReadFile(state + "/run.log");
-  EXPECT_NE(log.find("resume with: freightliner replicate-tree --resume"), std::string::npos) << log;
+  EXPECT_NE(log.find("resume with: freightliner replicate-tree --resume"), std::string::npos)
+      << log;
   CliResult list = Freightliner({"-o", "json", "checkpoint", "list", "--state-dir", state});
   EXPECT_EQ(json::parse(list.out)[0]["status"], "interrupted");
 }
@@ -283,11 +303,12 @@ TEST_F(FleetTest, InterruptStopsCleanlyAndSaysHowToResume) {
 TEST_F(FleetTest, CheckpointCommands) {
   CliResult missing = Freightliner({"checkpoint", "show", "nope", "--state-dir", StateDir()});
   EXPECT_EQ(missing.exit_code, 4);
-  CliResult resume = Freightliner({"replicate-tree", "--resume", "nope", "--state-dir", StateDir()});
+  CliResult resume =
+      Freightliner({"replicate-tree", "--resume", "nope", "--state-dir", StateDir()});
   EXPECT_EQ(resume.exit_code, 4);
   Registry dst;
-  json s = RunJson({"replicate-tree", "--state-dir", StateDir(), src_->host() + "/other",
-                    dst.host() + "/o"});
+  json s = RunJson(
+      {"replicate-tree", "--state-dir", StateDir(), src_->host() + "/other", dst.host() + "/o"});
   const std::string id = s["run_id"];
   CliResult del = Freightliner({"checkpoint", "delete", id, "--state-dir", StateDir()});
   EXPECT_EQ(del.exit_code, 0);

@@ -74,7 +74,8 @@ TEST_F(ReplicateTest, OciImageKeepsItsDigestAndEveryBlob) {
   // Bytes moved are the blobs' sizes, as the manifest declares them.
   const json manifest = json::parse(RawManifest(src));
   uint64_t expected = manifest["config"]["size"].get<uint64_t>();
-  for (const auto& l : manifest["layers"]) expected += l["size"].get<uint64_t>();
+  for (const auto& l : manifest["layers"])
+    expected += l["size"].get<uint64_t>();
   EXPECT_EQ(report["bytes_transferred"].get<uint64_t>(), expected);
 }
 
@@ -89,8 +90,11 @@ TEST_F(ReplicateTest, DockerSchema2KeepsItsMediaTypeAndDigest) {
 
 TEST_F(ReplicateTest, MultiArchIndexCopiesEveryPlatformThenTheIndex) {
   const std::vector<ImageSpec> platforms = {
-      {.architecture = "amd64", .layers = {{.size = 20000, .seed = 31}, {.size = 7000, .seed = 30}}},
-      {.architecture = "arm64", .variant = "v8", .layers = {{.size = 21000, .seed = 32}, {.size = 7000, .seed = 30}}},
+      {.architecture = "amd64",
+       .layers = {{.size = 20000, .seed = 31}, {.size = 7000, .seed = 30}}},
+      {.architecture = "arm64",
+       .variant = "v8",
+       .layers = {{.size = 21000, .seed = 32}, {.size = 7000, .seed = 30}}},
       {.architecture = "arm", .variant = "v7", .layers = {{.size = 22000, .seed = 33}}}};
   BuiltIndex built = layout_->AddIndex("multi", platforms);
   SkopeoCopy(layout_->Ref("multi"), "docker://" + src_->host() + "/multi/app:1.0");
@@ -126,8 +130,8 @@ TEST_F(ReplicateTest, PlatformFlagCopiesThatPlatformsManifest) {
   // Without a destination tag, the source's tag is used.
   EXPECT_EQ(RawDigest(dst_->host() + "/mirror/two-arm:1.0"), arm64_digest);
 
-  CliResult missing = Freightliner({"replicate", "--platform", "linux/s390x", src,
-                                    dst_->host() + "/mirror/two-s390x:1.0"});
+  CliResult missing = Freightliner(
+      {"replicate", "--platform", "linux/s390x", src, dst_->host() + "/mirror/two-s390x:1.0"});
   EXPECT_EQ(missing.exit_code, 4);
   ASSERT_EQ(missing.ErrorLines().size(), 1u) << missing.err;
   EXPECT_NE(missing.ErrorLines()[0].find("linux/amd64"), std::string::npos);  // says what exists
@@ -207,7 +211,8 @@ TEST_F(ReplicateTest, ChunkedUploadWhenTheRegistryRefusesOnePut) {
   EXPECT_EQ(dst_proxy.Count("PUT", "/blobs/uploads/"), 3);  // refused once, then 2 completions
   EXPECT_GE(dst_proxy.Count("PATCH", "/blobs/uploads/"), 1);
   bool refused = false;
-  for (const auto& e : dst_proxy.Log()) refused = refused || e.status == 413;
+  for (const auto& e : dst_proxy.Log())
+    refused = refused || e.status == 413;
   EXPECT_TRUE(refused);
 
   // --chunk-size forces chunks from the start.
