@@ -6,7 +6,9 @@
 #   bench/replicate_vs_skopeo.sh [RUNS]      (default 5 runs per case and tool)
 #
 # Each run copies into a repository that does not exist yet at the destination, so both tools
-# upload every blob. Each tool has its own destination registry.
+# upload every blob. Each tool has its own destination registry. skopeo's blob-info cache is
+# removed before each of its runs: otherwise it remembers the blobs of the previous run and
+# mounts them from there instead of copying, which measures nothing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib/registries.sh
@@ -41,6 +43,10 @@ build_image "$L" layer100m amd64 "$WORK/files/100m.bin" >/dev/null
 build_image "$L" layer1g amd64 "$WORK/files/1g.bin" >/dev/null
 for t in small multi layer100m layer1g; do skopeo_push "oci:$L:$t" "docker://$SRC/bench/$t:v1"; done
 
+forget_skopeo_blob_cache() {
+  rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb \
+    "${XDG_DATA_HOME:-$HOME/.local/share}/containers/cache/blob-info-cache-v1.boltdb"
+}
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 now() { date +%s.%N; }
 
@@ -48,6 +54,7 @@ printf '\n| case | skopeo copy --all (s) | freightliner replicate (s) | speed-up
 for t in small multi layer100m layer1g; do
   s_times=() f_times=()
   for run in $(seq 1 "$RUNS"); do
+    forget_skopeo_blob_cache
     t0=$(now)
     skopeo copy --all --quiet --src-tls-verify=false --dest-tls-verify=false \
       "docker://$SRC/bench/$t:v1" "docker://$DST_S/run$run/$t:v1"

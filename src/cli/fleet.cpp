@@ -11,6 +11,7 @@
 #include "common/format.hpp"
 #include "replication/checkpoint_store.hpp"
 #include "replication/engine.hpp"
+#include "replication/fleet_run.hpp"
 #include "replication/planner.hpp"
 #include "replication/sync_config.hpp"
 #include "replication/worker_pool.hpp"
@@ -19,10 +20,10 @@ namespace freightliner::cli {
 namespace {
 
 using nlohmann::json;
-using replication::CopyTask;
 using replication::RunSummary;
 using replication::SyncMapping;
 using replication::TaskRecord;
+using replication::SplitPlatforms;
 using replication::TaskResult;
 using replication::TaskState;
 
@@ -34,49 +35,6 @@ struct FleetPlan {
   registry::ClientPoolOptions pool;
   FleetFlags flags;
 };
-
-std::string JoinPlatforms(const std::vector<registry::Platform>& platforms) {
-  std::string out;
-  for (const auto& p : platforms)
-    out += (out.empty() ? "" : ",") + p.String();
-  return out;
-}
-
-Result<std::vector<registry::Platform>> SplitPlatforms(const std::string& text) {
-  std::vector<registry::Platform> out;
-  size_t start = 0;
-  while (start < text.size()) {
-    const size_t comma = text.find(',', start);
-    auto p = registry::ParsePlatform(text.substr(start, comma - start));
-    if (!p) return tl::unexpected(p.error());
-    out.push_back(*p);
-    if (comma == std::string::npos) break;
-    start = comma + 1;
-  }
-  return out;
-}
-
-TaskRecord ToRecord(const CopyTask& t) {
-  return TaskRecord{.seq = t.seq,
-                    .source = t.source.String(),
-                    .destination = t.destination.String(),
-                    .platforms = JoinPlatforms(t.platforms)};
-}
-
-Result<CopyTask> FromRecord(const TaskRecord& r) {
-  CopyTask t;
-  t.seq = r.seq;
-  auto src = registry::ParseReference(r.source);
-  if (!src) return tl::unexpected(src.error());
-  auto dst = registry::ParseReference(r.destination);
-  if (!dst) return tl::unexpected(dst.error());
-  auto platforms = SplitPlatforms(r.platforms);
-  if (!platforms) return tl::unexpected(platforms.error());
-  t.source = *src;
-  t.destination = *dst;
-  t.platforms = *platforms;
-  return t;
-}
 
 json SummaryJson(const std::string& run_id, const RunSummary& s, bool interrupted) {
   json failures = json::array();
@@ -149,89 +107,44 @@ int DryRun(Context& ctx, FleetPlan& plan) {
 
 int Execute(Context& ctx, FleetPlan plan) {
   if (plan.flags.dry_run) return DryRun(ctx, plan);
-  const std::string state_dir = StateDir(plan.flags);
-  auto store = replication::CheckpointStore::Open(state_dir);
+  auto store = replication::CheckpointStore::Open(StateDir(plan.flags));
   if (!store) return Fail(store.error());
   auto pool = ctx.MakePool(plan.pool);
 
   std::string run_id = plan.flags.resume;
-  std::vector<CopyTask> tasks;
-  bool need_plan = run_id.empty();
-  if (!run_id.empty()) {
-    auto records = (*store)->Tasks(run_id);
-    if (!records) return Fail(records.error());
-    need_plan = records->empty();  // stopped or killed while planning: plan again
-    if (!need_plan) {
-      for (const TaskRecord& r : *records) {
-        if (r.state == TaskState::kDone || r.state == TaskState::kUpToDate) continue;
-        auto t = FromRecord(r);
-        if (!t) return Fail(t.error().WithContext("checkpoint " + run_id));
-        tasks.push_back(std::move(*t));
-      }
-      std::cerr << "resuming " << run_id << ": " << tasks.size() << " of " << records->size()
-                << " tags left\n";
-    }
-  } else {
+  if (run_id.empty()) {
     auto id = (*store)->CreateRun(plan.kind, plan.spec.dump());
     if (!id) return Fail(id.error());
     run_id = *id;
   }
-  if (need_plan) {
-    auto planned = replication::PlanMappings(
-        *pool, plan.mappings,
-        {.parallelism = plan.flags.workers, .page_size = plan.flags.page_size}, ctx.stop());
-    if (!planned) {
-      const bool stopped = ctx.stop().stop_requested();
-      (void)(*store)->SetStatus(run_id, stopped ? "interrupted" : "failed");
-      if (stopped) PrintResumeHint(plan, run_id);
-      return Fail(planned.error());
-    }
-    tasks = std::move(*planned);
-    std::vector<TaskRecord> records;
-    for (const CopyTask& t : tasks)
-      records.push_back(ToRecord(t));
-    if (Status s = (*store)->SavePlan(run_id, records); !s) return Fail(s.error());
-    spdlog::info("{} {}: {} tags planned", plan.kind, run_id, tasks.size());
-  } else if (Status s = (*store)->SetStatus(run_id, "running"); !s) {
-    return Fail(s.error());
-  }
-
-  RunSummary summary;
-  {
-    Progress progress(static_cast<int64_t>(tasks.size()), isatty(STDERR_FILENO) == 1);
-    replication::WorkerPool workers(plan.flags.workers);
-    replication::Engine engine(*pool, workers,
-                               {.force = plan.flags.force,
-                                .fail_fast = plan.flags.fail_fast,
-                                .blob_concurrency = plan.flags.blob_concurrency,
-                                .max_transfers = plan.flags.max_transfers},
-                               {.on_task_done =
-                                    [&](const TaskResult& r) {
-                                      progress.OnTaskDone(r);
-                                      if (r.state == TaskState::kPending) return;
-                                      TaskRecord record = ToRecord(r.task);
-                                      record.state = r.state;
-                                      record.digest = r.report.digest;
-                                      record.bytes = r.report.bytes_transferred;
-                                      record.error = r.error ? r.error->ToString() : "";
-                                      if (Status s = (*store)->RecordTask(run_id, record); !s) {
-                                        spdlog::error("checkpoint {}: {}", run_id,
-                                                      s.error().ToString());
-                                      }
-                                    },
-                                .on_bytes = [&](uint64_t n) { progress.OnBytes(n); }});
-    summary = engine.Run(tasks, ctx.stop());
+  std::optional<Progress> progress;
+  replication::WorkerPool workers(plan.flags.workers);
+  auto result = replication::RunFleet(
+      **store, run_id, *pool, workers, plan.mappings,
+      {.engine = {.force = plan.flags.force,
+                  .fail_fast = plan.flags.fail_fast,
+                  .blob_concurrency = plan.flags.blob_concurrency,
+                  .max_transfers = plan.flags.max_transfers},
+       .plan = {.parallelism = plan.flags.workers, .page_size = plan.flags.page_size}},
+      {.on_task_done = [&](const TaskResult& r) { progress->OnTaskDone(r); },
+       .on_bytes = [&](uint64_t n) { progress->OnBytes(n); }},
+      ctx.stop(), nullptr, [&](int64_t planned, int64_t left) {
+        if (!plan.flags.resume.empty() && planned > 0) {
+          std::cerr << "resuming " << run_id << ": " << left << " of " << planned
+                    << " tags left\n";
+        }
+        progress.emplace(left, isatty(STDERR_FILENO) == 1);
+      });
+  progress.reset();  // its last line goes out before the summary
+  if (!result) {
+    if (ctx.stop().stop_requested()) PrintResumeHint(plan, run_id);
+    return Fail(result.error());
   }
   const bool interrupted = ctx.stop().stop_requested();
-  const std::string status = interrupted           ? "interrupted"
-                             : summary.failed > 0  ? "failed"
-                             : summary.not_run > 0 ? "interrupted"
-                                                   : "completed";
-  (void)(*store)->SetStatus(run_id, status);
-  PrintSummary(ctx, plan.kind, run_id, summary, interrupted);
-  if (status != "completed") PrintResumeHint(plan, run_id);
+  PrintSummary(ctx, plan.kind, run_id, result->summary, interrupted);
+  if (result->status != "completed") PrintResumeHint(plan, run_id);
   if (interrupted) return kExitCanceled;
-  return summary.failed > 0 || summary.not_run > 0 ? kExitFailed : kExitOk;
+  return result->status == "completed" ? kExitOk : kExitFailed;
 }
 
 Result<SyncMapping> TreeMapping(const json& spec) {
@@ -337,7 +250,7 @@ int RunSync(Context& ctx, const SyncArgs& args) {
     if (path.empty()) path = spec->value("config", "");
   }
   if (path.empty()) return Fail(Error(ErrorCode::kInvalidArgument, "sync needs --config FILE"));
-  auto config = replication::LoadSyncConfig(path, replication::ProcessEnvironment());
+  auto config = replication::LoadSyncConfig(path, ProcessEnvironment());
   if (!config) return Fail(config.error());
   std::error_code ec;
   const auto absolute = std::filesystem::absolute(path, ec);

@@ -1,5 +1,7 @@
 #include "replication/sync_config.hpp"
 
+#include "common/yaml_reader.hpp"
+
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
@@ -10,96 +12,14 @@
 namespace freightliner::replication {
 namespace {
 
-// Parsing state: the file name for messages and the environment for ${} expansion.
-class Parser {
+// The sync file's sections, on top of the generic checks of YamlReader.
+class Parser : public YamlReader {
  public:
-  Parser(std::string path, const EnvLookup& env) : path_(std::move(path)), env_(env) {}
-
-  Error At(const YAML::Node& node, const std::string& what) const {
-    const YAML::Mark mark = node.Mark();
-    std::string where = path_;
-    if (mark.line >= 0) {
-      where += ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
-    }
-    return Error(ErrorCode::kInvalidArgument, where + ": " + what);
-  }
-
-  Status OnlyKeys(const YAML::Node& map, const std::string& where,
-                  const std::set<std::string>& allowed) const {
-    if (!map.IsMap()) return tl::unexpected(At(map, where + " must be a mapping"));
-    for (const auto& kv : map) {
-      const std::string key = kv.first.as<std::string>();
-      if (allowed.count(key) == 0) {
-        std::string known;
-        for (const std::string& k : allowed)
-          known += (known.empty() ? "" : ", ") + k;
-        return tl::unexpected(
-            At(kv.first, "unknown key \"" + key + "\" in " + where + " (known: " + known + ")"));
-      }
-    }
-    return Ok();
-  }
-
-  Result<std::string> String(const YAML::Node& node, const std::string& what) const {
-    if (!node.IsScalar()) return tl::unexpected(At(node, what + " must be a string"));
-    auto expanded = ExpandEnv(node.Scalar(), env_);
-    if (!expanded) return tl::unexpected(At(node, what + ": " + expanded.error().message));
-    return expanded;
-  }
-
-  Result<bool> Bool(const YAML::Node& node, const std::string& what) const {
-    auto s = String(node, what);
-    if (!s) return tl::unexpected(s.error());
-    if (*s == "true" || *s == "yes") return true;
-    if (*s == "false" || *s == "no") return false;
-    return tl::unexpected(At(node, what + " must be true or false, not \"" + *s + "\""));
-  }
-
-  Result<double> Number(const YAML::Node& node, const std::string& what, double min) const {
-    auto s = String(node, what);
-    if (!s) return tl::unexpected(s.error());
-    char* end = nullptr;
-    const double v = std::strtod(s->c_str(), &end);
-    if (s->empty() || end == nullptr || *end != '\0' || v < min) {
-      return tl::unexpected(At(node, what + " must be a number >= " + std::to_string(int(min)) +
-                                         ", not \"" + *s + "\""));
-    }
-    return v;
-  }
-
-  Result<int> Integer(const YAML::Node& node, const std::string& what, int min) const {
-    auto v = Number(node, what, min);
-    if (!v) return tl::unexpected(v.error());
-    if (*v != static_cast<double>(static_cast<int>(*v))) {
-      return tl::unexpected(At(node, what + " must be a whole number"));
-    }
-    return static_cast<int>(*v);
-  }
-
-  Result<std::vector<std::string>> Strings(const YAML::Node& node, const std::string& what) const {
-    std::vector<std::string> out;
-    if (node.IsScalar()) {
-      auto s = String(node, what);
-      if (!s) return tl::unexpected(s.error());
-      out.push_back(*s);
-      return out;
-    }
-    if (!node.IsSequence()) return tl::unexpected(At(node, what + " must be a list of strings"));
-    for (const auto& item : node) {
-      auto s = String(item, what + " item");
-      if (!s) return tl::unexpected(s.error());
-      out.push_back(*s);
-    }
-    return out;
-  }
+  using YamlReader::YamlReader;
 
   Result<RegistrySettings> Registry(const YAML::Node& node, const std::string& where) const;
   Result<SyncMapping> Mapping(const YAML::Node& node, const std::string& where) const;
   Result<TagSelection> Tags(const YAML::Node& node, const std::string& where) const;
-
- private:
-  std::string path_;
-  const EnvLookup& env_;
 };
 
 Result<RegistrySettings> Parser::Registry(const YAML::Node& node, const std::string& where) const {
@@ -254,54 +174,6 @@ Result<SyncMapping> Parser::Mapping(const YAML::Node& node, const std::string& w
 }
 
 }  // namespace
-
-EnvLookup ProcessEnvironment() {
-  return [](const std::string& name) -> std::optional<std::string> {
-    const char* v = std::getenv(name.c_str());
-    if (v == nullptr) return std::nullopt;
-    return std::string(v);
-  };
-}
-
-Result<std::string> ExpandEnv(std::string_view text, const EnvLookup& env) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] != '$') {
-      out.push_back(text[i]);
-      continue;
-    }
-    if (i + 1 < text.size() && text[i + 1] == '$') {
-      out.push_back('$');
-      ++i;
-      continue;
-    }
-    if (i + 1 >= text.size() || text[i + 1] != '{') {
-      out.push_back('$');
-      continue;
-    }
-    const size_t close = text.find('}', i + 2);
-    if (close == std::string_view::npos) {
-      return MakeError(ErrorCode::kInvalidArgument, "unclosed ${ in \"" + std::string(text) + "\"");
-    }
-    std::string expr(text.substr(i + 2, close - i - 2));
-    std::optional<std::string> fallback;
-    if (const size_t dash = expr.find(":-"); dash != std::string::npos) {
-      fallback = expr.substr(dash + 2);
-      expr = expr.substr(0, dash);
-    }
-    if (expr.empty()) return MakeError(ErrorCode::kInvalidArgument, "empty ${} in value");
-    auto value = env(expr);
-    if (!value || (value->empty() && fallback)) value = fallback;
-    if (!value) {
-      return MakeError(ErrorCode::kInvalidArgument, "environment variable " + expr +
-                                                        " is not set (write ${" + expr +
-                                                        ":-default} for a default)");
-    }
-    out += *value;
-    i = close;
-  }
-  return out;
-}
 
 const RegistrySettings* SyncConfig::Registry(const std::string& host) const {
   for (const RegistrySettings& r : registries) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "common/yaml_reader.hpp"
 #include "registry/credentials.hpp"
 #include "registry/manifest.hpp"
 #include "registry/reference.hpp"
@@ -49,15 +50,8 @@ struct SyncConfig {
   const RegistrySettings* Registry(const std::string& host) const;
 };
 
-// Looks up an environment variable; nullopt when unset.
-using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
-EnvLookup ProcessEnvironment();
-
 Result<SyncConfig> ParseSyncConfig(std::string_view yaml_text, const std::string& path,
                                    const EnvLookup& env);
 Result<SyncConfig> LoadSyncConfig(const std::string& path, const EnvLookup& env);
-
-// Expands ${NAME} and ${NAME:-default}; "$$" is a literal "$". Unset without default: an error.
-Result<std::string> ExpandEnv(std::string_view text, const EnvLookup& env);
 
 }  // namespace freightliner::replication

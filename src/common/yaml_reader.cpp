@@ -1,0 +1,86 @@
+#include "common/yaml_reader.hpp"
+
+#include <cstdlib>
+
+namespace freightliner {
+
+EnvLookup ProcessEnvironment() {
+  return [](const std::string& name) -> std::optional<std::string> {
+    const char* v = std::getenv(name.c_str());
+    if (v == nullptr) return std::nullopt;
+    return std::string(v);
+  };
+}
+
+Result<std::string> ExpandEnv(std::string_view text, const EnvLookup& env) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '$') {
+      out.push_back(text[i]);
+      continue;
+    }
+    if (i + 1 < text.size() && text[i + 1] == '$') {
+      out.push_back('$');
+      ++i;
+      continue;
+    }
+    if (i + 1 >= text.size() || text[i + 1] != '{') {
+      out.push_back('$');
+      continue;
+    }
+    const size_t close = text.find('}', i + 2);
+    if (close == std::string_view::npos) {
+      return MakeError(ErrorCode::kInvalidArgument, "unclosed ${ in \"" + std::string(text) + "\"");
+    }
+    std::string expr(text.substr(i + 2, close - i - 2));
+    std::optional<std::string> fallback;
+    if (const size_t dash = expr.find(":-"); dash != std::string::npos) {
+      fallback = expr.substr(dash + 2);
+      expr = expr.substr(0, dash);
+    }
+    if (expr.empty()) return MakeError(ErrorCode::kInvalidArgument, "empty ${} in value");
+    auto value = env(expr);
+    if (!value || (value->empty() && fallback)) value = fallback;
+    if (!value) {
+      return MakeError(ErrorCode::kInvalidArgument, "environment variable " + expr +
+                                                        " is not set (write ${" + expr +
+                                                        ":-default} for a default)");
+    }
+    out += *value;
+    i = close;
+  }
+  return out;
+}
+
+Result<std::chrono::seconds> ParseDuration(std::string_view text) {
+  const auto invalid = [&] {
+    return MakeError(ErrorCode::kInvalidArgument, "invalid duration \"" + std::string(text) + "\"");
+  };
+  if (text.empty()) return invalid();
+  int64_t total = 0;
+  size_t i = 0;
+  while (i < text.size()) {
+    int64_t n = 0;
+    const size_t digits_start = i;
+    while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+      n = n * 10 + (text[i] - '0');
+      if (n > 10'000'000) return invalid();
+      ++i;
+    }
+    if (i == digits_start) return invalid();
+    if (i == text.size()) {
+      if (digits_start != 0) return invalid();  // "1h30" is ambiguous
+      return std::chrono::seconds(n);
+    }
+    switch (text[i++]) {
+      case 's': total += n; break;
+      case 'm': total += n * 60; break;
+      case 'h': total += n * 3600; break;
+      case 'd': total += n * 86400; break;
+      default: return invalid();
+    }
+  }
+  return std::chrono::seconds(total);
+}
+
+}  // namespace freightliner

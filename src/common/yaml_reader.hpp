@@ -1,0 +1,132 @@
+#pragma once
+// Strict reading of YAML configuration files: every error names the file, line and column and
+// says what is wrong; unknown keys are errors (a typo must not be silently ignored); string
+// values expand ${ENV} references. Used by the sync file and the server's config file.
+
+#include <yaml-cpp/yaml.h>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace freightliner {
+
+// Looks up an environment variable; nullopt when unset.
+using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
+EnvLookup ProcessEnvironment();
+
+// Expands ${NAME} and ${NAME:-default}; "$$" is a literal "$". Unset without default: an error.
+Result<std::string> ExpandEnv(std::string_view text, const EnvLookup& env);
+
+// Parses "90s", "15m", "2h", "1h30m"; a bare number is seconds.
+Result<std::chrono::seconds> ParseDuration(std::string_view text);
+
+// Reads typed values out of YAML nodes, with positions in its errors.
+class YamlReader {
+ public:
+  YamlReader(std::string path, const EnvLookup& env) : path_(std::move(path)), env_(env) {}
+
+  Error At(const YAML::Node& node, const std::string& what) const {
+    const YAML::Mark mark = node.Mark();
+    std::string where = path_;
+    if (mark.line >= 0) {
+      where += ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
+    }
+    return Error(ErrorCode::kInvalidArgument, where + ": " + what);
+  }
+
+  Status OnlyKeys(const YAML::Node& map, const std::string& where,
+                  const std::set<std::string>& allowed) const {
+    if (!map.IsMap()) return tl::unexpected(At(map, where + " must be a mapping"));
+    for (const auto& kv : map) {
+      const std::string key = kv.first.as<std::string>();
+      if (allowed.count(key) == 0) {
+        std::string known;
+        for (const std::string& k : allowed)
+          known += (known.empty() ? "" : ", ") + k;
+        return tl::unexpected(
+            At(kv.first, "unknown key \"" + key + "\" in " + where + " (known: " + known + ")"));
+      }
+    }
+    return Ok();
+  }
+
+  Result<std::string> String(const YAML::Node& node, const std::string& what) const {
+    if (!node.IsScalar()) return tl::unexpected(At(node, what + " must be a string"));
+    auto expanded = ExpandEnv(node.Scalar(), env_);
+    if (!expanded) return tl::unexpected(At(node, what + ": " + expanded.error().message));
+    return expanded;
+  }
+
+  Result<bool> Bool(const YAML::Node& node, const std::string& what) const {
+    auto s = String(node, what);
+    if (!s) return tl::unexpected(s.error());
+    if (*s == "true" || *s == "yes") return true;
+    if (*s == "false" || *s == "no") return false;
+    return tl::unexpected(At(node, what + " must be true or false, not \"" + *s + "\""));
+  }
+
+  Result<double> Number(const YAML::Node& node, const std::string& what, double min) const {
+    auto s = String(node, what);
+    if (!s) return tl::unexpected(s.error());
+    char* end = nullptr;
+    const double v = std::strtod(s->c_str(), &end);
+    if (s->empty() || end == nullptr || *end != '\0' || v < min) {
+      return tl::unexpected(At(node, what + " must be a number >= " + std::to_string(int(min)) +
+                                         ", not \"" + *s + "\""));
+    }
+    return v;
+  }
+
+  Result<int> Integer(const YAML::Node& node, const std::string& what, int min) const {
+    auto v = Number(node, what, min);
+    if (!v) return tl::unexpected(v.error());
+    if (*v != static_cast<double>(static_cast<int>(*v))) {
+      return tl::unexpected(At(node, what + " must be a whole number"));
+    }
+    return static_cast<int>(*v);
+  }
+
+  Result<std::vector<std::string>> Strings(const YAML::Node& node, const std::string& what) const {
+    std::vector<std::string> out;
+    if (node.IsScalar()) {
+      auto s = String(node, what);
+      if (!s) return tl::unexpected(s.error());
+      out.push_back(*s);
+      return out;
+    }
+    if (!node.IsSequence()) return tl::unexpected(At(node, what + " must be a list of strings"));
+    for (const auto& item : node) {
+      auto s = String(item, what + " item");
+      if (!s) return tl::unexpected(s.error());
+      out.push_back(*s);
+    }
+    return out;
+  }
+
+
+  Result<std::chrono::seconds> Duration(const YAML::Node& node, const std::string& what) const {
+    auto s = String(node, what);
+    if (!s) return tl::unexpected(s.error());
+    auto d = ParseDuration(*s);
+    if (!d || d->count() <= 0) {
+      return tl::unexpected(
+          At(node, what + " must be a duration such as 30s, 15m or 1h, not \"" + *s + "\""));
+    }
+    return *d;
+  }
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  const EnvLookup& env_;
+};
+
+}  // namespace freightliner
