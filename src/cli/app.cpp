@@ -12,6 +12,8 @@
 #include "common/log.hpp"
 #include "common/signals.hpp"
 #include "common/version.hpp"
+#include "server/config.hpp"
+#include "server/server.hpp"
 
 namespace freightliner::cli {
 namespace {
@@ -64,6 +66,18 @@ void AddFleetOptions(CLI::App* cmd, FleetFlags& flags) {
   cmd->add_option("--state-dir", flags.state_dir,
                   "where checkpoints live (default: $XDG_STATE_HOME/freightliner or "
                   "~/.local/state/freightliner)");
+}
+
+int RunServe(const GlobalOptions& global, const server::ServerFlags& flags, std::stop_token stop) {
+  auto config = server::LoadServerConfig(flags, ProcessEnvironment());
+  if (!config) return Fail(config.error());
+  config->insecure_registries.insert(config->insecure_registries.end(),
+                                     global.insecure_registries.begin(),
+                                     global.insecure_registries.end());
+  if (!global.ca_file.empty()) config->ca_file = global.ca_file;
+  if (!global.authfile.empty()) config->auth_file = global.authfile;
+  if (Status s = server::Serve(*config, stop); !s) return Fail(s.error());
+  return kExitOk;
 }
 
 }  // namespace
@@ -162,6 +176,16 @@ int Main(int argc, char** argv) {
   chk->add_option("id", checkpoint.id, "the run ID (show, delete)");
   chk->add_option("--state-dir", checkpoint.state_dir, "where checkpoints live");
 
+  server::ServerFlags serve_flags;
+  auto* srv = app.add_subcommand(
+      "serve", "Run the HTTP API, scheduled syncs and the Prometheus metrics endpoint");
+  srv->add_option("--config", serve_flags.config, "server config file (docs/SERVER.md)");
+  srv->add_option("--api-addr", serve_flags.api_addr,
+                  "HOST:PORT of the API (default 0.0.0.0:8080)");
+  srv->add_option("--metrics-addr", serve_flags.metrics_addr,
+                  "HOST:PORT of /metrics (default 0.0.0.0:2112)");
+  srv->add_option("--state-dir", serve_flags.state_dir, "where jobs and checkpoints live");
+
   auto* ver = app.add_subcommand("version", "Print version and revision");
 
   try {
@@ -204,6 +228,7 @@ int Main(int argc, char** argv) {
       exit_code = RunSync(ctx, sync);
     }
     if (chk->parsed()) exit_code = RunCheckpoint(ctx, checkpoint);
+    if (srv->parsed()) exit_code = RunServe(global, serve_flags, stop.get_token());
   }
   curl_global_cleanup();
   return exit_code;

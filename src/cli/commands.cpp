@@ -20,26 +20,12 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
 
 }  // namespace
 
-registry::Reference DefaultDestinationIdentifier(const registry::Reference& source,
-                                                 registry::Reference destination) {
-  if (destination.tag.empty() && destination.digest.empty()) {
-    destination.tag = source.tag;
-    if (destination.tag.empty()) destination.digest = source.digest;
-  }
-  return destination;
-}
-
 int RunReplicate(Context& ctx, const ReplicateArgs& args) {
   auto src = registry::ParseReference(args.source);
   if (!src) return Fail(src.error());
-  auto parsed_dst = registry::ParseReference(args.destination, /*default_tag_latest=*/false);
+  auto parsed_dst = registry::ParseCopyDestination(*src, args.destination);
   if (!parsed_dst) return Fail(parsed_dst.error());
-  const registry::Reference dst = DefaultDestinationIdentifier(*src, *parsed_dst);
-  if (!dst.digest.empty() && !src->digest.empty() && dst.digest != src->digest) {
-    return Fail(
-        Error(ErrorCode::kInvalidArgument,
-              "destination digest " + dst.digest + " differs from source digest " + src->digest));
-  }
+  const registry::Reference dst = *parsed_dst;
 
   replication::CopyOptions options;
   options.force = args.force;

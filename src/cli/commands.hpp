@@ -37,8 +37,4 @@ int RunReplicate(Context& ctx, const ReplicateArgs& args);
 int RunInspect(Context& ctx, const InspectArgs& args);
 int RunListTags(Context& ctx, const ListTagsArgs& args);
 
-// The destination of a copy whose DST has no tag: the source's tag, else its digest.
-registry::Reference DefaultDestinationIdentifier(const registry::Reference& source,
-                                                 registry::Reference destination);
-
 }  // namespace freightliner::cli

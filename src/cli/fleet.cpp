@@ -21,9 +21,9 @@ namespace {
 
 using nlohmann::json;
 using replication::RunSummary;
+using replication::SplitPlatforms;
 using replication::SyncMapping;
 using replication::TaskRecord;
-using replication::SplitPlatforms;
 using replication::TaskResult;
 using replication::TaskState;
 
@@ -130,8 +130,7 @@ int Execute(Context& ctx, FleetPlan plan) {
        .on_bytes = [&](uint64_t n) { progress->OnBytes(n); }},
       ctx.stop(), nullptr, [&](int64_t planned, int64_t left) {
         if (!plan.flags.resume.empty() && planned > 0) {
-          std::cerr << "resuming " << run_id << ": " << left << " of " << planned
-                    << " tags left\n";
+          std::cerr << "resuming " << run_id << ": " << left << " of " << planned << " tags left\n";
         }
         progress.emplace(left, isatty(STDERR_FILENO) == 1);
       });
@@ -145,28 +144,6 @@ int Execute(Context& ctx, FleetPlan plan) {
   if (result->status != "completed") PrintResumeHint(plan, run_id);
   if (interrupted) return kExitCanceled;
   return result->status == "completed" ? kExitOk : kExitFailed;
-}
-
-Result<SyncMapping> TreeMapping(const json& spec) {
-  SyncMapping m;
-  m.recursive = true;
-  auto src = registry::ParseRepositoryPrefix(spec.value("source", ""));
-  if (!src) return tl::unexpected(src.error());
-  auto dst = registry::ParseRepositoryPrefix(spec.value("destination", ""));
-  if (!dst) return tl::unexpected(dst.error());
-  m.source = *src;
-  m.destination = *dst;
-  m.repos.include = spec.value("include_repos", std::vector<std::string>{});
-  m.repos.exclude = spec.value("exclude_repos", std::vector<std::string>{});
-  m.tags.include = spec.value("include_tags", std::vector<std::string>{});
-  m.tags.exclude = spec.value("exclude_tags", std::vector<std::string>{});
-  auto platforms = SplitPlatforms(spec.value("platforms", ""));
-  if (!platforms) return tl::unexpected(platforms.error());
-  m.platforms = *platforms;
-  if (auto filter = replication::TagFilter::Create(m.tags); !filter) {
-    return tl::unexpected(filter.error());
-  }
-  return m;
 }
 
 // The stored spec of a run being resumed, checked to be of this command.
@@ -189,20 +166,6 @@ Result<json> StoredSpec(const FleetFlags& flags, const std::string& kind) {
                      "checkpoint " + flags.resume + " is already completed");
   }
   return json::parse((*run)->spec);
-}
-
-registry::ClientPoolOptions PoolFromSyncConfig(const replication::SyncConfig& config) {
-  registry::ClientPoolOptions pool;
-  for (const auto& r : config.registries) {
-    pool.overrides.push_back(
-        {.host = r.host,
-         .insecure = r.insecure,
-         .ca_file = r.ca_file,
-         .credentials = r.credentials,
-         .credential_helper = r.credential_helper,
-         .limits = {.max_concurrent = r.concurrency, .requests_per_second = r.rate_limit}});
-  }
-  return pool;
 }
 
 }  // namespace
@@ -233,7 +196,7 @@ int RunReplicateTree(Context& ctx, const TreeArgs& args) {
                  {"exclude_tags", args.exclude_tags},
                  {"platforms", platforms}};
   }
-  auto mapping = TreeMapping(plan.spec);
+  auto mapping = replication::TreeMapping(plan.spec);
   if (!mapping) return Fail(mapping.error());
   plan.mappings = {*mapping};
   plan.pool.src_creds = args.src_creds;
@@ -256,7 +219,7 @@ int RunSync(Context& ctx, const SyncArgs& args) {
   const auto absolute = std::filesystem::absolute(path, ec);
   plan.spec = {{"config", ec ? path : absolute.string()}};
   plan.mappings = config->mappings;
-  plan.pool = PoolFromSyncConfig(*config);
+  plan.pool = replication::PoolFromSyncConfig(*config);
   if (config->workers > 0 && !args.workers_set) plan.flags.workers = config->workers;
   return Execute(ctx, std::move(plan));
 }

@@ -73,11 +73,20 @@ Result<std::chrono::seconds> ParseDuration(std::string_view text) {
       return std::chrono::seconds(n);
     }
     switch (text[i++]) {
-      case 's': total += n; break;
-      case 'm': total += n * 60; break;
-      case 'h': total += n * 3600; break;
-      case 'd': total += n * 86400; break;
-      default: return invalid();
+      case 's':
+        total += n;
+        break;
+      case 'm':
+        total += n * 60;
+        break;
+      case 'h':
+        total += n * 3600;
+        break;
+      case 'd':
+        total += n * 86400;
+        break;
+      default:
+        return invalid();
     }
   }
   return std::chrono::seconds(total);

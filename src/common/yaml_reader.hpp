@@ -110,7 +110,6 @@ class YamlReader {
     return out;
   }
 
-
   Result<std::chrono::seconds> Duration(const YAML::Node& node, const std::string& what) const {
     auto s = String(node, what);
     if (!s) return tl::unexpected(s.error());

@@ -165,4 +165,19 @@ std::string CredentialKey(std::string_view registry) {
   return std::string(registry);
 }
 
+Result<Reference> ParseCopyDestination(const Reference& source, std::string_view destination) {
+  auto dst = ParseReference(destination, /*default_tag_latest=*/false);
+  if (!dst) return dst;
+  if (dst->tag.empty() && dst->digest.empty()) {
+    dst->tag = source.tag;
+    if (dst->tag.empty()) dst->digest = source.digest;
+  }
+  if (!dst->digest.empty() && !source.digest.empty() && dst->digest != source.digest) {
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "destination digest " + dst->digest + " differs from source digest " + source.digest);
+  }
+  return dst;
+}
+
 }  // namespace freightliner::registry

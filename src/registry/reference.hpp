@@ -41,6 +41,10 @@ struct Reference {
 // "latest" (like `docker pull`); without it the tag stays empty so that the caller can fill it.
 Result<Reference> ParseReference(std::string_view text, bool default_tag_latest = true);
 
+// The destination of a copy of `source`: a DST without tag or digest takes the source's tag,
+// else its digest; a DST digest that differs from the source's is an error.
+Result<Reference> ParseCopyDestination(const Reference& source, std::string_view destination);
+
 // Parses "host[:port]/path" (no tag, no digest) as used by list-tags and tree commands.
 Result<Repository> ParseRepository(std::string_view text);
 

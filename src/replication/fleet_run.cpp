@@ -47,6 +47,42 @@ Result<CopyTask> FromRecord(const TaskRecord& r) {
   return t;
 }
 
+Result<SyncMapping> TreeMapping(const nlohmann::json& spec) {
+  SyncMapping m;
+  m.recursive = true;
+  auto src = registry::ParseRepositoryPrefix(spec.value("source", ""));
+  if (!src) return tl::unexpected(src.error());
+  auto dst = registry::ParseRepositoryPrefix(spec.value("destination", ""));
+  if (!dst) return tl::unexpected(dst.error());
+  m.source = *src;
+  m.destination = *dst;
+  m.repos.include = spec.value("include_repos", std::vector<std::string>{});
+  m.repos.exclude = spec.value("exclude_repos", std::vector<std::string>{});
+  m.tags.include = spec.value("include_tags", std::vector<std::string>{});
+  m.tags.exclude = spec.value("exclude_tags", std::vector<std::string>{});
+  auto platforms = SplitPlatforms(spec.value("platforms", ""));
+  if (!platforms) return tl::unexpected(platforms.error());
+  m.platforms = *platforms;
+  if (auto filter = replication::TagFilter::Create(m.tags); !filter) {
+    return tl::unexpected(filter.error());
+  }
+  return m;
+}
+
+registry::ClientPoolOptions PoolFromSyncConfig(const replication::SyncConfig& config) {
+  registry::ClientPoolOptions pool;
+  for (const auto& r : config.registries) {
+    pool.overrides.push_back(
+        {.host = r.host,
+         .insecure = r.insecure,
+         .ca_file = r.ca_file,
+         .credentials = r.credentials,
+         .credential_helper = r.credential_helper,
+         .limits = {.max_concurrent = r.concurrency, .requests_per_second = r.rate_limit}});
+  }
+  return pool;
+}
+
 namespace {
 
 // The tags a checkpoint has not finished; empty `records` means the run was never planned.
@@ -122,10 +158,10 @@ Result<FleetRunResult> RunFleet(CheckpointStore& store, const std::string& run_i
   };
   Engine engine(clients, workers, options.engine, std::move(observer), ledger);
   result.summary = engine.Run(tasks, stop);
-  result.status = stop.stop_requested()            ? "interrupted"
-                  : result.summary.failed > 0      ? "failed"
-                  : result.summary.not_run > 0     ? "interrupted"
-                                                   : "completed";
+  result.status = stop.stop_requested()        ? "interrupted"
+                  : result.summary.failed > 0  ? "failed"
+                  : result.summary.not_run > 0 ? "interrupted"
+                                               : "completed";
   (void)store.SetStatus(run_id, result.status);
   return result;
 }

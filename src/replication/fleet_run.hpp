@@ -5,6 +5,7 @@
 //
 //   auto result = RunFleet(store, run_id, clients, workers, mappings, options, observer, stop);
 
+#include <nlohmann/json.hpp>
 #include <stop_token>
 #include <string>
 #include <vector>
@@ -43,6 +44,13 @@ Result<FleetRunResult> RunFleet(CheckpointStore& store, const std::string& run_i
                                 const FleetRunOptions& options, EngineObserver observer,
                                 std::stop_token stop, BlobLedger* ledger = nullptr,
                                 const PlannedCallback& on_planned = {});
+
+// A tree copy's mapping from its spec: source, destination, include_repos, exclude_repos,
+// include_tags, exclude_tags (lists of strings) and platforms ("os/arch,..."), checked.
+Result<SyncMapping> TreeMapping(const nlohmann::json& spec);
+
+// Client pool settings from a sync file's `registries`.
+registry::ClientPoolOptions PoolFromSyncConfig(const SyncConfig& config);
 
 // Checkpoint rows and copy tasks, both ways.
 TaskRecord ToRecord(const CopyTask& task);

@@ -1,13 +1,13 @@
 #include "replication/sync_config.hpp"
 
-#include "common/yaml_reader.hpp"
-
 #include <yaml-cpp/yaml.h>
 
 #include <cstdlib>
 #include <fstream>
 #include <set>
 #include <sstream>
+
+#include "common/yaml_reader.hpp"
 
 namespace freightliner::replication {
 namespace {

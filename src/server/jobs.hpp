@@ -1,0 +1,95 @@
+#pragma once
+// Jobs of the server: a replication, a tree copy or a named sync, submitted through the API or a
+// schedule, persisted in SQLite with their checkpoints. A restart runs the queued jobs and
+// resumes the interrupted ones where their checkpoint stands.
+//
+//   JobManager jobs(config, store, metrics, transport);
+//   jobs.Start();
+//   auto job = jobs.Submit("replicate", {{"source", "..."}, {"destination", "..."}}, "api");
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <stop_token>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "common/error.hpp"
+#include "http/transport.hpp"
+#include "replication/checkpoint_store.hpp"
+#include "replication/worker_pool.hpp"
+#include "server/config.hpp"
+#include "server/metrics.hpp"
+
+namespace freightliner::server {
+
+// Job states as the API shows them.
+inline constexpr const char* kJobStates[] = {"queued", "running", "succeeded", "failed",
+                                             "canceled"};
+
+// Thread-safe.
+class JobManager {
+ public:
+  JobManager(const ServerConfig& config, replication::CheckpointStore& store, Metrics& metrics,
+             std::shared_ptr<http::Transport> transport);
+  ~JobManager();  // Shutdown() with no grace
+  JobManager(const JobManager&) = delete;
+  JobManager& operator=(const JobManager&) = delete;
+
+  // Creates the jobs table, queues the jobs a previous process left queued or running, and
+  // starts the runners and the scheduler.
+  Status Start();
+
+  // Checks the request (an invalid one is an kInvalidArgument error naming the field) and
+  // queues a job. Returns the job as the API shows it.
+  Result<nlohmann::json> Submit(const std::string& type, const nlohmann::json& request,
+                                const std::string& trigger);
+  Result<nlohmann::json> Get(const std::string& id);
+  Result<nlohmann::json> List(const std::string& status, const std::string& type);
+  // Cancels a queued or running job (running transfers stop promptly). kNotFound for an unknown
+  // id; kClientError for a job that already ended.
+  Result<nlohmann::json> Cancel(const std::string& id);
+
+  // Stops taking jobs, asks running ones to stop (they keep their checkpoints, and stay
+  // "running" in the store so that the next start resumes them) and waits up to `grace`.
+  void Shutdown(std::chrono::seconds grace);
+
+  replication::WorkerPool& workers() { return workers_; }
+
+ private:
+  struct Live;  // a running job's stop source and progress
+
+  Status CreateTable();
+  Status Insert(const std::string& id, const std::string& type, const nlohmann::json& request,
+                const std::string& trigger);
+  Status Update(const std::string& id, const nlohmann::json& fields);
+  Result<std::optional<nlohmann::json>> Load(const std::string& id);
+  void RunnerLoop(std::stop_token stop);
+  void SchedulerLoop(std::stop_token stop);
+  void RunJob(const std::string& id);
+  void Execute(const std::string& id, const nlohmann::json& job, Live& live);
+  nlohmann::json WithProgress(nlohmann::json job);
+  bool SyncPending(const std::string& name);
+
+  const ServerConfig& config_;
+  replication::CheckpointStore& store_;
+  Metrics& metrics_;
+  std::shared_ptr<http::Transport> transport_;
+  replication::WorkerPool workers_;
+
+  std::mutex mu_;
+  std::condition_variable_any cv_;
+  std::deque<std::string> queue_;
+  std::map<std::string, std::shared_ptr<Live>> running_;
+  bool shutting_down_ = false;
+  std::vector<std::jthread> runners_;
+  std::jthread scheduler_;
+};
+
+}  // namespace freightliner::server

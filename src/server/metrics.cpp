@@ -1,0 +1,301 @@
+#include "server/metrics.hpp"
+
+#include <dirent.h>
+#include <prometheus/collectable.h>
+#include <prometheus/metric_family.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <iterator>
+#include <sstream>
+#include <vector>
+
+namespace freightliner::server {
+namespace {
+
+using prometheus::BuildCounter;
+using prometheus::BuildGauge;
+using prometheus::BuildHistogram;
+using prometheus::ClientMetric;
+using prometheus::MetricFamily;
+using prometheus::MetricType;
+
+const prometheus::Histogram::BucketBoundaries kReplicationBuckets = {0.5, 1,   2.5, 5,   10,  30,
+                                                                     60,  120, 300, 600, 1800};
+const prometheus::Histogram::BucketBoundaries kHttpBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
+                                                              0.5,   1,    2.5,   5,    10};
+const prometheus::Histogram::BucketBoundaries kJobBuckets = {1,   5,   10,  30,   60,
+                                                             120, 300, 600, 1800, 3600};
+
+// What /proc says about this process.
+struct ProcessStats {
+  double resident_bytes = 0;
+  double virtual_bytes = 0;
+  double cpu_seconds = 0;
+  double threads = 0;
+  double open_fds = 0;
+  double max_fds = 0;
+  double start_time_seconds = 0;
+};
+
+double BootTime() {
+  std::ifstream stat("/proc/stat");
+  std::string key;
+  double value = 0;
+  while (stat >> key) {
+    if (key == "btime" && stat >> value) return value;
+    stat.ignore(1 << 16, '\n');
+  }
+  return 0;
+}
+
+double CountOpenFds() {
+  DIR* dir = opendir("/proc/self/fd");
+  if (dir == nullptr) return 0;
+  double n = 0;
+  while (const dirent* e = readdir(dir)) {
+    if (e->d_name[0] != '.') ++n;
+  }
+  closedir(dir);
+  return n - 1;  // the directory handle being read
+}
+
+double MaxFds() {
+  std::ifstream limits("/proc/self/limits");
+  std::string line;
+  while (std::getline(limits, line)) {
+    if (line.rfind("Max open files", 0) == 0) {
+      std::istringstream in(line.substr(14));
+      double soft = 0;
+      if (in >> soft) return soft;
+    }
+  }
+  return 0;
+}
+
+ProcessStats ReadProcessStats() {
+  ProcessStats s;
+  std::ifstream stat_file("/proc/self/stat");
+  std::string stat((std::istreambuf_iterator<char>(stat_file)), std::istreambuf_iterator<char>());
+  // Fields after the command name, which is in parentheses and may contain spaces.
+  const size_t close = stat.rfind(')');
+  if (close != std::string::npos) {
+    std::istringstream in(stat.substr(close + 2));
+    std::vector<std::string> f{std::istream_iterator<std::string>(in),
+                               std::istream_iterator<std::string>()};
+    // f[0] is field 3 (state): field N is f[N - 3].
+    if (f.size() > 21) {
+      const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+      const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
+      s.cpu_seconds = (std::stod(f[11]) + std::stod(f[12])) / ticks;
+      s.threads = std::stod(f[17]);
+      s.start_time_seconds = BootTime() + std::stod(f[19]) / ticks;
+      s.virtual_bytes = std::stod(f[20]);
+      s.resident_bytes = std::stod(f[21]) * page;
+    }
+  }
+  s.open_fds = CountOpenFds();
+  s.max_fds = MaxFds();
+  return s;
+}
+
+MetricFamily Single(const std::string& name, const std::string& help, MetricType type,
+                    double value) {
+  ClientMetric m;
+  if (type == MetricType::Counter) {
+    m.counter.value = value;
+  } else {
+    m.gauge.value = value;
+  }
+  return MetricFamily{name, help, type, {m}};
+}
+
+// process_* (prometheus-cpp 1.0 has no process collector), the resident set and thread count
+// under the spec's names, and the worker pool's gauges: read when scraped, so never stale.
+class LiveCollector : public prometheus::Collectable {
+ public:
+  void SetWorkerPool(std::function<WorkerPoolStats()> stats) {
+    std::lock_guard lock(mu_);
+    pool_ = std::move(stats);
+  }
+
+  std::vector<MetricFamily> Collect() const override {
+    const ProcessStats p = ReadProcessStats();
+    WorkerPoolStats pool;
+    {
+      std::lock_guard lock(mu_);
+      if (pool_) pool = pool_();
+    }
+    const auto G = MetricType::Gauge;
+    return {
+        Single("process_resident_memory_bytes", "Resident memory size in bytes.", G,
+               p.resident_bytes),
+        Single("process_virtual_memory_bytes", "Virtual memory size in bytes.", G,
+               p.virtual_bytes),
+        Single("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+               MetricType::Counter, p.cpu_seconds),
+        Single("process_open_fds", "Number of open file descriptors.", G, p.open_fds),
+        Single("process_max_fds", "Maximum number of open file descriptors.", G, p.max_fds),
+        Single("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+               G, p.start_time_seconds),
+        Single("freightliner_memory_usage_bytes", "Resident memory of the process in bytes.", G,
+               p.resident_bytes),
+        Single("freightliner_goroutines_count",
+               "Threads of the process. Named after the spec's Go metric so that its dashboards "
+               "work; a C++ process has threads, not goroutines.",
+               G, p.threads),
+        Single("freightliner_worker_pool_size", "Worker threads that copy tags.", G, pool.size),
+        Single("freightliner_worker_pool_active", "Workers copying a tag now.", G, pool.active),
+        Single("freightliner_worker_pool_queued", "Tags waiting for a worker.", G, pool.queued),
+    };
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::function<WorkerPoolStats()> pool_;
+};
+
+}  // namespace
+
+Metrics::Metrics(std::string version, std::string revision)
+    : registry_(std::make_shared<prometheus::Registry>()),
+      process_(std::make_shared<LiveCollector>()) {
+  auto& r = *registry_;
+  replications_ = &BuildCounter()
+                       .Name("freightliner_replications_total")
+                       .Help("Tags (or digests) replicated, by outcome (success|failed).")
+                       .Register(r);
+  replication_duration_ = &BuildHistogram()
+                               .Name("freightliner_replication_duration_seconds")
+                               .Help("Time to replicate one tag, successful or not.")
+                               .Register(r);
+  replication_bytes_ = &BuildCounter()
+                            .Name("freightliner_replication_bytes_total")
+                            .Help("Blob bytes transferred (blobs skipped or mounted are not).")
+                            .Register(r);
+  replication_layers_ = &BuildCounter()
+                             .Name("freightliner_replication_layers_total")
+                             .Help("Layer blobs transferred (config blobs excluded).")
+                             .Register(r);
+  replication_errors_ = &BuildCounter()
+                             .Name("freightliner_replication_errors_total")
+                             .Help("Failed replications by error code of the registry client.")
+                             .Register(r);
+  http_requests_ = &BuildCounter()
+                        .Name("freightliner_http_requests_total")
+                        .Help("API requests by method, route template and status code.")
+                        .Register(r);
+  http_duration_ = &BuildHistogram()
+                        .Name("freightliner_http_request_duration_seconds")
+                        .Help("API request duration by method, route template and status code.")
+                        .Register(r);
+  http_in_flight_ = &BuildGauge()
+                         .Name("freightliner_http_requests_in_flight")
+                         .Help("API requests being served now.")
+                         .Register(r)
+                         .Add({});
+  panics_ = &BuildCounter()
+                 .Name("freightliner_panics_total")
+                 .Help("Exceptions caught at a component boundary (worker, api, scheduler); the "
+                       "process survived them.")
+                 .Register(r);
+  jobs_ = &BuildCounter()
+               .Name("freightliner_jobs_total")
+               .Help("Finished jobs by type and final status.")
+               .Register(r);
+  job_duration_ = &BuildHistogram()
+                       .Name("freightliner_job_duration_seconds")
+                       .Help("Job run time by type, from start to its final status.")
+                       .Register(r);
+  jobs_active_ = &BuildGauge()
+                      .Name("freightliner_jobs_active")
+                      .Help("Jobs running now.")
+                      .Register(r)
+                      .Add({});
+  auth_failures_ = &BuildCounter()
+                        .Name("freightliner_auth_failures_total")
+                        .Help("Authentication failures: api_key (API requests refused), registry "
+                              "(registries refusing our credentials).")
+                        .Register(r);
+  BuildGauge()
+      .Name("freightliner_build_info")
+      .Help("Always 1; the labels say which build is running.")
+      .Register(r)
+      .Add({{"version", std::move(version)}, {"revision", std::move(revision)}})
+      .Set(1);
+
+  for (const char* component : kComponents)
+    panics_->Add({{"component", component}});
+  for (const char* type : kJobTypes) {
+    for (const char* status : kJobStatuses)
+      jobs_->Add({{"type", type}, {"status", status}});
+    job_duration_->Add({{"type", type}}, kJobBuckets);
+  }
+  for (const char* type : kAuthFailureTypes)
+    auth_failures_->Add({{"type", type}});
+}
+
+void Metrics::SetWorkerPool(std::function<WorkerPoolStats()> stats) {
+  static_cast<LiveCollector&>(*process_).SetWorkerPool(std::move(stats));
+}
+
+void Metrics::ObservePair(const std::string& src, const std::string& dst) {
+  {
+    std::lock_guard lock(pairs_mu_);
+    if (!pairs_.emplace(src, dst).second) return;
+  }
+  const prometheus::Labels pair = {{"source_registry", src}, {"dest_registry", dst}};
+  for (const char* status : {"success", "failed"}) {
+    auto labels = pair;
+    labels["status"] = status;
+    replications_->Add(labels);
+  }
+  replication_duration_->Add(pair, kReplicationBuckets);
+  replication_bytes_->Add(pair);
+  replication_layers_->Add(pair);
+  for (ErrorCode code : kAllErrorCodes) {
+    auto labels = pair;
+    labels["error_type"] = std::string(ErrorCodeName(code));
+    replication_errors_->Add(labels);
+  }
+}
+
+void Metrics::RecordReplication(const std::string& src, const std::string& dst,
+                                const ReplicationOutcome& outcome) {
+  ObservePair(src, dst);
+  const prometheus::Labels pair = {{"source_registry", src}, {"dest_registry", dst}};
+  auto labels = pair;
+  labels["status"] = outcome.ok ? "success" : "failed";
+  replications_->Add(labels).Increment();
+  replication_duration_->Add(pair, kReplicationBuckets).Observe(outcome.seconds);
+  replication_bytes_->Add(pair).Increment(static_cast<double>(outcome.bytes));
+  replication_layers_->Add(pair).Increment(static_cast<double>(outcome.layers));
+  if (!outcome.ok) {
+    auto error_labels = pair;
+    error_labels["error_type"] = std::string(ErrorCodeName(outcome.error));
+    replication_errors_->Add(error_labels).Increment();
+  }
+}
+
+void Metrics::RecordHttp(const std::string& method, const std::string& path, int status,
+                         double seconds) {
+  const prometheus::Labels labels = {
+      {"method", method}, {"path", path}, {"status", std::to_string(status)}};
+  http_requests_->Add(labels).Increment();
+  http_duration_->Add(labels, kHttpBuckets).Observe(seconds);
+}
+
+void Metrics::RecordPanic(const std::string& component) {
+  panics_->Add({{"component", component}}).Increment();
+}
+
+void Metrics::RecordJob(const std::string& type, const std::string& status, double seconds) {
+  jobs_->Add({{"type", type}, {"status", status}}).Increment();
+  job_duration_->Add({{"type", type}}, kJobBuckets).Observe(seconds);
+}
+
+void Metrics::RecordAuthFailure(const std::string& type) {
+  auth_failures_->Add({{"type", type}}).Increment();
+}
+
+}  // namespace freightliner::server

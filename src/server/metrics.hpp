@@ -1,0 +1,89 @@
+#pragma once
+// Every freightliner_* metric of the spec (docs/METRICS.md), plus build_info and process_*.
+// Label children with bounded values are created at 0 up front (per registry pair as soon as a
+// pair is seen), so the first failure or panic is visible to rate() and increase().
+//
+//   Metrics metrics;
+//   metrics.SetWorkerPool([&] { return WorkerPoolStats{pool.size(), pool.active(), pool.queued()}; });
+//   metrics.RecordReplication("src:5000", "dst:5000", {.ok = true, .seconds = 1.2, ...});
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "common/error.hpp"
+
+namespace freightliner::server {
+
+struct WorkerPoolStats {
+  int size = 0;
+  int active = 0;
+  int queued = 0;
+};
+
+struct ReplicationOutcome {
+  bool ok = false;
+  double seconds = 0;
+  uint64_t bytes = 0;   // transferred, not skipped
+  uint64_t layers = 0;  // layer blobs transferred
+  ErrorCode error = ErrorCode::kInternal;  // when !ok
+};
+
+inline constexpr const char* kJobTypes[] = {"replicate", "replicate-tree", "sync"};
+inline constexpr const char* kJobStatuses[] = {"succeeded", "failed", "canceled"};
+inline constexpr const char* kComponents[] = {"worker", "api", "scheduler"};
+inline constexpr const char* kAuthFailureTypes[] = {"api_key", "registry"};
+
+// Thread-safe.
+class Metrics {
+ public:
+  Metrics(std::string version, std::string revision);
+
+  // What the exposer serves: the families above plus process_* and the live gauges.
+  std::shared_ptr<prometheus::Registry> registry() const { return registry_; }
+  std::shared_ptr<prometheus::Collectable> process_collector() const { return process_; }
+
+  void SetWorkerPool(std::function<WorkerPoolStats()> stats);
+
+  void ObservePair(const std::string& source_registry, const std::string& dest_registry);
+  void RecordReplication(const std::string& source_registry, const std::string& dest_registry,
+                         const ReplicationOutcome& outcome);
+  void RecordHttp(const std::string& method, const std::string& path, int status, double seconds);
+  prometheus::Gauge& http_in_flight() { return *http_in_flight_; }
+  void RecordPanic(const std::string& component);
+  void RecordJob(const std::string& type, const std::string& status, double seconds);
+  prometheus::Gauge& jobs_active() { return *jobs_active_; }
+  void RecordAuthFailure(const std::string& type);
+
+ private:
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::shared_ptr<prometheus::Collectable> process_;
+
+  prometheus::Family<prometheus::Counter>* replications_;
+  prometheus::Family<prometheus::Histogram>* replication_duration_;
+  prometheus::Family<prometheus::Counter>* replication_bytes_;
+  prometheus::Family<prometheus::Counter>* replication_layers_;
+  prometheus::Family<prometheus::Counter>* replication_errors_;
+  prometheus::Family<prometheus::Counter>* http_requests_;
+  prometheus::Family<prometheus::Histogram>* http_duration_;
+  prometheus::Gauge* http_in_flight_;
+  prometheus::Family<prometheus::Counter>* panics_;
+  prometheus::Family<prometheus::Counter>* jobs_;
+  prometheus::Family<prometheus::Histogram>* job_duration_;
+  prometheus::Gauge* jobs_active_;
+  prometheus::Family<prometheus::Counter>* auth_failures_;
+
+  std::mutex pairs_mu_;
+  std::set<std::pair<std::string, std::string>> pairs_;
+};
+
+}  // namespace freightliner::server

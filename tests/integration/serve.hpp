@@ -1,0 +1,55 @@
+#pragma once
+// `freightliner serve` for a test: started on free loopback ports with its own state directory,
+// ready when /ready answers 200, stopped with SIGTERM.
+
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "fixtures/http.hpp"
+#include "fixtures/process.hpp"
+#include "fixtures/temp_dir.hpp"
+
+namespace freightliner::testing {
+
+struct ServeOptions {
+  std::string config_yaml;  // written to <dir>/server.yaml when not empty
+  std::map<std::string, std::string> env;
+  std::string api_key;  // sent with every API call when not empty
+};
+
+class Serve {
+ public:
+  // `dir` holds the state, config and log; it outlives restarts.
+  Serve(const TempDir& dir, ServeOptions options = {});
+  ~Serve();
+
+  void Start();
+  // SIGTERM; returns the exit code.
+  int Stop();
+
+  std::string api() const { return "http://127.0.0.1:" + std::to_string(api_port_); }
+  std::string metrics_url() const {
+    return "http://127.0.0.1:" + std::to_string(metrics_port_) + "/metrics";
+  }
+  int metrics_port() const { return metrics_port_; }
+  std::string Log() const;
+
+  HttpResponse Call(const std::string& method, const std::string& path,
+                    const std::string& body = "", bool with_key = true) const;
+  // POSTs a job and returns its id (fails the test on anything but 202).
+  std::string Submit(const std::string& path, const nlohmann::json& request) const;
+  // Polls the job until it is no longer queued or running.
+  nlohmann::json WaitForJob(const std::string& id, int timeout_seconds = 120) const;
+  std::string Scrape() const;
+
+ private:
+  const TempDir& dir_;
+  ServeOptions options_;
+  int api_port_ = 0;
+  int metrics_port_ = 0;
+  std::unique_ptr<ChildProcess> process_;
+};
+
+}  // namespace freightliner::testing

@@ -1,0 +1,412 @@
+// `freightliner serve` against real registries: jobs through the API (replicate, tree, sync,
+// cancel, every option), bad input, API keys, schedules, restart mid-job, SIGTERM, and the
+// metrics that all of it must produce, scraped from the real endpoint.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <set>
+#include <thread>
+
+#include "fixtures/fault_proxy.hpp"
+#include "fixtures/http.hpp"
+#include "fixtures/oci_image.hpp"
+#include "fixtures/registry.hpp"
+#include "fixtures/skopeo.hpp"
+#include "integration/cli.hpp"
+#include "integration/serve.hpp"
+
+namespace freightliner::testing {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kKey = "k3y-for-tests-only-5f1a";
+
+class ServeTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir("freightliner-serve");
+    src_ = new Registry();
+    OciLayout layout(dir_->Sub("oci"));
+    app_v1_ = new BuiltImage(layout.AddImage(
+        "app-v1", {.layers = {{.size = 300000, .seed = 901}, {.size = 2000, .seed = 902}}}));
+    SkopeoCopy(layout.Ref("app-v1"), "docker://" + src_->host() + "/team/app:v1");
+    layout.AddImage("app-v2", {.layers = {{.size = 300000, .seed = 901}, {.size = 2100, .seed = 903}}});
+    SkopeoCopy(layout.Ref("app-v2"), "docker://" + src_->host() + "/team/app:v2");
+    for (int i = 0; i < 6; ++i) {
+      const std::string tag = "t" + std::to_string(i);
+      layout.AddImage("lib-" + tag, {.layers = {{.size = 4000, .seed = 950u + static_cast<uint64_t>(i)}}});
+      SkopeoCopy(layout.Ref("lib-" + tag), "docker://" + src_->host() + "/team/lib:" + tag);
+    }
+    layout.AddIndex("multi", {{.architecture = "amd64", .layers = {{.size = 5000, .seed = 971}}},
+                              {.architecture = "arm64", .layers = {{.size = 5100, .seed = 972}}}});
+    SkopeoCopy(layout.Ref("multi"), "docker://" + src_->host() + "/team/multi:v1");
+  }
+  static void TearDownTestSuite() {
+    delete app_v1_;
+    delete src_;
+    delete dir_;
+  }
+
+  void SetUp() override { dst_ = std::make_unique<Registry>(); }
+
+  static std::string Src(const std::string& ref) { return src_->host() + "/" + ref; }
+  std::string Dst(const std::string& ref) const { return dst_->host() + "/" + ref; }
+
+  static TempDir* dir_;
+  static Registry* src_;
+  static BuiltImage* app_v1_;
+  std::unique_ptr<Registry> dst_;
+  TempDir state_{"freightliner-serve-state"};
+};
+TempDir* ServeTest::dir_ = nullptr;
+Registry* ServeTest::src_ = nullptr;
+BuiltImage* ServeTest::app_v1_ = nullptr;
+
+TEST_F(ServeTest, ReplicateJobCopiesTheImageAndTheMetricsSayWhatHappened) {
+  Serve serve(state_, {.env = {{"FREIGHTLINER_API_KEY", kKey}}, .api_key = kKey});
+  // Without the key: refused and counted.
+  HttpResponse refused = serve.Call("POST", "/api/v1/replicate", "{}", /*with_key=*/false);
+  EXPECT_EQ(refused.status, 401) << refused.body;
+  EXPECT_EQ(HttpCall("GET", serve.api() + "/api/v1/jobs", "", {{"X-API-Key", "wrong"}}).status,
+            401);
+
+  const std::string id = serve.Submit(
+      "/api/v1/replicate", {{"source", Src("team/app:v1")}, {"destination", Dst("copy/app:v1")}});
+  json job = serve.WaitForJob(id);
+  ASSERT_EQ(job["status"], "succeeded") << job.dump();
+  EXPECT_EQ(job["type"], "replicate");
+  EXPECT_EQ(job["progress"]["tags_total"], 1);
+  EXPECT_EQ(job["progress"]["tags_done"], 1);
+  EXPECT_EQ(job["progress"]["bytes"], app_v1_->BlobBytes());
+  EXPECT_EQ(RawDigest(Dst("copy/app:v1")), app_v1_->manifest.digest);
+
+  const std::string m = serve.Scrape();
+  const std::map<std::string, std::string> pair = {{"source_registry", src_->host()},
+                                                   {"dest_registry", dst_->host()}};
+  auto with = [&](std::map<std::string, std::string> extra) {
+    extra.insert(pair.begin(), pair.end());
+    return extra;
+  };
+  EXPECT_EQ(MetricValue(m, "freightliner_replications_total", with({{"status", "success"}})), 1);
+  EXPECT_EQ(MetricValue(m, "freightliner_replications_total", with({{"status", "failed"}})), 0);
+  EXPECT_EQ(MetricValue(m, "freightliner_replication_bytes_total", pair),
+            static_cast<double>(app_v1_->BlobBytes()));
+  EXPECT_EQ(MetricValue(m, "freightliner_replication_layers_total", pair), 2);
+  EXPECT_EQ(MetricValue(m, "freightliner_replication_duration_seconds_count", pair), 1);
+  EXPECT_EQ(MetricValue(m, "freightliner_replication_errors_total",
+                        with({{"error_type", "not_found"}})), 0);
+  EXPECT_EQ(MetricValue(m, "freightliner_jobs_total",
+                        {{"type", "replicate"}, {"status", "succeeded"}}), 1);
+  EXPECT_EQ(MetricValue(m, "freightliner_jobs_total", {{"type", "sync"}, {"status", "failed"}}), 0);
+  EXPECT_EQ(MetricValue(m, "freightliner_job_duration_seconds_count", {{"type", "replicate"}}), 1);
+  EXPECT_EQ(MetricValue(m, "freightliner_jobs_active"), 0);
+  EXPECT_EQ(MetricValue(m, "freightliner_auth_failures_total", {{"type", "api_key"}}), 2);
+  EXPECT_EQ(MetricValue(m, "freightliner_auth_failures_total", {{"type", "registry"}}), 0);
+  EXPECT_EQ(MetricValue(m, "freightliner_http_requests_total",
+                        {{"method", "POST"}, {"path", "/api/v1/replicate"}, {"status", "202"}}), 1);
+  EXPECT_EQ(MetricValue(m, "freightliner_http_requests_total",
+                        {{"method", "POST"}, {"path", "/api/v1/replicate"}, {"status", "401"}}), 1);
+  EXPECT_GE(MetricValue(m, "freightliner_http_requests_total",
+                        {{"method", "GET"}, {"path", "/api/v1/jobs/{id}"}, {"status", "200"}}), 1);
+  EXPECT_EQ(m.find("path=\"/api/v1/jobs/job-"), std::string::npos) << "raw paths leak into labels";
+  EXPECT_EQ(MetricValue(m, "freightliner_panics_total", {{"component", "api"}}), 0);
+  EXPECT_EQ(MetricValue(m, "freightliner_worker_pool_size"), 8);
+  EXPECT_GT(MetricValue(m, "freightliner_memory_usage_bytes"), 1e6);
+  EXPECT_GT(MetricValue(m, "freightliner_goroutines_count"), 2);
+  EXPECT_GT(MetricValue(m, "process_start_time_seconds"), 1.7e9);
+  EXPECT_EQ(MetricValue(m, "freightliner_build_info"), 1);
+
+  EXPECT_EQ(serve.Stop(), 0);
+  EXPECT_EQ(serve.Log().find(kKey), std::string::npos) << "the API key reached the log";
+}
+
+TEST_F(ServeTest, AFailedCopyIsCountedUnderItsErrorType) {
+  Serve serve(state_);
+  const std::string id = serve.Submit(
+      "/api/v1/replicate", {{"source", Src("team/app:nope")}, {"destination", Dst("f/app:x")}});
+  json job = serve.WaitForJob(id);
+  ASSERT_EQ(job["status"], "failed") << job.dump();
+  ASSERT_EQ(job["errors"].size(), 1u) << job.dump();
+  EXPECT_EQ(job["errors"][0]["error_type"], "not_found");
+  EXPECT_NE(job["errors"][0]["message"].get<std::string>().find("team/app:nope"), std::string::npos);
+  const std::string m = serve.Scrape();
+  const std::map<std::string, std::string> pair = {{"source_registry", src_->host()},
+                                                   {"dest_registry", dst_->host()}};
+  auto with = [&](std::map<std::string, std::string> extra) {
+    extra.insert(pair.begin(), pair.end());
+    return extra;
+  };
+  EXPECT_EQ(MetricValue(m, "freightliner_replication_errors_total", with({{"error_type", "not_found"}})), 1);
+  EXPECT_EQ(MetricValue(m, "freightliner_replication_errors_total", with({{"error_type", "network"}})), 0);
+  EXPECT_EQ(MetricValue(m, "freightliner_replications_total", with({{"status", "failed"}})), 1);
+  EXPECT_EQ(MetricValue(m, "freightliner_replications_total", with({{"status", "success"}})), 0);
+  EXPECT_EQ(MetricValue(m, "freightliner_jobs_total", {{"type", "replicate"}, {"status", "failed"}}), 1);
+  EXPECT_FALSE(TagExists(Dst("f/app:x")));
+}
+
+TEST_F(ServeTest, TreeJobHonoursEveryFilter) {
+  Serve serve(state_);
+  const std::string id = serve.Submit("/api/v1/replicate-tree",
+                                      {{"source", Src("team")},
+                                       {"destination", Dst("tree")},
+                                       {"include_repos", {"app", "lib"}},
+                                       {"exclude_repos", {"lib"}},
+                                       {"include_tags", {"v*"}},
+                                       {"exclude_tags", {"v2"}}});
+  json job = serve.WaitForJob(id);
+  ASSERT_EQ(job["status"], "succeeded") << job.dump();
+  EXPECT_EQ(job["progress"]["tags_total"], 1);
+  EXPECT_EQ(ListTags(Dst("tree/app")), std::vector<std::string>{"v1"});
+  EXPECT_TRUE(ListTags(Dst("tree/lib")).empty());
+  EXPECT_EQ(RawDigest(Dst("tree/app:v1")), app_v1_->manifest.digest);
+
+  // Every tag of a repository when there is no filter.
+  const std::string all = serve.Submit("/api/v1/replicate-tree",
+                                       {{"source", Src("team/lib")}, {"destination", Dst("all/lib")}});
+  job = serve.WaitForJob(all);
+  ASSERT_EQ(job["status"], "succeeded") << job.dump();
+  EXPECT_EQ(ListTags(Dst("all/lib")).size(), 6u);
+}
+
+TEST_F(ServeTest, DryRunForceAndPlatformsChangeWhatHappens) {
+  FaultProxy dst_proxy(dst_->host());
+  Serve serve(state_);
+  const std::string to = dst_proxy.host() + "/opts/app:v1";
+  json job = serve.WaitForJob(serve.Submit(
+      "/api/v1/replicate", {{"source", Src("team/app:v1")}, {"destination", to}, {"dry_run", true}}));
+  ASSERT_EQ(job["status"], "succeeded") << job.dump();
+  EXPECT_FALSE(job["plan"].empty()) << job.dump();
+  EXPECT_FALSE(TagExists(Dst("opts/app:v1")));
+  EXPECT_EQ(dst_proxy.Count("PUT", "/manifests/"), 0);
+
+  job = serve.WaitForJob(
+      serve.Submit("/api/v1/replicate", {{"source", Src("team/app:v1")}, {"destination", to}}));
+  ASSERT_EQ(job["status"], "succeeded") << job.dump();
+  EXPECT_EQ(dst_proxy.Count("PUT", "/manifests/"), 1);
+  // Up to date: nothing pushed again, unless forced.
+  job = serve.WaitForJob(
+      serve.Submit("/api/v1/replicate", {{"source", Src("team/app:v1")}, {"destination", to}}));
+  EXPECT_EQ(dst_proxy.Count("PUT", "/manifests/"), 1);
+  job = serve.WaitForJob(serve.Submit(
+      "/api/v1/replicate", {{"source", Src("team/app:v1")}, {"destination", to}, {"force", true}}));
+  ASSERT_EQ(job["status"], "succeeded") << job.dump();
+  EXPECT_EQ(dst_proxy.Count("PUT", "/manifests/"), 2);
+
+  std::string arm64;
+  const json index = json::parse(RawManifest(Src("team/multi:v1")));
+  for (const auto& child : index["manifests"]) {
+    if (child["platform"]["architecture"] == "arm64") arm64 = child["digest"];
+  }
+  job = serve.WaitForJob(serve.Submit("/api/v1/replicate", {{"source", Src("team/multi:v1")},
+                                                            {"destination", Dst("opts/multi")},
+                                                            {"platforms", {"linux/arm64"}}}));
+  ASSERT_EQ(job["status"], "succeeded") << job.dump();
+  EXPECT_EQ(RawDigest(Dst("opts/multi:v1")), arm64);
+}
+
+TEST_F(ServeTest, CancelStopsARunningJobPromptly) {
+  FaultProxy slow_src(src_->host());
+  slow_src.SetDelay(std::chrono::milliseconds(400));
+  Serve serve(state_);
+  const std::string id = serve.Submit(
+      "/api/v1/replicate-tree",
+      {{"source", slow_src.host() + "/team/lib"}, {"destination", Dst("cancel/lib")}});
+  for (int i = 0; i < 100; ++i) {
+    if (json::parse(serve.Call("GET", "/api/v1/jobs/" + id).body)["status"] == "running") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  const auto asked = std::chrono::steady_clock::now();
+  HttpResponse cancel = serve.Call("DELETE", "/api/v1/jobs/" + id);
+  EXPECT_EQ(cancel.status, 202) << cancel.body;
+  json job = serve.WaitForJob(id, 30);
+  EXPECT_EQ(job["status"], "canceled") << job.dump();
+  EXPECT_LT(std::chrono::steady_clock::now() - asked, std::chrono::seconds(10));
+  EXPECT_LT(ListTags(Dst("cancel/lib")).size(), 6u);
+  HttpResponse again = serve.Call("DELETE", "/api/v1/jobs/" + id);
+  EXPECT_EQ(again.status, 409) << again.body;
+  EXPECT_EQ(MetricValue(serve.Scrape(), "freightliner_jobs_total",
+                        {{"type", "replicate-tree"}, {"status", "canceled"}}), 1);
+  // The list filters by status and type.
+  json listed = json::parse(serve.Call("GET", "/api/v1/jobs?status=canceled&type=replicate-tree").body);
+  ASSERT_EQ(listed["jobs"].size(), 1u) << listed.dump();
+  EXPECT_EQ(listed["jobs"][0]["id"], id);
+  listed = json::parse(serve.Call("GET", "/api/v1/jobs?status=succeeded").body);
+  EXPECT_TRUE(listed["jobs"].empty()) << listed.dump();
+}
+
+TEST_F(ServeTest, BadInputGetsAClearErrorAndTheServerKeepsServing) {
+  Serve serve(state_);
+  struct Case {
+    std::string method, path, body;
+    long status;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {"POST", "/api/v1/replicate", "{not json", 400, "not valid JSON"},
+      {"POST", "/api/v1/replicate", "[]", 400, "JSON object"},
+      {"POST", "/api/v1/replicate", R"({"source":"a/b:1","destination":"c/d:1","tagz":1})", 400, "tagz"},
+      {"POST", "/api/v1/replicate", R"({"source":5,"destination":"c/d:1"})", 400, "\"source\" must be a string"},
+      {"POST", "/api/v1/replicate", R"({"source":"a/b:1","destination":"c/d:1","force":"yes"})", 400, "true or false"},
+      {"POST", "/api/v1/replicate", R"({"destination":"c/d:1"})", 400, "\"source\" is required"},
+      {"POST", "/api/v1/replicate", R"({"source":"Bad Ref!","destination":"c/d:1"})", 400, "Bad Ref!"},
+      {"POST", "/api/v1/replicate-tree", R"({"source":"x/y","destination":"z","include_tags":"v1"})", 400, "list of strings"},
+      {"POST", "/api/v1/sync", R"({"name":"nope"})", 400, "no sync named"},
+      {"POST", "/api/v1/replicate", std::string(2 << 20, ' '), 413, "larger than"},
+      {"GET", "/api/v1/jobs/job-0000000000000000", "", 404, "no job"},
+      {"GET", "/api/v1/jobs?status=bogus", "", 400, "unknown status"},
+      {"PUT", "/api/v1/jobs", "", 405, "not allowed"},
+      {"GET", "/api/v2/nothing", "", 404, "no route"},
+  };
+  for (const Case& c : cases) {
+    HttpResponse r = serve.Call(c.method, c.path, c.body);
+    EXPECT_EQ(r.status, c.status) << c.method << " " << c.path << ": " << r.body;
+    json body = json::parse(r.body, nullptr, false);
+    ASSERT_FALSE(body.is_discarded()) << r.body;
+    EXPECT_NE(body["error"]["message"].get<std::string>().find(c.says), std::string::npos)
+        << c.path << ": " << r.body;
+    EXPECT_TRUE(body["error"]["code"].is_string());
+  }
+  EXPECT_EQ(HttpCall("GET", serve.api() + "/health").status, 200);
+  json listed = json::parse(serve.Call("GET", "/api/v1/jobs").body);
+  EXPECT_TRUE(listed["jobs"].empty()) << "bad requests created jobs: " << listed.dump();
+  EXPECT_EQ(MetricValue(serve.Scrape(), "freightliner_panics_total", {{"component", "api"}}), 0);
+}
+
+TEST_F(ServeTest, ExpositionHasEverySpecFamilyWithItsLabels) {
+  Serve serve(state_);
+  serve.WaitForJob(serve.Submit("/api/v1/replicate",
+                                {{"source", Src("team/app:v1")}, {"destination", Dst("e/app:v1")}}));
+  const std::string m = serve.Scrape();
+  // name -> type and label names (histograms: of the _count series).
+  const std::map<std::string, std::pair<std::string, std::set<std::string>>> spec = {
+      {"freightliner_replications_total", {"counter", {"source_registry", "dest_registry", "status"}}},
+      {"freightliner_replication_duration_seconds", {"histogram", {"source_registry", "dest_registry"}}},
+      {"freightliner_replication_bytes_total", {"counter", {"source_registry", "dest_registry"}}},
+      {"freightliner_replication_layers_total", {"counter", {"source_registry", "dest_registry"}}},
+      {"freightliner_replication_errors_total", {"counter", {"source_registry", "dest_registry", "error_type"}}},
+      {"freightliner_http_requests_total", {"counter", {"method", "path", "status"}}},
+      {"freightliner_http_request_duration_seconds", {"histogram", {"method", "path", "status"}}},
+      {"freightliner_http_requests_in_flight", {"gauge", {}}},
+      {"freightliner_worker_pool_size", {"gauge", {}}},
+      {"freightliner_worker_pool_active", {"gauge", {}}},
+      {"freightliner_worker_pool_queued", {"gauge", {}}},
+      {"freightliner_memory_usage_bytes", {"gauge", {}}},
+      {"freightliner_goroutines_count", {"gauge", {}}},
+      {"freightliner_panics_total", {"counter", {"component"}}},
+      {"freightliner_jobs_total", {"counter", {"type", "status"}}},
+      {"freightliner_job_duration_seconds", {"histogram", {"type"}}},
+      {"freightliner_jobs_active", {"gauge", {}}},
+      {"freightliner_auth_failures_total", {"counter", {"type"}}},
+      {"freightliner_build_info", {"gauge", {"version", "revision"}}},
+      {"process_resident_memory_bytes", {"gauge", {}}},
+      {"process_cpu_seconds_total", {"counter", {}}},
+      {"process_open_fds", {"gauge", {}}},
+      {"process_start_time_seconds", {"gauge", {}}},
+  };
+  for (const auto& [name, expected] : spec) {
+    const auto& [type, labels] = expected;
+    // prometheus-cpp names a counter's family without _total in TYPE lines only when asked to;
+    // accept the exact name.
+    EXPECT_NE(m.find("# TYPE " + name + " " + type), std::string::npos) << name;
+    const std::string series = type == "histogram" ? name + "_count" : name;
+    std::regex line("^" + series + "(\\{([^}]*)\\})? ", std::regex::multiline);
+    std::smatch match;
+    ASSERT_TRUE(std::regex_search(m, match, line)) << series << " has no sample";
+    std::set<std::string> got;
+    const std::string label_text = match[2].str();
+    std::regex label("([a-z_]+)=\"");
+    for (auto it = std::sregex_iterator(label_text.begin(), label_text.end(), label);
+         it != std::sregex_iterator(); ++it) {
+      got.insert((*it)[1].str());
+    }
+    EXPECT_EQ(got, labels) << series;
+  }
+  // The spec's 60 s and 300 s thresholds are bucket bounds; 5 s for HTTP.
+  EXPECT_NE(m.find("freightliner_replication_duration_seconds_bucket{dest_registry=\"" +
+                   dst_->host() + "\",source_registry=\"" + src_->host() + "\",le=\"60\"}"),
+            std::string::npos);
+  EXPECT_NE(m.find("le=\"300\""), std::string::npos);
+  EXPECT_NE(m.find("freightliner_http_request_duration_seconds_bucket"), std::string::npos);
+
+  // promtool's lint finds nothing but the name the spec forces.
+  const std::string file = state_.path() + "/exposition.txt";
+  WriteFile(file, m);
+  CommandResult lint = RunCommand({"sh", "-c", "promtool check metrics < " + file});
+  std::istringstream findings(lint.out + lint.err);
+  std::string finding;
+  while (std::getline(findings, finding)) {
+    if (finding.empty()) continue;
+    EXPECT_NE(finding.find("freightliner_goroutines_count"), std::string::npos) << finding;
+  }
+}
+
+TEST_F(ServeTest, ARestartMidJobResumesAndTheDestinationIsComplete) {
+  FaultProxy slow_src(src_->host());
+  slow_src.SetDelay(std::chrono::milliseconds(250));
+  // One worker: tags go one after the other, so the stop lands between the first and the last.
+  auto serve = std::make_unique<Serve>(state_, ServeOptions{.config_yaml = "workers: 1\n"});
+  const std::string id = serve->Submit(
+      "/api/v1/replicate-tree",
+      {{"source", slow_src.host() + "/team/lib"}, {"destination", Dst("restart/lib")}});
+  for (int i = 0; i < 400; ++i) {
+    json job = json::parse(serve->Call("GET", "/api/v1/jobs/" + id).body);
+    if (job["progress"]["tags_done"].get<int>() >= 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(serve->Stop(), 0);  // SIGTERM: checkpoint, stop, exit 0
+  const size_t before = ListTags(Dst("restart/lib")).size();
+  EXPECT_LT(before, 6u) << "the job ended before the restart; the test proves nothing";
+  slow_src.SetDelay(std::chrono::milliseconds(0));
+  serve->Start();
+  json job = serve->WaitForJob(id);
+  ASSERT_EQ(job["status"], "succeeded") << job.dump() << serve->Log();
+  EXPECT_EQ(job["progress"]["tags_total"], 6);
+  for (int i = 0; i < 6; ++i) {
+    const std::string tag = "t" + std::to_string(i);
+    EXPECT_EQ(RawDigest(Dst("restart/lib:" + tag)), RawDigest(Src("team/lib:" + tag))) << tag;
+  }
+}
+
+TEST_F(ServeTest, ScheduledSyncRunsAndNamedSyncsRunOnRequest) {
+  WriteFile(state_.path() + "/nightly.yaml",
+            "mappings:\n  - source: " + Src("team/app") + "\n    destination: " +
+                Dst("sched/app") + "\n    tags:\n      list: [v1]\n");
+  Serve serve(state_, {.config_yaml = "syncs:\n  - name: nightly\n    file: nightly.yaml\n"
+                                      "schedules:\n  - sync: nightly\n    every: 1h\n"});
+  json listed;
+  for (int i = 0; i < 200; ++i) {
+    listed = json::parse(serve.Call("GET", "/api/v1/jobs?type=sync").body);
+    if (!listed["jobs"].empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(listed["jobs"].size(), 1u) << listed.dump();
+  EXPECT_EQ(listed["jobs"][0]["trigger"], "schedule");
+  json job = serve.WaitForJob(listed["jobs"][0]["id"]);
+  ASSERT_EQ(job["status"], "succeeded") << job.dump();
+  EXPECT_EQ(ListTags(Dst("sched/app")), std::vector<std::string>{"v1"});
+
+  job = serve.WaitForJob(serve.Submit("/api/v1/sync", {{"name", "nightly"}}));
+  EXPECT_EQ(job["status"], "succeeded") << job.dump();
+  EXPECT_EQ(job["trigger"], "api");
+}
+
+TEST_F(ServeTest, ABadConfigFailsAtStartWithItsLine) {
+  WriteFile(state_.path() + "/bad.yaml", "api_addr: 127.0.0.1:0\nworkerz: 3\n");
+  CliResult r = Freightliner({"serve", "--config", state_.path() + "/bad.yaml"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  ASSERT_EQ(r.ErrorLines().size(), 1u) << r.err;
+  EXPECT_NE(r.ErrorLines()[0].find("bad.yaml:2:1"), std::string::npos) << r.err;
+  EXPECT_NE(r.ErrorLines()[0].find("workerz"), std::string::npos) << r.err;
+
+  WriteFile(state_.path() + "/sched.yaml", "schedules:\n  - sync: ghost\n    every: 5m\n");
+  r = Freightliner({"serve", "--config", state_.path() + "/sched.yaml"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  EXPECT_NE(r.err.find("unknown sync \"ghost\""), std::string::npos) << r.err;
+}
+
+}  // namespace
+}  // namespace freightliner::testing
