@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 #include <regex>
+#include <sstream>
 #include <set>
 #include <thread>
 
@@ -342,6 +343,52 @@ TEST_F(ServeTest, ExpositionHasEverySpecFamilyWithItsLabels) {
     if (finding.empty()) continue;
     EXPECT_NE(finding.find("freightliner_goroutines_count"), std::string::npos) << finding;
   }
+}
+
+TEST_F(ServeTest, MetricsDocMatchesTheLiveExposition) {
+  Serve serve(state_);
+  serve.WaitForJob(serve.Submit("/api/v1/replicate",
+                                {{"source", Src("team/app:v1")}, {"destination", Dst("d/app:v1")}}));
+  const std::string m = serve.Scrape();
+  std::set<std::string> documented;
+  std::istringstream doc(ReadFile(std::string(FREIGHTLINER_SOURCE_DIR) + "/docs/METRICS.md"));
+  std::string row;
+  const std::regex table_row(R"(^\| ([a-z_]+) \| (counter|gauge|histogram|summary) \| ?([a-z_, ]*?) ?\|)");
+  std::smatch cells;
+  while (std::getline(doc, row)) {
+    if (!std::regex_search(row, cells, table_row)) continue;
+    const std::string name = cells[1], type = cells[2];
+    documented.insert(name);
+    EXPECT_NE(m.find("# TYPE " + name + " " + type + "\n"), std::string::npos) << name << " " << type;
+    std::string labels = cells[3];
+    std::set<std::string> want;
+    std::istringstream parts(labels);
+    for (std::string label; std::getline(parts, label, ',');) {
+      label.erase(0, label.find_first_not_of(' '));
+      label.erase(label.find_last_not_of(' ') + 1);
+      if (!label.empty()) want.insert(label);
+    }
+    const std::string series =
+        type == "histogram" || type == "summary" ? name + "_count" : name;
+    std::smatch sample;
+    ASSERT_TRUE(std::regex_search(m, sample, std::regex("\n" + series + R"((\{([^}]*)\})? )")))
+        << series;
+    std::set<std::string> got;
+    const std::string text = sample[2];
+    const std::regex label_re("([a-z_]+)=\"");
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), label_re);
+         it != std::sregex_iterator(); ++it) {
+      got.insert((*it)[1].str());
+    }
+    EXPECT_EQ(got, want) << name;
+  }
+  // And nothing exported is missing from the doc.
+  const std::regex type_line(R"(# TYPE ([a-z_]+) )");
+  for (auto it = std::sregex_iterator(m.begin(), m.end(), type_line); it != std::sregex_iterator();
+       ++it) {
+    EXPECT_TRUE(documented.count((*it)[1].str())) << (*it)[1].str() << " is not in docs/METRICS.md";
+  }
+  EXPECT_GE(documented.size(), 25u);
 }
 
 TEST_F(ServeTest, ARestartMidJobResumesAndTheDestinationIsComplete) {
