@@ -6,8 +6,8 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
-#include <nlohmann/json.hpp>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <regex>
 
 namespace freightliner::server {
@@ -21,11 +21,16 @@ json ErrorBody(const std::string& code, const std::string& message) {
 
 int StatusFor(ErrorCode code) {
   switch (code) {
-    case ErrorCode::kInvalidArgument: return 400;
-    case ErrorCode::kNotFound: return 404;
-    case ErrorCode::kClientError: return 409;
-    case ErrorCode::kServerError: return 503;
-    default: return 500;
+    case ErrorCode::kInvalidArgument:
+      return 400;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kClientError:
+      return 409;
+    case ErrorCode::kServerError:
+      return 503;
+    default:
+      return 500;
   }
 }
 
@@ -49,15 +54,22 @@ struct ApiServer::Response {
 ApiServer::ApiServer(const ServerConfig& config, JobManager& jobs, Metrics& metrics)
     : config_(config), jobs_(jobs), metrics_(metrics) {}
 
-ApiServer::~ApiServer() { Stop(); }
+ApiServer::~ApiServer() {
+  Stop();
+}
 
 Status ApiServer::Start() {
   const std::string threads = "32";
-  const char* options[] = {"listening_ports",  config_.api_addr.c_str(),
-                           "num_threads",      threads.c_str(),
-                           "request_timeout_ms", "30000",
-                           "enable_keep_alive", "yes",
-                           "keep_alive_timeout_ms", "30000",
+  const char* options[] = {"listening_ports",
+                           config_.api_addr.c_str(),
+                           "num_threads",
+                           threads.c_str(),
+                           "request_timeout_ms",
+                           "30000",
+                           "enable_keep_alive",
+                           "yes",
+                           "keep_alive_timeout_ms",
+                           "30000",
                            nullptr};
   mg_callbacks callbacks{};
   callbacks.log_message = [](const mg_connection*, const char* message) {
@@ -66,8 +78,8 @@ Status ApiServer::Start() {
   };
   ctx_ = mg_start(&callbacks, nullptr, options);
   if (ctx_ == nullptr) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "cannot listen on api_addr " + config_.api_addr + " (in use, or not an address here)");
+    return MakeError(ErrorCode::kInvalidArgument, "cannot listen on api_addr " + config_.api_addr +
+                                                      " (in use, or not an address here)");
   }
   mg_set_request_handler(ctx_, "/", &ApiServer::Handle, this);
   return Ok();
@@ -121,8 +133,9 @@ int ApiServer::Serve(mg_connection* conn) {
   mg_response_header_send(conn);
   if (method != "HEAD") mg_write(conn, body.data(), body.size());
   metrics_.http_in_flight().Decrement();
-  metrics_.RecordHttp(method, route, response.status,
-                      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  metrics_.RecordHttp(
+      method, route, response.status,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   return response.status;
 }
 

@@ -72,9 +72,12 @@ Status ConfigParser::Scalars(const YAML::Node& root, ServerConfig& c) const {
     out = *v;
     return Ok();
   };
-  for (auto [key, out] : {std::pair{"api_addr", &c.api_addr}, {"metrics_addr", &c.metrics_addr},
-                          {"state_dir", &c.state_dir}, {"api_keys_file", &c.api_keys_file},
-                          {"ca_file", &c.ca_file}, {"auth_file", &c.auth_file}}) {
+  for (auto [key, out] : {std::pair{"api_addr", &c.api_addr},
+                          {"metrics_addr", &c.metrics_addr},
+                          {"state_dir", &c.state_dir},
+                          {"api_keys_file", &c.api_keys_file},
+                          {"ca_file", &c.ca_file},
+                          {"auth_file", &c.auth_file}}) {
     if (Status s = text(key, *out); !s) return s;
   }
   for (auto [key, out] : {std::pair{"workers", &c.workers},
@@ -93,20 +96,10 @@ Status ConfigParser::Scalars(const YAML::Node& root, ServerConfig& c) const {
     if (!v) return tl::unexpected(v.error());
     c.shutdown_timeout = *v;
   }
-  if (const YAML::Node tls = root["tls"]) {
-    if (Status s = OnlyKeys(tls, "tls", {"cert_file", "key_file"}); !s) return s;
-    auto cert = String(tls["cert_file"], "tls.cert_file");
-    auto key = String(tls["key_file"], "tls.key_file");
-    if (!cert || !key) return tl::unexpected(At(tls, "tls needs cert_file and key_file"));
-    c.tls_cert_file = *cert;
-    c.tls_key_file = *key;
-  }
-  for (auto [key, out] : {std::pair{"cors_origins", &c.cors_origins},
-                          {"insecure_registries", &c.insecure_registries}}) {
-    if (!root[key]) continue;
-    auto v = Strings(root[key], key);
+  if (root["insecure_registries"]) {
+    auto v = Strings(root["insecure_registries"], "insecure_registries");
     if (!v) return tl::unexpected(v.error());
-    *out = *v;
+    c.insecure_registries = *v;
   }
   return Ok();
 }
@@ -148,12 +141,12 @@ Status ConfigParser::Schedules(const YAML::Node& node, ServerConfig& c) const {
 
 Status ConfigParser::Parse(const YAML::Node& root, ServerConfig& c) const {
   if (root.IsNull()) return Ok();
-  if (Status s = OnlyKeys(root, "the server config",
-                          {"api_addr", "metrics_addr", "state_dir", "workers",
-                           "max_concurrent_jobs", "blob_concurrency", "max_transfers",
-                           "max_body_bytes", "shutdown_timeout", "api_keys_file", "tls",
-                           "cors_origins", "insecure_registries", "ca_file", "auth_file",
-                           "registries", "syncs", "schedules"});
+  if (Status s =
+          OnlyKeys(root, "the server config",
+                   {"api_addr", "metrics_addr", "state_dir", "workers", "max_concurrent_jobs",
+                    "blob_concurrency", "max_transfers", "max_body_bytes", "shutdown_timeout",
+                    "api_keys_file", "insecure_registries", "ca_file", "auth_file", "registries",
+                    "syncs", "schedules"});
       !s) {
     return s;
   }
@@ -165,8 +158,8 @@ Status ConfigParser::Parse(const YAML::Node& root, ServerConfig& c) const {
     doc["mappings"] = YAML::Load("[]");
     std::ostringstream text;
     text << doc;
-    auto parsed = replication::ParseSyncConfig(text.str(), path() + " (registries)",
-                                               ProcessEnvironment());
+    auto parsed =
+        replication::ParseSyncConfig(text.str(), path() + " (registries)", ProcessEnvironment());
     if (!parsed) return tl::unexpected(parsed.error());
     c.registries = parsed->registries;
   }
@@ -200,10 +193,8 @@ Status ApplyEnvironment(ServerConfig& c, const EnvLookup& env) {
 Status Check(const ServerConfig& c) {
   if (Status s = CheckAddress("api_addr", c.api_addr); !s) return s;
   if (Status s = CheckAddress("metrics_addr", c.metrics_addr); !s) return s;
-  for (const auto& file : {c.tls_cert_file, c.tls_key_file, c.ca_file}) {
-    if (!file.empty() && !std::ifstream(file)) {
-      return MakeError(ErrorCode::kInvalidArgument, file + " cannot be read");
-    }
+  if (!c.ca_file.empty() && !std::ifstream(c.ca_file)) {
+    return MakeError(ErrorCode::kInvalidArgument, "ca_file " + c.ca_file + " cannot be read");
   }
   for (const NamedSync& sync : c.syncs) {
     auto parsed = replication::LoadSyncConfig(sync.file, ProcessEnvironment());

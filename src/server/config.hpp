@@ -37,13 +37,11 @@ struct ServerConfig {
   std::chrono::seconds shutdown_timeout{30};
   std::string api_keys_file;
   std::vector<std::string> api_keys;  // loaded from api_keys_file and FREIGHTLINER_API_KEY
-  std::string tls_cert_file;
-  std::string tls_key_file;
-  std::vector<std::string> cors_origins;  // none: no CORS headers at all
   std::vector<std::string> insecure_registries;
   std::string ca_file;
   std::string auth_file;
-  std::vector<replication::RegistrySettings> registries;  // credentials and limits, as in sync files
+  std::vector<replication::RegistrySettings>
+      registries;  // credentials and limits, as in sync files
   std::vector<NamedSync> syncs;
   std::vector<Schedule> schedules;
 

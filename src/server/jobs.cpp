@@ -20,8 +20,7 @@ constexpr size_t kMaxErrorsKept = 100;
 constexpr size_t kMaxPlanLinesKept = 1000;
 
 double NowSeconds() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
 
 std::string NewJobId() {
@@ -42,7 +41,8 @@ enum class Kind { kString, kBool, kStrings };
 
 Status CheckFields(const json& request, const std::map<std::string, Kind>& fields,
                    const std::vector<std::string>& required) {
-  if (!request.is_object()) return MakeError(ErrorCode::kInvalidArgument, "body must be a JSON object");
+  if (!request.is_object())
+    return MakeError(ErrorCode::kInvalidArgument, "body must be a JSON object");
   for (const auto& [key, value] : request.items()) {
     auto it = fields.find(key);
     if (it == fields.end()) {
@@ -50,8 +50,12 @@ Status CheckFields(const json& request, const std::map<std::string, Kind>& field
     }
     bool ok = false;
     switch (it->second) {
-      case Kind::kString: ok = value.is_string(); break;
-      case Kind::kBool: ok = value.is_boolean(); break;
+      case Kind::kString:
+        ok = value.is_string();
+        break;
+      case Kind::kBool:
+        ok = value.is_boolean();
+        break;
       case Kind::kStrings:
         ok = value.is_array() &&
              std::all_of(value.begin(), value.end(), [](const json& v) { return v.is_string(); });
@@ -134,9 +138,8 @@ Result<Prepared> PrepareTree(const json& r) {
 }
 
 Result<Prepared> PrepareSync(const json& r, const ServerConfig& config) {
-  if (Status s = CheckFields(r, {{"name", Kind::kString}, {"force", Kind::kBool},
-                                 {"dry_run", Kind::kBool}},
-                             {"name"});
+  if (Status s = CheckFields(
+          r, {{"name", Kind::kString}, {"force", Kind::kBool}, {"dry_run", Kind::kBool}}, {"name"});
       !s) {
     return tl::unexpected(s.error());
   }
@@ -157,13 +160,12 @@ Result<Prepared> PrepareSync(const json& r, const ServerConfig& config) {
   return p;
 }
 
-Result<Prepared> Prepare(const std::string& type, const json& request,
-                         const ServerConfig& config) {
+Result<Prepared> Prepare(const std::string& type, const json& request, const ServerConfig& config) {
   Result<Prepared> p = type == "replicate"        ? PrepareReplicate(request)
                        : type == "replicate-tree" ? PrepareTree(request)
-                       : type == "sync"           ? PrepareSync(request, config)
-                                                  : MakeError(ErrorCode::kInvalidArgument,
-                                                              "unknown job type " + type);
+                       : type == "sync"
+                           ? PrepareSync(request, config)
+                           : MakeError(ErrorCode::kInvalidArgument, "unknown job type " + type);
   if (!p) return p;
   // Settings of the server's config come after the sync file's own (first match wins).
   for (const auto& r : config.registries) {
@@ -201,8 +203,10 @@ struct JobManager::Live {
   json plan = json::array();
 
   json Progress() {
-    return {{"tags_total", tags_total.load()}, {"tags_done", tags_done.load()},
-            {"tags_failed", tags_failed.load()}, {"bytes", bytes.load()},
+    return {{"tags_total", tags_total.load()},
+            {"tags_done", tags_done.load()},
+            {"tags_failed", tags_failed.load()},
+            {"bytes", bytes.load()},
             {"layers", layers.load()}};
   }
 };
@@ -215,7 +219,9 @@ JobManager::JobManager(const ServerConfig& config, replication::CheckpointStore&
       transport_(std::move(transport)),
       workers_(config.workers, [&metrics](const char*) { metrics.RecordPanic("worker"); }) {}
 
-JobManager::~JobManager() { Shutdown(std::chrono::seconds(0)); }
+JobManager::~JobManager() {
+  Shutdown(std::chrono::seconds(0));
+}
 
 Status JobManager::CreateTable() {
   std::lock_guard lock(store_.mutex());
@@ -250,7 +256,8 @@ Status JobManager::Start() {
     std::lock_guard lock(mu_);
     queue_.insert(queue_.end(), recovered.begin(), recovered.end());
   }
-  if (!recovered.empty()) spdlog::info("jobs: {} queued or interrupted job(s) taken up again", recovered.size());
+  if (!recovered.empty())
+    spdlog::info("jobs: {} queued or interrupted job(s) taken up again", recovered.size());
   for (int i = 0; i < config_.max_concurrent_jobs; ++i) {
     runners_.emplace_back([this](std::stop_token stop) { RunnerLoop(stop); });
   }
@@ -263,12 +270,20 @@ Status JobManager::Start() {
 Status JobManager::Insert(const std::string& id, const std::string& type, const json& request,
                           const std::string& trigger) {
   const double now = NowSeconds();
-  json doc = {{"id", id},          {"type", type},         {"status", "queued"},
-              {"trigger", trigger}, {"request", request},  {"run_id", ""},
-              {"created_at", now},  {"started_at", nullptr}, {"finished_at", nullptr},
-              {"progress", {{"tags_total", 0}, {"tags_done", 0}, {"tags_failed", 0},
-                            {"bytes", 0}, {"layers", 0}}},
-              {"errors", json::array()}, {"error", nullptr}};
+  json doc = {
+      {"id", id},
+      {"type", type},
+      {"status", "queued"},
+      {"trigger", trigger},
+      {"request", request},
+      {"run_id", ""},
+      {"created_at", now},
+      {"started_at", nullptr},
+      {"finished_at", nullptr},
+      {"progress",
+       {{"tags_total", 0}, {"tags_done", 0}, {"tags_failed", 0}, {"bytes", 0}, {"layers", 0}}},
+      {"errors", json::array()},
+      {"error", nullptr}};
   std::lock_guard lock(store_.mutex());
   auto st = store_.database().Prepare(
       "INSERT INTO jobs(id, type, status, created_at, doc) VALUES(?,?,?,?,?)");
@@ -436,8 +451,10 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
   const auto finish = [&](const std::string& status, const json& error) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    json fields = {{"status", status}, {"finished_at", NowSeconds()},
-                   {"progress", live.Progress()}, {"error", error}};
+    json fields = {{"status", status},
+                   {"finished_at", NowSeconds()},
+                   {"progress", live.Progress()},
+                   {"error", error}};
     {
       std::lock_guard lock(live.mu);
       fields["errors"] = live.errors;

@@ -130,14 +130,13 @@ class LiveCollector : public prometheus::Collectable {
     return {
         Single("process_resident_memory_bytes", "Resident memory size in bytes.", G,
                p.resident_bytes),
-        Single("process_virtual_memory_bytes", "Virtual memory size in bytes.", G,
-               p.virtual_bytes),
+        Single("process_virtual_memory_bytes", "Virtual memory size in bytes.", G, p.virtual_bytes),
         Single("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
                MetricType::Counter, p.cpu_seconds),
         Single("process_open_fds", "Number of open file descriptors.", G, p.open_fds),
         Single("process_max_fds", "Maximum number of open file descriptors.", G, p.max_fds),
-        Single("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
-               G, p.start_time_seconds),
+        Single("process_start_time_seconds",
+               "Start time of the process since unix epoch in seconds.", G, p.start_time_seconds),
         Single("freightliner_memory_usage_bytes", "Resident memory of the process in bytes.", G,
                p.resident_bytes),
         Single("freightliner_goroutines_count",
@@ -196,8 +195,9 @@ Metrics::Metrics(std::string version, std::string revision)
                          .Add({});
   panics_ = &BuildCounter()
                  .Name("freightliner_panics_total")
-                 .Help("Exceptions caught at a component boundary (worker, api, scheduler); the "
-                       "process survived them.")
+                 .Help(
+                     "Exceptions caught at a component boundary (worker, api, scheduler); the "
+                     "process survived them.")
                  .Register(r);
   jobs_ = &BuildCounter()
                .Name("freightliner_jobs_total")
@@ -207,15 +207,13 @@ Metrics::Metrics(std::string version, std::string revision)
                        .Name("freightliner_job_duration_seconds")
                        .Help("Job run time by type, from start to its final status.")
                        .Register(r);
-  jobs_active_ = &BuildGauge()
-                      .Name("freightliner_jobs_active")
-                      .Help("Jobs running now.")
-                      .Register(r)
-                      .Add({});
+  jobs_active_ =
+      &BuildGauge().Name("freightliner_jobs_active").Help("Jobs running now.").Register(r).Add({});
   auth_failures_ = &BuildCounter()
                         .Name("freightliner_auth_failures_total")
-                        .Help("Authentication failures: api_key (API requests refused), registry "
-                              "(registries refusing our credentials).")
+                        .Help(
+                            "Authentication failures: api_key (API requests refused), registry "
+                            "(registries refusing our credentials).")
                         .Register(r);
   BuildGauge()
       .Name("freightliner_build_info")

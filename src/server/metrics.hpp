@@ -4,8 +4,8 @@
 // pair is seen), so the first failure or panic is visible to rate() and increase().
 //
 //   Metrics metrics;
-//   metrics.SetWorkerPool([&] { return WorkerPoolStats{pool.size(), pool.active(), pool.queued()}; });
-//   metrics.RecordReplication("src:5000", "dst:5000", {.ok = true, .seconds = 1.2, ...});
+//   metrics.SetWorkerPool([&] { return WorkerPoolStats{pool.size(), pool.active(), pool.queued()};
+//   }); metrics.RecordReplication("src:5000", "dst:5000", {.ok = true, .seconds = 1.2, ...});
 
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
@@ -33,8 +33,8 @@ struct WorkerPoolStats {
 struct ReplicationOutcome {
   bool ok = false;
   double seconds = 0;
-  uint64_t bytes = 0;   // transferred, not skipped
-  uint64_t layers = 0;  // layer blobs transferred
+  uint64_t bytes = 0;                      // transferred, not skipped
+  uint64_t layers = 0;                     // layer blobs transferred
   ErrorCode error = ErrorCode::kInternal;  // when !ok
 };
 

@@ -45,8 +45,7 @@ Status Serve(const ServerConfig& config, std::stop_token stop) {
       http::TransportOptions{.user_agent = std::string("freightliner/") + kVersion});
   JobManager jobs(config, **store, metrics, transport);
   metrics.SetWorkerPool([&jobs] {
-    return WorkerPoolStats{jobs.workers().size(), jobs.workers().active(),
-                           jobs.workers().queued()};
+    return WorkerPoolStats{jobs.workers().size(), jobs.workers().active(), jobs.workers().queued()};
   });
   if (Status s = jobs.Start(); !s) return s;
   ApiServer api(config, jobs, metrics);

@@ -1,0 +1,96 @@
+#include "server/config.hpp"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <fstream>
+#include <map>
+
+namespace freightliner::server {
+namespace {
+
+EnvLookup FakeEnv(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+std::string WriteTemp(const std::string& name, const std::string& text) {
+  const std::string path = ::testing::TempDir() + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+TEST(ServerConfigTest, DefaultsWithoutAFile) {
+  auto c = LoadServerConfig({}, FakeEnv({}));
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->api_addr, "0.0.0.0:8080");
+  EXPECT_EQ(c->metrics_addr, "0.0.0.0:2112");
+  EXPECT_TRUE(c->api_keys.empty());
+}
+
+TEST(ServerConfigTest, FlagsOverrideTheFileAndTheEnvironmentOverridesBoth) {
+  const std::string file =
+      WriteTemp("srv1.yaml", "api_addr: 127.0.0.1:1000\nmetrics_addr: 127.0.0.1:1001\nworkers: 3\n");
+  ServerFlags flags{.config = file, .api_addr = "127.0.0.1:2000"};
+  auto c = LoadServerConfig(flags, FakeEnv({{"FREIGHTLINER_METRICS_ADDR", "127.0.0.1:3001"}}));
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->api_addr, "127.0.0.1:2000");
+  EXPECT_EQ(c->metrics_addr, "127.0.0.1:3001");
+  EXPECT_EQ(c->workers, 3);
+  flags.api_addr.reset();
+  c = LoadServerConfig(flags, FakeEnv({{"FREIGHTLINER_API_ADDR", "127.0.0.1:4000"},
+                                       {"FREIGHTLINER_WORKERS", "5"}}));
+  ASSERT_TRUE(c);
+  EXPECT_EQ(c->api_addr, "127.0.0.1:4000");
+  EXPECT_EQ(c->workers, 5);
+}
+
+TEST(ServerConfigTest, ApiKeysFromFileAndEnvironment) {
+  const std::string keys = WriteTemp("keys", "# ops team\nkey-one\n\n  key-two  \n");
+  const std::string file = WriteTemp("srv2.yaml", "api_keys_file: " + keys + "\n");
+  auto c = LoadServerConfig({.config = file}, FakeEnv({{"FREIGHTLINER_API_KEY", "key-three"}}));
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->api_keys, (std::vector<std::string>{"key-one", "key-two", "key-three"}));
+  const std::string empty = WriteTemp("nokeys", "# nothing\n");
+  c = LoadServerConfig({.config = WriteTemp("srv3.yaml", "api_keys_file: " + empty + "\n")},
+                       FakeEnv({}));
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("holds no key"), std::string::npos);
+}
+
+TEST(ServerConfigTest, ErrorsSayWhereAndWhat) {
+  const std::map<std::string, std::string> cases = {
+      {"workerz: 3\n", "t.yaml:1:1: unknown key \"workerz\""},
+      {"workers: many\n", "t.yaml:1:10: workers must be a number"},
+      {"workers: 0\n", "workers must be a number >= 1"},
+      {"shutdown_timeout: soon\n", "shutdown_timeout must be a duration"},
+      {"schedules:\n  - sync: ghost\n    every: 5m\n", "unknown sync \"ghost\""},
+      {"syncs:\n  - name: a\n    file: a.yaml\n  - name: a\n    file: b.yaml\n", "defined twice"},
+      {"api_addr: [1, 2]\n", "api_addr must be a string"},
+      {"registries:\n  - host: r.example\n    passwd: x\n", "unknown key \"passwd\""},
+  };
+  for (const auto& [text, says] : cases) {
+    auto c = ParseServerConfig(text, "t.yaml", FakeEnv({}));
+    ASSERT_FALSE(c) << text;
+    EXPECT_NE(c.error().message.find(says), std::string::npos) << c.error().message;
+  }
+  auto c = LoadServerConfig({.api_addr = "no-port"}, FakeEnv({}));
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("HOST:PORT"), std::string::npos);
+}
+
+TEST(ServerConfigTest, SyncFilesAreCheckedAtStart) {
+  const std::string bad_sync = WriteTemp("bad-sync.yaml", "mappings:\n  - sauce: x\n");
+  const std::string file =
+      WriteTemp("srv4.yaml", "syncs:\n  - name: nightly\n    file: " + bad_sync + "\n");
+  auto c = LoadServerConfig({.config = file}, FakeEnv({}));
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("sync nightly"), std::string::npos) << c.error().message;
+  EXPECT_NE(c.error().message.find("sauce"), std::string::npos) << c.error().message;
+}
+
+}  // namespace
+}  // namespace freightliner::server
