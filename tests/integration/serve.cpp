@@ -14,7 +14,8 @@ namespace freightliner::testing {
 Serve::Serve(const TempDir& dir, ServeOptions options) : dir_(dir), options_(std::move(options)) {
   api_port_ = FreePort();
   metrics_port_ = FreePort();
-  while (metrics_port_ == api_port_) metrics_port_ = FreePort();
+  while (metrics_port_ == api_port_)
+    metrics_port_ = FreePort();
   if (!options_.config_yaml.empty()) WriteFile(dir_.path() + "/server.yaml", options_.config_yaml);
   Start();
 }
@@ -24,10 +25,16 @@ Serve::~Serve() {
 }
 
 void Serve::Start() {
-  std::vector<std::string> argv = {FreightlinerBinary(), "--log-level", "debug", "serve",
-                                   "--api-addr", "127.0.0.1:" + std::to_string(api_port_),
-                                   "--metrics-addr", "127.0.0.1:" + std::to_string(metrics_port_),
-                                   "--state-dir", dir_.path() + "/state"};
+  std::vector<std::string> argv = {FreightlinerBinary(),
+                                   "--log-level",
+                                   "debug",
+                                   "serve",
+                                   "--api-addr",
+                                   "127.0.0.1:" + std::to_string(api_port_),
+                                   "--metrics-addr",
+                                   "127.0.0.1:" + std::to_string(metrics_port_),
+                                   "--state-dir",
+                                   dir_.path() + "/state"};
   if (!options_.config_yaml.empty()) {
     argv.push_back("--config");
     argv.push_back(dir_.path() + "/server.yaml");
@@ -88,6 +95,8 @@ nlohmann::json Serve::WaitForJob(const std::string& id, int timeout_seconds) con
   return job;
 }
 
-std::string Serve::Scrape() const { return HttpCall("GET", metrics_url()).body; }
+std::string Serve::Scrape() const {
+  return HttpCall("GET", metrics_url()).body;
+}
 
 }  // namespace freightliner::testing

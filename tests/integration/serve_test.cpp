@@ -2,13 +2,15 @@
 // cancel, every option), bad input, API keys, schedules, restart mid-job, SIGTERM, and the
 // metrics that all of it must produce, scraped from the real endpoint.
 
+#include "integration/serve.hpp"
+
 #include <gtest/gtest.h>
 #include <signal.h>
 
 #include <nlohmann/json.hpp>
 #include <regex>
-#include <sstream>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "fixtures/fault_proxy.hpp"
@@ -17,7 +19,6 @@
 #include "fixtures/registry.hpp"
 #include "fixtures/skopeo.hpp"
 #include "integration/cli.hpp"
-#include "integration/serve.hpp"
 
 namespace freightliner::testing {
 namespace {
@@ -35,11 +36,13 @@ class ServeTest : public ::testing::Test {
     app_v1_ = new BuiltImage(layout.AddImage(
         "app-v1", {.layers = {{.size = 300000, .seed = 901}, {.size = 2000, .seed = 902}}}));
     SkopeoCopy(layout.Ref("app-v1"), "docker://" + src_->host() + "/team/app:v1");
-    layout.AddImage("app-v2", {.layers = {{.size = 300000, .seed = 901}, {.size = 2100, .seed = 903}}});
+    layout.AddImage("app-v2",
+                    {.layers = {{.size = 300000, .seed = 901}, {.size = 2100, .seed = 903}}});
     SkopeoCopy(layout.Ref("app-v2"), "docker://" + src_->host() + "/team/app:v2");
     for (int i = 0; i < 6; ++i) {
       const std::string tag = "t" + std::to_string(i);
-      layout.AddImage("lib-" + tag, {.layers = {{.size = 4000, .seed = 950u + static_cast<uint64_t>(i)}}});
+      layout.AddImage("lib-" + tag,
+                      {.layers = {{.size = 4000, .seed = 950u + static_cast<uint64_t>(i)}}});
       SkopeoCopy(layout.Ref("lib-" + tag), "docker://" + src_->host() + "/team/lib:" + tag);
     }
     layout.AddIndex("multi", {{.architecture = "amd64", .layers = {{.size = 5000, .seed = 971}}},
@@ -98,21 +101,26 @@ TEST_F(ServeTest, ReplicateJobCopiesTheImageAndTheMetricsSayWhatHappened) {
             static_cast<double>(app_v1_->BlobBytes()));
   EXPECT_EQ(MetricValue(m, "freightliner_replication_layers_total", pair), 2);
   EXPECT_EQ(MetricValue(m, "freightliner_replication_duration_seconds_count", pair), 1);
-  EXPECT_EQ(MetricValue(m, "freightliner_replication_errors_total",
-                        with({{"error_type", "not_found"}})), 0);
-  EXPECT_EQ(MetricValue(m, "freightliner_jobs_total",
-                        {{"type", "replicate"}, {"status", "succeeded"}}), 1);
+  EXPECT_EQ(
+      MetricValue(m, "freightliner_replication_errors_total", with({{"error_type", "not_found"}})),
+      0);
+  EXPECT_EQ(
+      MetricValue(m, "freightliner_jobs_total", {{"type", "replicate"}, {"status", "succeeded"}}),
+      1);
   EXPECT_EQ(MetricValue(m, "freightliner_jobs_total", {{"type", "sync"}, {"status", "failed"}}), 0);
   EXPECT_EQ(MetricValue(m, "freightliner_job_duration_seconds_count", {{"type", "replicate"}}), 1);
   EXPECT_EQ(MetricValue(m, "freightliner_jobs_active"), 0);
   EXPECT_EQ(MetricValue(m, "freightliner_auth_failures_total", {{"type", "api_key"}}), 2);
   EXPECT_EQ(MetricValue(m, "freightliner_auth_failures_total", {{"type", "registry"}}), 0);
   EXPECT_EQ(MetricValue(m, "freightliner_http_requests_total",
-                        {{"method", "POST"}, {"path", "/api/v1/replicate"}, {"status", "202"}}), 1);
+                        {{"method", "POST"}, {"path", "/api/v1/replicate"}, {"status", "202"}}),
+            1);
   EXPECT_EQ(MetricValue(m, "freightliner_http_requests_total",
-                        {{"method", "POST"}, {"path", "/api/v1/replicate"}, {"status", "401"}}), 1);
+                        {{"method", "POST"}, {"path", "/api/v1/replicate"}, {"status", "401"}}),
+            1);
   EXPECT_GE(MetricValue(m, "freightliner_http_requests_total",
-                        {{"method", "GET"}, {"path", "/api/v1/jobs/{id}"}, {"status", "200"}}), 1);
+                        {{"method", "GET"}, {"path", "/api/v1/jobs/{id}"}, {"status", "200"}}),
+            1);
   EXPECT_EQ(m.find("path=\"/api/v1/jobs/job-"), std::string::npos) << "raw paths leak into labels";
   EXPECT_EQ(MetricValue(m, "freightliner_panics_total", {{"component", "api"}}), 0);
   EXPECT_EQ(MetricValue(m, "freightliner_worker_pool_size"), 8);
@@ -133,7 +141,8 @@ TEST_F(ServeTest, AFailedCopyIsCountedUnderItsErrorType) {
   ASSERT_EQ(job["status"], "failed") << job.dump();
   ASSERT_EQ(job["errors"].size(), 1u) << job.dump();
   EXPECT_EQ(job["errors"][0]["error_type"], "not_found");
-  EXPECT_NE(job["errors"][0]["message"].get<std::string>().find("team/app:nope"), std::string::npos);
+  EXPECT_NE(job["errors"][0]["message"].get<std::string>().find("team/app:nope"),
+            std::string::npos);
   const std::string m = serve.Scrape();
   const std::map<std::string, std::string> pair = {{"source_registry", src_->host()},
                                                    {"dest_registry", dst_->host()}};
@@ -141,23 +150,27 @@ TEST_F(ServeTest, AFailedCopyIsCountedUnderItsErrorType) {
     extra.insert(pair.begin(), pair.end());
     return extra;
   };
-  EXPECT_EQ(MetricValue(m, "freightliner_replication_errors_total", with({{"error_type", "not_found"}})), 1);
-  EXPECT_EQ(MetricValue(m, "freightliner_replication_errors_total", with({{"error_type", "network"}})), 0);
+  EXPECT_EQ(
+      MetricValue(m, "freightliner_replication_errors_total", with({{"error_type", "not_found"}})),
+      1);
+  EXPECT_EQ(
+      MetricValue(m, "freightliner_replication_errors_total", with({{"error_type", "network"}})),
+      0);
   EXPECT_EQ(MetricValue(m, "freightliner_replications_total", with({{"status", "failed"}})), 1);
   EXPECT_EQ(MetricValue(m, "freightliner_replications_total", with({{"status", "success"}})), 0);
-  EXPECT_EQ(MetricValue(m, "freightliner_jobs_total", {{"type", "replicate"}, {"status", "failed"}}), 1);
+  EXPECT_EQ(
+      MetricValue(m, "freightliner_jobs_total", {{"type", "replicate"}, {"status", "failed"}}), 1);
   EXPECT_FALSE(TagExists(Dst("f/app:x")));
 }
 
 TEST_F(ServeTest, TreeJobHonoursEveryFilter) {
   Serve serve(state_);
-  const std::string id = serve.Submit("/api/v1/replicate-tree",
-                                      {{"source", Src("team")},
-                                       {"destination", Dst("tree")},
-                                       {"include_repos", {"app", "lib"}},
-                                       {"exclude_repos", {"lib"}},
-                                       {"include_tags", {"v*"}},
-                                       {"exclude_tags", {"v2"}}});
+  const std::string id = serve.Submit("/api/v1/replicate-tree", {{"source", Src("team")},
+                                                                 {"destination", Dst("tree")},
+                                                                 {"include_repos", {"app", "lib"}},
+                                                                 {"exclude_repos", {"lib"}},
+                                                                 {"include_tags", {"v*"}},
+                                                                 {"exclude_tags", {"v2"}}});
   json job = serve.WaitForJob(id);
   ASSERT_EQ(job["status"], "succeeded") << job.dump();
   EXPECT_EQ(job["progress"]["tags_total"], 1);
@@ -166,8 +179,8 @@ TEST_F(ServeTest, TreeJobHonoursEveryFilter) {
   EXPECT_EQ(RawDigest(Dst("tree/app:v1")), app_v1_->manifest.digest);
 
   // Every tag of a repository when there is no filter.
-  const std::string all = serve.Submit("/api/v1/replicate-tree",
-                                       {{"source", Src("team/lib")}, {"destination", Dst("all/lib")}});
+  const std::string all = serve.Submit(
+      "/api/v1/replicate-tree", {{"source", Src("team/lib")}, {"destination", Dst("all/lib")}});
   job = serve.WaitForJob(all);
   ASSERT_EQ(job["status"], "succeeded") << job.dump();
   EXPECT_EQ(ListTags(Dst("all/lib")).size(), 6u);
@@ -177,8 +190,9 @@ TEST_F(ServeTest, DryRunForceAndPlatformsChangeWhatHappens) {
   FaultProxy dst_proxy(dst_->host());
   Serve serve(state_);
   const std::string to = dst_proxy.host() + "/opts/app:v1";
-  json job = serve.WaitForJob(serve.Submit(
-      "/api/v1/replicate", {{"source", Src("team/app:v1")}, {"destination", to}, {"dry_run", true}}));
+  json job = serve.WaitForJob(
+      serve.Submit("/api/v1/replicate",
+                   {{"source", Src("team/app:v1")}, {"destination", to}, {"dry_run", true}}));
   ASSERT_EQ(job["status"], "succeeded") << job.dump();
   EXPECT_FALSE(job["plan"].empty()) << job.dump();
   EXPECT_FALSE(TagExists(Dst("opts/app:v1")));
@@ -213,9 +227,9 @@ TEST_F(ServeTest, CancelStopsARunningJobPromptly) {
   FaultProxy slow_src(src_->host());
   slow_src.SetDelay(std::chrono::milliseconds(400));
   Serve serve(state_);
-  const std::string id = serve.Submit(
-      "/api/v1/replicate-tree",
-      {{"source", slow_src.host() + "/team/lib"}, {"destination", Dst("cancel/lib")}});
+  const std::string id =
+      serve.Submit("/api/v1/replicate-tree",
+                   {{"source", slow_src.host() + "/team/lib"}, {"destination", Dst("cancel/lib")}});
   for (int i = 0; i < 100; ++i) {
     if (json::parse(serve.Call("GET", "/api/v1/jobs/" + id).body)["status"] == "running") break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -230,9 +244,11 @@ TEST_F(ServeTest, CancelStopsARunningJobPromptly) {
   HttpResponse again = serve.Call("DELETE", "/api/v1/jobs/" + id);
   EXPECT_EQ(again.status, 409) << again.body;
   EXPECT_EQ(MetricValue(serve.Scrape(), "freightliner_jobs_total",
-                        {{"type", "replicate-tree"}, {"status", "canceled"}}), 1);
+                        {{"type", "replicate-tree"}, {"status", "canceled"}}),
+            1);
   // The list filters by status and type.
-  json listed = json::parse(serve.Call("GET", "/api/v1/jobs?status=canceled&type=replicate-tree").body);
+  json listed =
+      json::parse(serve.Call("GET", "/api/v1/jobs?status=canceled&type=replicate-tree").body);
   ASSERT_EQ(listed["jobs"].size(), 1u) << listed.dump();
   EXPECT_EQ(listed["jobs"][0]["id"], id);
   listed = json::parse(serve.Call("GET", "/api/v1/jobs?status=succeeded").body);
@@ -249,12 +265,17 @@ TEST_F(ServeTest, BadInputGetsAClearErrorAndTheServerKeepsServing) {
   const std::vector<Case> cases = {
       {"POST", "/api/v1/replicate", "{not json", 400, "not valid JSON"},
       {"POST", "/api/v1/replicate", "[]", 400, "JSON object"},
-      {"POST", "/api/v1/replicate", R"({"source":"a/b:1","destination":"c/d:1","tagz":1})", 400, "tagz"},
-      {"POST", "/api/v1/replicate", R"({"source":5,"destination":"c/d:1"})", 400, "\"source\" must be a string"},
-      {"POST", "/api/v1/replicate", R"({"source":"a/b:1","destination":"c/d:1","force":"yes"})", 400, "true or false"},
+      {"POST", "/api/v1/replicate", R"({"source":"a/b:1","destination":"c/d:1","tagz":1})", 400,
+       "tagz"},
+      {"POST", "/api/v1/replicate", R"({"source":5,"destination":"c/d:1"})", 400,
+       "\"source\" must be a string"},
+      {"POST", "/api/v1/replicate", R"({"source":"a/b:1","destination":"c/d:1","force":"yes"})",
+       400, "true or false"},
       {"POST", "/api/v1/replicate", R"({"destination":"c/d:1"})", 400, "\"source\" is required"},
-      {"POST", "/api/v1/replicate", R"({"source":"Bad Ref!","destination":"c/d:1"})", 400, "Bad Ref!"},
-      {"POST", "/api/v1/replicate-tree", R"({"source":"x/y","destination":"z","include_tags":"v1"})", 400, "list of strings"},
+      {"POST", "/api/v1/replicate", R"({"source":"Bad Ref!","destination":"c/d:1"})", 400,
+       "Bad Ref!"},
+      {"POST", "/api/v1/replicate-tree",
+       R"({"source":"x/y","destination":"z","include_tags":"v1"})", 400, "list of strings"},
       {"POST", "/api/v1/sync", R"({"name":"nope"})", 400, "no sync named"},
       {"POST", "/api/v1/replicate", std::string(2 << 20, ' '), 413, "larger than"},
       {"GET", "/api/v1/jobs/job-0000000000000000", "", 404, "no job"},
@@ -279,16 +300,19 @@ TEST_F(ServeTest, BadInputGetsAClearErrorAndTheServerKeepsServing) {
 
 TEST_F(ServeTest, ExpositionHasEverySpecFamilyWithItsLabels) {
   Serve serve(state_);
-  serve.WaitForJob(serve.Submit("/api/v1/replicate",
-                                {{"source", Src("team/app:v1")}, {"destination", Dst("e/app:v1")}}));
+  serve.WaitForJob(serve.Submit(
+      "/api/v1/replicate", {{"source", Src("team/app:v1")}, {"destination", Dst("e/app:v1")}}));
   const std::string m = serve.Scrape();
   // name -> type and label names (histograms: of the _count series).
   const std::map<std::string, std::pair<std::string, std::set<std::string>>> spec = {
-      {"freightliner_replications_total", {"counter", {"source_registry", "dest_registry", "status"}}},
-      {"freightliner_replication_duration_seconds", {"histogram", {"source_registry", "dest_registry"}}},
+      {"freightliner_replications_total",
+       {"counter", {"source_registry", "dest_registry", "status"}}},
+      {"freightliner_replication_duration_seconds",
+       {"histogram", {"source_registry", "dest_registry"}}},
       {"freightliner_replication_bytes_total", {"counter", {"source_registry", "dest_registry"}}},
       {"freightliner_replication_layers_total", {"counter", {"source_registry", "dest_registry"}}},
-      {"freightliner_replication_errors_total", {"counter", {"source_registry", "dest_registry", "error_type"}}},
+      {"freightliner_replication_errors_total",
+       {"counter", {"source_registry", "dest_registry", "error_type"}}},
       {"freightliner_http_requests_total", {"counter", {"method", "path", "status"}}},
       {"freightliner_http_request_duration_seconds", {"histogram", {"method", "path", "status"}}},
       {"freightliner_http_requests_in_flight", {"gauge", {}}},
@@ -347,19 +371,21 @@ TEST_F(ServeTest, ExpositionHasEverySpecFamilyWithItsLabels) {
 
 TEST_F(ServeTest, MetricsDocMatchesTheLiveExposition) {
   Serve serve(state_);
-  serve.WaitForJob(serve.Submit("/api/v1/replicate",
-                                {{"source", Src("team/app:v1")}, {"destination", Dst("d/app:v1")}}));
+  serve.WaitForJob(serve.Submit(
+      "/api/v1/replicate", {{"source", Src("team/app:v1")}, {"destination", Dst("d/app:v1")}}));
   const std::string m = serve.Scrape();
   std::set<std::string> documented;
   std::istringstream doc(ReadFile(std::string(FREIGHTLINER_SOURCE_DIR) + "/docs/METRICS.md"));
   std::string row;
-  const std::regex table_row(R"(^\| ([a-z_]+) \| (counter|gauge|histogram|summary) \| ?([a-z_, ]*?) ?\|)");
+  const std::regex table_row(
+      R"(^\| ([a-z_]+) \| (counter|gauge|histogram|summary) \| ?([a-z_, ]*?) ?\|)");
   std::smatch cells;
   while (std::getline(doc, row)) {
     if (!std::regex_search(row, cells, table_row)) continue;
     const std::string name = cells[1], type = cells[2];
     documented.insert(name);
-    EXPECT_NE(m.find("# TYPE " + name + " " + type + "\n"), std::string::npos) << name << " " << type;
+    EXPECT_NE(m.find("# TYPE " + name + " " + type + "\n"), std::string::npos)
+        << name << " " << type;
     std::string labels = cells[3];
     std::set<std::string> want;
     std::istringstream parts(labels);
@@ -368,8 +394,7 @@ TEST_F(ServeTest, MetricsDocMatchesTheLiveExposition) {
       label.erase(label.find_last_not_of(' ') + 1);
       if (!label.empty()) want.insert(label);
     }
-    const std::string series =
-        type == "histogram" || type == "summary" ? name + "_count" : name;
+    const std::string series = type == "histogram" || type == "summary" ? name + "_count" : name;
     std::smatch sample;
     ASSERT_TRUE(std::regex_search(m, sample, std::regex("\n" + series + R"((\{([^}]*)\})? )")))
         << series;
@@ -419,9 +444,9 @@ TEST_F(ServeTest, ARestartMidJobResumesAndTheDestinationIsComplete) {
 }
 
 TEST_F(ServeTest, ScheduledSyncRunsAndNamedSyncsRunOnRequest) {
-  WriteFile(state_.path() + "/nightly.yaml",
-            "mappings:\n  - source: " + Src("team/app") + "\n    destination: " +
-                Dst("sched/app") + "\n    tags:\n      list: [v1]\n");
+  WriteFile(state_.path() + "/nightly.yaml", "mappings:\n  - source: " + Src("team/app") +
+                                                 "\n    destination: " + Dst("sched/app") +
+                                                 "\n    tags:\n      list: [v1]\n");
   Serve serve(state_, {.config_yaml = "syncs:\n  - name: nightly\n    file: nightly.yaml\n"
                                       "schedules:\n  - sync: nightly\n    every: 1h\n"});
   json listed;
