@@ -1,0 +1,137 @@
+// Static checks of monitoring/prometheus/{alert,recording}-rules.yml that promtool does not make:
+// the spec's alert table, labels and annotations on every alert, runbook links that resolve to a
+// section of SLO_RUNBOOKS.md, templates that read only annotations every alert sets, windows that
+// match rule names, histogram buckets matched in a way current Prometheus also accepts, and only
+// metric names the binary exports.
+import path from 'node:path';
+import {
+  Checker, MON, loadYaml, readText, alertRules, recordingRules, promqlNames, contractMetricNames,
+  contractLabelNames, markdownAnchors,
+} from './common.mjs';
+
+const c = new Checker('rules_lint');
+const RUNBOOK_BASE = 'https://github.com/freightliner/freightliner/blob/main/monitoring/docs/SLO_RUNBOOKS.md';
+
+const alertDoc = loadYaml(path.join(MON, 'prometheus/alert-rules.yml'));
+const recDoc = loadYaml(path.join(MON, 'prometheus/recording-rules.yml'));
+for (const [file, doc] of [['alert-rules.yml', alertDoc], ['recording-rules.yml', recDoc]]) {
+  for (const g of doc.groups) {
+    c.ok(!('labels' in g), `${file}: group ${g.name} has group-level labels (promtool 2.42 rejects them)`);
+  }
+}
+
+const alerts = alertRules();
+const records = recordingRules();
+const recordNames = new Set(records.map((r) => r.record));
+c.eq(recordNames.size, records.length, 'recording rule names are unique');
+
+// --- The spec's ten alerts: name, severity, `for` -------------------------------------------
+const SPEC = {
+  HighReplicationFailureRate: ['critical', '5m'],
+  ReplicationStopped: ['critical', '10m'],
+  FreightlinerDown: ['critical', '1m'],
+  HighHTTP5xxRate: ['critical', '5m'],
+  HighMemoryUsage: ['critical', '5m'],
+  ApplicationPanics: ['critical', undefined],
+  HighReplicationDuration: ['warning', '10m'],
+  WorkerPoolSaturated: ['warning', '5m'],
+  HighHTTPLatency: ['warning', '10m'],
+  HighAuthFailureRate: ['warning', '5m'],
+};
+const SPEC_THRESHOLDS = {
+  HighReplicationFailureRate: /> 0\.10\b/,
+  HighHTTP5xxRate: /> 1\b/,
+  HighMemoryUsage: /> 4 \* 1024 \* 1024 \* 1024/,
+  HighReplicationDuration: /> 300\b/,
+  WorkerPoolSaturated: /> 0\.9\b/,
+  HighHTTPLatency: /> 5\b/,
+  HighAuthFailureRate: /> 5\b/,
+};
+const byName = new Map();
+for (const a of alerts) {
+  if (!byName.has(a.alert)) byName.set(a.alert, []);
+  byName.get(a.alert).push(a);
+}
+for (const [name, [sev, forDur]] of Object.entries(SPEC)) {
+  const rs = byName.get(name) || [];
+  if (!c.eq(rs.length, 1, `spec alert ${name} is defined once`)) continue;
+  const r = rs[0];
+  c.eq(r.labels?.severity, sev, `${name} severity`);
+  c.eq(r.for, forDur, `${name} for`);
+  if (SPEC_THRESHOLDS[name]) c.ok(SPEC_THRESHOLDS[name].test(r.expr), `${name} threshold ${SPEC_THRESHOLDS[name]} in: ${r.expr}`);
+}
+c.ok(/absent\(up\{job="freightliner"\}\)/.test(byName.get('FreightlinerDown')?.[0]?.expr || ''),
+  'FreightlinerDown also fires when no target exists (absent)');
+c.ok(/freightliner_jobs_active/.test(byName.get('ReplicationStopped')?.[0]?.expr || '') &&
+  /freightliner_worker_pool_queued/.test(byName.get('ReplicationStopped')?.[0]?.expr || ''),
+  'ReplicationStopped depends on pending work (jobs_active, worker_pool_queued)');
+
+// --- Burn-rate alerts -------------------------------------------------------------------------
+const BURN = {
+  ReplicationAvailabilityBudgetBurn: ['job:freightliner_replication_error_ratio', '0.999',
+    [['1h', '5m', '14.4', 'critical'], ['6h', '30m', '6', 'critical'], ['1d', '2h', '3', 'warning'], ['3d', '6h', '1', 'warning']]],
+  ReplicationLatencyBudgetBurn: ['job:freightliner_replication_slow_ratio', '0.99',
+    [['14m', '1m10s', '14.4', 'critical'], ['1h24m', '7m', '6', 'critical'], ['5h36m', '28m', '3', 'warning'], ['16h48m', '1h24m', '1', 'warning']]],
+  HTTPAvailabilityBudgetBurn: ['job:freightliner_http_error_ratio', '0.995',
+    [['1h', '5m', '14.4', 'critical'], ['6h', '30m', '6', 'critical'], ['1d', '2h', '3', 'warning'], ['3d', '6h', '1', 'warning']]],
+};
+for (const [name, [sli, obj, table]] of Object.entries(BURN)) {
+  const rs = byName.get(name) || [];
+  c.eq(rs.length, 4, `${name} has four burn-rate rules`);
+  for (const [lw, sw, burn, sev] of table) {
+    const r = rs.find((x) => x.labels?.long_window === lw);
+    if (!c.ok(r, `${name}: a rule for the ${lw} window`)) continue;
+    c.eq([r.labels.short_window, r.labels.burn_rate, r.labels.severity], [sw, burn, sev], `${name} ${lw}`);
+    const thr = `(${burn} * (1 - ${obj}))`;
+    c.ok(r.expr.includes(`${sli}:rate${lw} > ${thr}`) && r.expr.includes(`${sli}:rate${sw} > ${thr}`),
+      `${name} ${lw}: expr compares ${sli}:rate${lw} and :rate${sw} with ${thr}: ${r.expr}`);
+    c.ok(recordNames.has(`${sli}:rate${lw}`) && recordNames.has(`${sli}:rate${sw}`),
+      `${name} ${lw}: both windows are recorded`);
+  }
+}
+c.ok((byName.get('Watchdog') || []).length === 1 && /^vector\(1\)\s*$/.test(byName.get('Watchdog')[0].expr),
+  'Watchdog is vector(1), always firing');
+const known = new Set([...Object.keys(SPEC), ...Object.keys(BURN), 'Watchdog']);
+for (const name of byName.keys()) c.ok(known.has(name), `alert ${name} is in the checked table (add it here)`);
+
+// --- Labels, annotations, runbook links ------------------------------------------------------
+const REQUIRED_ANN = ['summary', 'description', 'impact', 'action', 'runbook_url'];
+const runbookMd = readText(path.join(MON, 'docs/SLO_RUNBOOKS.md'));
+const anchors = markdownAnchors(runbookMd);
+for (const a of alerts) {
+  const where = `alert ${a.alert}${a.labels?.long_window ? ` (${a.labels.long_window})` : ''}`;
+  c.ok(['critical', 'warning', 'none'].includes(a.labels?.severity), `${where}: severity is critical|warning|none`);
+  c.ok(typeof a.labels?.component === 'string' && a.labels.component.length > 0, `${where}: has a component label`);
+  for (const k of REQUIRED_ANN) c.ok(typeof a.annotations?.[k] === 'string' && a.annotations[k].trim() !== '', `${where}: annotation ${k}`);
+  const url = a.annotations?.runbook_url || '';
+  c.eq(url, `${RUNBOOK_BASE}#${a.alert.toLowerCase()}`, `${where}: runbook_url`);
+  c.ok(anchors.has(a.alert.toLowerCase()), `${where}: SLO_RUNBOOKS.md has a section '## ${a.alert}' (anchor #${a.alert.toLowerCase()})`);
+}
+
+// --- Alertmanager templates read only annotations every alert sets --------------------------
+const tmpl = readText(path.join(MON, 'alertmanager/templates/freightliner.tmpl'));
+const used = new Set([...tmpl.matchAll(/Annotations\.([a-zA-Z_]+)/g)].map((m) => m[1]));
+c.ok(used.size >= 5, `templates read the annotations (found ${[...used]})`);
+for (const k of used) c.ok(REQUIRED_ANN.includes(k), `template reads annotation '${k}', which alerts are not required to set`);
+for (const k of ['summary', 'impact', 'action', 'runbook_url']) c.ok(used.has(k), `templates show ${k}`);
+
+// --- Expressions: metric names, labels, windows, buckets --------------------------------------
+const metricsOk = contractMetricNames();
+const labelsOk = contractLabelNames();
+for (const r of [...records, ...alerts]) {
+  const id = r.record || `alert ${r.alert}`;
+  const { metrics, labels } = promqlNames(r.expr);
+  for (const m of metrics) c.ok(metricsOk.has(m) || recordNames.has(m), `${id}: unknown metric '${m}'`);
+  for (const l of labels) c.ok(labelsOk.has(l), `${id}: unknown label '${l}'`);
+  c.ok(!/\ble\s*=\s*"/.test(r.expr), `${id}: matches a bucket with le="..." (Prometheus 3 writes le="60.0"; use le=~"60(\\\\.0)?")`);
+  const m = /:rate(\w+)$/.exec(r.record || '');
+  if (m) {
+    const ranges = [...r.expr.matchAll(/\[(\w+)\]/g)].map((x) => x[1]);
+    for (const w of ranges) c.eq(w, m[1], `${id}: range window matches the name`);
+  }
+}
+// Recorded series the alerts use exist.
+for (const a of alerts) {
+  for (const m of promqlNames(a.expr).metrics) if (m.includes(':')) c.ok(recordNames.has(m), `alert ${a.alert}: uses ${m}, which no recording rule defines`);
+}
+c.done();

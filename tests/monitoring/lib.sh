@@ -1,0 +1,63 @@
+# Shared helpers for the monitoring test scripts (sourced, not run).
+# Every script: `set -euo pipefail`, a private temp dir removed on exit, `fail` on the first wrong
+# thing with a message that says what and where, and a last line saying what passed.
+
+set -euo pipefail
+
+MON_TESTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$MON_TESTS/../.." && pwd)"
+MON="$REPO/monitoring"
+NODE_DIR="$MON_TESTS/k8s-validate"
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+
+note() {
+  echo "  - $*"
+}
+
+# need CMD...: fail clearly when a tool is missing (scripts/deps.sh installs them all).
+need() {
+  local c
+  for c in "$@"; do
+    command -v "$c" >/dev/null 2>&1 || fail "'$c' is not installed (run scripts/deps.sh)"
+  done
+}
+
+# need_node_modules: the npm packages pinned in tests/monitoring/k8s-validate/package-lock.json.
+need_node_modules() {
+  need node
+  [ -d "$NODE_DIR/node_modules/yaml" ] && [ -d "$NODE_DIR/node_modules/kubernetes-models" ] ||
+    fail "npm packages missing: run 'npm ci' in tests/monitoring/k8s-validate (scripts/deps.sh does)"
+}
+
+# make_tmp: sets TMP to a fresh directory removed when the script exits, and runs the cleanup
+# hooks registered with on_exit (processes to stop).
+_exit_hooks=()
+on_exit() { _exit_hooks+=("$1"); }
+_cleanup() {
+  local h
+  for h in "${_exit_hooks[@]+"${_exit_hooks[@]}"}"; do eval "$h" || true; done
+  [ -n "${TMP:-}" ] && rm -rf "$TMP"
+}
+make_tmp() {
+  TMP="$(mktemp -d "${TMPDIR:-/tmp}/freightliner-mon.XXXXXX")"
+  trap _cleanup EXIT
+}
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+  node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});'
+}
+
+# wait_http URL SECONDS: until URL answers 2xx, or fail.
+wait_http() {
+  local url="$1" secs="${2:-30}" i
+  for ((i = 0; i < secs * 10; i++)); do
+    curl -fsS -o /dev/null "$url" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  fail "$url did not answer within ${secs}s"
+}
