@@ -29,10 +29,10 @@ test: deps format-check release asan
 	ctest --preset asan -j $(JOBS)
 
 demo: build
-	./scripts/demo.sh
+	./scripts/stack.sh up
 
 demo-stop:
-	./scripts/demo.sh stop
+	./scripts/stack.sh down
 
 clean:
 	rm -rf build

@@ -1,5 +1,5 @@
 # Shell helpers to run Debian's docker-registry on free loopback ports and seed it with images.
-# Sourced by scripts/demo.sh and bench/*.sh. Tests use the C++ fixtures in tests/fixtures instead.
+# Sourced by scripts/stack.sh and bench/*.sh. Tests use the C++ fixtures in tests/fixtures instead.
 
 # free_port: prints a TCP port on 127.0.0.1 that nothing listens on right now.
 free_port() {

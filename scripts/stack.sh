@@ -1,0 +1,209 @@
+#!/usr/bin/env bash
+# The local stack, on loopback and embedded defaults (the README's main command):
+#   two registries with sample images; `freightliner serve` with a sync scheduled every minute;
+#   Prometheus with the recording and alert rules; Alertmanager routing to a notification sink that
+#   prints what Slack and PagerDuty would have received; Grafana with the dashboards when
+#   `grafana-server` is installed.
+#
+#   scripts/stack.sh up      # start everything (free ports), print the URLs, leave it running
+#   scripts/stack.sh down    # stop everything
+#   scripts/stack.sh status  # what runs, and where
+#
+# STACK_DIR (default .state/stack) holds every process's data, config and log, and ports.env.
+# STACK_FAST=1 (tests): scrape and evaluate every second and shorten every alert's `for:` to 5s,
+# so that alerts fire within a test's patience; the rules are otherwise the checked-in ones.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+. scripts/lib/registries.sh
+
+BIN=${FREIGHTLINER_BIN:-$ROOT/build/release/freightliner}
+DIR=${STACK_DIR:-$ROOT/.state/stack}
+FAST=${STACK_FAST:-0}
+
+stop_all() {
+  for name in grafana prometheus alertmanager sink serve src dst; do
+    stop_pidfile "$DIR/$name/pid"
+  done
+}
+
+up() {
+  [ -x "$BIN" ] || { echo "freightliner is not built: make release (or set FREIGHTLINER_BIN)" >&2; exit 1; }
+  stop_all
+  rm -rf "$DIR"
+  mkdir -p "$DIR"/{serve,sink,alertmanager,prometheus,grafana,images}
+  trap 'echo "stack: start failed; logs are in $DIR" >&2; stop_all' ERR
+
+  SRC=127.0.0.1:$(start_registry "$DIR/src")
+  DST=127.0.0.1:$(start_registry "$DIR/dst")
+  seed_images
+
+  API_PORT=$(free_port); METRICS_PORT=$(free_port); SINK_PORT=$(free_port)
+  AM_PORT=$(free_port); PROM_PORT=$(free_port); GRAFANA_PORT=$(free_port)
+  cat > "$DIR/ports.env" <<ENV
+SRC=$SRC
+DST=$DST
+API=http://127.0.0.1:$API_PORT
+METRICS=http://127.0.0.1:$METRICS_PORT/metrics
+SINK=http://127.0.0.1:$SINK_PORT
+ALERTMANAGER=http://127.0.0.1:$AM_PORT
+PROMETHEUS=http://127.0.0.1:$PROM_PORT
+GRAFANA=http://127.0.0.1:$GRAFANA_PORT
+ENV
+
+  start_serve
+  start_sink
+  start_alertmanager
+  start_prometheus
+  start_grafana
+  trap - ERR
+  report
+}
+
+seed_images() {
+  local w=$DIR/images
+  head -c 3000000 /dev/urandom > "$w/base.bin"
+  head -c 1000000 /dev/urandom > "$w/app-v1.bin"
+  head -c 1000000 /dev/urandom > "$w/app-v2.bin"
+  head -c 500000 /dev/urandom > "$w/tool.bin"
+  build_image "$w/oci" app-v1 amd64 "$w/base.bin" "$w/app-v1.bin" >/dev/null
+  build_image "$w/oci" app-v2 amd64 "$w/base.bin" "$w/app-v2.bin" >/dev/null
+  build_image "$w/oci" tools-amd64 amd64 "$w/tool.bin" >/dev/null
+  build_image "$w/oci" tools-arm64 arm64 "$w/tool.bin" >/dev/null
+  build_index "$w/oci" tools tools-amd64 tools-arm64
+  skopeo_push "oci:$w/oci:app-v1" "docker://$SRC/team/app:v1"
+  skopeo_push "oci:$w/oci:app-v2" "docker://$SRC/team/app:v2"
+  skopeo_push "oci:$w/oci:tools" "docker://$SRC/team/tools:1.0"
+}
+
+start_serve() {
+  local d=$DIR/serve
+  cat > "$d/mirror.yaml" <<YAML
+# Everything under team/ at the source, mirrored under mirror/ at the destination.
+mappings:
+  - source: $SRC/team
+    destination: $DST/mirror
+    recursive: true
+YAML
+  cat > "$d/server.yaml" <<YAML
+state_dir: $d/state
+syncs:
+  - name: mirror
+    file: mirror.yaml
+schedules:
+  - sync: mirror
+    every: 1m
+YAML
+  "$BIN" --log-format json serve --config "$d/server.yaml" \
+    --api-addr "127.0.0.1:$API_PORT" --metrics-addr "127.0.0.1:$METRICS_PORT" > "$d/serve.log" 2>&1 &
+  echo $! > "$d/pid"
+  wait_http "http://127.0.0.1:$API_PORT/ready" 20
+}
+
+start_sink() {
+  node scripts/lib/notification-sink.js "$SINK_PORT" "$DIR/sink/notifications.jsonl" \
+    > "$DIR/sink/sink.log" 2>&1 &
+  echo $! > "$DIR/sink/pid"
+  wait_http "http://127.0.0.1:$SINK_PORT/" 10
+}
+
+start_alertmanager() {
+  local d=$DIR/alertmanager
+  cp -r monitoring/alertmanager/templates "$d/"
+  sed "s/127.0.0.1:9095/127.0.0.1:$SINK_PORT/g" monitoring/alertmanager/alertmanager-local.yml > "$d/alertmanager.yml"
+  (cd "$d" && prometheus-alertmanager --config.file=alertmanager.yml --storage.path="$d/data" \
+    --web.listen-address="127.0.0.1:$AM_PORT" --cluster.listen-address= > "$d/alertmanager.log" 2>&1 &
+    echo $! > "$d/pid")
+  wait_http "http://127.0.0.1:$AM_PORT/-/ready" 20
+}
+
+start_prometheus() {
+  local d=$DIR/prometheus
+  sed -e "s/127.0.0.1:2112/127.0.0.1:$METRICS_PORT/g" -e "s/127.0.0.1:9090/127.0.0.1:$PROM_PORT/g" \
+    -e "s/127.0.0.1:9093/127.0.0.1:$AM_PORT/g" -e "s/127.0.0.1:3000/127.0.0.1:$GRAFANA_PORT/g" \
+    monitoring/prometheus/prometheus-local.yml > "$d/prometheus.yml"
+  cp monitoring/prometheus/recording-rules.yml monitoring/prometheus/alert-rules.yml "$d/"
+  if [ "$FAST" = 1 ]; then
+    sed -i -e 's/^\(  *scrape_interval:\).*/\1 1s/' -e 's/^\(  *evaluation_interval:\).*/\1 1s/' \
+      -e 's/^\(  *scrape_timeout:\).*/\1 1s/' "$d/prometheus.yml"
+    sed -i 's/^\(  *for:\).*/\1 5s/' "$d/alert-rules.yml"
+  fi
+  prometheus --config.file="$d/prometheus.yml" --storage.tsdb.path="$d/data" \
+    --web.listen-address="127.0.0.1:$PROM_PORT" --web.enable-lifecycle > "$d/prometheus.log" 2>&1 &
+  echo $! > "$d/pid"
+  wait_http "http://127.0.0.1:$PROM_PORT/-/ready" 30
+}
+
+start_grafana() {
+  if ! command -v grafana-server >/dev/null 2>&1; then
+    echo "grafana-server is not installed (Debian does not package it): install Grafana from" \
+      "https://grafana.com/docs/grafana/latest/setup-grafana/installation/debian/ and run" \
+      "scripts/stack.sh up again, or load monitoring/grafana/dashboards/*.json into any Grafana" \
+      "with a Prometheus datasource at http://127.0.0.1:$PROM_PORT." > "$DIR/grafana/NOT-STARTED"
+    return 0
+  fi
+  local d=$DIR/grafana home
+  home=$(dirname "$(dirname "$(readlink -f "$(command -v grafana-server)")")")/share/grafana
+  [ -d "$home" ] || home=/usr/share/grafana
+  mkdir -p "$d/provisioning"
+  cp -r monitoring/grafana/provisioning/* "$d/provisioning/"
+  sed -i "s#http://[a-z0-9.:-]*9090#http://127.0.0.1:$PROM_PORT#" "$d"/provisioning/datasources/*.yml
+  sed -i "s#path: .*dashboards.*#path: $ROOT/monitoring/grafana/dashboards#" "$d"/provisioning/dashboards/*.yml
+  GF_SERVER_HTTP_ADDR=127.0.0.1 GF_SERVER_HTTP_PORT=$GRAFANA_PORT GF_PATHS_DATA=$d/data \
+    GF_PATHS_LOGS=$d GF_PATHS_PROVISIONING=$d/provisioning \
+    grafana-server --homepath "$home" > "$d/grafana.log" 2>&1 &
+  echo $! > "$d/pid"
+  wait_http "http://127.0.0.1:$GRAFANA_PORT/api/health" 60
+}
+
+report() {
+  . "$DIR/ports.env"
+  echo "== waiting for the first scheduled sync (it runs at start, then every minute)"
+  local job="" status=""
+  for _ in $(seq 1 600); do
+    job=$(curl -s "$API/api/v1/jobs?type=sync" | jq -c '.jobs[-1] // empty')
+    status=$(jq -r '.status // empty' <<<"$job")
+    case $status in succeeded | failed | canceled) break ;; esac
+    sleep 0.1
+  done
+  jq -r '"sync \(.id): \(.status); \(.progress.tags_done)/\(.progress.tags_total) tags, \(.progress.bytes) bytes"' <<<"$job"
+  echo "== the destination, digests compared with the source"
+  local rc=0
+  for image in app:v1 app:v2 tools:1.0; do
+    s=$(raw_digest "docker://$SRC/team/$image"); d=$(raw_digest "docker://$DST/mirror/$image")
+    verdict=identical; [ "$s" = "$d" ] || { verdict=DIFFERENT; rc=1; }
+    printf '  %-16s %s  %s\n' "mirror/$image" "$d" "$verdict"
+  done
+  cat <<TXT
+== the local stack is running (data and logs in $DIR)
+  freightliner API   $API       (curl $API/api/v1/jobs)
+  metrics            $METRICS
+  Prometheus         $PROMETHEUS   (alerts: $PROMETHEUS/alerts)
+  Alertmanager       $ALERTMANAGER
+  notifications      $DIR/sink/sink.log   (what Slack and PagerDuty would have received)
+  registries         source http://$SRC, destination http://$DST
+TXT
+  if [ -f "$DIR/grafana/NOT-STARTED" ]; then
+    echo "  Grafana            not started: $(cat "$DIR/grafana/NOT-STARTED")"
+  else
+    echo "  Grafana            $GRAFANA (admin/admin)"
+  fi
+  echo "stop it with: make demo-stop   (or scripts/stack.sh down)"
+  return $rc
+}
+
+status() {
+  [ -f "$DIR/ports.env" ] || { echo "no stack in $DIR"; return 0; }
+  cat "$DIR/ports.env"
+  for name in src dst serve sink alertmanager prometheus grafana; do
+    f=$DIR/$name/pid
+    if [ -f "$f" ] && kill -0 "$(cat "$f")" 2>/dev/null; then echo "$name: running ($(cat "$f"))"; else echo "$name: stopped"; fi
+  done
+}
+
+case ${1:-up} in
+  up) up ;;
+  down) stop_all; echo "stack stopped (data kept in $DIR)" ;;
+  status) status ;;
+  *) echo "usage: scripts/stack.sh up|down|status" >&2; exit 2 ;;
+esac
