@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# monitoring.alertmanager_live: a real Alertmanager with alertmanager-local.yml and the notification
+# sink. amtool cannot test inhibitions, so alerts are posted in pairs to the API and the state of
+# each target is read back: suppressed (and by which alert) or active. Then the notifications the
+# sink received are checked: who got what, with the runbook link, and nothing for silenced alerts.
+source "$(dirname "$0")/lib.sh"
+need prometheus-alertmanager curl jq
+need node
+make_tmp
+
+sink_port=$(free_port)
+node "$MON/alertmanager/notification-sink.mjs" --port "$sink_port" --out "$TMP/sink.jsonl" >"$TMP/sink.log" 2>&1 &
+sink_pid=$!
+on_exit "kill $sink_pid 2>/dev/null; wait $sink_pid 2>/dev/null"
+wait_http "http://127.0.0.1:$sink_port/-/ready" 20
+
+# The local stack's way of placing the config: rendered with the sink's port, templates beside it.
+mkdir -p "$TMP/am"
+sed "s/127.0.0.1:9095/127.0.0.1:$sink_port/g" "$MON/alertmanager/alertmanager-local.yml" >"$TMP/am/alertmanager.yml"
+cp -r "$MON/alertmanager/templates" "$TMP/am/templates"
+grep -q "127.0.0.1:9095" "$TMP/am/alertmanager.yml" && fail "port substitution left 127.0.0.1:9095 behind"
+
+am_port=$(free_port)
+prometheus-alertmanager --config.file="$TMP/am/alertmanager.yml" --storage.path="$TMP/am-data" \
+  --web.listen-address="127.0.0.1:$am_port" --cluster.listen-address= >"$TMP/am.log" 2>&1 &
+am_pid=$!
+on_exit "kill $am_pid 2>/dev/null; wait $am_pid 2>/dev/null"
+wait_http "http://127.0.0.1:$am_port/-/ready" 30 || { cat "$TMP/am.log"; exit 1; }
+AM="http://127.0.0.1:$am_port/api/v2"
+
+ends=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)
+RB=https://github.com/freightliner/freightliner/blob/main/monitoring/docs/SLO_RUNBOOKS.md
+# alert KEY LABELS_JSON: one alert with the annotations every rule sets; KEY names it in this test.
+alerts='[]'
+alert() {
+  local key="$1" labels="$2" name
+  name=$(jq -r .alertname <<<"$labels")
+  alerts=$(jq --arg key "$key" --argjson l "$labels" --arg ends "$ends" --arg rb "$RB#${name,,}" '. + [{
+      labels: ($l + {test_key: $key, job: ($l.job // "freightliner")}),
+      annotations: {summary: ("summary of " + $key), description: ("description of " + $key),
+                    impact: ("impact of " + $key), action: ("action for " + $key), runbook_url: $rb},
+      endsAt: $ends}]' <<<"$alerts")
+}
+I1=10.1.0.7:2112 I2=10.1.0.8:2112 I3=10.1.0.9:2112
+alert down-i1 '{"alertname":"FreightlinerDown","severity":"critical","component":"service","instance":"'$I1'"}'
+alert mem-i1 '{"alertname":"HighMemoryUsage","severity":"critical","component":"runtime","instance":"'$I1'"}'
+alert pool-i1 '{"alertname":"WorkerPoolSaturated","severity":"warning","component":"worker","instance":"'$I1'"}'
+alert mem-i2 '{"alertname":"HighMemoryUsage","severity":"critical","component":"runtime","instance":"'$I2'"}'
+alert stopped-i3 '{"alertname":"ReplicationStopped","severity":"critical","component":"replication","instance":"'$I3'"}'
+alert failrate '{"alertname":"HighReplicationFailureRate","severity":"critical","component":"replication","source_registry":"a.example","dest_registry":"b.example"}'
+alert duration '{"alertname":"HighReplicationDuration","severity":"warning","component":"replication","source_registry":"a.example","dest_registry":"b.example"}'
+alert http5xx '{"alertname":"HighHTTP5xxRate","severity":"critical","component":"api"}'
+alert burn-page '{"alertname":"HTTPAvailabilityBudgetBurn","severity":"critical","component":"api","long_window":"1h"}'
+alert burn-ticket '{"alertname":"HTTPAvailabilityBudgetBurn","severity":"warning","component":"api","long_window":"1d"}'
+alert down-absent '{"alertname":"FreightlinerDown","severity":"critical","component":"service"}'
+alert watchdog '{"alertname":"Watchdog","severity":"none","component":"alerting"}'
+curl -fsS -XPOST -H 'Content-Type: application/json' --data "$alerts" "$AM/alerts" >/dev/null || fail "posting alerts"
+
+# KEY -> "state inhibitor-keys"; inhibitedBy holds fingerprints, mapped back to test keys.
+state() {
+  local all
+  all=$(curl -fsS "$AM/alerts")
+  jq -r --arg key "$1" '
+    (map({key: .fingerprint, value: .labels.test_key}) | from_entries) as $byfp
+    | .[] | select(.labels.test_key == $key)
+    | "\(.status.state) \([.status.inhibitedBy[] | $byfp[.]] | sort | join(","))"' <<<"$all"
+}
+expect() {
+  local key="$1" want="$2" got=""
+  for _ in $(seq 1 50); do
+    got=$(state "$key" | sed 's/ *$//')
+    [ "$got" = "$want" ] && break
+    sleep 0.1
+  done
+  [ "$got" = "$want" ] || fail "$key: expected '$want', got '$got'"
+  note "$key: $want"
+}
+expect down-i1 active
+expect mem-i1 "suppressed down-i1"        # FreightlinerDown silences its instance's other alerts
+expect pool-i1 "suppressed down-i1"
+expect mem-i2 active                       # ... and nothing on another instance
+expect stopped-i3 active
+expect failrate "suppressed stopped-i3"    # ReplicationStopped silences replication-error alerts
+expect duration "suppressed stopped-i3"
+expect http5xx active                      # ... but not API alerts; absent-FreightlinerDown silences nothing
+expect burn-page active
+expect burn-ticket "suppressed burn-page"  # critical silences the warning of the same alertname
+expect down-absent active
+expect watchdog active                     # nothing ever silences the heartbeat
+
+# Notifications: critical group_wait is 10 s, Watchdog 0 s. Wait until the sink has what it should.
+want_receivers="deadmans-switch pagerduty-critical slack-api slack-critical slack-platform slack-replication"
+got_receivers=""
+for _ in $(seq 1 300); do
+  if [ -s "$TMP/sink.jsonl" ]; then
+    got_receivers=$(jq -r .receiver "$TMP/sink.jsonl" | sort -u | tr '\n' ' ' | sed 's/ $//')
+    [ "$got_receivers" = "$want_receivers" ] && break
+  fi
+  sleep 0.1
+done
+[ "$got_receivers" = "$want_receivers" ] || { cat "$TMP/sink.log"; fail "receivers notified: expected '$want_receivers', got '$got_receivers'"; }
+sleep 1 # let the last groups of the same flush arrive
+
+# Everything delivered, as one text per notification. The same pattern finds delivered alerts and
+# proves the absence of inhibited ones.
+delivered=$(jq -c . "$TMP/sink.jsonl")
+mentioned() { grep -qE "(of |test_key=)$1([^a-z0-9-]|\$)" <<<"$delivered"; }
+for k in down-i1 mem-i2 stopped-i3 http5xx burn-page down-absent; do
+  mentioned "$k" || fail "no notification carried alert $k"
+done
+for k in mem-i1 pool-i1 failrate duration burn-ticket; do
+  mentioned "$k" && fail "inhibited alert $k was notified"
+done
+note "inhibited alerts were not delivered"
+
+# Slack: channel, runbook link, impact and action in the text.
+slack=$(jq -c 'select(.kind == "slack" and .receiver == "slack-platform") | .body | select(.attachments[0].text | contains("mem-i2"))' "$TMP/sink.jsonl" | head -1)
+[ "$(jq -r .channel <<<"$slack")" = "#freightliner-platform" ] || fail "slack-platform channel: $slack"
+jq -e --arg rb "$RB#highmemoryusage" '.attachments[0].text | contains("*Impact:* impact of mem-i2") and contains("*Action:* action for mem-i2") and contains("<" + $rb + "|HighMemoryUsage>")' <<<"$slack" >/dev/null ||
+  fail "Slack text lacks impact/action/runbook: $slack"
+jq -e '.attachments[0].title | startswith("[FIRING:1] HighMemoryUsage (critical)")' <<<"$slack" >/dev/null || fail "Slack title: $slack"
+# PagerDuty: routing key, runbook link, details.
+pd=$(jq -c 'select(.kind == "pagerduty") | .body | select(.payload.summary | contains("HighReplicationFailureRate") | not)' "$TMP/sink.jsonl" | grep -m1 'summary of down-i1' || true)
+[ -n "$pd" ] || fail "no PagerDuty event for FreightlinerDown"
+jq -e --arg rb "$RB#freightlinerdown" '.routing_key == "local-stack-routing-key" and .event_action == "trigger"
+  and (.links[0].href == $rb) and (.payload.custom_details.runbook_url == $rb)
+  and (.payload.custom_details.impact == "impact of down-i1")' <<<"$pd" >/dev/null || fail "PagerDuty event: $pd"
+# The heartbeat reached the dead-man's switch and nobody else.
+[ "$(jq -r 'select(.kind == "webhook") | .body.alerts[].labels.alertname' "$TMP/sink.jsonl" | sort -u)" = Watchdog ] || fail "dead-man's switch payload"
+grep -q '"kind":"slack".*Watchdog' "$TMP/sink.jsonl" && fail "Watchdog reached Slack"
+note "Slack, PagerDuty and the dead-man's switch received what they should"
+echo "alertmanager_live: passed"
