@@ -10,7 +10,8 @@
 #   scripts/stack.sh status  # what runs, and where
 #
 # STACK_DIR (default .state/stack) holds every process's data, config and log, and ports.env.
-# STACK_FAST=1 (tests): scrape and evaluate every second and shorten every alert's `for:` to 5s,
+# STACK_FAST=1 (tests): scrape and evaluate every second (rule groups' own `interval:` too) and
+# shorten every alert's `for:` to 5s,
 # so that alerts fire within a test's patience; the rules are otherwise the checked-in ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -127,6 +128,7 @@ start_prometheus() {
     sed -i -e 's/^\(  *scrape_interval:\).*/\1 1s/' -e 's/^\(  *evaluation_interval:\).*/\1 1s/' \
       -e 's/^\(  *scrape_timeout:\).*/\1 1s/' "$d/prometheus.yml"
     sed -i 's/^\(  *for:\).*/\1 5s/' "$d/alert-rules.yml"
+    sed -i 's/^\(  *interval:\).*/\1 1s/' "$d/recording-rules.yml" "$d/alert-rules.yml"
   fi
   prometheus --config.file="$d/prometheus.yml" --storage.tsdb.path="$d/data" \
     --web.listen-address="127.0.0.1:$PROM_PORT" --web.enable-lifecycle > "$d/prometheus.log" 2>&1 &
