@@ -69,17 +69,19 @@ Result<SyncMapping> TreeMapping(const nlohmann::json& spec) {
   return m;
 }
 
+registry::RegistryOverride ToOverride(const RegistrySettings& r) {
+  return {.host = r.host,
+          .insecure = r.insecure,
+          .ca_file = r.ca_file,
+          .credentials = r.credentials,
+          .credential_helper = r.credential_helper,
+          .limits = {.max_concurrent = r.concurrency, .requests_per_second = r.rate_limit}};
+}
+
 registry::ClientPoolOptions PoolFromSyncConfig(const replication::SyncConfig& config) {
   registry::ClientPoolOptions pool;
-  for (const auto& r : config.registries) {
-    pool.overrides.push_back(
-        {.host = r.host,
-         .insecure = r.insecure,
-         .ca_file = r.ca_file,
-         .credentials = r.credentials,
-         .credential_helper = r.credential_helper,
-         .limits = {.max_concurrent = r.concurrency, .requests_per_second = r.rate_limit}});
-  }
+  for (const auto& r : config.registries)
+    pool.overrides.push_back(ToOverride(r));
   return pool;
 }
 

@@ -49,6 +49,8 @@ Result<FleetRunResult> RunFleet(CheckpointStore& store, const std::string& run_i
 // include_tags, exclude_tags (lists of strings) and platforms ("os/arch,..."), checked.
 Result<SyncMapping> TreeMapping(const nlohmann::json& spec);
 
+// Client settings for one registry of a sync file's (or the server config's) `registries`.
+registry::RegistryOverride ToOverride(const RegistrySettings& settings);
 // Client pool settings from a sync file's `registries`.
 registry::ClientPoolOptions PoolFromSyncConfig(const SyncConfig& config);
 

@@ -32,8 +32,8 @@ TEST(ServerConfigTest, DefaultsWithoutAFile) {
 }
 
 TEST(ServerConfigTest, FlagsOverrideTheFileAndTheEnvironmentOverridesBoth) {
-  const std::string file =
-      WriteTemp("srv1.yaml", "api_addr: 127.0.0.1:1000\nmetrics_addr: 127.0.0.1:1001\nworkers: 3\n");
+  const std::string file = WriteTemp(
+      "srv1.yaml", "api_addr: 127.0.0.1:1000\nmetrics_addr: 127.0.0.1:1001\nworkers: 3\n");
   ServerFlags flags{.config = file, .api_addr = "127.0.0.1:2000"};
   auto c = LoadServerConfig(flags, FakeEnv({{"FREIGHTLINER_METRICS_ADDR", "127.0.0.1:3001"}}));
   ASSERT_TRUE(c) << c.error().message;
@@ -41,8 +41,8 @@ TEST(ServerConfigTest, FlagsOverrideTheFileAndTheEnvironmentOverridesBoth) {
   EXPECT_EQ(c->metrics_addr, "127.0.0.1:3001");
   EXPECT_EQ(c->workers, 3);
   flags.api_addr.reset();
-  c = LoadServerConfig(flags, FakeEnv({{"FREIGHTLINER_API_ADDR", "127.0.0.1:4000"},
-                                       {"FREIGHTLINER_WORKERS", "5"}}));
+  c = LoadServerConfig(
+      flags, FakeEnv({{"FREIGHTLINER_API_ADDR", "127.0.0.1:4000"}, {"FREIGHTLINER_WORKERS", "5"}}));
   ASSERT_TRUE(c);
   EXPECT_EQ(c->api_addr, "127.0.0.1:4000");
   EXPECT_EQ(c->workers, 5);

@@ -168,15 +168,8 @@ Result<Prepared> Prepare(const std::string& type, const json& request, const Ser
                            : MakeError(ErrorCode::kInvalidArgument, "unknown job type " + type);
   if (!p) return p;
   // Settings of the server's config come after the sync file's own (first match wins).
-  for (const auto& r : config.registries) {
-    p->pool.overrides.push_back(
-        {.host = r.host,
-         .insecure = r.insecure,
-         .ca_file = r.ca_file,
-         .credentials = r.credentials,
-         .credential_helper = r.credential_helper,
-         .limits = {.max_concurrent = r.concurrency, .requests_per_second = r.rate_limit}});
-  }
+  for (const auto& r : config.registries)
+    p->pool.overrides.push_back(replication::ToOverride(r));
   p->pool.insecure_hosts.insert(config.insecure_registries.begin(),
                                 config.insecure_registries.end());
   p->pool.ca_file = config.ca_file;

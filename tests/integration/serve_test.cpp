@@ -58,6 +58,12 @@ class ServeTest : public ::testing::Test {
   void SetUp() override { dst_ = std::make_unique<Registry>(); }
 
   static std::string Src(const std::string& ref) { return src_->host() + "/" + ref; }
+  // The labels of this suite's registry pair, plus `extra`.
+  std::map<std::string, std::string> Pair(std::map<std::string, std::string> extra = {}) const {
+    extra["source_registry"] = src_->host();
+    extra["dest_registry"] = dst_->host();
+    return extra;
+  }
   std::string Dst(const std::string& ref) const { return dst_->host() + "/" + ref; }
 
   static TempDir* dir_;
@@ -89,12 +95,8 @@ TEST_F(ServeTest, ReplicateJobCopiesTheImageAndTheMetricsSayWhatHappened) {
   EXPECT_EQ(RawDigest(Dst("copy/app:v1")), app_v1_->manifest.digest);
 
   const std::string m = serve.Scrape();
-  const std::map<std::string, std::string> pair = {{"source_registry", src_->host()},
-                                                   {"dest_registry", dst_->host()}};
-  auto with = [&](std::map<std::string, std::string> extra) {
-    extra.insert(pair.begin(), pair.end());
-    return extra;
-  };
+  const std::map<std::string, std::string> pair = Pair();
+  const auto with = [&](std::map<std::string, std::string> extra) { return Pair(extra); };
   EXPECT_EQ(MetricValue(m, "freightliner_replications_total", with({{"status", "success"}})), 1);
   EXPECT_EQ(MetricValue(m, "freightliner_replications_total", with({{"status", "failed"}})), 0);
   EXPECT_EQ(MetricValue(m, "freightliner_replication_bytes_total", pair),
@@ -144,12 +146,8 @@ TEST_F(ServeTest, AFailedCopyIsCountedUnderItsErrorType) {
   EXPECT_NE(job["errors"][0]["message"].get<std::string>().find("team/app:nope"),
             std::string::npos);
   const std::string m = serve.Scrape();
-  const std::map<std::string, std::string> pair = {{"source_registry", src_->host()},
-                                                   {"dest_registry", dst_->host()}};
-  auto with = [&](std::map<std::string, std::string> extra) {
-    extra.insert(pair.begin(), pair.end());
-    return extra;
-  };
+  const std::map<std::string, std::string> pair = Pair();
+  const auto with = [&](std::map<std::string, std::string> extra) { return Pair(extra); };
   EXPECT_EQ(
       MetricValue(m, "freightliner_replication_errors_total", with({{"error_type", "not_found"}})),
       1);
