@@ -34,6 +34,12 @@ export function loadYamlAll(p) {
   return docs.map((d) => d.toJS()).filter((d) => d !== null);
 }
 
+// JSON with object keys sorted (key order carries no meaning in YAML or JSON objects).
+export function canonical(v) {
+  return JSON.stringify(v, (k, x) =>
+    x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([a], [b]) => (a < b ? -1 : 1))) : x);
+}
+
 // Collects failures so that one run reports all of them; `done()` exits non-zero if any.
 export class Checker {
   constructor(name) {
@@ -47,8 +53,8 @@ export class Checker {
     return !!cond;
   }
   eq(actual, expected, msg) {
-    const a = JSON.stringify(actual);
-    const e = JSON.stringify(expected);
+    const a = canonical(actual);
+    const e = canonical(expected);
     return this.ok(a === e, `${msg}: expected ${e}, got ${a}`);
   }
   done() {
