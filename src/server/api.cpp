@@ -5,6 +5,7 @@
 #include <openssl/sha.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 #include <nlohmann/json.hpp>
@@ -59,27 +60,29 @@ ApiServer::~ApiServer() {
 }
 
 Status ApiServer::Start() {
-  const std::string threads = "32";
-  const char* options[] = {"listening_ports",
-                           config_.api_addr.c_str(),
-                           "num_threads",
-                           threads.c_str(),
-                           "request_timeout_ms",
-                           "30000",
-                           "enable_keep_alive",
-                           "yes",
-                           "keep_alive_timeout_ms",
-                           "30000",
-                           nullptr};
+  // civetweb answers CORS preflights itself, allowing every origin, unless these are empty: the
+  // API decides instead (AddCorsHeaders).
+  // clang-format off
+  const char* options[] = {
+      "listening_ports", config_.api_addr.c_str(),
+      "num_threads", "32",
+      "request_timeout_ms", "30000",
+      "enable_keep_alive", "yes",
+      "keep_alive_timeout_ms", "30000",
+      "access_control_allow_origin", "",
+      "access_control_allow_methods", "",
+      "access_control_allow_headers", "",
+      nullptr};
+  // clang-format on
   mg_callbacks callbacks{};
   callbacks.log_message = [](const mg_connection*, const char* message) {
     spdlog::warn("api: {}", message);
     return 1;
   };
-  ctx_ = mg_start(&callbacks, nullptr, options);
+  ctx_ = mg_start(&callbacks, this, options);
   if (ctx_ == nullptr) {
-    return MakeError(ErrorCode::kInvalidArgument, "cannot listen on api_addr " + config_.api_addr +
-                                                      " (in use, or not an address here)");
+    return MakeError(ErrorCode::kInvalidArgument, "cannot serve the API on " + config_.api_addr +
+                                                      " (address in use, or not an address here)");
   }
   mg_set_request_handler(ctx_, "/", &ApiServer::Handle, this);
   return Ok();
@@ -92,6 +95,24 @@ void ApiServer::Stop() {
 
 int ApiServer::Handle(mg_connection* conn, void* self) {
   return static_cast<ApiServer*>(self)->Serve(conn);
+}
+
+// Only for configured origins: the API sends no CORS header otherwise, so browsers on other
+// origins cannot read its answers.
+void ApiServer::AddCorsHeaders(mg_connection* conn) const {
+  const char* origin = mg_get_header(conn, "Origin");
+  if (origin == nullptr || config_.cors_origins.empty()) return;
+  const bool any = std::find(config_.cors_origins.begin(), config_.cors_origins.end(), "*") !=
+                   config_.cors_origins.end();
+  const bool listed = std::find(config_.cors_origins.begin(), config_.cors_origins.end(), origin) !=
+                      config_.cors_origins.end();
+  if (!any && !listed) return;
+  mg_response_header_add(conn, "Access-Control-Allow-Origin", any ? "*" : origin, -1);
+  mg_response_header_add(conn, "Vary", "Origin", -1);
+  mg_response_header_add(conn, "Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS", -1);
+  mg_response_header_add(conn, "Access-Control-Allow-Headers",
+                         "Authorization, X-API-Key, Content-Type", -1);
+  mg_response_header_add(conn, "Access-Control-Max-Age", "600", -1);
 }
 
 bool ApiServer::Authorized(mg_connection* conn) const {
@@ -125,8 +146,9 @@ int ApiServer::Serve(mg_connection* conn) {
     spdlog::error("api {} {}: unexpected exception: {}", method, path, e.what());
     response = {500, ErrorBody("internal", "internal error")};
   }
-  const std::string body = response.body.dump() + "\n";
+  const std::string body = response.status == 204 ? "" : response.body.dump() + "\n";
   mg_response_header_start(conn, response.status);
+  AddCorsHeaders(conn);
   mg_response_header_add(conn, "Content-Type", "application/json", -1);
   mg_response_header_add(conn, "Content-Length", std::to_string(body.size()).c_str(), -1);
   if (response.status == 401) mg_response_header_add(conn, "WWW-Authenticate", "Bearer", -1);
@@ -165,6 +187,10 @@ ApiServer::Response ApiServer::Route(mg_connection* conn, const std::string& met
   }
   if (path.rfind("/api/", 0) != 0) {
     return {404, ErrorBody("not_found", "no route " + path)};
+  }
+  if (method == "OPTIONS" && !config_.cors_origins.empty()) {
+    route = "/api/*";  // a CORS preflight: the headers say what is allowed
+    return {204, nullptr};
   }
   std::smatch m;
   std::string job_id;

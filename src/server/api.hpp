@@ -35,6 +35,7 @@ class ApiServer {
   Response Route(mg_connection* conn, const std::string& method, const std::string& path,
                  std::string& route);
   bool Authorized(mg_connection* conn) const;
+  void AddCorsHeaders(mg_connection* conn) const;
 
   const ServerConfig& config_;
   JobManager& jobs_;

@@ -96,6 +96,11 @@ Status ConfigParser::Scalars(const YAML::Node& root, ServerConfig& c) const {
     if (!v) return tl::unexpected(v.error());
     c.shutdown_timeout = *v;
   }
+  if (root["cors_origins"]) {
+    auto v = Strings(root["cors_origins"], "cors_origins");
+    if (!v) return tl::unexpected(v.error());
+    c.cors_origins = *v;
+  }
   if (root["insecure_registries"]) {
     auto v = Strings(root["insecure_registries"], "insecure_registries");
     if (!v) return tl::unexpected(v.error());
@@ -145,8 +150,8 @@ Status ConfigParser::Parse(const YAML::Node& root, ServerConfig& c) const {
           OnlyKeys(root, "the server config",
                    {"api_addr", "metrics_addr", "state_dir", "workers", "max_concurrent_jobs",
                     "blob_concurrency", "max_transfers", "max_body_bytes", "shutdown_timeout",
-                    "api_keys_file", "insecure_registries", "ca_file", "auth_file", "registries",
-                    "syncs", "schedules"});
+                    "api_keys_file", "cors_origins", "insecure_registries", "ca_file", "auth_file",
+                    "registries", "syncs", "schedules"});
       !s) {
     return s;
   }

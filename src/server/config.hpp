@@ -35,6 +35,7 @@ struct ServerConfig {
   int max_transfers = 16;
   size_t max_body_bytes = 1 << 20;
   std::chrono::seconds shutdown_timeout{30};
+  std::vector<std::string> cors_origins;  // none: no CORS headers at all; "*" allows any origin
   std::string api_keys_file;
   std::vector<std::string> api_keys;  // loaded from api_keys_file and FREIGHTLINER_API_KEY
   std::vector<std::string> insecure_registries;

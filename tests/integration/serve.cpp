@@ -44,7 +44,7 @@ void Serve::Start() {
   process_ = std::make_unique<ChildProcess>(argv, dir_.path() + "/serve.log", env);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {
-    if (HttpCall("GET", api() + "/ready").status == 200) return;
+    if (HttpCall("GET", api() + "/ready", "", {}, options_.ca_file).status == 200) return;
     if (!process_->Running()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -66,12 +66,13 @@ std::string Serve::Log() const {
 }
 
 HttpResponse Serve::Call(const std::string& method, const std::string& path,
-                         const std::string& body, bool with_key) const {
-  std::map<std::string, std::string> headers = {{"Content-Type", "application/json"}};
+                         const std::string& body, bool with_key,
+                         std::map<std::string, std::string> headers) const {
+  headers.emplace("Content-Type", "application/json");
   if (with_key && !options_.api_key.empty()) {
     headers["Authorization"] = "Bearer " + options_.api_key;
   }
-  return HttpCall(method, api() + path, body, headers);
+  return HttpCall(method, api() + path, body, headers, options_.ca_file);
 }
 
 std::string Serve::Submit(const std::string& path, const nlohmann::json& request) const {

@@ -17,6 +17,7 @@ struct ServeOptions {
   std::string config_yaml;  // written to <dir>/server.yaml when not empty
   std::map<std::string, std::string> env;
   std::string api_key;  // sent with every API call when not empty
+  std::string ca_file;  // the config serves TLS with a certificate this CA signed: call https
 };
 
 class Serve {
@@ -29,7 +30,10 @@ class Serve {
   // SIGTERM; returns the exit code.
   int Stop();
 
-  std::string api() const { return "http://127.0.0.1:" + std::to_string(api_port_); }
+  std::string api() const {
+    return (options_.ca_file.empty() ? "http://" : "https://") + std::string("127.0.0.1:") +
+           std::to_string(api_port_);
+  }
   std::string metrics_url() const {
     return "http://127.0.0.1:" + std::to_string(metrics_port_) + "/metrics";
   }
@@ -37,7 +41,8 @@ class Serve {
   std::string Log() const;
 
   HttpResponse Call(const std::string& method, const std::string& path,
-                    const std::string& body = "", bool with_key = true) const;
+                    const std::string& body = "", bool with_key = true,
+                    std::map<std::string, std::string> headers = {}) const;
   // POSTs a job and returns its id (fails the test on anything but 202).
   std::string Submit(const std::string& path, const nlohmann::json& request) const;
   // Polls the job until it is no longer queued or running.

@@ -464,6 +464,46 @@ TEST_F(ServeTest, ScheduledSyncRunsAndNamedSyncsRunOnRequest) {
   EXPECT_EQ(job["trigger"], "api");
 }
 
+TEST_F(ServeTest, CorsHeadersOnlyForConfiguredOrigins) {
+  Serve serve(state_, {.config_yaml = "cors_origins: [https://console.example]\n"});
+  const auto headers = [&](const std::vector<std::string>& args) {
+    std::vector<std::string> argv = {"curl", "-s", "-D", "-", "-o", "/dev/null"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    return RunCommand(argv).out;
+  };
+  const std::string preflight =
+      headers({"-X", "OPTIONS", "-H", "Origin: https://console.example", "-H",
+               "Access-Control-Request-Method: POST", serve.api() + "/api/v1/replicate"});
+  EXPECT_NE(preflight.find("204"), std::string::npos) << preflight;
+  EXPECT_NE(preflight.find("Access-Control-Allow-Origin: https://console.example"),
+            std::string::npos)
+      << preflight;
+  EXPECT_NE(preflight.find("Access-Control-Allow-Headers: Authorization, X-API-Key"),
+            std::string::npos)
+      << preflight;
+  const std::string listed =
+      headers({"-H", "Origin: https://console.example", serve.api() + "/api/v1/jobs"});
+  EXPECT_NE(listed.find("Access-Control-Allow-Origin: https://console.example"), std::string::npos)
+      << listed;
+  const std::string other =
+      headers({"-H", "Origin: https://evil.example", serve.api() + "/api/v1/jobs"});
+  EXPECT_NE(other.find("200"), std::string::npos) << other;
+  EXPECT_EQ(other.find("Access-Control-Allow-Origin"), std::string::npos) << other;
+}
+
+TEST_F(ServeTest, NoCorsHeadersUnlessConfigured) {
+  Serve serve(state_);
+  CommandResult r = RunCommand({"curl", "-s", "-D", "-", "-o", "/dev/null", "-H",
+                                "Origin: https://console.example", serve.api() + "/api/v1/jobs"});
+  EXPECT_NE(r.out.find("200"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("Access-Control"), std::string::npos) << r.out;
+  // Not even to a preflight (civetweb on its own would allow every origin).
+  r = RunCommand({"curl", "-s", "-D", "-", "-o", "/dev/null", "-X", "OPTIONS", "-H",
+                  "Origin: https://console.example", "-H", "Access-Control-Request-Method: POST",
+                  serve.api() + "/api/v1/replicate"});
+  EXPECT_EQ(r.out.find("Access-Control"), std::string::npos) << r.out;
+}
+
 TEST_F(ServeTest, ABadConfigFailsAtStartWithItsLine) {
   WriteFile(state_.path() + "/bad.yaml", "api_addr: 127.0.0.1:0\nworkerz: 3\n");
   CliResult r = Freightliner({"serve", "--config", state_.path() + "/bad.yaml"});
