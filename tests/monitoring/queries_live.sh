@@ -34,14 +34,16 @@ pid=$!
 on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
 wait_http "http://127.0.0.1:$port/-/ready" 60 || { cat "$TMP/prometheus.log"; exit 1; }
 
-# Wait until every rule group has been evaluated once: the last recording rule has a value.
+# Wait until every rule group has been evaluated once: every recording rule has a series.
+want=$(grep -c -- '- record:' "$TMP/rules/recording-rules.yml")
+n=0
 for _ in $(seq 1 300); do
-  n=$(curl -fsS "http://127.0.0.1:$port/api/v1/query" --data-urlencode 'query=count({__name__=~"job:freightliner_.*:error_budget_remaining"})' |
+  n=$(curl -fsS "http://127.0.0.1:$port/api/v1/query" --data-urlencode 'query=count(count by (__name__) ({__name__=~".+:.+"}))' |
     jq -r '.data.result[0].value[1] // 0')
-  [ "$n" = 3 ] && break
+  [ "$n" = "$want" ] && break
   sleep 0.2
 done
-[ "$n" = 3 ] || { tail -20 "$TMP/prometheus.log"; fail "recording rules did not produce the error budgets"; }
+[ "$n" = "$want" ] || { tail -20 "$TMP/prometheus.log"; fail "only $n of $want recording rules produced series"; }
 
 "$MON_TESTS/queries.sh" >"$TMP/queries.jsonl"
 node "$MON_TESTS/js/run_queries.mjs" --prometheus "http://127.0.0.1:$port" --require-data <"$TMP/queries.jsonl"
