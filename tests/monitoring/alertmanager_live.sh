@@ -54,6 +54,11 @@ alert burn-page '{"alertname":"HTTPAvailabilityBudgetBurn","severity":"critical"
 alert burn-ticket '{"alertname":"HTTPAvailabilityBudgetBurn","severity":"warning","component":"api","long_window":"1d"}'
 alert down-absent '{"alertname":"FreightlinerDown","severity":"critical","component":"service"}'
 alert watchdog '{"alertname":"Watchdog","severity":"none","component":"alerting"}'
+# Warnings no critical alert may silence: another alertname on the same instance as a critical one,
+# the same alertname as a critical one on another instance, and an unrelated warning.
+alert pool-i2 '{"alertname":"WorkerPoolSaturated","severity":"warning","component":"worker","instance":"'$I2'"}'
+alert memwarn-i3 '{"alertname":"HighMemoryUsage","severity":"warning","component":"runtime","instance":"'$I3'"}'
+alert auth '{"alertname":"HighAuthFailureRate","severity":"warning","component":"auth"}'
 curl -fsS -XPOST -H 'Content-Type: application/json' --data "$alerts" "$AM/alerts" >/dev/null || fail "posting alerts"
 
 # KEY -> "state inhibitor-keys"; inhibitedBy holds fingerprints, mapped back to test keys.
@@ -87,6 +92,9 @@ expect burn-page active
 expect burn-ticket "suppressed burn-page"  # critical silences the warning of the same alertname
 expect down-absent active
 expect watchdog active                     # nothing ever silences the heartbeat
+expect pool-i2 active                      # critical silences only the warning of the same alertname
+expect memwarn-i3 active                   # ... on the same instance
+expect auth active
 
 # Notifications: critical group_wait is 10 s, Watchdog 0 s. Wait until the sink has what it should.
 want_receivers="deadmans-switch pagerduty-critical slack-api slack-critical slack-platform slack-replication"

@@ -45,6 +45,11 @@ for _ in $(seq 1 300); do
 done
 [ "$n" = "$want" ] || { tail -20 "$TMP/prometheus.log"; fail "only $n of $want recording rules produced series"; }
 
-"$MON_TESTS/queries.sh" >"$TMP/queries.jsonl"
-node "$MON_TESTS/js/run_queries.mjs" --prometheus "http://127.0.0.1:$port" --require-data <"$TMP/queries.jsonl"
+# Twice: with the variables' "All" value (.*), and pinned to values that exist in the data, which
+# also catches a misspelt label (a matcher on a missing label still matches ".*").
+"$MON_TESTS/queries.sh" >"$TMP/queries-all.jsonl"
+node "$MON_TESTS/js/run_queries.mjs" --prometheus "http://127.0.0.1:$port" --require-data <"$TMP/queries-all.jsonl"
+"$MON_TESTS/queries.sh" --set source_registry=registry-a.example --set dest_registry=mirror.example \
+  --set instance=127.0.0.1:2112 >"$TMP/queries-one.jsonl"
+node "$MON_TESTS/js/run_queries.mjs" --prometheus "http://127.0.0.1:$port" --require-data <"$TMP/queries-one.jsonl"
 echo "queries_live: passed"
