@@ -8,6 +8,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import {
   Checker, MON, REPO, readText, loadYamlAll, alertRules, recordingRules, promqlNames, contractMetricNames,
+  markdownAnchors,
 } from './common.mjs';
 
 const [monFile, depFile] = process.argv.slice(2);
@@ -15,12 +16,13 @@ const c = new Checker('docs_check');
 const built = [...loadYamlAll(monFile), ...loadYamlAll(depFile), ...loadYamlAll(path.join(MON, 'kubernetes/servicemonitor-freightliner.yaml'))];
 const setup = readText(path.join(MON, 'docs/MONITORING_SETUP.md'));
 const runbooks = readText(path.join(MON, 'docs/SLO_RUNBOOKS.md'));
+const readme = readText(path.join(MON, 'README.md'));
 
 function codeBlocks(md, lang) {
   return [...md.matchAll(/```(\w*)\n([\s\S]*?)```/g)].filter((m) => m[1] === lang).map((m) => m[2]);
 }
 // Shell commands with their continuation lines joined.
-const commands = codeBlocks(setup, 'bash').flatMap((b) => b.replace(/\\\n\s*/g, ' ').split('\n'))
+const commands = [...codeBlocks(setup, 'bash'), ...codeBlocks(readme, 'bash')].flatMap((b) => b.replace(/\\\n\s*/g, ' ').split('\n'))
   .map((l) => l.replace(/\s+#.*$/, '').trim()).filter((l) => l && !l.startsWith('#'));
 const kubectl = commands.filter((l) => l.startsWith('kubectl '));
 c.ok(kubectl.length > 15, `MONITORING_SETUP.md has the kubectl steps (${kubectl.length})`);
@@ -95,7 +97,19 @@ for (const cmd of kubectl) {
   const sm = /servicemonitor (\S+) -n (\S+)/.exec(cmd);
   if (sm) c.ok(built.some((o) => o.kind === 'ServiceMonitor' && o.metadata.name === sm[1] && o.metadata.namespace === sm[2]), `docs: ServiceMonitor ${sm[2]}/${sm[1]}`);
 }
-c.ok(!/apply -f monitoring\/kubernetes\/\s/.test(setup), 'docs never apply the kubernetes/ directory with -f');
+for (const [doc, md] of [['MONITORING_SETUP.md', setup], ['README.md', readme]]) {
+  c.ok(!/apply -f monitoring\/kubernetes\/\s/.test(md), `${doc} never applies the kubernetes/ directory with -f`);
+}
+// Relative links between the documents resolve (files and #anchors).
+for (const [doc, md, dir] of [['MONITORING_SETUP.md', setup, 'docs'], ['README.md', readme, ''], ['SLO_RUNBOOKS.md', runbooks, 'docs']]) {
+  for (const m of md.matchAll(/\]\(([^)#\s]*)(#[^)\s]*)?\)/g)) {
+    const [, file, anchor] = m;
+    if (/^https?:/.test(file)) continue;
+    const target = file ? path.join(MON, dir, file) : path.join(MON, dir, doc);
+    if (!c.ok(fs.existsSync(target), `${doc}: link ${m[0]} resolves`)) continue;
+    if (anchor && target.endsWith('.md')) c.ok(markdownAnchors(readText(target)).has(anchor.slice(1)), `${doc}: link ${m[0]} has its anchor`);
+  }
+}
 
 // --- Runbooks: a complete section per alert ------------------------------------------------------------
 const sections = new Map();
