@@ -25,6 +25,7 @@ while IFS=$'\t' read -r _ want labels; do
   # shellcheck disable=SC2086 # labels are label=value words
   got="$(amtool config routes test --config.file="$TMP/alertmanager.yml" $labels 2>/dev/null)"
   [ "$got" = "$want" ] || fail "route for {$labels}: expected $want, got $got"
+  # shellcheck disable=SC2086
   got_local="$(amtool config routes test --config.file="$MON/alertmanager/alertmanager-local.yml" $labels 2>/dev/null)"
   [ "$got_local" = "$want" ] || fail "local route for {$labels}: expected $want, got $got_local"
   n=$((n + 1))

@@ -59,12 +59,12 @@ alert watchdog '{"alertname":"Watchdog","severity":"none","component":"alerting"
 alert pool-i2 '{"alertname":"WorkerPoolSaturated","severity":"warning","component":"worker","instance":"'$I2'"}'
 alert memwarn-i3 '{"alertname":"HighMemoryUsage","severity":"warning","component":"runtime","instance":"'$I3'"}'
 alert auth '{"alertname":"HighAuthFailureRate","severity":"warning","component":"auth"}'
-curl -fsS -XPOST -H 'Content-Type: application/json' --data "$alerts" "$AM/alerts" >/dev/null || fail "posting alerts"
+curl -fsS -m 10 -XPOST -H 'Content-Type: application/json' --data "$alerts" "$AM/alerts" >/dev/null || fail "posting alerts"
 
 # KEY -> "state inhibitor-keys"; inhibitedBy holds fingerprints, mapped back to test keys.
 state() {
   local all
-  all=$(curl -fsS "$AM/alerts")
+  all=$(curl -fsS -m 10 "$AM/alerts")
   jq -r --arg key "$1" '
     (map({key: .fingerprint, value: .labels.test_key}) | from_entries) as $byfp
     | .[] | select(.labels.test_key == $key)

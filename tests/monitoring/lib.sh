@@ -6,6 +6,7 @@ set -euo pipefail
 
 MON_TESTS="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$MON_TESTS/../.." && pwd)"
+# shellcheck disable=SC2034 # used by the scripts that source this file
 MON="$REPO/monitoring"
 NODE_DIR="$MON_TESTS/k8s-validate"
 
@@ -29,8 +30,9 @@ need() {
 # need_node_modules: the npm packages pinned in tests/monitoring/k8s-validate/package-lock.json.
 need_node_modules() {
   need node
-  [ -d "$NODE_DIR/node_modules/yaml" ] && [ -d "$NODE_DIR/node_modules/kubernetes-models" ] ||
+  if [ ! -d "$NODE_DIR/node_modules/yaml" ] || [ ! -d "$NODE_DIR/node_modules/kubernetes-models" ]; then
     fail "npm packages missing: run 'npm ci' in tests/monitoring/k8s-validate (scripts/deps.sh does)"
+  fi
 }
 
 # make_tmp: sets TMP to a fresh directory removed when the script exits, and runs the cleanup
@@ -56,7 +58,7 @@ free_port() {
 wait_http() {
   local url="$1" secs="${2:-30}" i
   for ((i = 0; i < secs * 10; i++)); do
-    curl -fsS -o /dev/null "$url" 2>/dev/null && return 0
+    curl -fsS -m 10 -o /dev/null "$url" 2>/dev/null && return 0
     sleep 0.1
   done
   fail "$url did not answer within ${secs}s"

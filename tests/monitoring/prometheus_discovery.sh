@@ -71,7 +71,7 @@ wait_http "http://127.0.0.1:$port/-/ready" 60 || { cat "$TMP/prometheus.log"; ex
 expected='["127.0.0.11:2112 fl-a","127.0.0.12:2112 fl-b","127.0.0.13:2112 fl-c","127.0.0.17:9102 fl-g","[::1]:2112 fl-i"]'
 got=""
 for _ in $(seq 1 100); do
-  got=$(curl -fsS "http://127.0.0.1:$port/api/v1/targets?state=active" |
+  got=$(curl -fsS -m 10 "http://127.0.0.1:$port/api/v1/targets?state=active" |
     jq -c '[.data.activeTargets[] | select(.labels.job == "freightliner") | "\(.labels.instance) \(.labels.pod)"] | sort')
   [ "$got" = "$expected" ] && break
   sleep 0.1
@@ -80,11 +80,11 @@ done
 note "targets: $got"
 
 # Every kept target carries the labels the dashboards and alerts group by.
-labels=$(curl -fsS "http://127.0.0.1:$port/api/v1/targets?state=active" |
+labels=$(curl -fsS -m 10 "http://127.0.0.1:$port/api/v1/targets?state=active" |
   jq -c '[.data.activeTargets[] | .labels | {job, namespace, node} ] | unique')
 [ "$labels" = '[{"job":"freightliner","namespace":"freightliner","node":"node-1"}]' ] || fail "target labels: $labels"
 # And the scrape URL is the metrics path on that address.
-urls=$(curl -fsS "http://127.0.0.1:$port/api/v1/targets?state=active" | jq -r '.data.activeTargets[].scrapeUrl' | sort | tr '\n' ' ')
+urls=$(curl -fsS -m 10 "http://127.0.0.1:$port/api/v1/targets?state=active" | jq -r '.data.activeTargets[].scrapeUrl' | sort | tr '\n' ' ')
 [ "$urls" = "http://127.0.0.11:2112/metrics http://127.0.0.12:2112/metrics http://127.0.0.13:2112/metrics http://127.0.0.17:9102/metrics http://[::1]:2112/metrics " ] ||
   fail "scrape URLs: $urls"
 echo "prometheus_discovery: passed (5 opted-in pods -> 5 targets; 5 others dropped)"

@@ -38,7 +38,7 @@ wait_http "http://127.0.0.1:$port/-/ready" 60 || { cat "$TMP/prometheus.log"; ex
 want=$(grep -c -- '- record:' "$TMP/rules/recording-rules.yml")
 n=0
 for _ in $(seq 1 300); do
-  n=$(curl -fsS "http://127.0.0.1:$port/api/v1/query" --data-urlencode 'query=count(count by (__name__) ({__name__=~".+:.+"}))' |
+  n=$(curl -fsS -m 10 "http://127.0.0.1:$port/api/v1/query" --data-urlencode 'query=count(count by (__name__) ({__name__=~".+:.+"}))' |
     jq -r '.data.result[0].value[1] // 0')
   [ "$n" = "$want" ] && break
   sleep 0.2

@@ -22,6 +22,7 @@ for await (const line of rl) {
     method: 'POST',
     headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
     body: new URLSearchParams({ query: expr }),
+    signal: AbortSignal.timeout(30000),
   });
   const body = await res.json().catch(() => ({}));
   if (body.status !== 'success') {
