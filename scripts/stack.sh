@@ -102,8 +102,8 @@ YAML
 }
 
 start_sink() {
-  node scripts/lib/notification-sink.js "$SINK_PORT" "$DIR/sink/notifications.jsonl" \
-    > "$DIR/sink/sink.log" 2>&1 &
+  node monitoring/alertmanager/notification-sink.mjs --port "$SINK_PORT" \
+    --out "$DIR/sink/notifications.jsonl" > "$DIR/sink/sink.log" 2>&1 &
   echo $! > "$DIR/sink/pid"
   wait_http "http://127.0.0.1:$SINK_PORT/" 10
 }
@@ -112,9 +112,10 @@ start_alertmanager() {
   local d=$DIR/alertmanager
   cp -r monitoring/alertmanager/templates "$d/"
   sed "s/127.0.0.1:9095/127.0.0.1:$SINK_PORT/g" monitoring/alertmanager/alertmanager-local.yml > "$d/alertmanager.yml"
-  (cd "$d" && prometheus-alertmanager --config.file=alertmanager.yml --storage.path="$d/data" \
+  # Template paths in the config are relative to the config file itself.
+  prometheus-alertmanager --config.file="$d/alertmanager.yml" --storage.path="$d/data" \
     --web.listen-address="127.0.0.1:$AM_PORT" --cluster.listen-address= > "$d/alertmanager.log" 2>&1 &
-    echo $! > "$d/pid")
+  echo $! > "$d/pid"
   wait_http "http://127.0.0.1:$AM_PORT/-/ready" 20
 }
 

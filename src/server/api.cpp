@@ -85,6 +85,17 @@ Status ApiServer::Start() {
                                                       " (address in use, or not an address here)");
   }
   mg_set_request_handler(ctx_, "/", &ApiServer::Handle, this);
+  for (const auto& [method, route] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"GET", "/health"},
+           {"GET", "/ready"},
+           {"POST", "/api/v1/replicate"},
+           {"POST", "/api/v1/replicate-tree"},
+           {"POST", "/api/v1/sync"},
+           {"GET", "/api/v1/jobs"},
+           {"GET", "/api/v1/jobs/{id}"},
+           {"DELETE", "/api/v1/jobs/{id}"}}) {
+    metrics_.ObserveRoute(method, route);
+  }
   return Ok();
 }
 

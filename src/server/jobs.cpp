@@ -320,7 +320,7 @@ Result<json> JobManager::Submit(const std::string& type, const json& request,
   const std::string id = NewJobId();
   if (Status s = Insert(id, type, request, trigger); !s) return tl::unexpected(s.error());
   queue_.push_back(id);
-  cv_.notify_one();
+  cv_.notify_all();  // the scheduler waits on cv_ too: notify_one could wake it instead of a runner
   spdlog::info("job {} queued: {} ({})", id, type, trigger);
   auto doc = Load(id);
   if (!doc) return tl::unexpected(doc.error());

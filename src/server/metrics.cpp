@@ -275,6 +275,11 @@ void Metrics::RecordReplication(const std::string& src, const std::string& dst,
   }
 }
 
+void Metrics::ObserveRoute(const std::string& method, const std::string& path) {
+  for (const char* status : {"500", "503"})
+    http_requests_->Add({{"method", method}, {"path", path}, {"status", status}});
+}
+
 void Metrics::RecordHttp(const std::string& method, const std::string& path, int status,
                          double seconds) {
   const prometheus::Labels labels = {

@@ -57,6 +57,9 @@ class Metrics {
   void ObservePair(const std::string& source_registry, const std::string& dest_registry);
   void RecordReplication(const std::string& source_registry, const std::string& dest_registry,
                          const ReplicationOutcome& outcome);
+  // Creates the route's server-error counters (500, 503) at 0, so that the first 5xx is visible
+  // to rate() and the 5xx ratio is 0, not absent, while all is well.
+  void ObserveRoute(const std::string& method, const std::string& path);
   void RecordHttp(const std::string& method, const std::string& path, int status, double seconds);
   prometheus::Gauge& http_in_flight() { return *http_in_flight_; }
   void RecordPanic(const std::string& component);
