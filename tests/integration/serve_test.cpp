@@ -124,6 +124,9 @@ TEST_F(ServeTest, ReplicateJobCopiesTheImageAndTheMetricsSayWhatHappened) {
                         {{"method", "GET"}, {"path", "/api/v1/jobs/{id}"}, {"status", "200"}}),
             1);
   EXPECT_EQ(m.find("path=\"/api/v1/jobs/job-"), std::string::npos) << "raw paths leak into labels";
+  EXPECT_EQ(MetricValue(m, "freightliner_http_requests_total",
+                        {{"method", "DELETE"}, {"path", "/api/v1/jobs/{id}"}, {"status", "500"}}),
+            0);
   EXPECT_EQ(MetricValue(m, "freightliner_panics_total", {{"component", "api"}}), 0);
   EXPECT_EQ(MetricValue(m, "freightliner_worker_pool_size"), 8);
   EXPECT_GT(MetricValue(m, "freightliner_memory_usage_bytes"), 1e6);
