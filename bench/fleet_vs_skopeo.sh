@@ -287,19 +287,24 @@ walk_source() {
   done
   sort -u "$dir/refs.tsv" -o "$dir/refs.tsv"
   awk '!seen[$2]++ {print $2, $3, $1}' "$dir/refs.tsv" > "$dir/blobs.tsv"
+  # For the raw copier's complete mode: the other (repository, blob) pairs, mounted from the
+  # repository that got the upload; then child manifests (phase 1) and tags (phase 2).
+  awk 'NR == FNR {first[$1] = $3; next} first[$2] != $1 {print $1, $2, first[$2]}' "$dir/blobs.tsv" "$dir/refs.tsv" > "$dir/mounts.tsv"
+  { sed 's/^/1 /' "$dir/children.tsv" | sort -u; sed 's/^/2 /' "$dir/tags.list"; } > "$dir/manifests.tsv"
 }
 
-# verify_copy SRCWALK DST_PORT NAME: the destination 127.0.0.1:DST_PORT/mirror/* has every source
-# tag with the source's digest, every child manifest and every blob (with its size).
+# verify_copy SRCWALK DST_PORT NAME [PREFIX]: the destination 127.0.0.1:DST_PORT/PREFIX/* (PREFIX
+# "mirror" by default, for source repository fleet/*) has every source tag with the source's
+# digest, every child manifest and every blob (with its size).
 verify_copy() {
-  local walk=$1 host=127.0.0.1:$2 name=$3 out=$RESULTS_DIR/verify/$3 bad=0
+  local walk=$1 host=127.0.0.1:$2 name=$3 out=$RESULTS_DIR/verify/$3 bad=0 prefix=${4:-mirror}
   mkdir -p "$out"
-  sed 's#^fleet/#mirror/#' "$walk/tags.list" > "$out/tags.list"
+  sed "s#^fleet/#$prefix/#" "$walk/tags.list" > "$out/tags.list"
   fetch_manifests "$host" "$out/tags.list" "$WORK/verify-m" > "$out/tags.tsv"
   paste -d' ' <(cut -d' ' -f3 "$walk/tags.tsv") <(cut -d' ' -f3 "$out/tags.tsv") | awk '$1 != $2' > "$out/tag-mismatches"
-  sed 's#^fleet/#mirror/#' "$walk/children.tsv" > "$out/children.list"
+  sed "s#^fleet/#$prefix/#" "$walk/children.tsv" > "$out/children.list"
   fetch_manifests "$host" "$out/children.list" "$WORK/verify-c" | awk '$2 != $3' > "$out/child-mismatches"
-  awk -v h="$host" '{sub(/^fleet\//, "mirror/", $1); printf "url = \"http://%s/v2/%s/blobs/%s\"\noutput = \"/dev/null\"\n", h, $1, $2}' "$walk/refs.tsv" > "$out/heads.cfg"
+  awk -v h="$host" -v p="$prefix/" '{sub(/^fleet\//, p, $1); printf "url = \"http://%s/v2/%s/blobs/%s\"\noutput = \"/dev/null\"\n", h, $1, $2}' "$walk/refs.tsv" > "$out/heads.cfg"
   curl -s -I -w '%{http_code} %header{content-length}\n' -K "$out/heads.cfg" > "$out/heads.out" || true
   paste -d' ' "$walk/refs.tsv" "$out/heads.out" | awk '$4 != 200 || $5 != $3' > "$out/blob-mismatches"
   local tags children refs
@@ -419,20 +424,27 @@ run_tool() {
   return "$rc"
 }
 
-# run_raw PHASE RUN SRC_HOST DST_HOST DST_REG
+# run_raw PHASE RUN SRC_HOST DST_HOST DST_REG DST_PORT: the raw copier, complete mode (blobs,
+# then mounts, then manifests: a full copy with nothing but the necessary requests), checked.
 run_raw() {
-  local key=raw/$1/$2 log=$RESULTS_DIR/logs/raw-$1-$2 src_mark dst_mark
+  local key=raw/$1/$2 log=$RESULTS_DIR/logs/raw-$1-$2 src_mark dst_mark src_cpu dst_cpu
   LOAD[$key]=$(wait_quiet)
   src_mark=$(wc -l < "$(reglog src)")
   dst_mark=$(wc -l < "$(reglog "$5")")
-  "$RAW_BIN" "$3" "$4" "$WALK/blobs.tsv" 8 "raw" > "$log.json" 2> "$log.err" || say "raw copy failed: $(cat "$log.err")"
+  src_cpu=$(cpu_seconds "$(regpid src)")
+  dst_cpu=$(cpu_seconds "$(regpid "$5")")
+  /usr/bin/time -f '%e %M %U %S' -o "$log.time" "$RAW_BIN" "$3" "$4" "$WALK/blobs.tsv" 8 raw \
+    "$WALK/mounts.tsv" "$WALK/manifests.tsv" > "$log.json" 2> "$log.err" || say "raw copy failed: $(head -3 "$log.err")"
   RAW[$key]=$(jq -r .seconds "$log.json")
+  RAW[$key/total]=$(jq -r .total_seconds "$log.json")
+  CPU[$key]="$(tail -1 "$log.time" | awk '{printf "%.2f", $3 + $4}') $(awk -v a="$(cpu_seconds "$(regpid src)")" -v b="$src_cpu" 'BEGIN {printf "%.2f", a - b}') $(awk -v a="$(cpu_seconds "$(regpid "$5")")" -v b="$dst_cpu" 'BEGIN {printf "%.2f", a - b}')"
+  verify_copy "$WALK" "$6" "raw-$1-$2" raw/fleet || true
   sleep 0.5
   tail -n +"$((src_mark + 1))" "$(reglog src)" | grep -F "useragent=bench_raw_blob_copy" > "$log.src-registry.log" || true
   tail -n +"$((dst_mark + 1))" "$(reglog "$5")" > "$log.dst-registry.log"
   log_requests "$log.src-registry.log" bench_raw_blob_copy > "$RESULTS_DIR/requests/raw-$1-$2-src.txt"
   log_requests "$log.dst-registry.log" bench_raw_blob_copy > "$RESULTS_DIR/requests/raw-$1-$2-dst.txt"
-  say "raw limit ($1, run $2): ${RAW[$key]} s for $(jq -r .blobs "$log.json") blobs, $(jq -r .bytes "$log.json") bytes, $(jq -r .connections "$log.json") connections, load before ${LOAD[$key]}"
+  say "raw limit ($1, run $2): blobs ${RAW[$key]} s ($(jq -r .blobs "$log.json") blobs, $(jq -r .bytes "$log.json") bytes), complete copy ${RAW[$key/total]} s (+$(jq -r .mounts "$log.json") mounts, $(jq -r .manifests "$log.json") manifests), $(jq -r .connections "$log.json") connections, CPU s (raw, source registry, destination registry) ${CPU[$key]}, load before ${LOAD[$key]}"
 }
 
 count() {  # FILE METHOD KIND STATUS
@@ -523,7 +535,7 @@ for i in $(seq 1 "$FULL_RUNS"); do
   new_destinations loopback "$i"
   RAW_REG=raw-loopback-$i
   RAW_PORT=$(start_logged_registry "$RAW_REG")
-  run_raw loopback "$i" "$SRC" "127.0.0.1:$RAW_PORT" "$RAW_REG"
+  run_raw loopback "$i" "$SRC" "127.0.0.1:$RAW_PORT" "$RAW_REG" "$RAW_PORT"
   stop_pidfile "$WORK/reg-$RAW_REG/pid"
   run_case loopback full "$i" "$SRC"
 done
@@ -546,7 +558,7 @@ RAW_HOST=127.0.0.1:$(start_proxy "$RAW_PORT")
 new_destinations rtt 1
 say "latency proxies (RTT +$RTT_MS ms): source $PSRC, skopeo destination $S_HOST, freightliner destination $F_HOST, raw $RAW_HOST"
 say "one request through the source proxy (new connection): $(curl -s -o /dev/null -w '%{time_total}' "http://$PSRC/v2/") s"
-run_raw rtt 1 "$PSRC" "$RAW_HOST" "$RAW_REG"
+run_raw rtt 1 "$PSRC" "$RAW_HOST" "$RAW_REG" "$RAW_PORT"
 run_case rtt full 1 "$PSRC"
 for i in $(seq 1 "$NOOP_RUNS_RTT"); do run_case rtt noop "$i" "$PSRC"; done
 push_changed rtt B
@@ -568,6 +580,8 @@ ratio() { echo "scale=4; $1 / $2" | bc -l; }
 ge() { [ "$(echo "$1 >= $2" | bc -l)" = 1 ]; }
 RAW_TIMES=$(for i in $(seq 1 "$FULL_RUNS"); do printf '%.2f ' "${RAW[raw/loopback/$i]}"; done)
 RAW_MEDIAN=$(echo "$RAW_TIMES" | tr ' ' '\n' | grep . | median)
+RAWC_TIMES=$(for i in $(seq 1 "$FULL_RUNS"); do printf '%.2f ' "${RAW[raw/loopback/$i/total]}"; done)
+RAWC_MEDIAN=$(echo "$RAWC_TIMES" | tr ' ' '\n' | grep . | median)
 FL_FULL_MEDIAN=$(med_of loopback full freightliner)
 {
   echo "## Run of $(date -u '+%Y-%m-%d %H:%M UTC')"
@@ -627,13 +641,18 @@ FL_FULL_MEDIAN=$(med_of loopback full freightliner)
   done
   echo "### Raw limit and memory"
   echo
-  echo "Raw limit (bench_raw_blob_copy: $N_BLOBS unique blobs, GET + POST + monolithic PUT, no manifests, 8 keep-alive connections per side, largest first), loopback, one run next to each full copy: [${RAW_TIMES% }] s, median $RAW_MEDIAN s; through the latency proxies: ${RAW[raw/rtt/1]} s."
+  echo "Raw limit (bench_raw_blob_copy, 8 keep-alive connections per side, no existence checks, largest blobs first), one run next to each loopback full copy, into its own empty registry:"
+  echo
+  echo "- blobs only (the issue's raw limit: GET + POST + monolithic PUT of each of the $N_BLOBS unique blobs): [${RAW_TIMES% }] s, median $RAW_MEDIAN s;"
+  echo "- complete copy (those, then $((N_REFS - N_BLOBS)) mounts and every manifest GET + PUT; checked like the tools' copies: $(cat "$RESULTS_DIR/verify/raw-loopback-1/result")): [${RAWC_TIMES% }] s, median $RAWC_MEDIAN s;"
+  echo "- through the latency proxies: blobs ${RAW[raw/rtt/1]} s, complete ${RAW[raw/rtt/1/total]} s."
+  echo "- CPU seconds of the first loopback run (raw copier / source registry / destination registry): ${CPU[raw/loopback/1]// / \/ }, against freightliner's ${CPU[loopback/full/freightliner/1]// / \/ }."
   echo
   x=$(ratio "$FL_FULL_MEDIAN" "$RAW_MEDIAN")
-  printf 'freightliner full copy on loopback (median): %.2f s = %.2fx the raw limit (target <= 1.3x: %s). Run by run (freightliner / raw of the same repetition):' "$FL_FULL_MEDIAN" "$x" "$(ge 1.3 "$x" && echo met || echo NOT met)"
+  printf 'freightliner full copy on loopback (median): %.2f s = %.2fx the raw limit (target <= 1.3x: %s), %.2fx the complete raw copy. Run by run against the raw run next to it:' "$FL_FULL_MEDIAN" "$x" "$(ge 1.3 "$x" && echo met || echo NOT met)" "$(ratio "$FL_FULL_MEDIAN" "$RAWC_MEDIAN")"
   for i in $(seq 1 "$FULL_RUNS"); do printf ' %.2fx' "$(ratio "${T[loopback/full/freightliner/$i]}" "${RAW[raw/loopback/$i]}")"; done
   echo "."
-  printf 'freightliner full copy with %s ms RTT: %.2f s = %.2fx the raw limit through the same proxies.\n' "$RTT_MS" "${T[rtt/full/freightliner/1]}" "$(ratio "${T[rtt/full/freightliner/1]}" "${RAW[raw/rtt/1]}")"
+  printf 'freightliner full copy with %s ms RTT: %.2f s = %.2fx the raw limit through the same proxies (%.2fx the complete raw copy).\n' "$RTT_MS" "${T[rtt/full/freightliner/1]}" "$(ratio "${T[rtt/full/freightliner/1]}" "${RAW[raw/rtt/1]}")" "$(ratio "${T[rtt/full/freightliner/1]}" "${RAW[raw/rtt/1/total]}")"
   echo
   rss_full=$(for i in $(seq 1 "$FULL_RUNS"); do echo "${RSS[loopback/full/freightliner/$i]}"; done | sort -n | tail -1)
   echo "Peak RSS (GNU time, MiB): freightliner full copy $rss_full (loopback, highest of $FULL_RUNS runs), ${RSS[rtt/full/freightliner/1]} (RTT); no-op ${RSS[loopback/noop/freightliner/1]}; changed ${RSS[loopback/changed/freightliner/1]}; skopeo full copy ${RSS[loopback/full/skopeo/1]}. Target < 150 MiB: $(ge 150 "$rss_full" && ge 150 "${RSS[rtt/full/freightliner/1]}" && echo met || echo NOT met)."
@@ -658,13 +677,13 @@ FL_FULL_MEDIAN=$(med_of loopback full freightliner)
   echo "Unique blobs in the initial corpus: $N_BLOBS; (repository, blob) pairs: $N_REFS; a copy that uploads each blob once and mounts it everywhere else makes $N_BLOBS uploads and $((N_REFS - N_BLOBS)) mounts."
   echo "newrepo adds $(newrepo_tags | wc -l) tags whose base layers the destinations already hold in other repositories: only their own layers and configs ($(( $(newrepo_tags | wc -l) * 2 )) blobs) need uploading."
   echo
-  echo "Loopback full copy, run 1, requests by kind (count, and the registries' own time summed, ms): freightliner vs the raw copier."
+  echo "Loopback full copy, run 1, requests by kind (count, method, kind, status, the registry's own time summed in ms): freightliner vs the raw copier."
   echo
   echo '```'
   echo "freightliner, source:";      cat "$RESULTS_DIR/requests/loopback-full-freightliner-1-src.txt"
   echo "freightliner, destination:"; cat "$RESULTS_DIR/requests/loopback-full-freightliner-1-dst.txt"
-  echo "raw, source:";               cat "$RESULTS_DIR/requests/raw-loopback-1-src.txt"
-  echo "raw, destination:";          cat "$RESULTS_DIR/requests/raw-loopback-1-dst.txt"
+  echo "raw complete copy, source:";      cat "$RESULTS_DIR/requests/raw-loopback-1-src.txt"
+  echo "raw complete copy, destination:"; cat "$RESULTS_DIR/requests/raw-loopback-1-dst.txt"
   echo '```'
   echo
   echo "Total time of the run: $(( ($(date +%s) - START) / 60 )) min. Logs and per-request counts: $RESULTS_DIR."
