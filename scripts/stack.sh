@@ -148,12 +148,11 @@ start_grafana() {
   local d=$DIR/grafana home
   home=$(dirname "$(dirname "$(readlink -f "$(command -v grafana-server)")")")/share/grafana
   [ -d "$home" ] || home=/usr/share/grafana
-  mkdir -p "$d/provisioning"
-  cp -r monitoring/grafana/provisioning/* "$d/provisioning/"
-  sed -i "s#http://[a-z0-9.:-]*9090#http://127.0.0.1:$PROM_PORT#" "$d"/provisioning/datasources/*.yml
-  sed -i "s#path: .*dashboards.*#path: $ROOT/monitoring/grafana/dashboards#" "$d"/provisioning/dashboards/*.yml
+  # The provisioning files take the Prometheus URL and the dashboards folder from the environment.
   GF_SERVER_HTTP_ADDR=127.0.0.1 GF_SERVER_HTTP_PORT=$GRAFANA_PORT GF_PATHS_DATA=$d/data \
-    GF_PATHS_LOGS=$d GF_PATHS_PROVISIONING=$d/provisioning \
+    GF_PATHS_LOGS=$d GF_PATHS_PROVISIONING=$ROOT/monitoring/grafana/provisioning \
+    FREIGHTLINER_PROMETHEUS_URL=http://127.0.0.1:$PROM_PORT \
+    FREIGHTLINER_DASHBOARDS_DIR=$ROOT/monitoring/grafana/dashboards \
     grafana-server --homepath "$home" > "$d/grafana.log" 2>&1 &
   echo $! > "$d/pid"
   wait_http "http://127.0.0.1:$GRAFANA_PORT/api/health" 60
