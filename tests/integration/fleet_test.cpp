@@ -144,10 +144,10 @@ TEST_F(FleetTest, SyncFileSelectsBySemverLatestAndList) {
                              {{"SRC_HOST", src_->host()}});
   ASSERT_EQ(r.exit_code, 1) << r.err;  // x/y has no 1.0 and tools has no stable: listed, missing
   json s = json::parse(r.out);
-  EXPECT_EQ(s["copied"], 4);
+  EXPECT_EQ(s["copied"], 4) << r.out << r.err;
   EXPECT_EQ(s["failed"], 2);
   for (const auto& f : s["failures"])
-    EXPECT_EQ(f["error_type"], "not_found");
+    EXPECT_EQ(f["error_type"], "not_found") << f.dump();
   EXPECT_EQ(Copied(dst, "s"),
             (std::set<std::string>{"app:v2.0.0", "app:v1.2.0", "tools:1.0", "x/y:stable"}));
 }
