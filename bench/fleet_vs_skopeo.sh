@@ -14,8 +14,10 @@
 # registry (bench_latency_proxy, the same proxy for both tools). After every case both
 # destinations are checked against the source: every tag's manifest digest, every child manifest
 # of an index, every blob (HEAD, size). The raw limit (bench_raw_blob_copy: GET + monolithic PUT
-# of every unique blob over 8 keep-alive connections) is timed in the same run. Registries log
-# every request (level info), from which the report counts requests, uploads and mounts.
+# of every unique blob over 8 keep-alive connections, then the mounts and manifests that complete
+# the copy) is timed next to each full copy. Registries log every request (level info), from which
+# the report counts requests, uploads and mounts; it also gives each process's CPU time. The
+# report goes to stdout and RESULTS_DIR/report.md; bench/RESULTS.md is written from it by hand.
 #
 # Needs: build/bench/{freightliner,bench/bench_latency_proxy,bench/bench_raw_blob_copy}
 #   cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release
