@@ -262,13 +262,30 @@ Result<Manifest> RegistryClient::GetManifest(const std::string& repo, const std:
 Status RegistryClient::PutManifest(const std::string& repo, const std::string& reference,
                                    const Manifest& manifest, std::stop_token stop) {
   const std::string what = registry_ + "/" + repo + ":" + reference;
-  auto r = Send({.method = "PUT",
-                 .url = "/v2/" + repo + "/manifests/" + reference,
-                 .headers = {"Content-Type: " + manifest.media_type},
-                 .body = manifest.bytes,
-                 .scopes = {{repo, true}}},
-                stop);
-  if (!r) return tl::unexpected(r.error());
+  // distribution 2.8 rewrites a blob's link file in place when it is mounted again; a manifest
+  // PUT that checks the blob at that moment gets 400 DIGEST_INVALID (or MANIFEST_BLOB_UNKNOWN)
+  // although the blob is there. A few short, bounded retries absorb that race; a blob that is
+  // really missing still fails after them.
+  constexpr int kAttempts = 4;
+  Result<http::Response> r;
+  for (int attempt = 1;; ++attempt) {
+    r = Send({.method = "PUT",
+              .url = "/v2/" + repo + "/manifests/" + reference,
+              .headers = {"Content-Type: " + manifest.media_type},
+              .body = manifest.bytes,
+              .scopes = {{repo, true}}},
+             stop);
+    if (!r) return tl::unexpected(r.error());
+    const bool blob_race =
+        r->status == 400 && (r->body.find("DIGEST_INVALID") != std::string::npos ||
+                             r->body.find("BLOB_UNKNOWN") != std::string::npos);
+    if (!blob_race || attempt == kAttempts) break;
+    spdlog::debug("PUT manifest {}: registry did not see a blob yet ({}); retrying", what,
+                  r->status);
+    if (!options_.clock->SleepFor(std::chrono::milliseconds(100 * attempt), stop)) {
+      return MakeError(ErrorCode::kCanceled, "canceled");
+    }
+  }
   if (r->status != 201 && r->status != 200) {
     return tl::unexpected(ErrorFromResponse(*r, "PUT manifest " + what));
   }

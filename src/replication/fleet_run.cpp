@@ -6,8 +6,10 @@ namespace freightliner::replication {
 
 std::string JoinPlatforms(const std::vector<registry::Platform>& platforms) {
   std::string out;
-  for (const auto& p : platforms)
-    out += (out.empty() ? "" : ",") + p.String();
+  for (const auto& p : platforms) {
+    if (!out.empty()) out += ',';
+    out += p.String();
+  }
   return out;
 }
 

@@ -105,6 +105,21 @@ TEST_F(FailureTest, ClientErrorsAreNotRetried) {
   EXPECT_LE(dst_proxy.Count("POST", "/blobs/uploads/"), 3);
 }
 
+TEST_F(FailureTest, AManifestPutRacingABlobLinkIsRetried) {
+  // distribution 2.8 answers 400 DIGEST_INVALID while a mount rewrites the blob's link.
+  FaultProxy dst_proxy(dst_->host());
+  dst_proxy.FailNext("PUT", "/manifests/", 2, 400, "", "DIGEST_INVALID");
+  CliResult r = Freightliner({"replicate", Src(), dst_proxy.host() + "/raced/app:v1"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(dst_proxy.Count("PUT", "/manifests/"), 3);
+  EXPECT_EQ(RawDigest(dst_->host() + "/raced/app:v1"), RawDigest(Src()));
+  // Any other 400 on a manifest is not retried.
+  dst_proxy.FailNext("PUT", "/manifests/", 5, 400, "", "MANIFEST_INVALID");
+  r = Freightliner({"replicate", Src(), dst_proxy.host() + "/refused2/app:v1"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(dst_proxy.Count("PUT", "/manifests/"), 4);
+}
+
 TEST_F(FailureTest, InvalidReference) {
   CliResult r = Freightliner({"replicate", "Bad Ref!", dst_->host() + "/x/y:v1"});
   ExpectCleanFailure(r, 2, "invalid_argument", "");
