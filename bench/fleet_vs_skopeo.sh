@@ -74,27 +74,7 @@ ACCEPT='Accept: application/vnd.oci.image.index.v1+json, application/vnd.oci.ima
 
 # start_logged_registry NAME: like start_registry, with request logs; prints the port.
 start_logged_registry() {
-  local dir=$WORK/reg-$1 port
-  mkdir -p "$dir/storage"
-  for _ in 1 2 3; do
-    port=$(free_port) || return 1
-    cat > "$dir/config.yml" <<CFG
-version: 0.1
-log: {level: info, accesslog: {disabled: true}}
-storage:
-  filesystem: {rootdirectory: $dir/storage}
-  delete: {enabled: true}
-http: {addr: 127.0.0.1:$port}
-CFG
-    docker-registry serve "$dir/config.yml" > "$dir/registry.log" 2>&1 &
-    echo $! > "$dir/pid"
-    if wait_http "http://127.0.0.1:$port/v2/" 10; then
-      echo "$port"
-      return 0
-    fi
-    kill "$(cat "$dir/pid")" 2>/dev/null || true
-  done
-  return 1
+  start_registry "$WORK/reg-$1" "{level: info, accesslog: {disabled: true}}"
 }
 reglog() { echo "$WORK/reg-$1/registry.log"; }
 

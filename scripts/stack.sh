@@ -98,14 +98,14 @@ YAML
   "$BIN" --log-format json serve --config "$d/server.yaml" \
     --api-addr "127.0.0.1:$API_PORT" --metrics-addr "127.0.0.1:$METRICS_PORT" > "$d/serve.log" 2>&1 &
   echo $! > "$d/pid"
-  wait_http "http://127.0.0.1:$API_PORT/ready" 20
+  wait_http "http://127.0.0.1:$API_PORT/ready" 30 "$(cat "$d/pid")" || { show_log "$d/serve.log"; return 1; }
 }
 
 start_sink() {
   node monitoring/alertmanager/notification-sink.mjs --port "$SINK_PORT" \
     --out "$DIR/sink/notifications.jsonl" > "$DIR/sink/sink.log" 2>&1 &
   echo $! > "$DIR/sink/pid"
-  wait_http "http://127.0.0.1:$SINK_PORT/" 10
+  wait_http "http://127.0.0.1:$SINK_PORT/" 30 "$(cat "$DIR/sink/pid")" || { show_log "$DIR/sink/sink.log"; return 1; }
 }
 
 start_alertmanager() {
@@ -116,7 +116,7 @@ start_alertmanager() {
   prometheus-alertmanager --config.file="$d/alertmanager.yml" --storage.path="$d/data" \
     --web.listen-address="127.0.0.1:$AM_PORT" --cluster.listen-address= > "$d/alertmanager.log" 2>&1 &
   echo $! > "$d/pid"
-  wait_http "http://127.0.0.1:$AM_PORT/-/ready" 20
+  wait_http "http://127.0.0.1:$AM_PORT/-/ready" 30 "$(cat "$d/pid")" || { show_log "$d/alertmanager.log"; return 1; }
 }
 
 start_prometheus() {
@@ -134,7 +134,7 @@ start_prometheus() {
   prometheus --config.file="$d/prometheus.yml" --storage.tsdb.path="$d/data" \
     --web.listen-address="127.0.0.1:$PROM_PORT" --web.enable-lifecycle > "$d/prometheus.log" 2>&1 &
   echo $! > "$d/pid"
-  wait_http "http://127.0.0.1:$PROM_PORT/-/ready" 30
+  wait_http "http://127.0.0.1:$PROM_PORT/-/ready" 60 "$(cat "$d/pid")" || { show_log "$d/prometheus.log"; return 1; }
 }
 
 start_grafana() {
@@ -155,7 +155,7 @@ start_grafana() {
     FREIGHTLINER_DASHBOARDS_DIR=$ROOT/monitoring/grafana/dashboards \
     grafana-server --homepath "$home" > "$d/grafana.log" 2>&1 &
   echo $! > "$d/pid"
-  wait_http "http://127.0.0.1:$GRAFANA_PORT/api/health" 60
+  wait_http "http://127.0.0.1:$GRAFANA_PORT/api/health" 60 "$(cat "$d/pid")" || { show_log "$d/grafana.log"; return 1; }
 }
 
 report() {

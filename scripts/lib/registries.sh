@@ -1,12 +1,17 @@
 # Shell helpers to run Debian's docker-registry on free loopback ports and seed it with images.
 # Sourced by scripts/stack.sh and bench/*.sh. Tests use the C++ fixtures in tests/fixtures instead.
 
-# free_port: prints a TCP port on 127.0.0.1 that nothing listens on right now.
+# free_port: prints a TCP port on 127.0.0.1 that no socket uses right now. It is taken below the
+# kernel's ephemeral range: a port in that range can be held by any client connection on the
+# machine (other tests' included) by the time a server binds it.
 free_port() {
-  local port
+  local low high port
+  read -r high _ < /proc/sys/net/ipv4/ip_local_port_range
+  low=10000
+  (( high - low >= 1000 )) || { low=20000; high=60000; }
   for _ in $(seq 1 100); do
-    port=$(( (RANDOM << 15 | RANDOM) % 30000 + 20000 ))
-    if ! ss -Hltn "sport = :$port" | grep -q .; then
+    port=$(( (RANDOM << 15 | RANDOM) % (high - low) + low ))
+    if ! ss -Htan "sport = :$port" | grep -q .; then
       echo "$port"
       return 0
     fi
@@ -15,10 +20,15 @@ free_port() {
   return 1
 }
 
-# wait_http URL [SECONDS]: waits until URL answers any HTTP status.
+# wait_http URL [SECONDS] [PID]: waits until URL answers any HTTP status. Gives up early, with
+# a message, when process PID has exited.
 wait_http() {
-  local url=$1 deadline=$(( SECONDS + ${2:-20} ))
-  until curl -s -o /dev/null "$url"; do
+  local url=$1 deadline=$(( SECONDS + ${2:-20} )) pid=${3:-}
+  until curl -s -m 2 -o /dev/null "$url"; do
+    if [ -n "$pid" ] && ! kill -0 "$pid" 2>/dev/null; then
+      echo "process $pid exited before $url answered" >&2
+      return 1
+    fi
     if (( SECONDS > deadline )); then
       echo "timed out waiting for $url" >&2
       return 1
@@ -27,15 +37,22 @@ wait_http() {
   done
 }
 
-# start_registry DIR: starts docker-registry with storage in DIR; prints its port; pid in DIR/pid.
+# show_log FILE: its last lines on stderr, to explain a start that failed.
+show_log() {
+  echo "--- last lines of $1:" >&2
+  tail -n 20 "$1" >&2 2>/dev/null || true
+}
+
+# start_registry DIR [LOG]: starts docker-registry with storage in DIR and the `log:` settings LOG
+# (default: warnings only); prints its port; pid in DIR/pid.
 start_registry() {
-  local dir=$1 port
+  local dir=$1 log=${2:-"{level: warn}"} port
   mkdir -p "$dir/storage"
   for _ in 1 2 3; do
     port=$(free_port) || return 1
     cat > "$dir/config.yml" <<CFG
 version: 0.1
-log: {level: warn}
+log: $log
 storage:
   filesystem: {rootdirectory: $dir/storage}
   delete: {enabled: true}
@@ -43,10 +60,11 @@ http: {addr: 127.0.0.1:$port}
 CFG
     docker-registry serve "$dir/config.yml" > "$dir/registry.log" 2>&1 &
     echo $! > "$dir/pid"
-    if wait_http "http://127.0.0.1:$port/v2/" 10; then
+    if wait_http "http://127.0.0.1:$port/v2/" 30 "$(cat "$dir/pid")"; then
       echo "$port"
       return 0
     fi
+    show_log "$dir/registry.log"
     kill "$(cat "$dir/pid")" 2>/dev/null || true
   done
   echo "docker-registry did not start; see $dir/registry.log" >&2

@@ -21,8 +21,16 @@ finish() {
   local rc=$?
   [ "$rc" -eq 0 ] || [ "$failed" -gt 0 ] || not_ok "the script stopped early (exit $rc)"
   bash "$ROOT/scripts/stack.sh" down >/dev/null 2>&1 || true
+  if [ "$failed" -gt 0 ]; then
+    # (registries' logs are request logs; a registry that fails to start shows its own)
+    for log in "$STACK_DIR"/{serve,sink,alertmanager,prometheus}/*.log; do
+      [ -s "$log" ] && { echo "--- last lines of $log:"; tail -n 10 "$log"; }
+    done
+    echo "logs kept in $STACK_DIR"
+  else
+    rm -rf "$STACK_DIR"
+  fi
   echo "$passed passed, $failed failed"
-  if [ "$failed" -eq 0 ]; then rm -rf "$STACK_DIR"; else echo "logs kept in $STACK_DIR"; fi
 }
 trap finish EXIT
 
