@@ -6,28 +6,31 @@ BlobLedger::Claim BlobLedger::Acquire(const std::string& registry, const std::st
                                       const std::string& digest, std::stop_token stop) {
   std::unique_lock lock(mu_);
   Entry& entry = entries_[{registry, digest}];
-  if (!cv_.wait(lock, stop, [&] { return !entry.uploading; })) return {Kind::kCanceled, ""};
+  const bool settled =
+      cv_.wait(lock, stop, [&] { return !entry.uploading && entry.mounting.count(repo) == 0; });
+  if (!settled) return {Kind::kCanceled, ""};
   if (entry.repos.count(repo) > 0) return {Kind::kAlreadyThere, ""};
-  if (!entry.repos.empty()) return {Kind::kMountFrom, *entry.repos.begin()};
+  if (!entry.repos.empty()) {
+    entry.mounting.insert(repo);
+    return {Kind::kMountFrom, *entry.repos.begin()};
+  }
   entry.uploading = true;
   return {Kind::kUpload, ""};
 }
 
 void BlobLedger::Release(const std::string& registry, const std::string& repo,
-                         const std::string& digest, bool present) {
+                         const std::string& digest, Kind claimed, bool present) {
   {
     std::lock_guard lock(mu_);
     Entry& entry = entries_[{registry, digest}];
-    entry.uploading = false;
+    if (claimed == Kind::kMountFrom) {
+      entry.mounting.erase(repo);
+    } else {
+      entry.uploading = false;
+    }
     if (present) entry.repos.insert(repo);
   }
   cv_.notify_all();
-}
-
-void BlobLedger::Record(const std::string& registry, const std::string& repo,
-                        const std::string& digest) {
-  std::lock_guard lock(mu_);
-  entries_[{registry, digest}].repos.insert(repo);
 }
 
 }  // namespace freightliner::replication

@@ -1,7 +1,9 @@
 #pragma once
 // What this process knows about blobs at destination registries: which repositories hold them and
 // which are being uploaded right now. With it, a blob needed by several tags in flight is
-// transferred once, and a blob already pushed to one repository is mounted into the others.
+// transferred once, and a blob already pushed to one repository is mounted into the others, once
+// per repository: every mount rewrites the repository's link to the blob, and distribution 2.8
+// does that in place, so a manifest PUT racing a redundant mount can find the link empty.
 
 #include <condition_variable>
 #include <map>
@@ -17,7 +19,7 @@ class BlobLedger {
  public:
   enum class Kind {
     kUpload,        // nobody has it: the caller uploads, then calls Release
-    kMountFrom,     // another repository of the registry has it: mount from `from_repo`
+    kMountFrom,     // another repository has it: mount from `from_repo`, then call Release
     kAlreadyThere,  // this repository has it
     kCanceled,      // stop was requested while waiting
   };
@@ -26,18 +28,17 @@ class BlobLedger {
     std::string from_repo;
   };
 
-  // Waits while another worker uploads the same blob to the same registry.
+  // Waits while another worker uploads the blob to the registry, or mounts it into `repo`.
   Claim Acquire(const std::string& registry, const std::string& repo, const std::string& digest,
                 std::stop_token stop);
-  // After a kUpload claim: whether the blob is now in `repo`. Wakes the waiters.
+  // Ends a kUpload or kMountFrom claim: whether the blob is now in `repo`. Wakes the waiters.
   void Release(const std::string& registry, const std::string& repo, const std::string& digest,
-               bool present);
-  // Records a blob present in a repository (found there, or mounted).
-  void Record(const std::string& registry, const std::string& repo, const std::string& digest);
+               Kind claimed, bool present);
 
  private:
   struct Entry {
-    std::set<std::string> repos;  // repositories known to hold the blob
+    std::set<std::string> repos;     // repositories known to hold the blob
+    std::set<std::string> mounting;  // repositories it is being mounted into
     bool uploading = false;
   };
   using Key = std::pair<std::string, std::string>;  // registry, digest

@@ -15,7 +15,7 @@ TEST(BlobLedgerTest, FirstUploadsThenOthersMountOrSkip) {
   BlobLedger ledger;
   auto first = ledger.Acquire("reg", "a", "sha256:1", {});
   EXPECT_EQ(first.kind, Kind::kUpload);
-  ledger.Release("reg", "a", "sha256:1", true);
+  ledger.Release("reg", "a", "sha256:1", Kind::kUpload, true);
   EXPECT_EQ(ledger.Acquire("reg", "a", "sha256:1", {}).kind, Kind::kAlreadyThere);
   auto other = ledger.Acquire("reg", "b", "sha256:1", {});
   EXPECT_EQ(other.kind, Kind::kMountFrom);
@@ -27,7 +27,7 @@ TEST(BlobLedgerTest, FirstUploadsThenOthersMountOrSkip) {
 TEST(BlobLedgerTest, AFailedUploadHandsTheJobOn) {
   BlobLedger ledger;
   ASSERT_EQ(ledger.Acquire("reg", "a", "sha256:1", {}).kind, Kind::kUpload);
-  ledger.Release("reg", "a", "sha256:1", false);
+  ledger.Release("reg", "a", "sha256:1", Kind::kUpload, false);
   EXPECT_EQ(ledger.Acquire("reg", "b", "sha256:1", {}).kind, Kind::kUpload);
 }
 
@@ -42,16 +42,48 @@ TEST(BlobLedgerTest, ConcurrentClaimsUploadOnce) {
       if (claim.kind == Kind::kUpload) {
         ++uploads;
         std::this_thread::sleep_for(std::chrono::milliseconds(20));
-        ledger.Release("reg", repo, "sha256:shared", true);
+        ledger.Release("reg", repo, "sha256:shared", Kind::kUpload, true);
       } else if (claim.kind == Kind::kMountFrom) {
         ++mounts;
-        ledger.Record("reg", repo, "sha256:shared");
+        ledger.Release("reg", repo, "sha256:shared", Kind::kMountFrom, true);
       }
     });
   }
   workers.clear();
   EXPECT_EQ(uploads.load(), 1);
   EXPECT_EQ(mounts.load(), 7);
+}
+
+TEST(BlobLedgerTest, OneMountPerRepositoryTheOthersFindItThere) {
+  BlobLedger ledger;
+  ASSERT_EQ(ledger.Acquire("reg", "a", "sha256:1", {}).kind, Kind::kUpload);
+  ledger.Release("reg", "a", "sha256:1", Kind::kUpload, true);
+  std::atomic<int> mounts{0}, found{0};
+  std::vector<std::jthread> workers;
+  for (int i = 0; i < 8; ++i) {
+    workers.emplace_back([&] {  // eight tags of repository b need the blob at once
+      auto claim = ledger.Acquire("reg", "b", "sha256:1", {});
+      if (claim.kind == Kind::kMountFrom) {
+        ++mounts;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        ledger.Release("reg", "b", "sha256:1", Kind::kMountFrom, true);
+      } else if (claim.kind == Kind::kAlreadyThere) {
+        ++found;
+      }
+    });
+  }
+  workers.clear();
+  EXPECT_EQ(mounts.load(), 1);
+  EXPECT_EQ(found.load(), 7);
+}
+
+TEST(BlobLedgerTest, AFailedMountHandsTheJobOn) {
+  BlobLedger ledger;
+  ASSERT_EQ(ledger.Acquire("reg", "a", "sha256:1", {}).kind, Kind::kUpload);
+  ledger.Release("reg", "a", "sha256:1", Kind::kUpload, true);
+  ASSERT_EQ(ledger.Acquire("reg", "b", "sha256:1", {}).kind, Kind::kMountFrom);
+  ledger.Release("reg", "b", "sha256:1", Kind::kMountFrom, false);
+  EXPECT_EQ(ledger.Acquire("reg", "b", "sha256:1", {}).kind, Kind::kMountFrom);
 }
 
 TEST(BlobLedgerTest, StopEndsAWait) {

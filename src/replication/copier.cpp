@@ -40,18 +40,12 @@ void Copier::Plan(std::string line) {
   report_.plan.push_back(std::move(line));
 }
 
-Result<Manifest> Copier::ResolveSource(const registry::Reference& source, std::stop_token stop) {
+Result<Manifest> Copier::ResolveSource(const registry::Reference& source,
+                                       const std::string& known_digest, std::stop_token stop) {
   const std::string& repo = source.repository.path;
-  std::string identifier = source.Identifier();
-  if (source.digest.empty()) {
-    // Fetch by digest when the registry tells it: the tag may move between our two requests.
-    auto head = source_.HeadManifest(repo, source.tag, stop);
-    if (!head) return tl::unexpected(head.error());
-    if (!*head) {
-      return MakeError(ErrorCode::kNotFound, "manifest " + source.String() + " not found");
-    }
-    if (!(*head)->digest.empty()) identifier = (*head)->digest;
-  }
+  // By the digest a HEAD just compared, if any: the tag may have moved since. Otherwise one GET
+  // by tag, whose content GetManifest checks against the digest the registry announces.
+  const std::string identifier = !known_digest.empty() ? known_digest : source.Identifier();
   auto top = source_.GetManifest(repo, identifier, stop);
   if (!top || !top->is_index || options_.platforms.empty()) return top;
   std::vector<Descriptor> chosen;
@@ -87,12 +81,12 @@ Result<CopyReport> Copier::Copy(const registry::Reference& source,
   // The cheap path: two HEADs tell that the destination already has this exact digest. A tag
   // listing that says the destination has no such tag saves the first one.
   std::optional<registry::ManifestHead> dst_head;
+  std::string src_digest = source.digest;
   if (!options_.force && options_.destination_has_tag.value_or(true)) {
     auto head = destination_.HeadManifest(dst_repo, dst_id, stop);
     if (!head) return tl::unexpected(head.error().WithContext("destination"));
     dst_head = *head;
     if (dst_head && !dst_head->digest.empty() && options_.platforms.empty()) {
-      std::string src_digest = source.digest;
       if (src_digest.empty()) {
         auto src_head = source_.HeadManifest(src_repo, source.tag, stop);
         if (!src_head) return tl::unexpected(src_head.error());
@@ -111,7 +105,7 @@ Result<CopyReport> Copier::Copy(const registry::Reference& source,
     }
   }
 
-  auto target = ResolveSource(source, stop);
+  auto target = ResolveSource(source, src_digest, stop);
   if (!target) return tl::unexpected(target.error());
   if (!destination.digest.empty() && destination.digest != target->digest) {
     return MakeError(ErrorCode::kInvalidArgument, "destination digest " + destination.digest +
@@ -143,7 +137,7 @@ Status Copier::CopyChildren(const std::string& src_repo, const std::string& dst_
   Status fetched = ParallelFor<Descriptor>(
       children, options_.blob_concurrency, stop,
       [&](const Descriptor& child, std::stop_token token) -> Status {
-        if (!options_.force) {
+        if (!options_.force && !options_.destination_repository_is_new) {
           auto exists = destination_.HeadManifest(dst_repo, child.digest, token);
           if (!exists) return tl::unexpected(exists.error());
           if (*exists) {
@@ -229,24 +223,25 @@ Status Copier::CopyBlob(const std::string& src_repo, const std::string& dst_repo
       return Ok();
     }
   }
-  // An upload claim must be released whatever happens, or other workers wait forever.
+  // A claim must be released whatever happens, or other workers wait forever.
   bool present = false;
   struct ReleaseClaim {
     BlobLedger* ledger;
-    bool active;
+    BlobLedger::Kind kind;
     const std::string &registry, &repo, &digest;
     bool& present;
     ~ReleaseClaim() {
-      if (active) ledger->Release(registry, repo, digest, present);
+      if (ledger != nullptr &&
+          (kind == BlobLedger::Kind::kUpload || kind == BlobLedger::Kind::kMountFrom)) {
+        ledger->Release(registry, repo, digest, kind, present);
+      }
     }
-  } release{ledger,       ledger != nullptr && claim.kind == BlobLedger::Kind::kUpload,
-            dst_registry, dst_repo,
-            blob.digest,  present};
+  } release{ledger, claim.kind, dst_registry, dst_repo, blob.digest, present};
 
   std::string mount_from = same_registry_ ? src_repo : "";
   if (claim.kind == BlobLedger::Kind::kMountFrom) {
     mount_from = claim.from_repo;  // pushed earlier in this run: no need to ask
-  } else {
+  } else if (!options_.destination_repository_is_new) {
     auto exists = destination_.BlobExists(dst_repo, blob.digest, stop);
     if (!exists) return tl::unexpected(exists.error());
     if (*exists) {
@@ -274,9 +269,6 @@ Status Copier::CopyBlob(const std::string& src_repo, const std::string& dst_repo
       });
   if (!outcome) return tl::unexpected(outcome.error().WithContext("blob " + blob.digest));
   present = true;
-  if (ledger != nullptr && claim.kind != BlobLedger::Kind::kUpload) {
-    ledger->Record(dst_registry, dst_repo, blob.digest);
-  }
   Count(*outcome, blob, is_layer);
   return Ok();
 }

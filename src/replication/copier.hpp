@@ -41,6 +41,9 @@ struct CopyOptions {
   Semaphore* transfer_slots = nullptr;  // a global cap on blob transfers in flight
   // From a listing of the destination's tags: false means the tag is absent, so no HEAD for it.
   std::optional<bool> destination_has_tag;
+  // The listing found no such repository: it holds nothing but what this run puts there (which
+  // the ledger knows), so no HEAD for its blobs and manifests either.
+  bool destination_repository_is_new = false;
 };
 
 // What happened to one blob.
@@ -77,7 +80,8 @@ class Copier {
 
  private:
   // The manifest the destination reference will name: the source's, or one platform's.
-  Result<registry::Manifest> ResolveSource(const registry::Reference& source, std::stop_token stop);
+  Result<registry::Manifest> ResolveSource(const registry::Reference& source,
+                                           const std::string& known_digest, std::stop_token stop);
   // Copies one platform manifest's blobs and pushes it by digest. Skips what is already there.
   Status CopyChildren(const std::string& src_repo, const std::string& dst_repo,
                       const std::vector<registry::Descriptor>& children, std::stop_token stop);

@@ -40,7 +40,8 @@ TaskResult Engine::RunOne(const CopyTask& task, std::stop_token stop) {
                    .blob_concurrency = options_.blob_concurrency,
                    .ledger = ledger_,
                    .transfer_slots = &transfer_slots_,
-                   .destination_has_tag = task.destination_has_tag};
+                   .destination_has_tag = task.destination_has_tag,
+                   .destination_repository_is_new = task.destination_repository_is_new};
   Copier copier(**src, **dst, copy, CopyObserver{.on_bytes = observer_.on_bytes});
   auto report = copier.Copy(task.source, task.destination, stop);
   if (!report) {

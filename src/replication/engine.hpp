@@ -28,7 +28,9 @@ struct CopyTask {
   registry::Reference source;
   registry::Reference destination;
   std::vector<registry::Platform> platforms;
-  std::optional<bool> destination_has_tag;  // from the planner's listing of destination tags
+  std::optional<bool> destination_has_tag;     // from the planner's listing of destination tags
+  bool destination_repository_is_new = false;  // that listing found no repository (not kept
+                                               // in checkpoints: a resumed task asks again)
 };
 
 struct TaskResult {

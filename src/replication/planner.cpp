@@ -70,9 +70,10 @@ Result<std::vector<CopyTask>> PlanMappings(registry::ClientPool& clients,
         if (!dst) return tl::unexpected(dst.error());
         std::set<std::string> present;
         auto dst_tags = (*dst)->ListTags(job.destination_repo, token, options.page_size);
+        const bool new_repository = !dst_tags && dst_tags.error().code == ErrorCode::kNotFound;
         if (dst_tags) {
           present.insert(dst_tags->begin(), dst_tags->end());
-        } else if (dst_tags.error().code != ErrorCode::kNotFound) {
+        } else if (!new_repository) {
           return tl::unexpected(dst_tags.error());  // a new repository is fine; others are not
         }
         std::lock_guard lock(mu);
@@ -82,6 +83,7 @@ Result<std::vector<CopyTask>> PlanMappings(registry::ClientPool& clients,
           t.destination = {{m.destination.registry, job.destination_repo}, tag, ""};
           t.platforms = m.platforms;
           t.destination_has_tag = present.count(tag) > 0;
+          t.destination_repository_is_new = new_repository;
           t.seq = static_cast<int64_t>(job.mapping_index);  // sorted below, renumbered after
           tasks.push_back(std::move(t));
         }
