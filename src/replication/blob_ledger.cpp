@@ -31,6 +31,19 @@ void BlobLedger::Release(const std::string& registry, const std::string& repo,
     if (present) entry.repos.insert(repo);
   }
   cv_.notify_all();
+  if (present && memory_ != nullptr) memory_->Remember(registry, repo, digest);
+}
+
+std::optional<std::string> BlobLedger::RememberedSource(const std::string& registry,
+                                                        const std::string& repo,
+                                                        const std::string& digest) {
+  if (memory_ == nullptr) return std::nullopt;
+  return memory_->RepositoryWith(registry, digest, repo);
+}
+
+void BlobLedger::MountRefused(const std::string& registry, const std::string& repo,
+                              const std::string& digest) {
+  if (memory_ != nullptr) memory_->Forget(registry, repo, digest);
 }
 
 }  // namespace freightliner::replication

@@ -8,15 +8,34 @@
 #include <condition_variable>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <stop_token>
 #include <string>
 
 namespace freightliner::replication {
 
+// Where earlier runs saw blobs at destination registries. Only ever a source to mount from (a
+// registry that refuses the mount starts an upload instead), never proof that a blob is there:
+// repositories get deleted and garbage-collected behind our back.
+class BlobMemory {
+ public:
+  virtual ~BlobMemory() = default;
+  // A repository of `registry` other than `except` that held the blob, the most recent first.
+  virtual std::optional<std::string> RepositoryWith(const std::string& registry,
+                                                    const std::string& digest,
+                                                    const std::string& except) = 0;
+  virtual void Remember(const std::string& registry, const std::string& repo,
+                        const std::string& digest) = 0;
+  virtual void Forget(const std::string& registry, const std::string& repo,
+                      const std::string& digest) = 0;
+};
+
 // Thread-safe; shared by every copy of a run (or of a server).
 class BlobLedger {
  public:
+  explicit BlobLedger(BlobMemory* memory = nullptr) : memory_(memory) {}
+
   enum class Kind {
     kUpload,        // nobody has it: the caller uploads, then calls Release
     kMountFrom,     // another repository has it: mount from `from_repo`, then call Release
@@ -34,6 +53,13 @@ class BlobLedger {
   // Ends a kUpload or kMountFrom claim: whether the blob is now in `repo`. Wakes the waiters.
   void Release(const std::string& registry, const std::string& repo, const std::string& digest,
                Kind claimed, bool present);
+  // After a kUpload claim, when the blob is not in `repo`: a repository of an earlier run to try
+  // mounting it from.
+  std::optional<std::string> RememberedSource(const std::string& registry, const std::string& repo,
+                                              const std::string& digest);
+  // The registry refused to mount the blob from `repo`: it is not there any more.
+  void MountRefused(const std::string& registry, const std::string& repo,
+                    const std::string& digest);
 
  private:
   struct Entry {
@@ -43,6 +69,7 @@ class BlobLedger {
   };
   using Key = std::pair<std::string, std::string>;  // registry, digest
 
+  BlobMemory* memory_;
   std::mutex mu_;
   std::condition_variable_any cv_;
   std::map<Key, Entry> entries_;

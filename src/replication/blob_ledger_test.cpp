@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -84,6 +86,32 @@ TEST(BlobLedgerTest, AFailedMountHandsTheJobOn) {
   ASSERT_EQ(ledger.Acquire("reg", "b", "sha256:1", {}).kind, Kind::kMountFrom);
   ledger.Release("reg", "b", "sha256:1", Kind::kMountFrom, false);
   EXPECT_EQ(ledger.Acquire("reg", "b", "sha256:1", {}).kind, Kind::kMountFrom);
+}
+
+TEST(BlobLedgerMemoryTest, TheLedgerRemembersWhatBecamePresentOnly) {
+  class Recorder : public BlobMemory {
+   public:
+    std::optional<std::string> RepositoryWith(const std::string&, const std::string&,
+                                              const std::string&) override {
+      return "old/repo";
+    }
+    void Remember(const std::string&, const std::string& repo, const std::string&) override {
+      remembered.push_back(repo);
+    }
+    void Forget(const std::string&, const std::string& repo, const std::string&) override {
+      forgotten.push_back(repo);
+    }
+    std::vector<std::string> remembered, forgotten;
+  } memory;
+  BlobLedger ledger(&memory);
+  ASSERT_EQ(ledger.Acquire("reg", "a", "sha256:1", {}).kind, Kind::kUpload);
+  EXPECT_EQ(ledger.RememberedSource("reg", "a", "sha256:1"), "old/repo");
+  ledger.Release("reg", "a", "sha256:1", Kind::kUpload, false);
+  ASSERT_EQ(ledger.Acquire("reg", "a", "sha256:1", {}).kind, Kind::kUpload);
+  ledger.Release("reg", "a", "sha256:1", Kind::kUpload, true);
+  ledger.MountRefused("reg", "old/repo", "sha256:1");
+  EXPECT_EQ(memory.remembered, std::vector<std::string>{"a"});
+  EXPECT_EQ(memory.forgotten, std::vector<std::string>{"old/repo"});
 }
 
 TEST(BlobLedgerTest, StopEndsAWait) {

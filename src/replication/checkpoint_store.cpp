@@ -1,5 +1,6 @@
 #include "replication/checkpoint_store.hpp"
 
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -57,6 +58,13 @@ CREATE TABLE IF NOT EXISTS tasks (
   error TEXT NOT NULL DEFAULT '',
   PRIMARY KEY (run_id, seq)
 );
+CREATE TABLE IF NOT EXISTS blob_locations (
+  registry TEXT NOT NULL,
+  digest TEXT NOT NULL,
+  repo TEXT NOT NULL,
+  seen_at INTEGER NOT NULL,
+  PRIMARY KEY (registry, digest, repo)
+) WITHOUT ROWID;
 )";
 
 }  // namespace
@@ -223,6 +231,39 @@ Result<bool> CheckpointStore::DeleteRun(const std::string& run_id) {
   if (!st) return tl::unexpected(st.error());
   if (Status s = (*st)->Bind(1, run_id).Run(); !s) return tl::unexpected(s.error());
   return db_->Changes() > 0;
+}
+
+// The blob memory is a hint: a failure to read or write it costs a mount, never a copy.
+std::optional<std::string> CheckpointStore::RepositoryWith(const std::string& registry,
+                                                           const std::string& digest,
+                                                           const std::string& except) {
+  std::lock_guard lock(mu_);
+  auto st = db_->Prepare(
+      "SELECT repo FROM blob_locations WHERE registry = ? AND digest = ? AND repo != ? "
+      "ORDER BY seen_at DESC LIMIT 1");
+  if (!st) return std::nullopt;
+  (*st)->Bind(1, registry).Bind(2, digest).Bind(3, except);
+  auto row = (*st)->Step();
+  if (!row || !*row) return std::nullopt;
+  return (*st)->Text(0);
+}
+
+void CheckpointStore::Remember(const std::string& registry, const std::string& repo,
+                               const std::string& digest) {
+  std::lock_guard lock(mu_);
+  auto st = db_->Prepare(
+      "INSERT OR REPLACE INTO blob_locations(registry, digest, repo, seen_at) VALUES(?,?,?,?)");
+  Status s = st ? (*st)->Bind(1, registry).Bind(2, digest).Bind(3, repo).Bind(4, NowSeconds()).Run()
+                : Status(tl::unexpected(st.error()));
+  if (!s) spdlog::warn("cannot remember blob {} in {}: {}", digest, repo, s.error().ToString());
+}
+
+void CheckpointStore::Forget(const std::string& registry, const std::string& repo,
+                             const std::string& digest) {
+  std::lock_guard lock(mu_);
+  auto st =
+      db_->Prepare("DELETE FROM blob_locations WHERE registry = ? AND digest = ? AND repo = ?");
+  if (st) (void)(*st)->Bind(1, registry).Bind(2, digest).Bind(3, repo).Run();
 }
 
 }  // namespace freightliner::replication

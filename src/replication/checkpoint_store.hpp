@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "replication/blob_ledger.hpp"
 #include "state/sqlite.hpp"
 
 namespace freightliner::replication {
@@ -41,8 +42,9 @@ struct RunRecord {
   int64_t tasks_failed = 0;
 };
 
-// Thread-safe: one connection behind a mutex; workers record their tags concurrently.
-class CheckpointStore {
+// Thread-safe: one connection behind a mutex; workers record their tags concurrently. Also the
+// memory of where blobs were seen at destinations, so that later runs mount instead of upload.
+class CheckpointStore : public BlobMemory {
  public:
   // Opens (creating) <state_dir>/freightliner.db, creating the directory.
   static Result<std::unique_ptr<CheckpointStore>> Open(const std::string& state_dir);
@@ -58,6 +60,13 @@ class CheckpointStore {
   Result<std::vector<TaskRecord>> Tasks(const std::string& run_id);
   // True when the run existed.
   Result<bool> DeleteRun(const std::string& run_id);
+
+  std::optional<std::string> RepositoryWith(const std::string& registry, const std::string& digest,
+                                            const std::string& except) override;
+  void Remember(const std::string& registry, const std::string& repo,
+                const std::string& digest) override;
+  void Forget(const std::string& registry, const std::string& repo,
+              const std::string& digest) override;
 
   state::Database& database() { return *db_; }
   std::mutex& mutex() { return mu_; }

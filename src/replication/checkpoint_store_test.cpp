@@ -71,6 +71,26 @@ TEST_F(CheckpointStoreTest, ListAndDelete) {
   EXPECT_FALSE(*(*store)->GetRun("nope"));
 }
 
+TEST_F(CheckpointStoreTest, RemembersWhereBlobsWereSeenAcrossReopening) {
+  {
+    auto store = CheckpointStore::Open(dir_.string());
+    ASSERT_TRUE(store);
+    (*store)->Remember("reg", "team/a", "sha256:1");
+    (*store)->Remember("reg", "team/b", "sha256:1");
+    (*store)->Remember("other", "team/c", "sha256:2");
+  }
+  auto store = CheckpointStore::Open(dir_.string());
+  ASSERT_TRUE(store);
+  auto& memory = **store;
+  const auto from_a = memory.RepositoryWith("reg", "sha256:1", "team/b");
+  ASSERT_TRUE(from_a);
+  EXPECT_EQ(*from_a, "team/a");  // never the repository that asks
+  EXPECT_TRUE(memory.RepositoryWith("reg", "sha256:1", "team/x"));
+  EXPECT_FALSE(memory.RepositoryWith("reg", "sha256:2", "team/x"));  // another registry's
+  memory.Forget("reg", "team/a", "sha256:1");
+  EXPECT_FALSE(memory.RepositoryWith("reg", "sha256:1", "team/b"));
+}
+
 TEST_F(CheckpointStoreTest, UnwritableDirectoryIsAClearError) {
   auto store = CheckpointStore::Open("/proc/freightliner-cannot-exist");
   ASSERT_FALSE(store);

@@ -251,6 +251,13 @@ Status Copier::CopyBlob(const std::string& src_repo, const std::string& dst_repo
       return Ok();
     }
   }
+  bool remembered = false;
+  if (mount_from.empty() && ledger != nullptr) {
+    if (auto from = ledger->RememberedSource(dst_registry, dst_repo, blob.digest)) {
+      mount_from = *from;  // an earlier run saw it there
+      remembered = true;
+    }
+  }
   if (options_.dry_run) {
     Plan(!mount_from.empty() ? "would mount blob " + blob.digest + " from " + mount_from
                              : "would copy blob " + blob.digest + " (" +
@@ -268,6 +275,9 @@ Status Copier::CopyBlob(const std::string& src_repo, const std::string& dst_repo
                      e.ToString());
       });
   if (!outcome) return tl::unexpected(outcome.error().WithContext("blob " + blob.digest));
+  if (remembered && *outcome == BlobOutcome::kUploaded) {
+    ledger->MountRefused(dst_registry, mount_from, blob.digest);
+  }
   present = true;
   Count(*outcome, blob, is_layer);
   return Ok();

@@ -160,7 +160,10 @@ Result<FleetRunResult> RunFleet(CheckpointStore& store, const std::string& run_i
     }
     if (on_task_done) on_task_done(r);
   };
-  Engine engine(clients, workers, options.engine, std::move(observer), ledger);
+  // Without a ledger of the caller's, one that remembers blobs across runs in the store.
+  BlobLedger remembering(&store);
+  Engine engine(clients, workers, options.engine, std::move(observer),
+                ledger != nullptr ? ledger : &remembering);
   result.summary = engine.Run(tasks, stop);
   result.status = stop.stop_requested()        ? "interrupted"
                   : result.summary.failed > 0  ? "failed"

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "fixtures/fault_proxy.hpp"
+#include "fixtures/http.hpp"
 #include "fixtures/oci_image.hpp"
 #include "fixtures/registry.hpp"
 #include "fixtures/skopeo.hpp"
@@ -249,6 +250,48 @@ TEST_F(FleetTest, SharedBlobsCrossOnceAndAreMountedElsewhere) {
   EXPECT_EQ(dst_proxy.Count("HEAD", "/manifests/"), 0);
   // Each source manifest is read once, by a GET that is checked against its digest: no HEAD.
   EXPECT_EQ(src_proxy.Count("HEAD", "/manifests/"), 0);
+}
+
+TEST_F(FleetTest, ALaterRunMountsWhatAnEarlierRunPushedAndUploadsWhatIsGone) {
+  Registry dst;
+  FaultProxy dst_proxy(dst.host());
+  const std::string state = StateDir();
+  const std::string base =
+      json::parse(RawManifest(src_->host() + "/team/app:v1.0.0"))["layers"][0]["digest"];
+  const std::string hex = base.substr(7);
+  auto count = [&](const std::string& method, const std::string& what) {
+    int n = 0;
+    for (const auto& e : dst_proxy.Log())
+      n += e.method == method && e.target.find(what) != std::string::npos;
+    return n;
+  };
+  json first = RunJson({"replicate-tree", "--state-dir", state, "--include-repo", "app",
+                        src_->host() + "/team", dst_proxy.host() + "/one"});
+  ASSERT_EQ(first["copied"], 5);
+  ASSERT_EQ(count("PUT", hex), 1);
+
+  // Another process, another repository: the base layer is mounted from where run 1 put it.
+  json second = RunJson({"replicate-tree", "--state-dir", state, "--include-repo", "tools",
+                         src_->host() + "/team", dst_proxy.host() + "/two"});
+  EXPECT_EQ(second["copied"], 1);
+  EXPECT_EQ(count("PUT", hex), 1);
+  EXPECT_EQ(count("POST", "mount=sha256%3A" + hex + "&from=one%2Fapp"), 1);
+  EXPECT_EQ(RawDigest(dst.host() + "/two/tools:1.0"), RawDigest(src_->host() + "/team/tools:1.0"));
+
+  // Gone behind our back: the registry refuses the mount, the blob is uploaded, and the
+  // memory forgets the repository it named.
+  for (const char* repo : {"one/app", "two/tools"}) {
+    ASSERT_EQ(
+        HttpCall("DELETE", "http://" + dst.host() + "/v2/" + std::string(repo) + "/blobs/" + base)
+            .status,
+        202);
+  }
+  json third = RunJson({"replicate-tree", "--state-dir", state, "--include-repo", "x/y",
+                        src_->host() + "/team", dst_proxy.host() + "/three"});
+  EXPECT_EQ(third["copied"], 1);
+  EXPECT_EQ(count("PUT", hex), 2);
+  EXPECT_EQ(RawDigest(dst.host() + "/three/x/y:stable"),
+            RawDigest(src_->host() + "/team/x/y:stable"));
 }
 
 TEST_F(FleetTest, ResumesAfterSigkillAndEndsIdentical) {
