@@ -62,6 +62,10 @@ void AddFleetOptions(CLI::App* cmd, FleetFlags& flags) {
   cmd->add_flag("--keep-going")
       ->description("the default: a failed tag does not stop the others")
       ->excludes(fail_fast);
+  cmd->add_flag("--assume-destination-unchanged", flags.assume_destination_unchanged,
+                "a tag an earlier run left at the digest the source still has is up to date "
+                "without asking the destination (half the requests; does not notice a "
+                "destination tag changed by someone else)");
   cmd->add_option("--resume", flags.resume, "continue the checkpointed run ID");
   cmd->add_option("--state-dir", flags.state_dir,
                   "where checkpoints live (default: $XDG_STATE_HOME/freightliner or "

@@ -125,7 +125,8 @@ int Execute(Context& ctx, FleetPlan plan) {
                   .fail_fast = plan.flags.fail_fast,
                   .blob_concurrency = plan.flags.blob_concurrency,
                   .max_transfers = plan.flags.max_transfers},
-       .plan = {.parallelism = plan.flags.workers, .page_size = plan.flags.page_size}},
+       .plan = {.parallelism = plan.flags.workers, .page_size = plan.flags.page_size},
+       .assume_destination_unchanged = plan.flags.assume_destination_unchanged},
       {.on_task_done = [&](const TaskResult& r) { progress->OnTaskDone(r); },
        .on_bytes = [&](uint64_t n) { progress->OnBytes(n); }},
       ctx.stop(), nullptr, [&](int64_t planned, int64_t left) {

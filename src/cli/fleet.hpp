@@ -17,6 +17,7 @@ struct FleetFlags {
   bool dry_run = false;
   bool force = false;
   bool fail_fast = false;
+  bool assume_destination_unchanged = false;
   std::string resume;
   std::string state_dir;
 };

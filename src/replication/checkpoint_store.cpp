@@ -58,6 +58,11 @@ CREATE TABLE IF NOT EXISTS tasks (
   error TEXT NOT NULL DEFAULT '',
   PRIMARY KEY (run_id, seq)
 );
+CREATE TABLE IF NOT EXISTS destination_tags (
+  destination TEXT PRIMARY KEY,
+  digest TEXT NOT NULL,
+  seen_at INTEGER NOT NULL
+);
 CREATE TABLE IF NOT EXISTS blob_locations (
   registry TEXT NOT NULL,
   digest TEXT NOT NULL,
@@ -150,6 +155,8 @@ Status CheckpointStore::SavePlan(const std::string& run_id, const std::vector<Ta
 
 Status CheckpointStore::RecordTask(const std::string& run_id, const TaskRecord& task) {
   std::lock_guard lock(mu_);
+  state::Transaction tx(*db_);
+  if (Status s = tx.Begin(); !s) return s;
   auto st = db_->Prepare(
       "UPDATE tasks SET state = ?, digest = ?, bytes = ?, error = ? WHERE run_id = ? AND seq = ?");
   if (!st) return tl::unexpected(st.error());
@@ -160,7 +167,32 @@ Status CheckpointStore::RecordTask(const std::string& run_id, const TaskRecord& 
       .Bind(4, task.error)
       .Bind(5, run_id)
       .Bind(6, task.seq);
-  return (*st)->Run();
+  if (Status s = (*st)->Run(); !s) return s;
+  // The whole image (no platform filter) is now at the destination tag: what the next run with
+  // --assume-destination-unchanged compares the source with.
+  const bool whole_image_there =
+      (task.state == TaskState::kDone || task.state == TaskState::kUpToDate) &&
+      task.platforms.empty() && !task.digest.empty();
+  if (whole_image_there && !task.destination.empty()) {
+    auto tag = db_->Prepare(
+        "INSERT OR REPLACE INTO destination_tags(destination, digest, seen_at) VALUES(?,?,?)");
+    if (!tag) return tl::unexpected(tag.error());
+    if (Status s =
+            (*tag)->Bind(1, task.destination).Bind(2, task.digest).Bind(3, NowSeconds()).Run();
+        !s) {
+      return s;
+    }
+  }
+  return tx.Commit();
+}
+
+std::string CheckpointStore::LastDigest(const std::string& destination) {
+  std::lock_guard lock(mu_);
+  auto st = db_->Prepare("SELECT digest FROM destination_tags WHERE destination = ?");
+  if (!st) return "";
+  (*st)->Bind(1, destination);
+  auto row = (*st)->Step();
+  return row && *row ? (*st)->Text(0) : "";
 }
 
 Status CheckpointStore::SetStatus(const std::string& run_id, const std::string& status) {

@@ -52,7 +52,10 @@ class CheckpointStore : public BlobMemory {
   Result<std::string> CreateRun(const std::string& kind, const std::string& spec);
   // Stores the whole plan in one transaction and marks the run running.
   Status SavePlan(const std::string& run_id, const std::vector<TaskRecord>& tasks);
+  // Also remembers what a done or up-to-date tag (all platforms) now points to.
   Status RecordTask(const std::string& run_id, const TaskRecord& task);
+  // The digest an earlier run left `destination` (a full reference) at; empty if none.
+  std::string LastDigest(const std::string& destination);
   Status SetStatus(const std::string& run_id, const std::string& status);
 
   Result<std::optional<RunRecord>> GetRun(const std::string& run_id);

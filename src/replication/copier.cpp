@@ -79,28 +79,40 @@ Result<CopyReport> Copier::Copy(const registry::Reference& source,
   const std::string dst_id = destination.Identifier();
 
   // The cheap path: two HEADs tell that the destination already has this exact digest. A tag
-  // listing that says the destination has no such tag saves the first one.
+  // listing that says the destination has no such tag saves the first one; an earlier run's
+  // record of the destination, when trusted, saves it too.
   std::optional<registry::ManifestHead> dst_head;
   std::string src_digest = source.digest;
-  if (!options_.force && options_.destination_has_tag.value_or(true)) {
+  auto source_digest = [&]() -> Status {
+    if (!src_digest.empty()) return Ok();
+    auto src_head = source_.HeadManifest(src_repo, source.tag, stop);
+    if (!src_head) return tl::unexpected(src_head.error());
+    if (!*src_head) {
+      return MakeError(ErrorCode::kNotFound, "manifest " + source.String() + " not found");
+    }
+    src_digest = (*src_head)->digest;
+    report_.media_type = (*src_head)->media_type;
+    return Ok();
+  };
+  auto up_to_date = [&](const std::string& digest) {
+    report_.digest = digest;
+    report_.up_to_date = true;
+    if (options_.dry_run) Plan("up to date: " + destination.String() + " is " + digest);
+    return report_;
+  };
+  const bool may_skip = !options_.force && options_.destination_has_tag.value_or(true);
+  if (may_skip && options_.platforms.empty() && !options_.destination_last_digest.empty()) {
+    if (Status s = source_digest(); !s) return tl::unexpected(s.error());
+    if (src_digest == options_.destination_last_digest) return up_to_date(src_digest);
+  } else if (may_skip) {
     auto head = destination_.HeadManifest(dst_repo, dst_id, stop);
     if (!head) return tl::unexpected(head.error().WithContext("destination"));
     dst_head = *head;
     if (dst_head && !dst_head->digest.empty() && options_.platforms.empty()) {
-      if (src_digest.empty()) {
-        auto src_head = source_.HeadManifest(src_repo, source.tag, stop);
-        if (!src_head) return tl::unexpected(src_head.error());
-        if (!*src_head) {
-          return MakeError(ErrorCode::kNotFound, "manifest " + source.String() + " not found");
-        }
-        src_digest = (*src_head)->digest;
-      }
+      if (Status s = source_digest(); !s) return tl::unexpected(s.error());
       if (src_digest == dst_head->digest) {
-        report_.digest = src_digest;
         report_.media_type = dst_head->media_type;
-        report_.up_to_date = true;
-        if (options_.dry_run) Plan("up to date: " + destination.String() + " is " + src_digest);
-        return report_;
+        return up_to_date(src_digest);
       }
     }
   }
@@ -115,9 +127,7 @@ Result<CopyReport> Copier::Copy(const registry::Reference& source,
   report_.digest = target->digest;
   report_.media_type = target->media_type;
   if (!options_.force && dst_head && dst_head->digest == target->digest) {
-    report_.up_to_date = true;  // the chosen platforms are already there
-    if (options_.dry_run) Plan("up to date: " + destination.String() + " is " + target->digest);
-    return report_;
+    return up_to_date(target->digest);  // the chosen platforms are already there
   }
 
   Status copied = target->is_index ? CopyChildren(src_repo, dst_repo, target->children, stop)

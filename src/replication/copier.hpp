@@ -44,6 +44,9 @@ struct CopyOptions {
   // The listing found no such repository: it holds nothing but what this run puts there (which
   // the ledger knows), so no HEAD for its blobs and manifests either.
   bool destination_repository_is_new = false;
+  // What an earlier run left the destination tag at (with --assume-destination-unchanged): when
+  // the source still has this digest the tag is up to date, without asking the destination.
+  std::string destination_last_digest;
 };
 
 // What happened to one blob.

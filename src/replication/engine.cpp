@@ -41,7 +41,8 @@ TaskResult Engine::RunOne(const CopyTask& task, std::stop_token stop) {
                    .ledger = ledger_,
                    .transfer_slots = &transfer_slots_,
                    .destination_has_tag = task.destination_has_tag,
-                   .destination_repository_is_new = task.destination_repository_is_new};
+                   .destination_repository_is_new = task.destination_repository_is_new,
+                   .destination_last_digest = task.destination_last_digest};
   Copier copier(**src, **dst, copy, CopyObserver{.on_bytes = observer_.on_bytes});
   auto report = copier.Copy(task.source, task.destination, stop);
   if (!report) {

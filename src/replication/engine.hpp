@@ -31,6 +31,7 @@ struct CopyTask {
   std::optional<bool> destination_has_tag;     // from the planner's listing of destination tags
   bool destination_repository_is_new = false;  // that listing found no repository (not kept
                                                // in checkpoints: a resumed task asks again)
+  std::string destination_last_digest;         // see CopyOptions; set only when trusted
 };
 
 struct TaskResult {

@@ -143,6 +143,13 @@ Result<FleetRunResult> RunFleet(CheckpointStore& store, const std::string& run_i
     if (!planned) return tl::unexpected(planned.error());
     tasks = std::move(*planned);
     result.tags_planned = static_cast<int64_t>(tasks.size());
+    if (options.assume_destination_unchanged) {
+      for (CopyTask& task : tasks) {
+        if (task.destination_has_tag.value_or(false) && task.platforms.empty()) {
+          task.destination_last_digest = store.LastDigest(task.destination.String());
+        }
+      }
+    }
   }
   if (on_planned) on_planned(result.tags_planned, static_cast<int64_t>(tasks.size()));
 

@@ -23,6 +23,10 @@ namespace freightliner::replication {
 struct FleetRunOptions {
   EngineOptions engine;
   PlanOptions plan;
+  // A tag the destination lists, and that an earlier run left at the digest the source still
+  // has, is up to date without a HEAD at the destination. Half the requests of a resync; a tag
+  // changed at the destination by someone else since is not noticed.
+  bool assume_destination_unchanged = false;
 };
 
 struct FleetRunResult {

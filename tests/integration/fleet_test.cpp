@@ -294,6 +294,37 @@ TEST_F(FleetTest, ALaterRunMountsWhatAnEarlierRunPushedAndUploadsWhatIsGone) {
             RawDigest(src_->host() + "/team/x/y:stable"));
 }
 
+TEST_F(FleetTest, AssumeDestinationUnchangedAsksOnlyTheSource) {
+  Registry src2;
+  Registry dst;
+  FaultProxy dst_proxy(dst.host());
+  auto put = [&](const std::string& from_tag, const std::string& to) {
+    CliResult r = Freightliner(
+        {"replicate", "--force", src_->host() + "/team/app:" + from_tag, src2.host() + "/t/" + to});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  };
+  put("v1.0.0", "a:1");
+  put("v2.0.0", "b:1");
+  const std::string state = StateDir();
+  const std::vector<std::string> run = {
+      "replicate-tree",   "--state-dir",          state, "--assume-destination-unchanged",
+      src2.host() + "/t", dst_proxy.host() + "/m"};
+  json first = RunJson(run);  // nothing remembered yet: a normal copy
+  ASSERT_EQ(first["copied"], 2);
+  const int heads = dst_proxy.Count("HEAD", "/manifests/");
+
+  json again = RunJson(run);
+  EXPECT_EQ(again["up_to_date"], 2);
+  EXPECT_EQ(dst_proxy.Count("HEAD", "/manifests/"), heads);  // the destination was not asked
+
+  put("v1.2.0", "a:1");  // the source moves: noticed, copied
+  json moved = RunJson(run);
+  EXPECT_EQ(moved["copied"], 1);
+  EXPECT_EQ(moved["up_to_date"], 1);
+  EXPECT_EQ(RawDigest(dst.host() + "/m/a:1"), RawDigest(src2.host() + "/t/a:1"));
+  EXPECT_EQ(RawDigest(dst.host() + "/m/a:1"), RawDigest(src_->host() + "/team/app:v1.2.0"));
+}
+
 TEST_F(FleetTest, ResumesAfterSigkillAndEndsIdentical) {
   Registry dst;
   FaultProxy src_proxy(src_->host());
