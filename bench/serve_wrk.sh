@@ -38,7 +38,9 @@ API_PORT=$(free_port)
 METRICS_PORT=$(free_port)
 API=http://127.0.0.1:$API_PORT
 METRICS=http://127.0.0.1:$METRICS_PORT/metrics
-"$BIN" --log-level warn serve --api-addr "127.0.0.1:$API_PORT" \
+# Eight jobs at once (the default is 4), so that all eight large copies run while /metrics is asked.
+echo "max_concurrent_jobs: 8" > "$WORK/server.yaml"
+"$BIN" --log-level warn serve --config "$WORK/server.yaml" --api-addr "127.0.0.1:$API_PORT" \
   --metrics-addr "127.0.0.1:$METRICS_PORT" --state-dir "$WORK/state" > "$WORK/serve.log" 2>&1 &
 echo $! > "$WORK/serve.pid"
 PID=$(cat "$WORK/serve.pid")

@@ -122,6 +122,7 @@ class YamlReader {
   }
 
   const std::string& path() const { return path_; }
+  const EnvLookup& env() const { return env_; }
 
  private:
   std::string path_;

@@ -249,9 +249,10 @@ Status Copier::CopyBlob(const std::string& src_repo, const std::string& dst_repo
   } release{ledger, claim.kind, dst_registry, dst_repo, blob.digest, present};
 
   std::string mount_from = same_registry_ ? src_repo : "";
-  if (claim.kind == BlobLedger::Kind::kMountFrom) {
-    mount_from = claim.from_repo;  // pushed earlier in this run: no need to ask
-  } else if (!options_.destination_repository_is_new) {
+  if (claim.kind == BlobLedger::Kind::kMountFrom) mount_from = claim.from_repo;
+  // A repository that existed before the run may hold the blob already: a HEAD (a read) is
+  // cheaper for the registry than a mount (a write) that turns out needless.
+  if (!options_.destination_repository_is_new) {
     auto exists = destination_.BlobExists(dst_repo, blob.digest, stop);
     if (!exists) return tl::unexpected(exists.error());
     if (*exists) {

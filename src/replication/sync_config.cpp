@@ -182,6 +182,25 @@ const RegistrySettings* SyncConfig::Registry(const std::string& host) const {
   return nullptr;
 }
 
+Result<std::vector<RegistrySettings>> ParseRegistries(const YAML::Node& regs,
+                                                      const std::string& path,
+                                                      const EnvLookup& env) {
+  Parser p(path, env);
+  if (!regs.IsSequence()) return tl::unexpected(p.At(regs, "registries must be a list"));
+  std::vector<RegistrySettings> out;
+  for (size_t i = 0; i < regs.size(); ++i) {
+    auto r = p.Registry(regs[i], "registries[" + std::to_string(i) + "]");
+    if (!r) return tl::unexpected(r.error());
+    for (const RegistrySettings& earlier : out) {
+      if (earlier.host == r->host) {
+        return tl::unexpected(p.At(regs[i], "registry " + r->host + " is listed twice"));
+      }
+    }
+    out.push_back(std::move(*r));
+  }
+  return out;
+}
+
 Result<SyncConfig> ParseSyncConfig(std::string_view yaml_text, const std::string& path,
                                    const EnvLookup& env) {
   YAML::Node root;
@@ -213,15 +232,9 @@ Result<SyncConfig> ParseSyncConfig(std::string_view yaml_text, const std::string
     config.workers = *w;
   }
   if (const YAML::Node regs = root["registries"]) {
-    if (!regs.IsSequence()) return tl::unexpected(p.At(regs, "registries must be a list"));
-    for (size_t i = 0; i < regs.size(); ++i) {
-      auto r = p.Registry(regs[i], "registries[" + std::to_string(i) + "]");
-      if (!r) return tl::unexpected(r.error());
-      if (config.Registry(r->host) != nullptr) {
-        return tl::unexpected(p.At(regs[i], "registry " + r->host + " is listed twice"));
-      }
-      config.registries.push_back(std::move(*r));
-    }
+    auto registries = ParseRegistries(regs, path, env);
+    if (!registries) return tl::unexpected(registries.error());
+    config.registries = std::move(*registries);
   }
   const YAML::Node maps = root["mappings"];
   if (!maps || !maps.IsSequence() || maps.size() == 0) {

@@ -52,6 +52,10 @@ struct SyncConfig {
 
 Result<SyncConfig> ParseSyncConfig(std::string_view yaml_text, const std::string& path,
                                    const EnvLookup& env);
+// A `registries` list (of a sync file, or of the server's config file at `path`).
+Result<std::vector<RegistrySettings>> ParseRegistries(const YAML::Node& registries,
+                                                      const std::string& path,
+                                                      const EnvLookup& env);
 Result<SyncConfig> LoadSyncConfig(const std::string& path, const EnvLookup& env);
 
 }  // namespace freightliner::replication

@@ -69,6 +69,9 @@ Status ApiServer::Start() {
       "request_timeout_ms", "30000",
       "enable_keep_alive", "yes",
       "keep_alive_timeout_ms", "30000",
+      // A response goes out as two writes (head, body): without it, Nagle holds the body until
+      // the client's delayed ACK of the head, 40 ms per request on a kept-alive connection.
+      "tcp_nodelay", "1",
       "access_control_allow_origin", "",
       "access_control_allow_methods", "",
       "access_control_allow_headers", "",

@@ -2,7 +2,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 namespace freightliner::server {
 namespace {
@@ -157,16 +156,10 @@ Status ConfigParser::Parse(const YAML::Node& root, ServerConfig& c) const {
   }
   if (Status s = Scalars(root, c); !s) return s;
   if (const YAML::Node regs = root["registries"]) {
-    // The same entries as a sync file's `registries`: parse them with the sync parser.
-    YAML::Node doc;
-    doc["registries"] = regs;
-    doc["mappings"] = YAML::Load("[]");
-    std::ostringstream text;
-    text << doc;
-    auto parsed =
-        replication::ParseSyncConfig(text.str(), path() + " (registries)", ProcessEnvironment());
+    // The same entries as a sync file's `registries`.
+    auto parsed = replication::ParseRegistries(regs, path(), env());
     if (!parsed) return tl::unexpected(parsed.error());
-    c.registries = parsed->registries;
+    c.registries = std::move(*parsed);
   }
   if (const YAML::Node syncs = root["syncs"]) {
     if (Status s = Syncs(syncs, c); !s) return s;

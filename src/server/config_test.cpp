@@ -70,7 +70,9 @@ TEST(ServerConfigTest, ErrorsSayWhereAndWhat) {
       {"schedules:\n  - sync: ghost\n    every: 5m\n", "unknown sync \"ghost\""},
       {"syncs:\n  - name: a\n    file: a.yaml\n  - name: a\n    file: b.yaml\n", "defined twice"},
       {"api_addr: [1, 2]\n", "api_addr must be a string"},
-      {"registries:\n  - host: r.example\n    passwd: x\n", "unknown key \"passwd\""},
+      {"workers: 2\nregistries:\n  - host: r.example\n    passwd: x\n",
+       "t.yaml:4:5: unknown key \"passwd\" in registries[0]"},
+      {"registries:\n  - host: ${NOT_SET}\n", "t.yaml:2:11: registries[0].host: environment"},
   };
   for (const auto& [text, says] : cases) {
     auto c = ParseServerConfig(text, "t.yaml", FakeEnv({}));

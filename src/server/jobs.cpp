@@ -288,6 +288,10 @@ Status JobManager::Insert(const std::string& id, const std::string& type, const 
 
 Result<std::optional<json>> JobManager::Load(const std::string& id) {
   std::lock_guard lock(store_.mutex());
+  return LoadLocked(id);
+}
+
+Result<std::optional<json>> JobManager::LoadLocked(const std::string& id) {
   auto st = store_.database().Prepare("SELECT doc FROM jobs WHERE id = ?");
   if (!st) return tl::unexpected(st.error());
   (*st)->Bind(1, id);
@@ -298,13 +302,15 @@ Result<std::optional<json>> JobManager::Load(const std::string& id) {
 }
 
 Status JobManager::Update(const std::string& id, const json& fields) {
-  auto doc = Load(id);
+  // Read and write under one lock: a progress update racing the final status must not write
+  // back the status it read before.
+  std::lock_guard lock(store_.mutex());
+  auto doc = LoadLocked(id);
   if (!doc) return tl::unexpected(doc.error());
   if (!*doc) return MakeError(ErrorCode::kNotFound, "no job " + id);
   json merged = **doc;
   for (const auto& [key, value] : fields.items())
     merged[key] = value;
-  std::lock_guard lock(store_.mutex());
   auto st = store_.database().Prepare("UPDATE jobs SET status = ?, doc = ? WHERE id = ?");
   if (!st) return tl::unexpected(st.error());
   (*st)->Bind(1, merged["status"].get<std::string>()).Bind(2, merged.dump()).Bind(3, id);

@@ -70,6 +70,7 @@ class JobManager {
                 const std::string& trigger);
   Status Update(const std::string& id, const nlohmann::json& fields);
   Result<std::optional<nlohmann::json>> Load(const std::string& id);
+  Result<std::optional<nlohmann::json>> LoadLocked(const std::string& id);  // store mutex held
   void RunnerLoop(std::stop_token stop);
   void SchedulerLoop(std::stop_token stop);
   void RunJob(const std::string& id);
