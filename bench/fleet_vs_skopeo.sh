@@ -503,6 +503,16 @@ run_case() {
   verify_copy "$WALK" "$F_PORT" "$1-$2-freightliner-$3" || true
 }
 
+# run_noop_assuming PHASE RUNS SRC_HOST: the no-op again, freightliner with
+# --assume-destination-unchanged, into the freightliner destination of the full copy.
+run_noop_assuming() {
+  local i
+  for i in $(seq 1 "$2"); do
+    say "$1/noop (run $i): freightliner replicate-tree --assume-destination-unchanged"
+    run_tool "$1" noop fl-assume "$i" "$3" "$F_HOST" "$F_REG" || true
+  done
+}
+
 push_changed() {  # PHASE ROUND
   say "$1: re-pushing $(changed_tags "$2" | wc -l) tags with new content (round $2)"
   local repo tag
@@ -526,10 +536,7 @@ for i in $(seq 1 "$FULL_RUNS"); do
   run_case loopback full "$i" "$SRC"
 done
 for i in $(seq 1 "$NOOP_RUNS"); do run_case loopback noop "$i" "$SRC"; done
-for i in $(seq 1 "$NOOP_RUNS"); do
-  say "loopback/noop (run $i): freightliner replicate-tree --assume-destination-unchanged"
-  run_tool loopback noop fl-assume "$i" "$SRC" "$F_HOST" "$F_REG" || true
-done
+run_noop_assuming loopback "$NOOP_RUNS" "$SRC"
 push_changed loopback A
 run_case loopback changed 1 "$SRC"
 say "loopback: pushing a new repository fleet/newrepo whose base layers the destinations hold"
@@ -551,10 +558,7 @@ say "one request through the source proxy (new connection): $(curl -s -o /dev/nu
 run_raw rtt 1 "$PSRC" "$RAW_HOST" "$RAW_REG" "$RAW_PORT"
 run_case rtt full 1 "$PSRC"
 for i in $(seq 1 "$NOOP_RUNS_RTT"); do run_case rtt noop "$i" "$PSRC"; done
-for i in $(seq 1 "$NOOP_RUNS_RTT"); do
-  say "rtt/noop (run $i): freightliner replicate-tree --assume-destination-unchanged"
-  run_tool rtt noop fl-assume "$i" "$PSRC" "$F_HOST" "$F_REG" || true
-done
+run_noop_assuming rtt "$NOOP_RUNS_RTT" "$PSRC"
 push_changed rtt B
 run_case rtt changed 1 "$PSRC"
 

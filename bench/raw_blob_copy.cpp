@@ -161,76 +161,62 @@ class Worker {
     std::fprintf(stderr, "raw copy of %s failed: %s\n", what.c_str(), s.error().message.c_str());
   }
 
-  Status MountOnce(const MountRef& m) {
-    curl_easy_reset(put_);
-    const std::string url = "http://" + dst_ + "/v2/" + prefix_ + "/" + m.repo +
-                            "/blobs/uploads/?mount=sha256%3A" + m.digest.substr(7) +
-                            "&from=" + prefix_ + "%2F" + Escape(m.from);
-    curl_easy_setopt(put_, CURLOPT_URL, url.c_str());
-    curl_easy_setopt(put_, CURLOPT_USERAGENT, kUserAgent);
-    curl_easy_setopt(put_, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(put_, CURLOPT_POST, 1L);
-    curl_easy_setopt(put_, CURLOPT_POSTFIELDSIZE, 0L);
-    curl_easy_setopt(put_, CURLOPT_POSTFIELDS, "");
-    curl_easy_setopt(put_, CURLOPT_WRITEFUNCTION, &Discard);
-    const CURLcode code = curl_easy_perform(put_);
-    c_.connections += Connections(put_);
+  // A fresh request on `easy`: URL, user agent, answer bodies dropped unless the caller says.
+  static void Start(CURL* easy, const std::string& url) {
+    curl_easy_reset(easy);
+    curl_easy_setopt(easy, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, kUserAgent);
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, &Discard);
+  }
+
+  // Runs the request (then frees `headers`, if any) and wants HTTP `expected`.
+  Status Finish(CURL* easy, long expected, const std::string& what, curl_slist* headers = nullptr) {
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, headers);
+    const CURLcode code = curl_easy_perform(easy);
+    curl_slist_free_all(headers);
+    c_.connections += Connections(easy);
     long status = 0;
-    curl_easy_getinfo(put_, CURLINFO_RESPONSE_CODE, &status);
-    if (code != CURLE_OK || status != 201) {
-      return MakeError(ErrorCode::kServerError, "mount: " + std::string(curl_easy_strerror(code)) +
-                                                    " HTTP " + std::to_string(status));
+    curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+    if (code != CURLE_OK || status != expected) {
+      return MakeError(ErrorCode::kServerError,
+                       what + ": " + curl_easy_strerror(code) + " HTTP " + std::to_string(status));
     }
     return Ok();
   }
 
+  static void EmptyPost(CURL* easy) {
+    curl_easy_setopt(easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE, 0L);
+    curl_easy_setopt(easy, CURLOPT_POSTFIELDS, "");
+  }
+
+  Status MountOnce(const MountRef& m) {
+    Start(put_, "http://" + dst_ + "/v2/" + prefix_ + "/" + m.repo +
+                    "/blobs/uploads/?mount=sha256%3A" + m.digest.substr(7) + "&from=" + prefix_ +
+                    "%2F" + Escape(m.from));
+    EmptyPost(put_);
+    return Finish(put_, 201, "mount");
+  }
+
   Status ManifestOnce(const ManifestRef& m) {
-    curl_easy_reset(get_);
     std::string body, content_type;
-    const std::string get_url = "http://" + src_ + "/v2/" + m.repo + "/manifests/" + m.reference;
-    curl_slist* accept = curl_slist_append(nullptr, kManifestAccept);
-    curl_easy_setopt(get_, CURLOPT_URL, get_url.c_str());
-    curl_easy_setopt(get_, CURLOPT_USERAGENT, kUserAgent);
-    curl_easy_setopt(get_, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(get_, CURLOPT_HTTPHEADER, accept);
+    Start(get_, "http://" + src_ + "/v2/" + m.repo + "/manifests/" + m.reference);
     curl_easy_setopt(get_, CURLOPT_WRITEFUNCTION, &AppendBody);
     curl_easy_setopt(get_, CURLOPT_WRITEDATA, &body);
     curl_easy_setopt(get_, CURLOPT_HEADERFUNCTION, &OnContentType);
     curl_easy_setopt(get_, CURLOPT_HEADERDATA, &content_type);
-    CURLcode code = curl_easy_perform(get_);
-    curl_slist_free_all(accept);
-    c_.connections += Connections(get_);
-    long status = 0;
-    curl_easy_getinfo(get_, CURLINFO_RESPONSE_CODE, &status);
-    if (code != CURLE_OK || status != 200) {
-      return MakeError(ErrorCode::kServerError,
-                       "GET manifest: " + std::string(curl_easy_strerror(code)) + " HTTP " +
-                           std::to_string(status));
+    if (Status s = Finish(get_, 200, "GET manifest", curl_slist_append(nullptr, kManifestAccept));
+        !s) {
+      return s;
     }
-    curl_easy_reset(put_);
-    const std::string put_url =
-        "http://" + dst_ + "/v2/" + prefix_ + "/" + m.repo + "/manifests/" + m.reference;
+    Start(put_, "http://" + dst_ + "/v2/" + prefix_ + "/" + m.repo + "/manifests/" + m.reference);
     curl_slist* headers = curl_slist_append(nullptr, ("Content-Type: " + content_type).c_str());
     headers = curl_slist_append(headers, "Expect:");
-    curl_easy_setopt(put_, CURLOPT_URL, put_url.c_str());
-    curl_easy_setopt(put_, CURLOPT_USERAGENT, kUserAgent);
-    curl_easy_setopt(put_, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(put_, CURLOPT_CUSTOMREQUEST, "PUT");
     curl_easy_setopt(put_, CURLOPT_POSTFIELDS, body.data());
     curl_easy_setopt(put_, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
-    curl_easy_setopt(put_, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(put_, CURLOPT_WRITEFUNCTION, &Discard);
-    code = curl_easy_perform(put_);
-    curl_slist_free_all(headers);
-    c_.connections += Connections(put_);
-    status = 0;
-    curl_easy_getinfo(put_, CURLINFO_RESPONSE_CODE, &status);
-    if (code != CURLE_OK || status != 201) {
-      return MakeError(ErrorCode::kServerError,
-                       "PUT manifest: " + std::string(curl_easy_strerror(code)) + " HTTP " +
-                           std::to_string(status));
-    }
-    return Ok();
+    return Finish(put_, 201, "PUT manifest", headers);
   }
 
   static std::string Escape(const std::string& path) {
@@ -256,12 +242,8 @@ class Worker {
     std::stop_source stop;
     // The download starts at once, alongside the POST that opens the upload session.
     std::thread download([&] {
-      curl_easy_reset(get_);
-      const std::string url = "http://" + src_ + "/v2/" + blob.repo + "/blobs/" + blob.digest;
       GetState state{&pipe, &stop};
-      curl_easy_setopt(get_, CURLOPT_URL, url.c_str());
-      curl_easy_setopt(get_, CURLOPT_USERAGENT, kUserAgent);
-      curl_easy_setopt(get_, CURLOPT_NOSIGNAL, 1L);
+      Start(get_, "http://" + src_ + "/v2/" + blob.repo + "/blobs/" + blob.digest);
       curl_easy_setopt(get_, CURLOPT_FOLLOWLOCATION, 1L);
       curl_easy_setopt(get_, CURLOPT_FAILONERROR, 1L);
       curl_easy_setopt(get_, CURLOPT_WRITEFUNCTION, &OnGetData);
@@ -286,55 +268,30 @@ class Worker {
 
   Status Upload(const Blob& blob, BytePipe& pipe) {
     // POST: an upload session.
-    curl_easy_reset(put_);
     std::string location;
     const std::string post_url =
         "http://" + dst_ + "/v2/" + prefix_ + "/" + blob.repo + "/blobs/uploads/";
-    curl_easy_setopt(put_, CURLOPT_URL, post_url.c_str());
-    curl_easy_setopt(put_, CURLOPT_USERAGENT, kUserAgent);
-    curl_easy_setopt(put_, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(put_, CURLOPT_POST, 1L);
-    curl_easy_setopt(put_, CURLOPT_POSTFIELDSIZE, 0L);
-    curl_easy_setopt(put_, CURLOPT_POSTFIELDS, "");
+    Start(put_, post_url);
+    EmptyPost(put_);
     curl_easy_setopt(put_, CURLOPT_HEADERFUNCTION, &OnHeader);
     curl_easy_setopt(put_, CURLOPT_HEADERDATA, &location);
-    curl_easy_setopt(put_, CURLOPT_WRITEFUNCTION, &Discard);
-    CURLcode code = curl_easy_perform(put_);
-    c_.connections += Connections(put_);
-    long status = 0;
-    curl_easy_getinfo(put_, CURLINFO_RESPONSE_CODE, &status);
-    if (code != CURLE_OK || status != 202 || location.empty()) {
-      return MakeError(
-          ErrorCode::kServerError,
-          "POST " + post_url + ": " + curl_easy_strerror(code) + " HTTP " + std::to_string(status));
+    if (Status s = Finish(put_, 202, "POST " + post_url); !s) return s;
+    if (location.empty()) {
+      return MakeError(ErrorCode::kServerError, "POST " + post_url + ": no Location");
     }
     if (location.rfind("http", 0) != 0) location = "http://" + dst_ + location;
     const std::string put_url = location + (location.find('?') == std::string::npos ? "?" : "&") +
                                 "digest=sha256%3A" + blob.digest.substr(7);
 
     // PUT: the whole blob, as the GET delivers it.
-    curl_easy_reset(put_);
-    curl_slist* headers = nullptr;
-    headers = curl_slist_append(headers, "Content-Type: application/octet-stream");
+    Start(put_, put_url);
+    curl_slist* headers = curl_slist_append(nullptr, "Content-Type: application/octet-stream");
     headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
-    curl_easy_setopt(put_, CURLOPT_URL, put_url.c_str());
-    curl_easy_setopt(put_, CURLOPT_USERAGENT, kUserAgent);
-    curl_easy_setopt(put_, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(put_, CURLOPT_UPLOAD, 1L);
     curl_easy_setopt(put_, CURLOPT_INFILESIZE_LARGE, static_cast<curl_off_t>(blob.size));
     curl_easy_setopt(put_, CURLOPT_READFUNCTION, &OnPutRead);
     curl_easy_setopt(put_, CURLOPT_READDATA, &pipe);
-    curl_easy_setopt(put_, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(put_, CURLOPT_WRITEFUNCTION, &Discard);
-    code = curl_easy_perform(put_);
-    curl_slist_free_all(headers);
-    c_.connections += Connections(put_);
-    status = 0;
-    curl_easy_getinfo(put_, CURLINFO_RESPONSE_CODE, &status);
-    if (code != CURLE_OK || status != 201) {
-      return MakeError(ErrorCode::kServerError, "PUT " + put_url + ": " + curl_easy_strerror(code) +
-                                                    " HTTP " + std::to_string(status));
-    }
+    if (Status s = Finish(put_, 201, "PUT " + put_url, headers); !s) return s;
     c_.bytes += blob.size;
     return Ok();
   }

@@ -12,6 +12,14 @@ EnvLookup ProcessEnvironment() {
   };
 }
 
+EnvLookup FixedEnvironment(std::map<std::string, std::string> vars) {
+  return [vars = std::move(vars)](const std::string& name) -> std::optional<std::string> {
+    auto it = vars.find(name);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
 Result<std::string> ExpandEnv(std::string_view text, const EnvLookup& env) {
   std::string out;
   for (size_t i = 0; i < text.size(); ++i) {

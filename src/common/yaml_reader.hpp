@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -20,6 +21,8 @@ namespace freightliner {
 // Looks up an environment variable; nullopt when unset.
 using EnvLookup = std::function<std::optional<std::string>(const std::string&)>;
 EnvLookup ProcessEnvironment();
+// An environment of exactly these variables (tests, and callers that must not see the process's).
+EnvLookup FixedEnvironment(std::map<std::string, std::string> vars);
 
 // Expands ${NAME} and ${NAME:-default}; "$$" is a literal "$". Unset without default: an error.
 Result<std::string> ExpandEnv(std::string_view text, const EnvLookup& env);

@@ -2,18 +2,8 @@
 
 #include <gtest/gtest.h>
 
-#include <map>
-
 namespace freightliner::replication {
 namespace {
-
-EnvLookup FakeEnv(std::map<std::string, std::string> vars) {
-  return [vars](const std::string& name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
 
 const char* kGood = R"(version: 1
 workers: 6
@@ -42,9 +32,9 @@ mappings:
 )";
 
 TEST(SyncConfigTest, ParsesEverySetting) {
-  auto c =
-      ParseSyncConfig(kGood, "sync.yaml",
-                      FakeEnv({{"SRC", "127.0.0.1:5001"}, {"GH_USER", "u"}, {"GH_TOKEN", "t"}}));
+  auto c = ParseSyncConfig(
+      kGood, "sync.yaml",
+      FixedEnvironment({{"SRC", "127.0.0.1:5001"}, {"GH_USER", "u"}, {"GH_TOKEN", "t"}}));
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->workers, 6);
   ASSERT_EQ(c->registries.size(), 2u);
@@ -79,7 +69,7 @@ struct BadCase {
 class SyncConfigErrorTest : public ::testing::TestWithParam<BadCase> {};
 
 TEST_P(SyncConfigErrorTest, NamesFileLineAndProblem) {
-  auto c = ParseSyncConfig(GetParam().yaml, "bad.yaml", FakeEnv({}));
+  auto c = ParseSyncConfig(GetParam().yaml, "bad.yaml", FixedEnvironment({}));
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().code, ErrorCode::kInvalidArgument);
   EXPECT_NE(c.error().message.find(GetParam().location), std::string::npos) << c.error().message;
@@ -114,7 +104,7 @@ INSTANTIATE_TEST_SUITE_P(
                 "bad.yaml:2:", "recursive"}));
 
 TEST(ExpandEnvTest, DefaultsAndEscapes) {
-  auto env = FakeEnv({{"A", "1"}, {"EMPTY", ""}});
+  auto env = FixedEnvironment({{"A", "1"}, {"EMPTY", ""}});
   EXPECT_EQ(*ExpandEnv("x${A}y", env), "x1y");
   EXPECT_EQ(*ExpandEnv("${B:-two}", env), "two");
   EXPECT_EQ(*ExpandEnv("${EMPTY:-dflt}", env), "dflt");

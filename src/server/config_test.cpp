@@ -9,14 +9,6 @@
 namespace freightliner::server {
 namespace {
 
-EnvLookup FakeEnv(std::map<std::string, std::string> vars) {
-  return [vars](const std::string& name) -> std::optional<std::string> {
-    auto it = vars.find(name);
-    if (it == vars.end()) return std::nullopt;
-    return it->second;
-  };
-}
-
 std::string WriteTemp(const std::string& name, const std::string& text) {
   const std::string path = ::testing::TempDir() + name;
   std::ofstream(path) << text;
@@ -24,7 +16,7 @@ std::string WriteTemp(const std::string& name, const std::string& text) {
 }
 
 TEST(ServerConfigTest, DefaultsWithoutAFile) {
-  auto c = LoadServerConfig({}, FakeEnv({}));
+  auto c = LoadServerConfig({}, FixedEnvironment({}));
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->api_addr, "0.0.0.0:8080");
   EXPECT_EQ(c->metrics_addr, "0.0.0.0:2112");
@@ -35,14 +27,15 @@ TEST(ServerConfigTest, FlagsOverrideTheFileAndTheEnvironmentOverridesBoth) {
   const std::string file = WriteTemp(
       "srv1.yaml", "api_addr: 127.0.0.1:1000\nmetrics_addr: 127.0.0.1:1001\nworkers: 3\n");
   ServerFlags flags{.config = file, .api_addr = "127.0.0.1:2000"};
-  auto c = LoadServerConfig(flags, FakeEnv({{"FREIGHTLINER_METRICS_ADDR", "127.0.0.1:3001"}}));
+  auto c =
+      LoadServerConfig(flags, FixedEnvironment({{"FREIGHTLINER_METRICS_ADDR", "127.0.0.1:3001"}}));
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->api_addr, "127.0.0.1:2000");
   EXPECT_EQ(c->metrics_addr, "127.0.0.1:3001");
   EXPECT_EQ(c->workers, 3);
   flags.api_addr.reset();
-  c = LoadServerConfig(
-      flags, FakeEnv({{"FREIGHTLINER_API_ADDR", "127.0.0.1:4000"}, {"FREIGHTLINER_WORKERS", "5"}}));
+  c = LoadServerConfig(flags, FixedEnvironment({{"FREIGHTLINER_API_ADDR", "127.0.0.1:4000"},
+                                                {"FREIGHTLINER_WORKERS", "5"}}));
   ASSERT_TRUE(c);
   EXPECT_EQ(c->api_addr, "127.0.0.1:4000");
   EXPECT_EQ(c->workers, 5);
@@ -51,12 +44,13 @@ TEST(ServerConfigTest, FlagsOverrideTheFileAndTheEnvironmentOverridesBoth) {
 TEST(ServerConfigTest, ApiKeysFromFileAndEnvironment) {
   const std::string keys = WriteTemp("keys", "# ops team\nkey-one\n\n  key-two  \n");
   const std::string file = WriteTemp("srv2.yaml", "api_keys_file: " + keys + "\n");
-  auto c = LoadServerConfig({.config = file}, FakeEnv({{"FREIGHTLINER_API_KEY", "key-three"}}));
+  auto c =
+      LoadServerConfig({.config = file}, FixedEnvironment({{"FREIGHTLINER_API_KEY", "key-three"}}));
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->api_keys, (std::vector<std::string>{"key-one", "key-two", "key-three"}));
   const std::string empty = WriteTemp("nokeys", "# nothing\n");
   c = LoadServerConfig({.config = WriteTemp("srv3.yaml", "api_keys_file: " + empty + "\n")},
-                       FakeEnv({}));
+                       FixedEnvironment({}));
   ASSERT_FALSE(c);
   EXPECT_NE(c.error().message.find("holds no key"), std::string::npos);
 }
@@ -75,11 +69,11 @@ TEST(ServerConfigTest, ErrorsSayWhereAndWhat) {
       {"registries:\n  - host: ${NOT_SET}\n", "t.yaml:2:11: registries[0].host: environment"},
   };
   for (const auto& [text, says] : cases) {
-    auto c = ParseServerConfig(text, "t.yaml", FakeEnv({}));
+    auto c = ParseServerConfig(text, "t.yaml", FixedEnvironment({}));
     ASSERT_FALSE(c) << text;
     EXPECT_NE(c.error().message.find(says), std::string::npos) << c.error().message;
   }
-  auto c = LoadServerConfig({.api_addr = "no-port"}, FakeEnv({}));
+  auto c = LoadServerConfig({.api_addr = "no-port"}, FixedEnvironment({}));
   ASSERT_FALSE(c);
   EXPECT_NE(c.error().message.find("HOST:PORT"), std::string::npos);
 }
@@ -88,7 +82,7 @@ TEST(ServerConfigTest, SyncFilesAreCheckedAtStart) {
   const std::string bad_sync = WriteTemp("bad-sync.yaml", "mappings:\n  - sauce: x\n");
   const std::string file =
       WriteTemp("srv4.yaml", "syncs:\n  - name: nightly\n    file: " + bad_sync + "\n");
-  auto c = LoadServerConfig({.config = file}, FakeEnv({}));
+  auto c = LoadServerConfig({.config = file}, FixedEnvironment({}));
   ASSERT_FALSE(c);
   EXPECT_NE(c.error().message.find("sync nightly"), std::string::npos) << c.error().message;
   EXPECT_NE(c.error().message.find("sauce"), std::string::npos) << c.error().message;

@@ -54,6 +54,17 @@ free_port() {
   node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close();});'
 }
 
+# start_prometheus CONFIG: a Prometheus on a free port with its data and log in $TMP, stopped on
+# exit; sets `port` once it is ready (or shows its log and exits).
+start_prometheus() {
+  port=$(free_port)
+  prometheus --config.file="$1" --storage.tsdb.path="$TMP/data" \
+    --web.listen-address="127.0.0.1:$port" >"$TMP/prometheus.log" 2>&1 &
+  local pid=$!
+  on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+  wait_http "http://127.0.0.1:$port/-/ready" 60 || { cat "$TMP/prometheus.log"; exit 1; }
+}
+
 # wait_http URL SECONDS: until URL answers 2xx, or fail.
 wait_http() {
   local url="$1" secs="${2:-30}" i

@@ -61,12 +61,7 @@ A=__meta_kubernetes_pod_annotation_prometheus_io
   pod fl-i ::1 metrics 2112
 } | jq -s . >"$TMP/k8s/sd-freightliner.json"
 
-port=$(free_port)
-prometheus --config.file="$TMP/k8s/prometheus-discovery.yml" --storage.tsdb.path="$TMP/data" \
-  --web.listen-address="127.0.0.1:$port" >"$TMP/prometheus.log" 2>&1 &
-pid=$!
-on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
-wait_http "http://127.0.0.1:$port/-/ready" 60 || { cat "$TMP/prometheus.log"; exit 1; }
+start_prometheus "$TMP/k8s/prometheus-discovery.yml"
 
 expected='["127.0.0.11:2112 fl-a","127.0.0.12:2112 fl-b","127.0.0.13:2112 fl-c","127.0.0.17:9102 fl-g","[::1]:2112 fl-i"]'
 got=""

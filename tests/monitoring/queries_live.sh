@@ -27,12 +27,7 @@ rule_files:
   - $TMP/rules/recording-rules.yml
   - $TMP/rules/alert-rules.yml
 YAML
-port=$(free_port)
-prometheus --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/data" \
-  --web.listen-address="127.0.0.1:$port" >"$TMP/prometheus.log" 2>&1 &
-pid=$!
-on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
-wait_http "http://127.0.0.1:$port/-/ready" 60 || { cat "$TMP/prometheus.log"; exit 1; }
+start_prometheus "$TMP/prometheus.yml"
 
 # Wait until every rule group has been evaluated once: every recording rule has a series.
 want=$(grep -c -- '- record:' "$TMP/rules/recording-rules.yml")
