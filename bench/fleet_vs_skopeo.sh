@@ -124,7 +124,7 @@ changed_tags() {  # ROUND -> lines "REPO TAG"
   done
   if [ "$round" = A ]; then
     echo "$(multi_repo 0) v1"
-    [ "$MULTI_REPOS" -gt 1 ] && echo "$(multi_repo 1) v2"
+    if [ "$MULTI_REPOS" -gt 1 ]; then echo "$(multi_repo 1) v2"; fi
   else
     echo "$(multi_repo $((MULTI_REPOS - 1))) v1"
     echo "$(multi_repo 0) v$MULTI_TAGS"
