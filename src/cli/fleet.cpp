@@ -80,10 +80,6 @@ void PrintResumeHint(const FleetPlan& plan, const std::string& run_id) {
 
 int DryRun(Context& ctx, FleetPlan& plan) {
   auto pool = ctx.MakePool(plan.pool);
-  auto tasks = replication::PlanMappings(
-      *pool, plan.mappings, {.parallelism = plan.flags.workers, .page_size = plan.flags.page_size},
-      ctx.stop());
-  if (!tasks) return Fail(tasks.error());
   replication::WorkerPool workers(plan.flags.workers);
   std::mutex mu;
   replication::Engine engine(
@@ -99,7 +95,21 @@ int DryRun(Context& ctx, FleetPlan& plan) {
         std::cout << "would copy " << r.task.source.String() << " -> "
                   << r.task.destination.String() << " (" << blobs << " blobs to transfer)\n";
       }});
-  RunSummary summary = engine.Run(*tasks, ctx.stop());
+  Status planned = Ok();
+  RunSummary summary = engine.Run(
+      [&](const replication::Engine::AddTask& add, std::stop_token stop) {
+        planned = replication::PlanMappings(
+            *pool, plan.mappings,
+            {.parallelism = plan.flags.workers, .page_size = plan.flags.page_size}, stop,
+            [&](std::vector<replication::CopyTask> tasks) {
+              for (replication::CopyTask& task : tasks)
+                add(std::move(task));
+              return Ok();
+            });
+        return planned;
+      },
+      ctx.stop());
+  if (!planned) return Fail(planned.error());
   // In a dry run "copied" means "would be copied".
   PrintSummary(ctx, plan.kind + " (dry run)", "", summary, false);
   return summary.failed > 0 ? kExitFailed : kExitOk;
@@ -117,7 +127,7 @@ int Execute(Context& ctx, FleetPlan plan) {
     if (!id) return Fail(id.error());
     run_id = *id;
   }
-  std::optional<Progress> progress;
+  Progress progress(isatty(STDERR_FILENO) == 1);
   replication::WorkerPool workers(plan.flags.workers);
   auto result = replication::RunFleet(
       **store, run_id, *pool, workers, plan.mappings,
@@ -127,15 +137,19 @@ int Execute(Context& ctx, FleetPlan plan) {
                   .max_transfers = plan.flags.max_transfers},
        .plan = {.parallelism = plan.flags.workers, .page_size = plan.flags.page_size},
        .assume_destination_unchanged = plan.flags.assume_destination_unchanged},
-      {.on_task_done = [&](const TaskResult& r) { progress->OnTaskDone(r); },
-       .on_bytes = [&](uint64_t n) { progress->OnBytes(n); }},
-      ctx.stop(), nullptr, [&](int64_t planned, int64_t left) {
-        if (!plan.flags.resume.empty() && planned > 0) {
-          std::cerr << "resuming " << run_id << ": " << left << " of " << planned << " tags left\n";
-        }
-        progress.emplace(left, isatty(STDERR_FILENO) == 1);
-      });
-  progress.reset();  // its last line goes out before the summary
+      {.on_task_done = [&](const TaskResult& r) { progress.OnTaskDone(r); },
+       .on_bytes = [&](uint64_t n) { progress.OnBytes(n); }},
+      ctx.stop(), nullptr,
+      {.on_tags_added = [&](int64_t tags) { progress.AddTags(tags); },
+       .on_planned =
+           [&](int64_t planned, int64_t left) {
+             if (!plan.flags.resume.empty() && planned > 0) {
+               std::cerr << "resuming " << run_id << ": " << left << " of " << planned
+                         << " tags left\n";
+             }
+             progress.PlanComplete(left);
+           }});
+  progress.Finish();  // its last line goes out before the summary
   if (!result) {
     if (ctx.stop().stop_requested()) PrintResumeHint(plan, run_id);
     return Fail(result.error());
@@ -240,10 +254,12 @@ int RunCheckpoint(Context& ctx, const CheckpointArgs& args) {
                      {"tags_total", r.tasks_total},
                      {"tags_done", r.tasks_done},
                      {"tags_failed", r.tasks_failed},
+                     {"plan_complete", r.plan_complete},
                      {"created_at", r.created_at}});
       if (!ctx.json_output()) {
         std::cout << r.id << "  " << r.kind << "  " << r.status << "  " << r.tasks_done << "/"
-                  << r.tasks_total << " done, " << r.tasks_failed << " failed\n";
+                  << r.tasks_total << (r.plan_complete ? "" : "+") << " done, " << r.tasks_failed
+                  << " failed\n";
       }
     }
     if (ctx.json_output()) std::cout << out.dump() << "\n";
@@ -279,6 +295,7 @@ int RunCheckpoint(Context& ctx, const CheckpointArgs& args) {
     std::cout << json{{"id", r.id},
                       {"kind", r.kind},
                       {"status", r.status},
+                      {"plan_complete", r.plan_complete},
                       {"spec", json::parse(r.spec)},
                       {"tasks", jt}}
                      .dump(2)
@@ -287,7 +304,8 @@ int RunCheckpoint(Context& ctx, const CheckpointArgs& args) {
   }
   std::cout << "id:     " << r.id << "\nkind:   " << r.kind << "\nstatus: " << r.status
             << "\nspec:   " << r.spec << "\ntags:   " << r.tasks_done << "/" << r.tasks_total
-            << " done, " << r.tasks_failed << " failed\n";
+            << " done, " << r.tasks_failed << " failed"
+            << (r.plan_complete ? "" : " (planning did not finish: a resume plans again)") << "\n";
   for (const TaskRecord& t : *tasks) {
     std::cout << "  " << replication::TaskStateName(t.state) << "  " << t.source << " -> "
               << t.destination << (t.error.empty() ? "" : "  (" + t.error + ")") << "\n";

@@ -9,7 +9,7 @@
 
 namespace freightliner::cli {
 
-Progress::Progress(int64_t total, bool terminal) : total_(total), terminal_(terminal) {
+Progress::Progress(bool terminal) : terminal_(terminal) {
   // A terminal gets a redraw 4 times a second; a log, a line every 10 seconds.
   const auto period = terminal ? std::chrono::milliseconds(250) : std::chrono::milliseconds(10000);
   ticker_ = std::jthread([this, period](std::stop_token stop) {
@@ -25,6 +25,16 @@ Progress::Progress(int64_t total, bool terminal) : total_(total), terminal_(term
 }
 
 Progress::~Progress() {
+  Finish();
+}
+
+void Progress::PlanComplete(int64_t total) {
+  total_ = total;
+  plan_complete_ = true;
+}
+
+void Progress::Finish() {
+  if (!ticker_.joinable()) return;
   ticker_.request_stop();
   ticker_.join();
   Draw(true);
@@ -56,10 +66,10 @@ void Progress::Draw(bool final) {
   const uint64_t bytes = bytes_.load();
   const auto rate = static_cast<uint64_t>(seconds > 0 ? static_cast<double>(bytes) / seconds : 0);
   char line[256];
-  std::snprintf(line, sizeof(line), "[%lld/%lld tags] %lld failed | %s at %s/s | %.1f s",
-                static_cast<long long>(done_.load()), static_cast<long long>(total_),
-                static_cast<long long>(failed_.load()), HumanBytes(bytes).c_str(),
-                HumanBytes(rate).c_str(), seconds);
+  std::snprintf(line, sizeof(line), "[%lld/%lld%s tags] %lld failed | %s at %s/s | %.1f s",
+                static_cast<long long>(done_.load()), static_cast<long long>(total_.load()),
+                plan_complete_ ? "" : "+", static_cast<long long>(failed_.load()),
+                HumanBytes(bytes).c_str(), HumanBytes(rate).c_str(), seconds);
   if (terminal_) {
     std::fprintf(stderr, "\r\033[K%s%s", line, final ? "\n" : "");
     std::fflush(stderr);

@@ -12,22 +12,28 @@
 
 namespace freightliner::cli {
 
-// Thread-safe: workers report into it; its own thread draws.
+// Thread-safe: the planner and workers report into it; its own thread draws. The total grows
+// while the run is planned ("[12/40+ tags]") and is fixed once the plan is whole.
 class Progress {
  public:
-  Progress(int64_t total, bool terminal);
-  ~Progress();  // draws the final state and ends the line
+  explicit Progress(bool terminal);
+  ~Progress();  // Finish()
   Progress(const Progress&) = delete;
   Progress& operator=(const Progress&) = delete;
 
+  void AddTags(int64_t n) { total_ += n; }
+  void PlanComplete(int64_t total);
   void OnBytes(uint64_t n) { bytes_ += n; }
   void OnTaskDone(const replication::TaskResult& result);
+  // Draws the final state and ends the line; later calls do nothing.
+  void Finish();
 
  private:
   void Draw(bool final);
 
-  const int64_t total_;
   const bool terminal_;
+  std::atomic<int64_t> total_{0};
+  std::atomic<bool> plan_complete_{false};
   const std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
   std::atomic<uint64_t> bytes_{0};
   std::atomic<int64_t> done_{0};

@@ -44,7 +44,8 @@ CREATE TABLE IF NOT EXISTS runs (
   spec TEXT NOT NULL,
   status TEXT NOT NULL,
   created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL
+  updated_at INTEGER NOT NULL,
+  plan_complete INTEGER NOT NULL DEFAULT 1
 );
 CREATE TABLE IF NOT EXISTS tasks (
   run_id TEXT NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
@@ -111,14 +112,24 @@ Result<std::unique_ptr<CheckpointStore>> CheckpointStore::Open(const std::string
 }
 
 Status CheckpointStore::Migrate() {
-  return db_->Exec(kSchema);
+  if (Status s = db_->Exec(kSchema); !s) return s;
+  // Databases from before plans were stored repository by repository: their runs' plans were
+  // stored whole, hence complete.
+  auto columns =
+      db_->Prepare("SELECT 1 FROM pragma_table_info('runs') WHERE name = 'plan_complete'");
+  if (!columns) return tl::unexpected(columns.error());
+  auto row = (*columns)->Step();
+  if (!row) return tl::unexpected(row.error());
+  if (*row) return Ok();
+  return db_->Exec("ALTER TABLE runs ADD COLUMN plan_complete INTEGER NOT NULL DEFAULT 1");
 }
 
 Result<std::string> CheckpointStore::CreateRun(const std::string& kind, const std::string& spec) {
   std::lock_guard lock(mu_);
   const std::string id = NewRunId();
   auto st = db_->Prepare(
-      "INSERT INTO runs(id, kind, spec, status, created_at, updated_at) VALUES(?,?,?,?,?,?)");
+      "INSERT INTO runs(id, kind, spec, status, created_at, updated_at, plan_complete) "
+      "VALUES(?,?,?,?,?,?,0)");
   if (!st) return tl::unexpected(st.error());
   const int64_t now = NowSeconds();
   (*st)->Bind(1, id).Bind(2, kind).Bind(3, spec).Bind(4, "planning").Bind(5, now).Bind(6, now);
@@ -126,13 +137,22 @@ Result<std::string> CheckpointStore::CreateRun(const std::string& kind, const st
   return id;
 }
 
-Status CheckpointStore::SavePlan(const std::string& run_id, const std::vector<TaskRecord>& tasks) {
+Status CheckpointStore::ClearPlan(const std::string& run_id) {
   std::lock_guard lock(mu_);
   state::Transaction tx(*db_);
   if (Status s = tx.Begin(); !s) return s;
   auto clear = db_->Prepare("DELETE FROM tasks WHERE run_id = ?");
   if (!clear) return tl::unexpected(clear.error());
   if (Status s = (*clear)->Bind(1, run_id).Run(); !s) return s;
+  auto status = db_->Prepare(
+      "UPDATE runs SET status = 'planning', plan_complete = 0, updated_at = ? WHERE id = ?");
+  if (!status) return tl::unexpected(status.error());
+  if (Status s = (*status)->Bind(1, NowSeconds()).Bind(2, run_id).Run(); !s) return s;
+  return tx.Commit();
+}
+
+Status CheckpointStore::InsertTasksLocked(const std::string& run_id,
+                                          const std::vector<TaskRecord>& tasks) {
   auto insert = db_->Prepare(
       "INSERT INTO tasks(run_id, seq, source, destination, platforms, state) "
       "VALUES(?,?,?,?,?,'pending')");
@@ -147,9 +167,35 @@ Status CheckpointStore::SavePlan(const std::string& run_id, const std::vector<Ta
         .Bind(5, t.platforms);
     if (Status s = (*insert)->Run(); !s) return s;
   }
-  auto status = db_->Prepare("UPDATE runs SET status = 'running', updated_at = ? WHERE id = ?");
-  if (!status) return tl::unexpected(status.error());
-  if (Status s = (*status)->Bind(1, NowSeconds()).Bind(2, run_id).Run(); !s) return s;
+  return Ok();
+}
+
+Status CheckpointStore::CompletePlanLocked(const std::string& run_id) {
+  auto st = db_->Prepare(
+      "UPDATE runs SET status = 'running', plan_complete = 1, updated_at = ? WHERE id = ?");
+  if (!st) return tl::unexpected(st.error());
+  return (*st)->Bind(1, NowSeconds()).Bind(2, run_id).Run();
+}
+
+Status CheckpointStore::AddTasks(const std::string& run_id, const std::vector<TaskRecord>& tasks) {
+  std::lock_guard lock(mu_);
+  state::Transaction tx(*db_);
+  if (Status s = tx.Begin(); !s) return s;
+  if (Status s = InsertTasksLocked(run_id, tasks); !s) return s;
+  return tx.Commit();
+}
+
+Status CheckpointStore::CompletePlan(const std::string& run_id) {
+  std::lock_guard lock(mu_);
+  return CompletePlanLocked(run_id);
+}
+
+Status CheckpointStore::SavePlan(const std::string& run_id, const std::vector<TaskRecord>& tasks) {
+  std::lock_guard lock(mu_);
+  state::Transaction tx(*db_);
+  if (Status s = tx.Begin(); !s) return s;
+  if (Status s = InsertTasksLocked(run_id, tasks); !s) return s;
+  if (Status s = CompletePlanLocked(run_id); !s) return s;
   return tx.Commit();
 }
 
@@ -207,11 +253,12 @@ constexpr const char* kRunColumns =
     "SELECT r.id, r.kind, r.spec, r.status, r.created_at, r.updated_at, "
     "(SELECT COUNT(*) FROM tasks t WHERE t.run_id = r.id), "
     "(SELECT COUNT(*) FROM tasks t WHERE t.run_id = r.id AND t.state IN ('done','up_to_date')), "
-    "(SELECT COUNT(*) FROM tasks t WHERE t.run_id = r.id AND t.state = 'failed') FROM runs r ";
+    "(SELECT COUNT(*) FROM tasks t WHERE t.run_id = r.id AND t.state = 'failed'), "
+    "r.plan_complete FROM runs r ";
 
 RunRecord ReadRun(const state::Statement& st) {
   return RunRecord{st.Text(0), st.Text(1), st.Text(2), st.Text(3), st.Int(4),
-                   st.Int(5),  st.Int(6),  st.Int(7),  st.Int(8)};
+                   st.Int(5),  st.Int(6),  st.Int(7),  st.Int(8),  st.Int(9) != 0};
 }
 }  // namespace
 

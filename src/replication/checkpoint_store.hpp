@@ -40,6 +40,7 @@ struct RunRecord {
   int64_t tasks_total = 0;
   int64_t tasks_done = 0;  // done or up to date
   int64_t tasks_failed = 0;
+  bool plan_complete = false;  // every selected tag is in the tasks (else: plan again)
 };
 
 // Thread-safe: one connection behind a mutex; workers record their tags concurrently. Also the
@@ -50,7 +51,12 @@ class CheckpointStore : public BlobMemory {
   static Result<std::unique_ptr<CheckpointStore>> Open(const std::string& state_dir);
 
   Result<std::string> CreateRun(const std::string& kind, const std::string& spec);
-  // Stores the whole plan in one transaction and marks the run running.
+  // A plan is stored repository by repository while copying has begun: ClearPlan (forgets a
+  // plan cut short), AddTasks for each repository, then CompletePlan marks the run running.
+  Status ClearPlan(const std::string& run_id);
+  Status AddTasks(const std::string& run_id, const std::vector<TaskRecord>& tasks);
+  Status CompletePlan(const std::string& run_id);
+  // A whole plan at once (a new run's): AddTasks and CompletePlan in one transaction.
   Status SavePlan(const std::string& run_id, const std::vector<TaskRecord>& tasks);
   // Also remembers what a done or up-to-date tag (all platforms) now points to.
   Status RecordTask(const std::string& run_id, const TaskRecord& task);
@@ -77,6 +83,8 @@ class CheckpointStore : public BlobMemory {
  private:
   explicit CheckpointStore(std::unique_ptr<state::Database> db) : db_(std::move(db)) {}
   Status Migrate();
+  Status InsertTasksLocked(const std::string& run_id, const std::vector<TaskRecord>& tasks);
+  Status CompletePlanLocked(const std::string& run_id);
 
   std::mutex mu_;
   std::unique_ptr<state::Database> db_;

@@ -71,6 +71,54 @@ TEST_F(CheckpointStoreTest, ListAndDelete) {
   EXPECT_FALSE(*(*store)->GetRun("nope"));
 }
 
+TEST_F(CheckpointStoreTest, APlanGrowsRepositoryByRepositoryUntilComplete) {
+  auto store = CheckpointStore::Open(dir_.string());
+  ASSERT_TRUE(store);
+  auto id = (*store)->CreateRun("replicate-tree", "{}");
+  ASSERT_TRUE(id);
+  ASSERT_TRUE((*store)->AddTasks(*id, {{.seq = 0, .source = "r/a:1", .destination = "d/a:1"}}));
+  ASSERT_TRUE((*store)->RecordTask(*id, {.seq = 0, .state = TaskState::kDone}));
+  ASSERT_TRUE((*store)->AddTasks(*id, {{.seq = 1, .source = "r/b:1", .destination = "d/b:1"}}));
+  auto partial = (*store)->GetRun(*id);
+  ASSERT_TRUE(partial && *partial);
+  EXPECT_EQ((*partial)->status, "planning");
+  EXPECT_FALSE((*partial)->plan_complete);
+  EXPECT_EQ((*partial)->tasks_total, 2);
+  EXPECT_EQ((*partial)->tasks_done, 1);
+
+  ASSERT_TRUE((*store)->CompletePlan(*id));
+  auto complete = (*store)->GetRun(*id);
+  EXPECT_EQ((*complete)->status, "running");
+  EXPECT_TRUE((*complete)->plan_complete);
+
+  ASSERT_TRUE((*store)->ClearPlan(*id));  // planning again
+  auto cleared = (*store)->GetRun(*id);
+  EXPECT_EQ((*cleared)->status, "planning");
+  EXPECT_FALSE((*cleared)->plan_complete);
+  EXPECT_TRUE((*store)->Tasks(*id)->empty());
+}
+
+TEST_F(CheckpointStoreTest, RunsOfAnOlderDatabaseCountAsPlannedWhole) {
+  {
+    // The runs table as it was before plans were stored repository by repository.
+    std::filesystem::create_directories(dir_);
+    auto db = state::Database::Open((dir_ / "freightliner.db").string());
+    ASSERT_TRUE(db);
+    ASSERT_TRUE((*db)->Exec(
+        "CREATE TABLE runs (id TEXT PRIMARY KEY, kind TEXT NOT NULL, spec TEXT NOT NULL, "
+        "status TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
+        "INSERT INTO runs VALUES('old', 'sync', '{}', 'interrupted', 1, 1);"));
+  }
+  auto store = CheckpointStore::Open(dir_.string());
+  ASSERT_TRUE(store) << store.error().message;
+  auto old = (*store)->GetRun("old");
+  ASSERT_TRUE(old && *old);
+  EXPECT_TRUE((*old)->plan_complete);
+  auto fresh = (*store)->CreateRun("sync", "{}");
+  ASSERT_TRUE(fresh);
+  EXPECT_FALSE((*(*store)->GetRun(*fresh))->plan_complete);
+}
+
 TEST_F(CheckpointStoreTest, RemembersWhereBlobsWereSeenAcrossReopening) {
   {
     auto store = CheckpointStore::Open(dir_.string());

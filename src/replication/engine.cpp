@@ -2,8 +2,9 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
-#include <latch>
+#include <condition_variable>
 #include <mutex>
 
 namespace freightliner::replication {
@@ -57,18 +58,53 @@ TaskResult Engine::RunOne(const CopyTask& task, std::stop_token stop) {
 }
 
 RunSummary Engine::Run(const std::vector<CopyTask>& tasks, std::stop_token stop) {
+  return Run(
+      [&tasks](const AddTask& add, std::stop_token) {
+        for (const CopyTask& task : tasks)
+          add(task);
+        return Ok();
+      },
+      stop);
+}
+
+RunSummary Engine::Run(const Producer& produce, std::stop_token stop) {
   const auto start = std::chrono::steady_clock::now();
   std::stop_source run_stop;
   std::stop_callback link(stop, [&] { run_stop.request_stop(); });
   std::mutex mu;
+  std::condition_variable all_ended;
+  int64_t running = 0;  // added and not yet ended
   RunSummary summary;
-  summary.total = static_cast<int64_t>(tasks.size());
-  std::latch done(static_cast<std::ptrdiff_t>(tasks.size()));
 
-  for (const CopyTask& task : tasks) {
-    pool_.Submit([&, task] {
+  auto count = [&](const TaskResult& result) {
+    std::lock_guard lock(mu);
+    switch (result.state) {
+      case TaskState::kDone:
+        ++summary.copied;
+        summary.bytes += result.report.bytes_transferred;
+        summary.layers += result.report.layers_transferred;
+        break;
+      case TaskState::kUpToDate:
+        ++summary.up_to_date;
+        break;
+      case TaskState::kFailed:
+        ++summary.failed;
+        summary.failures.push_back(result);
+        break;
+      case TaskState::kPending:
+        ++summary.not_run;
+        break;
+    }
+  };
+  auto add = [&](CopyTask task) {
+    {
+      std::lock_guard lock(mu);
+      ++summary.total;
+      ++running;
+    }
+    pool_.Submit([&, task = std::move(task)] {
       TaskResult result;
-      // Whatever happens inside, the latch must count down or Run never returns.
+      // Whatever happens inside, the task must end or Run never returns.
       try {
         result = RunOne(task, run_stop.get_token());
       } catch (const std::exception& e) {
@@ -78,35 +114,27 @@ RunSummary Engine::Run(const std::vector<CopyTask>& tasks, std::stop_token stop)
                             .state = TaskState::kFailed,
                             .error = Error(ErrorCode::kInternal, e.what())};
       }
-      {
-        std::lock_guard lock(mu);
-        switch (result.state) {
-          case TaskState::kDone:
-            ++summary.copied;
-            summary.bytes += result.report.bytes_transferred;
-            summary.layers += result.report.layers_transferred;
-            break;
-          case TaskState::kUpToDate:
-            ++summary.up_to_date;
-            break;
-          case TaskState::kFailed:
-            ++summary.failed;
-            summary.failures.push_back(result);
-            break;
-          case TaskState::kPending:
-            ++summary.not_run;
-            break;
-        }
-      }
+      count(result);
       if (result.state == TaskState::kFailed && options_.fail_fast) run_stop.request_stop();
       if (observer_.on_task_done) observer_.on_task_done(result);
-      done.count_down();
+      // Notified under the lock: once `running` is 0, Run may return and destroy `all_ended`.
+      std::lock_guard lock(mu);
+      if (--running == 0) all_ended.notify_all();
     });
+  };
+  if (Status produced = produce(add, run_stop.get_token()); !produced) run_stop.request_stop();
+  {
+    std::unique_lock lock(mu);
+    all_ended.wait(lock, [&] { return running == 0; });
   }
-  done.wait();
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  // Tasks end in any order: failures are listed by reference.
   std::sort(summary.failures.begin(), summary.failures.end(),
-            [](const TaskResult& a, const TaskResult& b) { return a.task.seq < b.task.seq; });
+            [](const TaskResult& a, const TaskResult& b) {
+              const std::string sa = a.task.source.String(), sb = b.task.source.String();
+              if (sa != sb) return sa < sb;
+              return a.task.destination.String() < b.task.destination.String();
+            });
   return summary;
 }
 

@@ -5,6 +5,8 @@
 //
 //   Engine engine(clients, pool, {.fail_fast = false}, observer);
 //   RunSummary summary = engine.Run(tasks, stop);
+//   RunSummary summary = engine.Run([&](const Engine::AddTask& add, std::stop_token s) {...},
+//   stop);
 
 #include <cstdint>
 #include <functional>
@@ -79,6 +81,14 @@ class Engine {
   // Runs every task and waits for them. A stop request ends the run early: tasks not yet done
   // come back kPending.
   RunSummary Run(const std::vector<CopyTask>& tasks, std::stop_token stop);
+
+  // Runs the tasks `produce` adds while it runs (a planner adds each repository's tags as soon
+  // as they are listed), then waits for every one. `produce` gets the run's stop token (a stop
+  // request, or the first failure with fail_fast). When it fails, the run stops: tasks not
+  // started come back kPending. `add` may be called from any thread.
+  using AddTask = std::function<void(CopyTask)>;
+  using Producer = std::function<Status(const AddTask& add, std::stop_token stop)>;
+  RunSummary Run(const Producer& produce, std::stop_token stop);
 
  private:
   TaskResult RunOne(const CopyTask& task, std::stop_token stop);

@@ -102,21 +102,52 @@ Result<std::vector<CopyTask>> TasksLeft(const std::string& run_id,
   return tasks;
 }
 
-Result<std::vector<CopyTask>> PlanAndSave(CheckpointStore& store, const std::string& run_id,
-                                          registry::ClientPool& clients,
-                                          const std::vector<SyncMapping>& mappings,
-                                          const PlanOptions& options, std::stop_token stop) {
-  auto planned = PlanMappings(clients, mappings, options, stop);
-  if (!planned) {
-    (void)store.SetStatus(run_id, stop.stop_requested() ? "interrupted" : "failed");
-    return tl::unexpected(planned.error());
-  }
-  std::vector<TaskRecord> records;
-  for (const CopyTask& t : *planned)
-    records.push_back(ToRecord(t));
-  if (Status s = store.SavePlan(run_id, records); !s) return tl::unexpected(s.error());
-  spdlog::info("run {}: {} tags planned", run_id, planned->size());
-  return planned;
+// Plans the run and copies each repository's tags as soon as they are listed and stored.
+// Returns the planning's outcome; `summary` gets what ran.
+Status PlanAndCopy(CheckpointStore& store, const std::string& run_id, Engine& engine,
+                   registry::ClientPool& clients, const std::vector<SyncMapping>& mappings,
+                   const FleetRunOptions& options, const PlanObserver& plan_observer,
+                   std::stop_token stop, RunSummary& summary) {
+  if (Status s = store.ClearPlan(run_id); !s) return s;  // a plan a kill or failure cut short
+  int64_t planned = 0;
+  auto copy_repository = [&](std::vector<CopyTask> tasks, const Engine::AddTask& add) -> Status {
+    std::vector<TaskRecord> records;
+    for (CopyTask& task : tasks) {
+      records.push_back(ToRecord(task));
+      if (options.assume_destination_unchanged && task.destination_has_tag.value_or(false) &&
+          task.platforms.empty()) {
+        task.destination_last_digest = store.LastDigest(task.destination.String());
+      }
+    }
+    // Stored before it runs: a task's end updates its row.
+    if (Status s = store.AddTasks(run_id, records); !s) return s;
+    planned += static_cast<int64_t>(tasks.size());
+    if (plan_observer.on_tags_added)
+      plan_observer.on_tags_added(static_cast<int64_t>(tasks.size()));
+    for (CopyTask& task : tasks)
+      add(std::move(task));
+    return Ok();
+  };
+  Status outcome = Ok();
+  summary = engine.Run(
+      [&](const Engine::AddTask& add, std::stop_token run_stop) {
+        outcome = PlanMappings(
+            clients, mappings, options.plan, run_stop,
+            [&](std::vector<CopyTask> tasks) { return copy_repository(std::move(tasks), add); });
+        if (!outcome && run_stop.stop_requested() && !stop.stop_requested()) {
+          // A failed tag stopped a --fail-fast run: the summary says why; the plan stays partial.
+          outcome = Ok();
+          return outcome;
+        }
+        if (outcome) outcome = store.CompletePlan(run_id);
+        if (outcome) {
+          spdlog::info("run {}: {} tags planned", run_id, planned);
+          if (plan_observer.on_planned) plan_observer.on_planned(planned, planned);
+        }
+        return outcome;
+      },
+      stop);
+  return outcome;
 }
 
 }  // namespace
@@ -126,32 +157,12 @@ Result<FleetRunResult> RunFleet(CheckpointStore& store, const std::string& run_i
                                 const std::vector<SyncMapping>& mappings,
                                 const FleetRunOptions& options, EngineObserver observer,
                                 std::stop_token stop, BlobLedger* ledger,
-                                const PlannedCallback& on_planned) {
+                                const PlanObserver& plan_observer) {
+  auto run = store.GetRun(run_id);
+  if (!run) return tl::unexpected(run.error());
+  if (!*run) return MakeError(ErrorCode::kNotFound, "no checkpoint " + run_id);
   auto records = store.Tasks(run_id);
   if (!records) return tl::unexpected(records.error());
-  FleetRunResult result;
-  result.resumed = !records->empty();
-  std::vector<CopyTask> tasks;
-  if (result.resumed) {
-    auto left = TasksLeft(run_id, *records);
-    if (!left) return tl::unexpected(left.error());
-    tasks = std::move(*left);
-    result.tags_planned = static_cast<int64_t>(records->size());
-    if (Status s = store.SetStatus(run_id, "running"); !s) return tl::unexpected(s.error());
-  } else {
-    auto planned = PlanAndSave(store, run_id, clients, mappings, options.plan, stop);
-    if (!planned) return tl::unexpected(planned.error());
-    tasks = std::move(*planned);
-    result.tags_planned = static_cast<int64_t>(tasks.size());
-    if (options.assume_destination_unchanged) {
-      for (CopyTask& task : tasks) {
-        if (task.destination_has_tag.value_or(false) && task.platforms.empty()) {
-          task.destination_last_digest = store.LastDigest(task.destination.String());
-        }
-      }
-    }
-  }
-  if (on_planned) on_planned(result.tags_planned, static_cast<int64_t>(tasks.size()));
 
   auto on_task_done = observer.on_task_done;
   observer.on_task_done = [&store, &run_id, on_task_done](const TaskResult& r) {
@@ -171,7 +182,28 @@ Result<FleetRunResult> RunFleet(CheckpointStore& store, const std::string& run_i
   BlobLedger remembering(&store);
   Engine engine(clients, workers, options.engine, std::move(observer),
                 ledger != nullptr ? ledger : &remembering);
-  result.summary = engine.Run(tasks, stop);
+
+  FleetRunResult result;
+  // A run stopped before its plan was whole is planned again (what it copied is up to date).
+  result.resumed = (*run)->plan_complete && !records->empty();
+  if (result.resumed) {
+    auto left = TasksLeft(run_id, *records);
+    if (!left) return tl::unexpected(left.error());
+    result.tags_planned = static_cast<int64_t>(records->size());
+    if (Status s = store.SetStatus(run_id, "running"); !s) return tl::unexpected(s.error());
+    if (plan_observer.on_planned) {
+      plan_observer.on_planned(result.tags_planned, static_cast<int64_t>(left->size()));
+    }
+    result.summary = engine.Run(*left, stop);
+  } else {
+    Status planned = PlanAndCopy(store, run_id, engine, clients, mappings, options, plan_observer,
+                                 stop, result.summary);
+    if (!planned) {
+      (void)store.SetStatus(run_id, stop.stop_requested() ? "interrupted" : "failed");
+      return tl::unexpected(planned.error());
+    }
+    result.tags_planned = result.summary.total;
+  }
   result.status = stop.stop_requested()        ? "interrupted"
                   : result.summary.failed > 0  ? "failed"
                   : result.summary.not_run > 0 ? "interrupted"

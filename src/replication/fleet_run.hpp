@@ -1,7 +1,7 @@
 #pragma once
 // One checkpointed fleet run, shared by the CLI (replicate-tree, sync) and the server's jobs:
-// plan the tags (or take the ones a checkpoint left), store the plan, copy on the worker pool,
-// record each tag as it ends, and set the run's final status.
+// plan the tags and copy each repository's as soon as they are listed (or take the ones a
+// checkpoint left), store the plan, record each tag as it ends, and set the run's final status.
 //
 //   auto result = RunFleet(store, run_id, clients, workers, mappings, options, observer, stop);
 
@@ -36,18 +36,24 @@ struct FleetRunResult {
   std::string status;        // completed | failed | interrupted
 };
 
-// Called with the plan's size once it is known (planned, or read from the checkpoint).
-using PlannedCallback = std::function<void(int64_t tags_planned, int64_t tags_left)>;
+// How the plan grows. Calls are never concurrent.
+struct PlanObserver {
+  // A repository's tags joined the run (they may start at once); not called on a resume.
+  std::function<void(int64_t tags)> on_tags_added;
+  // The plan is whole: every tag, and those this attempt runs (fewer on a resume).
+  std::function<void(int64_t tags_planned, int64_t tags_left)> on_planned;
+};
 
-// `run_id` must exist in `store`. A run with tasks in the checkpoint resumes them; one without
-// (new, or stopped while planning) is planned. A planning failure sets the run to "failed" (or
-// "interrupted" when `stop` was requested) and comes back as the error.
+// `run_id` must exist in `store`. A run whose plan the checkpoint holds whole resumes the tags
+// not done; one without (new, or stopped while planning) is planned, and each repository's tags
+// start copying as soon as they are listed. A planning failure stops the run, sets it to
+// "failed" (or "interrupted" when `stop` was requested) and comes back as the error.
 Result<FleetRunResult> RunFleet(CheckpointStore& store, const std::string& run_id,
                                 registry::ClientPool& clients, WorkerPool& workers,
                                 const std::vector<SyncMapping>& mappings,
                                 const FleetRunOptions& options, EngineObserver observer,
                                 std::stop_token stop, BlobLedger* ledger = nullptr,
-                                const PlannedCallback& on_planned = {});
+                                const PlanObserver& plan_observer = {});
 
 // A tree copy's mapping from its spec: source, destination, include_repos, exclude_repos,
 // include_tags, exclude_tags (lists of strings) and platforms ("os/arch,..."), checked.

@@ -19,9 +19,9 @@ struct RepoJob {
 
 }  // namespace
 
-Result<std::vector<CopyTask>> PlanMappings(registry::ClientPool& clients,
-                                           const std::vector<SyncMapping>& mappings,
-                                           const PlanOptions& options, std::stop_token stop) {
+Status PlanMappings(registry::ClientPool& clients, const std::vector<SyncMapping>& mappings,
+                    const PlanOptions& options, std::stop_token stop,
+                    const RepositoryPlanned& on_planned) {
   std::vector<TagFilter> filters;
   std::vector<RepoJob> jobs;
   for (size_t i = 0; i < mappings.size(); ++i) {
@@ -51,8 +51,8 @@ Result<std::vector<CopyTask>> PlanMappings(registry::ClientPool& clients,
   }
 
   std::mutex mu;
-  std::vector<CopyTask> tasks;
-  Status listed = ParallelFor<RepoJob>(
+  int64_t next_seq = 0;
+  return ParallelFor<RepoJob>(
       jobs, options.parallelism, stop, [&](const RepoJob& job, std::stop_token token) -> Status {
         const SyncMapping& m = mappings[job.mapping_index];
         const TagFilter& filter = filters[job.mapping_index];
@@ -64,7 +64,8 @@ Result<std::vector<CopyTask>> PlanMappings(registry::ClientPool& clients,
           if (!tags) return tl::unexpected(tags.error());
           source_tags = std::move(*tags);
         }
-        const std::vector<std::string> selected = filter.Select(source_tags);
+        std::vector<std::string> selected = filter.Select(source_tags);
+        std::sort(selected.begin(), selected.end());
         if (selected.empty()) return Ok();
         auto dst = clients.Get(m.destination.registry, registry::Role::kDestination);
         if (!dst) return tl::unexpected(dst.error());
@@ -76,7 +77,7 @@ Result<std::vector<CopyTask>> PlanMappings(registry::ClientPool& clients,
         } else if (!new_repository) {
           return tl::unexpected(dst_tags.error());  // a new repository is fine; others are not
         }
-        std::lock_guard lock(mu);
+        std::vector<CopyTask> tasks;
         for (const std::string& tag : selected) {
           CopyTask t;
           t.source = {{m.source.registry, job.source_repo}, tag, ""};
@@ -84,19 +85,13 @@ Result<std::vector<CopyTask>> PlanMappings(registry::ClientPool& clients,
           t.platforms = m.platforms;
           t.destination_has_tag = present.count(tag) > 0;
           t.destination_repository_is_new = new_repository;
-          t.seq = static_cast<int64_t>(job.mapping_index);  // sorted below, renumbered after
           tasks.push_back(std::move(t));
         }
-        return Ok();
+        std::lock_guard lock(mu);
+        for (CopyTask& t : tasks)
+          t.seq = next_seq++;
+        return on_planned(std::move(tasks));
       });
-  if (!listed) return tl::unexpected(listed.error());
-  std::sort(tasks.begin(), tasks.end(), [](const CopyTask& a, const CopyTask& b) {
-    if (a.seq != b.seq) return a.seq < b.seq;
-    return a.source.String() < b.source.String();
-  });
-  for (size_t i = 0; i < tasks.size(); ++i)
-    tasks[i].seq = static_cast<int64_t>(i);
-  return tasks;
 }
 
 }  // namespace freightliner::replication

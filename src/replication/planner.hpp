@@ -4,6 +4,7 @@
 // (all pages), and each destination repository's tags, so that the copy of a tag the destination
 // lacks needs no HEAD there.
 
+#include <functional>
 #include <stop_token>
 #include <vector>
 
@@ -19,9 +20,14 @@ struct PlanOptions {
   int page_size = 0;    // n= on catalog and tag listings; 0: the registry's default
 };
 
-// Tasks in a stable order (by mapping, then source repository, then tag), numbered from 0.
-Result<std::vector<CopyTask>> PlanMappings(registry::ClientPool& clients,
-                                           const std::vector<SyncMapping>& mappings,
-                                           const PlanOptions& options, std::stop_token stop);
+// Gets one repository's selected tags (in tag order, numbered on from the tasks before), as
+// soon as its tags are listed; never called concurrently. A failure stops the planning.
+using RepositoryPlanned = std::function<Status(std::vector<CopyTask> tasks)>;
+
+// Lists what `mappings` select, repository by repository (several at once, in no fixed order),
+// and hands each repository's tags to `on_planned`: copying can start before the listing ends.
+Status PlanMappings(registry::ClientPool& clients, const std::vector<SyncMapping>& mappings,
+                    const PlanOptions& options, std::stop_token stop,
+                    const RepositoryPlanned& on_planned);
 
 }  // namespace freightliner::replication

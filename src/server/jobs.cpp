@@ -518,13 +518,16 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
             }
           },
       .on_bytes = [&](uint64_t n) { live.bytes += n; }};
-  auto result = replication::RunFleet(
-      store_, run_id, clients, workers_, prepared->mappings,
-      {.engine = prepared->engine, .plan = {.parallelism = config_.workers}}, std::move(observer),
-      live.stop.get_token(), nullptr, [&](int64_t planned, int64_t left) {
-        live.tags_total = planned;
-        live.tags_done = planned - left;
-      });
+  auto result =
+      replication::RunFleet(store_, run_id, clients, workers_, prepared->mappings,
+                            {.engine = prepared->engine, .plan = {.parallelism = config_.workers}},
+                            std::move(observer), live.stop.get_token(), nullptr,
+                            {.on_tags_added = [&](int64_t tags) { live.tags_total += tags; },
+                             .on_planned =
+                                 [&](int64_t planned, int64_t left) {
+                                   live.tags_total = planned;
+                                   live.tags_done += planned - left;  // done by an earlier attempt
+                                 }});
   if (live.canceled) return finish("canceled", nullptr);
   if (live.stop.stop_requested()) {
     // Shutdown: the job stays "running" with its checkpoint; the next start resumes it.

@@ -333,13 +333,14 @@ TEST_F(FleetTest, ResumesAfterSigkillAndEndsIdentical) {
   ChildProcess run({FreightlinerBinary(), "replicate-tree", "--state-dir", state, "--workers", "1",
                     src_proxy.host() + "/team", dst.host() + "/r"},
                    state + "/run.log");
-  // Wait until some tags are done, but not all; then kill it without warning.
+  // Wait until the plan is whole ("running": copying starts while planning) and some tags are
+  // done, but not all; then kill it without warning.
   std::string id;
   for (int i = 0; i < 400; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
     CliResult list = Freightliner({"-o", "json", "checkpoint", "list", "--state-dir", state});
     auto runs = json::parse(list.out.empty() ? "[]" : list.out);
-    if (!runs.empty() && runs[0]["tags_done"].get<int>() >= 2) {
+    if (!runs.empty() && runs[0]["status"] == "running" && runs[0]["tags_done"].get<int>() >= 2) {
       id = runs[0]["id"];
       break;
     }
@@ -368,6 +369,37 @@ TEST_F(FleetTest, ResumesAfterSigkillAndEndsIdentical) {
   CliResult final_list =
       Freightliner({"-o", "json", "checkpoint", "show", id, "--state-dir", state});
   EXPECT_EQ(json::parse(final_list.out)["status"], "completed");
+}
+
+TEST_F(FleetTest, APlanCutShortIsPlannedAgainOnResume) {
+  Registry dst;
+  FaultProxy src_proxy(src_->host());
+  // One at a time, in catalog order: app, app-test and tools are listed and start copying;
+  // listing x/y, the last, fails (every retry, for seconds), which stops the run before its
+  // plan is whole.
+  src_proxy.FailNext("GET", "/team/x/y/tags/list", 5, 500);
+  const std::string state = StateDir();
+  CliResult first = Freightliner({"-o", "json", "replicate-tree", "--state-dir", state, "--workers",
+                                  "1", src_proxy.host() + "/team", dst.host() + "/p"});
+  EXPECT_EQ(first.exit_code, 1) << first.err;
+  EXPECT_NE(first.err.find("team/x/y"), std::string::npos) << first.err;
+  CliResult list = Freightliner({"-o", "json", "checkpoint", "list", "--state-dir", state});
+  const json run = json::parse(list.out)[0];
+  EXPECT_EQ(run["status"], "failed");
+  EXPECT_EQ(run["plan_complete"], false);
+  EXPECT_LT(run["tags_total"].get<int>(), 8);  // x/y:stable was never planned
+  const int done_before = run["tags_done"];
+  EXPECT_GT(done_before, 0);  // copying began while x/y was still being listed
+
+  json s = RunJson({"replicate-tree", "--resume", run["id"], "--state-dir", state});
+  EXPECT_EQ(s["tags_total"], 8);  // planned again, whole
+  EXPECT_EQ(s["up_to_date"], done_before);
+  EXPECT_EQ(s["copied"].get<int>(), 8 - done_before);
+  EXPECT_EQ(Copied(dst, "p").size(), 8u);
+  EXPECT_EQ(RawDigest(dst.host() + "/p/x/y:stable"), RawDigest(src_->host() + "/team/x/y:stable"));
+  CliResult shown = Freightliner(
+      {"-o", "json", "checkpoint", "show", run["id"].get<std::string>(), "--state-dir", state});
+  EXPECT_EQ(json::parse(shown.out)["status"], "completed");
 }
 
 TEST_F(FleetTest, InterruptStopsCleanlyAndSaysHowToResume) {
