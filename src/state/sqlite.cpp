@@ -86,6 +86,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path) {
 }
 
 Database::~Database() {
+  cache_.clear();  // finalized before the connection closes
   sqlite3_close_v2(db_);
 }
 
@@ -99,12 +100,38 @@ Status Database::Exec(const std::string& sql) {
   return Ok();
 }
 
-Result<std::unique_ptr<Statement>> Database::Prepare(const std::string& sql) {
-  sqlite3_stmt* stmt = nullptr;
-  if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-    return tl::unexpected(SqlError(db_, "sqlite prepare"));
+Result<PreparedStatement> Database::Prepare(const std::string& sql) {
+  auto cached = cache_.find(sql);
+  if (cached != cache_.end() && cached->second.in_use) {
+    // The same SQL again while its statement is lent out (a query inside its own loop).
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
+      return tl::unexpected(SqlError(db_, "sqlite prepare"));
+    }
+    return PreparedStatement(std::make_unique<Statement>(db_, stmt));
   }
-  return std::make_unique<Statement>(db_, stmt);
+  if (cached == cache_.end()) {
+    sqlite3_stmt* stmt = nullptr;
+    if (sqlite3_prepare_v3(db_, sql.c_str(), -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr) !=
+        SQLITE_OK) {
+      return tl::unexpected(SqlError(db_, "sqlite prepare"));
+    }
+    cached = cache_.emplace(sql, CachedStatement{std::make_unique<Statement>(db_, stmt)}).first;
+  }
+  cached->second.in_use = true;
+  return PreparedStatement(cached->second.statement.get(), &cached->second.in_use);
+}
+
+PreparedStatement::PreparedStatement(PreparedStatement&& other) noexcept
+    : own_(std::move(other.own_)), statement_(other.statement_), in_use_(other.in_use_) {
+  other.statement_ = nullptr;
+  other.in_use_ = nullptr;
+}
+
+PreparedStatement::~PreparedStatement() {
+  if (in_use_ == nullptr) return;  // owned (finalized with own_) or moved from
+  statement_->Reset();
+  *in_use_ = false;
 }
 
 int64_t Database::Changes() const {
@@ -118,13 +145,17 @@ Transaction::~Transaction() {
 }
 
 Status Transaction::Begin() {
-  if (Status s = db_.Exec("BEGIN IMMEDIATE"); !s) return s;
+  auto begin = db_.Prepare("BEGIN IMMEDIATE");
+  if (!begin) return tl::unexpected(begin.error());
+  if (Status s = (*begin)->Run(); !s) return s;
   open_ = true;
   return Ok();
 }
 
 Status Transaction::Commit() {
-  if (Status s = db_.Exec("COMMIT"); !s) return s;
+  auto commit = db_.Prepare("COMMIT");
+  if (!commit) return tl::unexpected(commit.error());
+  if (Status s = (*commit)->Run(); !s) return s;
   open_ = false;
   return Ok();
 }
