@@ -21,7 +21,7 @@ struct RepoJob {
 
 Status PlanMappings(registry::ClientPool& clients, const std::vector<SyncMapping>& mappings,
                     const PlanOptions& options, std::stop_token stop,
-                    const RepositoryPlanned& on_planned) {
+                    const RepositoryPlanned& on_repository) {
   std::vector<TagFilter> filters;
   std::vector<RepoJob> jobs;
   for (size_t i = 0; i < mappings.size(); ++i) {
@@ -90,7 +90,7 @@ Status PlanMappings(registry::ClientPool& clients, const std::vector<SyncMapping
         std::lock_guard lock(mu);
         for (CopyTask& t : tasks)
           t.seq = next_seq++;
-        return on_planned(std::move(tasks));
+        return on_repository(std::move(tasks));
       });
 }
 

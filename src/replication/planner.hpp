@@ -1,8 +1,8 @@
 #pragma once
-// Turns mappings (a repository or a prefix, tag selection, platforms) into the list of tags to
-// copy. Listing is cheap and done once: the source catalog (all pages), each repository's tags
-// (all pages), and each destination repository's tags, so that the copy of a tag the destination
-// lacks needs no HEAD there.
+// Turns mappings (a repository or a prefix, tag selection, platforms) into the tags to copy,
+// repository by repository. Listing is cheap and done once: the source catalog (all pages), each
+// repository's tags (all pages), and each destination repository's tags, so that the copy of a
+// tag the destination lacks needs no HEAD there.
 
 #include <functional>
 #include <stop_token>
@@ -25,9 +25,9 @@ struct PlanOptions {
 using RepositoryPlanned = std::function<Status(std::vector<CopyTask> tasks)>;
 
 // Lists what `mappings` select, repository by repository (several at once, in no fixed order),
-// and hands each repository's tags to `on_planned`: copying can start before the listing ends.
+// and hands each repository's tags to `on_repository`: copying can start before the listing ends.
 Status PlanMappings(registry::ClientPool& clients, const std::vector<SyncMapping>& mappings,
                     const PlanOptions& options, std::stop_token stop,
-                    const RepositoryPlanned& on_planned);
+                    const RepositoryPlanned& on_repository);
 
 }  // namespace freightliner::replication
