@@ -12,7 +12,7 @@ sink_port=$(free_port)
 node "$MON/alertmanager/notification-sink.mjs" --port "$sink_port" --out "$TMP/sink.jsonl" >"$TMP/sink.log" 2>&1 &
 sink_pid=$!
 on_exit "kill $sink_pid 2>/dev/null; wait $sink_pid 2>/dev/null"
-wait_http "http://127.0.0.1:$sink_port/-/ready" 20
+wait_http "http://127.0.0.1:$sink_port/-/ready" 20 "$TMP/sink.log"
 
 # The local stack's way of placing the config: rendered with the sink's port, templates beside it.
 mkdir -p "$TMP/am"
@@ -25,7 +25,7 @@ prometheus-alertmanager --config.file="$TMP/am/alertmanager.yml" --storage.path=
   --web.listen-address="127.0.0.1:$am_port" --cluster.listen-address= >"$TMP/am.log" 2>&1 &
 am_pid=$!
 on_exit "kill $am_pid 2>/dev/null; wait $am_pid 2>/dev/null"
-wait_http "http://127.0.0.1:$am_port/-/ready" 30 || { cat "$TMP/am.log"; exit 1; }
+wait_http "http://127.0.0.1:$am_port/-/ready" 30 "$TMP/am.log"
 AM="http://127.0.0.1:$am_port/api/v2"
 
 ends=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)

@@ -62,15 +62,20 @@ start_prometheus() {
     --web.listen-address="127.0.0.1:$port" >"$TMP/prometheus.log" 2>&1 &
   local pid=$!
   on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
-  wait_http "http://127.0.0.1:$port/-/ready" 60 || { cat "$TMP/prometheus.log"; exit 1; }
+  wait_http "http://127.0.0.1:$port/-/ready" 60 "$TMP/prometheus.log"
 }
 
-# wait_http URL SECONDS: until URL answers 2xx, or fail.
+# wait_http URL SECONDS [LOG]: until URL answers 2xx, or fail (showing the end of LOG, the
+# server's own account of why).
 wait_http() {
-  local url="$1" secs="${2:-30}" i
+  local url="$1" secs="${2:-30}" log="${3:-}" i
   for ((i = 0; i < secs * 10; i++)); do
     curl -fsS -m 10 -o /dev/null "$url" 2>/dev/null && return 0
     sleep 0.1
   done
+  if [ -n "$log" ] && [ -f "$log" ]; then
+    echo "--- last lines of $log:" >&2
+    tail -n 40 "$log" >&2
+  fi
   fail "$url did not answer within ${secs}s"
 }
