@@ -111,17 +111,25 @@ Result<std::unique_ptr<CheckpointStore>> CheckpointStore::Open(const std::string
   return store;
 }
 
+Result<bool> CheckpointStore::RunsHavePlanComplete() {
+  auto columns =
+      db_->Prepare("SELECT 1 FROM pragma_table_info('runs') WHERE name = 'plan_complete'");
+  if (!columns) return tl::unexpected(columns.error());
+  return (*columns)->Step();
+}
+
 Status CheckpointStore::Migrate() {
   if (Status s = db_->Exec(kSchema); !s) return s;
   // Databases from before plans were stored repository by repository: their runs' plans were
   // stored whole, hence complete.
-  auto columns =
-      db_->Prepare("SELECT 1 FROM pragma_table_info('runs') WHERE name = 'plan_complete'");
-  if (!columns) return tl::unexpected(columns.error());
-  auto row = (*columns)->Step();
-  if (!row) return tl::unexpected(row.error());
-  if (*row) return Ok();
-  return db_->Exec("ALTER TABLE runs ADD COLUMN plan_complete INTEGER NOT NULL DEFAULT 1");
+  auto has = RunsHavePlanComplete();
+  if (!has) return tl::unexpected(has.error());
+  if (*has) return Ok();
+  Status added = db_->Exec("ALTER TABLE runs ADD COLUMN plan_complete INTEGER NOT NULL DEFAULT 1");
+  if (added) return Ok();
+  // Another process opening the same old database may have added it first.
+  has = RunsHavePlanComplete();
+  return has && *has ? Ok() : added;
 }
 
 Result<std::string> CheckpointStore::CreateRun(const std::string& kind, const std::string& spec) {

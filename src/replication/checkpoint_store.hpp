@@ -83,6 +83,7 @@ class CheckpointStore : public BlobMemory {
  private:
   explicit CheckpointStore(std::unique_ptr<state::Database> db) : db_(std::move(db)) {}
   Status Migrate();
+  Result<bool> RunsHavePlanComplete();
   Status InsertTasksLocked(const std::string& run_id, const std::vector<TaskRecord>& tasks);
   Status CompletePlanLocked(const std::string& run_id);
 
