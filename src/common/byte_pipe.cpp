@@ -6,17 +6,19 @@
 namespace freightliner {
 
 BytePipe::BytePipe(size_t capacity, size_t hold_back)
-    : ring_(std::max(capacity, hold_back + 1)), hold_back_(hold_back) {}
+    : capacity_(std::max(capacity, hold_back + 1)),
+      ring_(new char[capacity_]),
+      hold_back_(hold_back) {}
 
 Status BytePipe::Write(std::string_view data, std::stop_token stop) {
   std::unique_lock lock(mu_);
   while (!data.empty()) {
-    cv_.wait(lock, stop, [&] { return read_error_ || size_ < ring_.size(); });
+    cv_.wait(lock, stop, [&] { return read_error_ || size_ < capacity_; });
     if (read_error_) return tl::unexpected(*read_error_);
     if (stop.stop_requested()) return MakeError(ErrorCode::kCanceled, "canceled");
-    const size_t tail = (head_ + size_) % ring_.size();
-    const size_t n = std::min({data.size(), ring_.size() - size_, ring_.size() - tail});
-    std::memcpy(ring_.data() + tail, data.data(), n);
+    const size_t tail = (head_ + size_) % capacity_;
+    const size_t n = std::min({data.size(), capacity_ - size_, capacity_ - tail});
+    std::memcpy(ring_.get() + tail, data.data(), n);
     size_ += n;
     data.remove_prefix(n);
     cv_.notify_all();
@@ -41,9 +43,9 @@ Result<size_t> BytePipe::Read(char* buffer, size_t capacity, std::stop_token sto
   cv_.wait(lock, stop, [&] { return write_error_ || write_closed_ || ReadableLocked() > 0; });
   if (write_error_) return tl::unexpected(*write_error_);
   if (stop.stop_requested()) return MakeError(ErrorCode::kCanceled, "canceled");
-  const size_t n = std::min({capacity, ReadableLocked(), ring_.size() - head_});
-  std::memcpy(buffer, ring_.data() + head_, n);
-  head_ = (head_ + n) % ring_.size();
+  const size_t n = std::min({capacity, ReadableLocked(), capacity_ - head_});
+  std::memcpy(buffer, ring_.get() + head_, n);
+  head_ = (head_ + n) % capacity_;
   size_ -= n;
   cv_.notify_all();
   return n;

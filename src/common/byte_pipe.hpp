@@ -8,11 +8,11 @@
 
 #include <condition_variable>
 #include <cstddef>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <stop_token>
 #include <string_view>
-#include <vector>
 
 #include "common/error.hpp"
 
@@ -38,7 +38,10 @@ class BytePipe {
 
   std::mutex mu_;
   std::condition_variable_any cv_;
-  std::vector<char> ring_;
+  // Not zeroed: every byte is written before it is read (a 1 MiB ring per blob was 742 MiB of
+  // memset and page faults in a fleet copy).
+  const size_t capacity_;
+  std::unique_ptr<char[]> ring_;
   size_t head_ = 0;  // next byte to read
   size_t size_ = 0;  // bytes buffered
   size_t hold_back_;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <random>
 #include <string>
 
 namespace freightliner::registry {
@@ -58,6 +59,11 @@ std::optional<Clock::Duration> ParseRetryAfter(std::string_view value,
   const auto target = std::chrono::system_clock::from_time_t(when);
   if (target <= now) return Clock::Duration::zero();
   return std::chrono::duration_cast<Clock::Duration>(target - now);
+}
+
+double UnitRandom() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
 }
 
 }  // namespace freightliner::registry

@@ -7,7 +7,6 @@
 #include <chrono>
 #include <functional>
 #include <optional>
-#include <random>
 #include <stop_token>
 #include <string_view>
 
@@ -38,6 +37,10 @@ bool IsRetryable(const Error& error);
 std::optional<Clock::Duration> ParseRetryAfter(std::string_view value,
                                                std::chrono::system_clock::time_point now);
 
+// A number in [0, 1) for jitter. Its generator is seeded on a thread's first retry, not on its
+// first request (copies run on short-lived threads, and seeding costs a random_device read).
+double UnitRandom();
+
 // Called before each wait: attempt that failed (1-based), its error, the delay chosen.
 using RetryObserver = std::function<void(int, const Error&, Clock::Duration)>;
 
@@ -47,8 +50,6 @@ using RetryObserver = std::function<void(int, const Error&, Clock::Duration)>;
 template <typename T>
 Result<T> RetryCall(const RetryPolicy& policy, Clock& clock, std::stop_token stop,
                     const std::function<Result<T>()>& op, const RetryObserver& observer = {}) {
-  thread_local std::mt19937_64 rng{std::random_device{}()};
-  std::uniform_real_distribution<double> unit(0.0, 1.0);
   for (int attempt = 1;; ++attempt) {
     if (stop.stop_requested()) return MakeError(ErrorCode::kCanceled, "canceled");
     Result<T> result = op();
@@ -57,7 +58,7 @@ Result<T> RetryCall(const RetryPolicy& policy, Clock& clock, std::stop_token sto
       result.error().no_retry = policy.max_attempts > 1;  // spent here; not again outside
       return result;
     }
-    Clock::Duration delay = policy.Backoff(attempt, unit(rng));
+    Clock::Duration delay = policy.Backoff(attempt, UnitRandom());
     if (const auto& after = result.error().retry_after_seconds) {
       const auto wanted =
           std::chrono::duration_cast<Clock::Duration>(std::chrono::duration<double>(*after));

@@ -325,7 +325,8 @@ Status Copier::StreamBlob(const std::string& src_repo, const std::string& dst_re
                           uint64_t chunk_size, std::stop_token stop, long* refused_status) {
   const auto size = static_cast<uint64_t>(blob.size);
   // The final byte waits for the digest check: an unverified blob can never be committed.
-  BytePipe pipe(options_.pipe_capacity, size > 0 ? 1 : 0);
+  // A blob smaller than the pipe gets a buffer of its own size.
+  BytePipe pipe(std::min<uint64_t>(options_.pipe_capacity, size + 1), size > 0 ? 1 : 0);
   std::stop_source download_stop;
   std::stop_callback link(stop, [&] { download_stop.request_stop(); });
 
