@@ -8,7 +8,7 @@ packages=(
   build-essential cmake ninja-build git pkg-config clang-format
   libcurl4-openssl-dev libssl-dev zlib1g-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libspdlog-dev prometheus-cpp-dev libcivetweb-dev libsqlite3-dev libexpected-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libre2-dev libmicrohttpd-dev
   # real peers for tests, the demo and the benchmarks
   docker-registry skopeo umoci prometheus prometheus-alertmanager apache2-utils openssl
   jq curl wrk hyperfine procps iproute2 ca-certificates time bc

@@ -27,22 +27,26 @@ std::string StripMediaTypeParameters(std::string_view content_type) {
   return std::string(base);
 }
 
-// Link: </v2/_catalog?last=b&n=2>; rel="next"
 std::optional<std::string> NextLink(const http::Headers& headers) {
   for (const std::string& value : headers.GetAll("Link")) {
-    const size_t open = value.find('<');
-    const size_t close = value.find('>', open);
-    if (open == std::string::npos || close == std::string::npos) continue;
-    if (value.find("rel=\"next\"", close) == std::string::npos &&
-        value.find("rel=next", close) == std::string::npos) {
-      continue;
-    }
-    return value.substr(open + 1, close - open - 1);
+    if (auto next = ParseNextLink(value)) return next;
   }
   return std::nullopt;
 }
 
 }  // namespace
+
+// Link: </v2/_catalog?last=b&n=2>; rel="next"
+std::optional<std::string> ParseNextLink(std::string_view value) {
+  const size_t open = value.find('<');
+  const size_t close = value.find('>', open);
+  if (open == std::string_view::npos || close == std::string_view::npos) return std::nullopt;
+  if (value.find("rel=\"next\"", close) == std::string_view::npos &&
+      value.find("rel=next", close) == std::string_view::npos) {
+    return std::nullopt;
+  }
+  return std::string(value.substr(open + 1, close - open - 1));
+}
 
 Error ErrorFromResponse(const http::Response& response, const std::string& what) {
   ErrorCode code = ErrorCode::kClientError;

@@ -141,6 +141,10 @@ class RegistryClient {
   std::string base_url_;  // "https://host" or "http://host" once pinged
 };
 
+// The target of a `Link` header value's rel="next" link, if it has one:
+// `</v2/_catalog?last=b&n=2>; rel="next"` -> "/v2/_catalog?last=b&n=2".
+std::optional<std::string> ParseNextLink(std::string_view link_header_value);
+
 // Maps a registry's non-2xx answer to an Error, with the registry's own error code and message
 // when its body carries them ({"errors":[{"code","message"}]}).
 Error ErrorFromResponse(const http::Response& response, const std::string& what);
