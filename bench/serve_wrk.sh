@@ -39,14 +39,15 @@ METRICS_PORT=$(free_port)
 API=http://127.0.0.1:$API_PORT
 METRICS=http://127.0.0.1:$METRICS_PORT/metrics
 # Eight jobs at once (the default is 4), so that all eight large copies run while /metrics is asked.
-echo "max_concurrent_jobs: 8" > "$WORK/server.yaml"
+# API jobs may name only the registries the config allows.
+printf 'max_concurrent_jobs: 8\nallowed_registries: ["%s", "%s"]\n' "$SRC" "$DST" > "$WORK/server.yaml"
 "$BIN" --log-level warn serve --config "$WORK/server.yaml" --api-addr "127.0.0.1:$API_PORT" \
   --metrics-addr "127.0.0.1:$METRICS_PORT" --state-dir "$WORK/state" > "$WORK/serve.log" 2>&1 &
 echo $! > "$WORK/serve.pid"
 PID=$(cat "$WORK/serve.pid")
 wait_http "$API/ready" 20
 
-submit() { curl -sf -d "$1" "$API/api/v1/replicate" | jq -r .job_id; }
+submit() { curl -sf -H 'Content-Type: application/json' -d "$1" "$API/api/v1/replicate" | jq -r .job_id; }
 wait_idle() {
   until [ "$(curl -sf "$API/api/v1/jobs?status=running" | jq '.jobs | length')" = 0 ] &&
     [ "$(curl -sf "$API/api/v1/jobs?status=queued" | jq '.jobs | length')" = 0 ]; do sleep 0.2; done
