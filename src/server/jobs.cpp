@@ -133,7 +133,10 @@ struct OnExit {
 template <typename F>
 OnExit(F) -> OnExit<F>;
 
-constexpr auto kProbeInterval = std::chrono::seconds(2);
+// A heartbeat write: how /ready learns that the store takes writes again (or no longer does,
+// when nothing else writes). More often while it does not.
+constexpr auto kProbeInterval = std::chrono::seconds(5);
+constexpr auto kProbeIntervalUnwritable = std::chrono::seconds(2);
 constexpr auto kPurgeInterval = std::chrono::minutes(10);
 
 }  // namespace
@@ -417,7 +420,8 @@ void JobManager::MaintenanceLoop(std::stop_token stop) {
       spdlog::error("job store maintenance: unexpected exception: {}", e.what());
     }
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, stop, kProbeInterval, [&] { return shutting_down_; });
+    cv_.wait_for(lock, stop, store_writable_ ? kProbeInterval : kProbeIntervalUnwritable,
+                 [&] { return shutting_down_; });
     if (shutting_down_) return;
   }
 }

@@ -30,7 +30,7 @@ void Serve::Start() {
                                    "debug",
                                    "serve",
                                    "--api-addr",
-                                   "127.0.0.1:" + std::to_string(api_port_),
+                                   options_.api_host + ":" + std::to_string(api_port_),
                                    "--metrics-addr",
                                    "127.0.0.1:" + std::to_string(metrics_port_),
                                    "--state-dir",
@@ -39,6 +39,7 @@ void Serve::Start() {
     argv.push_back("--config");
     argv.push_back(dir_.path() + "/server.yaml");
   }
+  argv.insert(argv.end(), options_.args.begin(), options_.args.end());
   std::map<std::string, std::string> env = options_.env;
   env.emplace("DOCKER_CONFIG", "/nonexistent/freightliner-test");
   process_ = std::make_unique<ChildProcess>(argv, dir_.path() + "/serve.log", env);
