@@ -348,11 +348,20 @@ void JobManager::RetryUnsaved() {
 
 bool JobManager::ProbeStore() {
   std::lock_guard lock(store_.mutex());
+  // A locked store fails the probe at once: waiting out the connection's 5 s busy timeout would
+  // hold the store mutex, and every API read with it, most of the time.
+  const auto busy_timeout = [&](const char* pragma) {
+    if (Status t = store_.database().Exec(pragma); !t) {
+      spdlog::warn("job store: {} failed: {}", pragma, t.error().ToString());
+    }
+  };
+  busy_timeout("PRAGMA busy_timeout = 200");
   auto st = store_.database().Prepare(
       "INSERT INTO store_heartbeat(id, at) VALUES(1, ?) ON CONFLICT(id) DO UPDATE SET at = "
       "excluded.at");
   Status s = st ? (*st)->Bind(1, static_cast<int64_t>(NowSeconds())).Run()
                 : Status(tl::unexpected(st.error()));
+  busy_timeout("PRAGMA busy_timeout = 5000");  // as state::Database opens it
   if (!s) {
     StoreError("probe", s.error());
     return false;
