@@ -215,6 +215,7 @@ ApiServer::Response ApiServer::Route(const http::ServerRequest& request, std::st
     if (draining_) return {503, {{"status", "draining"}}};
     // A store that cannot take writes fails every job: not ready.
     if (!jobs_.store_writable()) return {503, {{"status", "store_unwritable"}}};
+    if (jobs_.store_corrupt()) return {503, {{"status", "store_corrupt"}}};
     return {200, {{"status", "ready"}}};
   }
   if (path.rfind("/api/", 0) != 0) return no_route();

@@ -195,6 +195,7 @@ CREATE TABLE IF NOT EXISTS store_heartbeat (
 
 Status JobManager::Start() {
   if (Status s = CreateTable(); !s) return s;
+  CheckIntegrity();
   if (auto purged = Purge(); purged && *purged > 0) {
     spdlog::info("jobs: {} ended job(s) past the retention purged", *purged);
   }
@@ -229,7 +230,13 @@ Status JobManager::Start() {
 
 void JobManager::StoreError(const char* operation, const Error& error) {
   metrics_.RecordStoreError(operation);
-  if (std::string_view(operation) != "read") store_writable_ = false;
+  const std::string_view op(operation);
+  if (op != "read" && op != "check") store_writable_ = false;
+  // SQLITE_CORRUPT and SQLITE_NOTADB, as sqlite3_errmsg words them.
+  if (error.message.find("malformed") != std::string::npos ||
+      error.message.find("not a database") != std::string::npos) {
+    store_corrupt_ = true;
+  }
   spdlog::error("job store: {} failed: {}", operation, error.ToString());
 }
 
@@ -370,6 +377,27 @@ bool JobManager::ProbeStore() {
   return true;
 }
 
+// Corrupt pages in the middle of the database fail every job that reads them while the heartbeat
+// still writes: a quick check (proportional to the database, which retention keeps bounded)
+// finds them.
+void JobManager::CheckIntegrity() {
+  std::string finding;
+  {
+    std::lock_guard lock(store_.mutex());
+    auto st = store_.database().Prepare("PRAGMA quick_check(1)");
+    if (!st) {
+      finding = st.error().message;
+    } else if (auto row = (*st)->Step(); !row) {
+      finding = row.error().message;
+    } else if (*row && (*st)->Text(0) != "ok") {
+      finding = (*st)->Text(0);
+    }
+  }
+  if (finding.empty()) return;
+  store_corrupt_ = true;
+  StoreError("check", Error(ErrorCode::kInternal, "the database is corrupt: " + Bounded(finding)));
+}
+
 Result<int> JobManager::Purge() {
   const int64_t cutoff_ms = static_cast<int64_t>(
       (NowSeconds() - static_cast<double>(config_.job_retention.count())) * 1000);
@@ -420,6 +448,7 @@ void JobManager::MaintenanceLoop(std::stop_token stop) {
       if (ProbeStore()) RetryUnsaved();
       if (std::chrono::steady_clock::now() >= next_purge) {
         next_purge = std::chrono::steady_clock::now() + kPurgeInterval;
+        CheckIntegrity();
         if (auto purged = Purge(); purged && *purged > 0) {
           spdlog::info("jobs: {} ended job(s) past the retention purged", *purged);
         }

@@ -80,6 +80,9 @@ class JobManager {
 
   // False from a failed write until a write (or the periodic probe) succeeds.
   bool store_writable() const { return store_writable_; }
+  // True once the store's integrity check (at start, then every 10 minutes) or an error said
+  // the database is malformed; until a restart with a repaired or new database.
+  bool store_corrupt() const { return store_corrupt_; }
   // Deletes ended jobs (and their checkpoints) older than config.job_retention, and the oldest
   // ended ones beyond config.max_jobs. Returns how many jobs went. Runs at Start and periodically.
   Result<int> Purge();
@@ -101,6 +104,7 @@ class JobManager {
                                 int64_t created_at_ms, const std::string& text);
   void StoreError(const char* operation, const Error& error);
   bool ProbeStore();
+  void CheckIntegrity();
   void RunnerLoop(std::stop_token stop);
   void SchedulerLoop(std::stop_token stop);
   void MaintenanceLoop(std::stop_token stop);
@@ -123,6 +127,7 @@ class JobManager {
   bool shutting_down_ = false;
   std::map<std::string, nlohmann::json> unsaved_;  // fields whose write failed, by job id (mu_)
   std::atomic<bool> store_writable_{true};
+  std::atomic<bool> store_corrupt_{false};
   std::vector<std::jthread> runners_;
   std::jthread scheduler_;
   std::jthread maintenance_;

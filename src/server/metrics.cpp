@@ -219,7 +219,7 @@ Metrics::Metrics(std::string version, std::string revision)
                        .Name("freightliner_store_errors_total")
                        .Help(
                            "Job store (SQLite) operations that failed: insert, update, read, "
-                           "purge, probe. /ready answers 503 while writes fail.")
+                           "purge, probe, check. /ready answers 503 while writes fail.")
                        .Register(r);
   BuildGauge()
       .Name("freightliner_build_info")

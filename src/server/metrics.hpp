@@ -42,7 +42,8 @@ inline constexpr const char* kJobTypes[] = {"replicate", "replicate-tree", "sync
 inline constexpr const char* kJobStatuses[] = {"succeeded", "failed", "canceled"};
 inline constexpr const char* kComponents[] = {"worker", "api", "scheduler"};
 inline constexpr const char* kAuthFailureTypes[] = {"api_key", "registry"};
-inline constexpr const char* kStoreOperations[] = {"insert", "update", "read", "purge", "probe"};
+inline constexpr const char* kStoreOperations[] = {"insert", "update", "read",
+                                                   "purge",  "probe",  "check"};
 
 // Thread-safe.
 class Metrics {

@@ -45,7 +45,8 @@ void Serve::Start() {
   process_ = std::make_unique<ChildProcess>(argv, dir_.path() + "/serve.log", env);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {
-    if (HttpCall("GET", api() + "/ready", "", {}, options_.ca_file).status == 200) return;
+    const std::string probe = options_.wait_ready ? "/ready" : "/health";
+    if (HttpCall("GET", api() + probe, "", {}, options_.ca_file).status == 200) return;
     if (!process_->Running()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }

@@ -21,6 +21,7 @@ struct ServeOptions {
   std::string ca_file;  // the config serves TLS with a certificate this CA signed: call https
   std::string api_host = "127.0.0.1";  // where the API listens (it is called on 127.0.0.1)
   std::vector<std::string> args;       // more flags of serve
+  bool wait_ready = true;              // false: Start() waits for /health only
 };
 
 class Serve {

@@ -4,8 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <thread>
 
 #include "fixtures/fault_proxy.hpp"
@@ -341,6 +343,45 @@ TEST_F(ServeSecurityTest, AStoreThatCannotBeWrittenIsNotReadyAndSaysSo) {
   EXPECT_TRUE(ready) << serve.Log();
   json job = serve.WaitForJob(serve.Submit("/api/v1/replicate", request));
   EXPECT_EQ(job["status"], "succeeded") << job.dump();
+}
+
+TEST_F(ServeSecurityTest, CorruptPagesInTheMiddleOfTheStoreMakeItUnready) {
+  auto serve = std::make_unique<Serve>(state_, ServeOptions{.config_yaml = Allowed()});
+  json job = serve->WaitForJob(serve->Submit(
+      "/api/v1/replicate", {{"source", Src("team/app:v1")}, {"destination", Src("c/app:v1")}}));
+  ASSERT_EQ(job["status"], "succeeded") << job.dump();
+  EXPECT_EQ(serve->Stop(), 0);
+  Sql(*serve, "PRAGMA wal_checkpoint(TRUNCATE)");
+  // The pages of a checkpoint table that starting does not read: jobs would fail on them one by
+  // one while the heartbeat still writes.
+  const int page_size = std::stoi(Sql(*serve, "PRAGMA page_size"));
+  std::istringstream pages(
+      Sql(*serve, "SELECT pageno FROM dbstat WHERE name = 'destination_tags'"));
+  int corrupted = 0;
+  {
+    std::fstream db(serve->database(), std::ios::in | std::ios::out | std::ios::binary);
+    const std::string garbage(static_cast<size_t>(page_size), '\x5a');
+    for (int page; pages >> page; ++corrupted) {
+      db.seekp(static_cast<std::streamoff>(page - 1) * page_size);
+      db.write(garbage.data(), static_cast<std::streamsize>(garbage.size()));
+    }
+  }
+  ASSERT_GT(corrupted, 0);
+  ServeOptions options{.config_yaml = Allowed(), .wait_ready = false};
+  serve.reset();
+  Serve corrupt(state_, options);
+  HttpResponse ready = HttpCall("GET", corrupt.api() + "/ready");
+  for (int i = 0; i < 50 && ready.status != 503; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ready = HttpCall("GET", corrupt.api() + "/ready");
+  }
+  EXPECT_EQ(ready.status, 503) << ready.body;
+  EXPECT_EQ(Body(ready)["status"], "store_corrupt") << ready.body;
+  EXPECT_EQ(HttpCall("GET", corrupt.api() + "/health").status, 200);
+  EXPECT_GE(
+      MetricValue(corrupt.Scrape(), "freightliner_store_errors_total", {{"operation", "check"}}),
+      1);
+  EXPECT_NE(corrupt.Log().find("the database is corrupt"), std::string::npos) << corrupt.Log();
 }
 
 }  // namespace
