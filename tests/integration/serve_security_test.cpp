@@ -345,6 +345,41 @@ TEST_F(ServeSecurityTest, AStoreThatCannotBeWrittenIsNotReadyAndSaysSo) {
   EXPECT_EQ(job["status"], "succeeded") << job.dump();
 }
 
+TEST_F(ServeSecurityTest, AnErrorThatIsNotUtf8FailsTheJobAndNeverThrows) {
+  // A sync file read again when its job runs, by then holding a byte that is not UTF-8 in a key
+  // its error message names (as a registry's header or tag would be).
+  const std::string sync = state_.path() + "/u.yaml";
+  WriteFile(sync, "mappings:\n  - source: " + Src("team/app") +
+                      "\n    destination: " + Src("u/app") + "\n    tags:\n      list: [v1]\n");
+  FaultProxy slow(src_->host());
+  slow.SetDelay(std::chrono::milliseconds(1000));
+  Serve serve(state_, {.config_yaml = "max_concurrent_jobs: 1\nallowed_registries: [\"" +
+                                      slow.host() + "\", \"" + src_->host() +
+                                      "\"]\nsyncs:\n  - name: u\n    file: u.yaml\n"});
+  // One runner, kept busy while the sync waits its turn.
+  const std::string busy = serve.Submit(
+      "/api/v1/replicate-tree", {{"source", slow.host() + "/team"}, {"destination", Src("busy")}});
+  const std::string id = serve.Submit("/api/v1/sync", {{"name", "u"}});
+  WriteFile(sync, "mappings:\n  - source: " + Src("team/app") +
+                      "\n    destination: " + Src("u/app") + "\n    t\xffgs: 1\n");
+  EXPECT_EQ(serve.Call("DELETE", "/api/v1/jobs/" + busy).status, 202);
+  json job = serve.WaitForJob(id);
+  EXPECT_EQ(job["status"], "failed") << job.dump();
+  EXPECT_NE(job["error"].get<std::string>().find("t\xef\xbf\xbdgs"), std::string::npos)
+      << job.dump();
+  HttpResponse list = serve.Call("GET", "/api/v1/jobs");
+  EXPECT_EQ(list.status, 200);
+  EXPECT_FALSE(Body(list).is_discarded()) << list.body;
+  // The API's own error messages, too.
+  HttpResponse refused = serve.Call("POST", "/api/v1/sync", json{{"name", "u"}}.dump());
+  EXPECT_EQ(refused.status, 400);
+  EXPECT_FALSE(Body(refused).is_discarded()) << refused.body;
+  const std::string m = serve.Scrape();
+  EXPECT_EQ(MetricValue(m, "freightliner_jobs_active"), 0);
+  EXPECT_EQ(MetricValue(m, "freightliner_panics_total", {{"component", "worker"}}), 0);
+  EXPECT_EQ(MetricValue(m, "freightliner_jobs_total", {{"type", "sync"}, {"status", "failed"}}), 1);
+}
+
 TEST_F(ServeSecurityTest, CorruptPagesInTheMiddleOfTheStoreMakeItUnready) {
   auto serve = std::make_unique<Serve>(state_, ServeOptions{.config_yaml = Allowed()});
   json job = serve->WaitForJob(serve->Submit(
