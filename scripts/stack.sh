@@ -88,6 +88,9 @@ mappings:
 YAML
   cat > "$d/server.yaml" <<YAML
 state_dir: $d/state
+# API jobs may use any registry on this host: the demo's two, and a dead port the e2e test sends
+# failures to.
+allowed_registries: ["127.0.0.1:*"]
 syncs:
   - name: mirror
     file: mirror.yaml

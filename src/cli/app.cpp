@@ -189,6 +189,8 @@ int Main(int argc, char** argv) {
   srv->add_option("--metrics-addr", serve_flags.metrics_addr,
                   "HOST:PORT of /metrics (default 0.0.0.0:2112)");
   srv->add_option("--state-dir", serve_flags.state_dir, "where jobs and checkpoints live");
+  srv->add_flag("--allow-unauthenticated", serve_flags.allow_unauthenticated,
+                "serve the API without an API key on a non-loopback address (not recommended)");
 
   auto* ver = app.add_subcommand("version", "Print version and revision");
 

@@ -6,24 +6,35 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
+#include <charconv>
 #include <chrono>
-#include <cstring>
-#include <nlohmann/json.hpp>
-#include <regex>
+#include <string_view>
 
 namespace freightliner::server {
 namespace {
 
 using nlohmann::json;
 
+constexpr std::string_view kJobsPrefix = "/api/v1/jobs/";
+constexpr int kDefaultPageSize = 100;
+constexpr int kMaxPageSize = 1000;
+
 json ErrorBody(const std::string& code, const std::string& message) {
   return {{"error", {{"code", code}, {"message", message}}}};
+}
+
+// Answers never throw on a string that is not UTF-8: such bytes become U+FFFD.
+std::string Dump(const json& body) {
+  return body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 int StatusFor(ErrorCode code) {
   switch (code) {
     case ErrorCode::kInvalidArgument:
       return 400;
+    case ErrorCode::kAuth:
+      return 403;
     case ErrorCode::kNotFound:
       return 404;
     case ErrorCode::kClientError:
@@ -45,26 +56,281 @@ bool KeyMatches(const std::string& given, const std::string& expected) {
   return CRYPTO_memcmp(a, b, sizeof(a)) == 0;
 }
 
-}  // namespace
+// A metric label from a caller's method: known methods, else "other" (bounded series).
+std::string MethodLabel(const std::string& method) {
+  for (const char* known : {"GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"}) {
+    if (method == known) return method;
+  }
+  return "other";
+}
 
-struct ApiServer::Response {
-  int status = 200;
-  json body;
+// application/json or a +json type (registry event payloads), parameters allowed: what a web
+// page cannot send cross-origin without a preflight.
+bool IsJsonMediaType(std::string_view content_type) {
+  std::string type(content_type.substr(0, content_type.find(';')));
+  type.erase(0, type.find_first_not_of(" \t"));
+  type.erase(type.find_last_not_of(" \t") + 1);
+  std::transform(type.begin(), type.end(), type.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  if (type == "application/json") return true;
+  const size_t slash = type.find('/');
+  return slash != std::string::npos && slash > 0 && type.size() > slash + 6 &&
+         type.ends_with("+json") && type.find('/', slash + 1) == std::string::npos;
+}
+
+// A job id as NewJobId makes them, give or take: letters, digits and '-', at most 64.
+bool ValidJobId(std::string_view id) {
+  return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char ch) {
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           ch == '-';
+  });
+}
+
+bool OneOf(const std::string& value, const auto& values) {
+  return std::any_of(std::begin(values), std::end(values),
+                     [&](const char* x) { return value == x; });
+}
+
+// Keeps the in-flight gauge balanced whatever way a request ends.
+class InFlight {
+ public:
+  explicit InFlight(prometheus::Gauge& gauge) : gauge_(gauge) { gauge_.Increment(); }
+  ~InFlight() { gauge_.Decrement(); }
+  InFlight(const InFlight&) = delete;
+  InFlight& operator=(const InFlight&) = delete;
+
+ private:
+  prometheus::Gauge& gauge_;
 };
 
-ApiServer::ApiServer(const ServerConfig& config, JobManager& jobs, Metrics& metrics)
-    : config_(config), jobs_(jobs), metrics_(metrics) {}
+}  // namespace
 
-ApiServer::~ApiServer() {
+ApiServer::ApiServer(const ServerConfig& config, JobManager& jobs, Metrics& metrics)
+    : config_(config), jobs_(jobs), metrics_(metrics) {
+  for (const auto& [method, route] : std::initializer_list<std::pair<const char*, const char*>>{
+           {"GET", "/health"},
+           {"GET", "/ready"},
+           {"POST", "/api/v1/replicate"},
+           {"POST", "/api/v1/replicate-tree"},
+           {"POST", "/api/v1/sync"},
+           {"GET", "/api/v1/jobs"},
+           {"GET", "/api/v1/jobs/{id}"},
+           {"DELETE", "/api/v1/jobs/{id}"}}) {
+    metrics_.ObserveRoute(method, route);
+  }
+}
+
+http::ServerResponse ApiServer::TooLarge(size_t max_body_bytes) {
+  return {.status = 413,
+          .headers = {{"Content-Type", "application/json"}},
+          .body = Dump(ErrorBody("too_large", "the body is larger than " +
+                                                  std::to_string(max_body_bytes) + " bytes")) +
+                  "\n"};
+}
+
+// Only for configured origins: the API sends no CORS header otherwise, so browsers on other
+// origins cannot read its answers.
+void ApiServer::AddCorsHeaders(const http::ServerRequest& request,
+                               http::ServerResponse& response) const {
+  const std::optional<std::string> origin = request.Header("origin");
+  if (!origin || config_.cors_origins.empty()) return;
+  const bool any = std::find(config_.cors_origins.begin(), config_.cors_origins.end(), "*") !=
+                   config_.cors_origins.end();
+  const bool listed = std::find(config_.cors_origins.begin(), config_.cors_origins.end(),
+                                *origin) != config_.cors_origins.end();
+  if (!any && !listed) return;
+  auto& h = response.headers;
+  h.emplace_back("Access-Control-Allow-Origin", any ? "*" : *origin);
+  h.emplace_back("Vary", "Origin");
+  h.emplace_back("Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS");
+  h.emplace_back("Access-Control-Allow-Headers", "Authorization, X-API-Key, Content-Type");
+  h.emplace_back("Access-Control-Max-Age", "600");
+}
+
+bool ApiServer::Authorized(const http::ServerRequest& request) const {
+  if (config_.api_keys.empty()) return true;
+  std::string given;
+  if (auto key = request.Header("x-api-key")) {
+    given = *key;
+  } else if (auto auth = request.Header("authorization")) {
+    if (auth->rfind("Bearer ", 0) == 0) given = auth->substr(7);
+  }
+  if (given.empty()) return false;
+  bool ok = false;
+  for (const std::string& key : config_.api_keys)
+    ok |= KeyMatches(given, key);  // every key compared, whichever matches
+  return ok;
+}
+
+http::ServerResponse ApiServer::Handle(const http::ServerRequest& request) {
+  const auto start = std::chrono::steady_clock::now();
+  InFlight in_flight(metrics_.http_in_flight());
+  std::string route = "other";
+  Response response;
+  try {
+    response = Route(request, route);
+  } catch (const std::exception& e) {
+    metrics_.RecordPanic("api");
+    spdlog::error("api {} {}: unexpected exception: {}", MethodLabel(request.method), route,
+                  e.what());
+    response = {500, ErrorBody("internal", "internal error")};
+  } catch (...) {
+    metrics_.RecordPanic("api");
+    spdlog::error("api {} {}: unknown exception", MethodLabel(request.method), route);
+    response = {500, ErrorBody("internal", "internal error")};
+  }
+  http::ServerResponse out{.status = response.status};
+  AddCorsHeaders(request, out);
+  out.headers.emplace_back("Content-Type", "application/json");
+  if (response.status == 401) out.headers.emplace_back("WWW-Authenticate", "Bearer");
+  if (response.status != 204) out.body = Dump(response.body) + "\n";
+  metrics_.RecordHttp(
+      MethodLabel(request.method), route, response.status,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  return out;
+}
+
+ApiServer::Response ApiServer::Route(const http::ServerRequest& request, std::string& route) {
+  const std::string& method = request.method;
+  const std::string& path = request.path;
+  const auto allow = [&](std::initializer_list<const char*> methods) {
+    return std::any_of(methods.begin(), methods.end(), [&](const char* m) { return method == m; });
+  };
+  const auto not_allowed = [&] {
+    return Response{
+        405, ErrorBody("method_not_allowed", MethodLabel(method) + " is not allowed on " + route)};
+  };
+  const auto no_route = [&] {
+    return Response{404, ErrorBody("not_found", "no route " + path.substr(0, 256))};
+  };
+
+  if (path == "/health") {
+    route = path;
+    if (!allow({"GET", "HEAD"})) return not_allowed();
+    return {200, {{"status", "ok"}}};
+  }
+  if (path == "/ready") {
+    route = path;
+    if (!allow({"GET", "HEAD"})) return not_allowed();
+    if (draining_) return {503, {{"status", "draining"}}};
+    // A store that cannot take writes fails every job: not ready.
+    if (!jobs_.store_writable()) return {503, {{"status", "store_unwritable"}}};
+    if (jobs_.store_corrupt()) return {503, {{"status", "store_corrupt"}}};
+    return {200, {{"status", "ready"}}};
+  }
+  if (path.rfind("/api/", 0) != 0) return no_route();
+  if (method == "OPTIONS" && !config_.cors_origins.empty()) {
+    route = "/api/*";  // a CORS preflight: the headers say what is allowed
+    return {204, nullptr};
+  }
+  std::string job_id;
+  if (path == "/api/v1/replicate" || path == "/api/v1/replicate-tree" || path == "/api/v1/sync" ||
+      path == "/api/v1/jobs") {
+    route = path;
+  } else if (path.rfind(kJobsPrefix, 0) == 0 && ValidJobId(path.substr(kJobsPrefix.size()))) {
+    route = "/api/v1/jobs/{id}";
+    job_id = path.substr(kJobsPrefix.size());
+  } else {
+    return no_route();
+  }
+  if (!Authorized(request)) {
+    metrics_.RecordAuthFailure("api_key");
+    return {401, ErrorBody("unauthorized",
+                           "a valid API key is required (Authorization: Bearer KEY or X-API-Key)")};
+  }
+  const auto from_error = [](const Error& e) {
+    if (e.code == ErrorCode::kAuth) return Response{403, ErrorBody("forbidden", e.message)};
+    return Response{StatusFor(e.code), ErrorBody(std::string(ErrorCodeName(e.code)), e.message)};
+  };
+
+  if (route == "/api/v1/jobs") {
+    if (!allow({"GET", "HEAD"})) return not_allowed();
+    return ListJobs(request);
+  }
+  if (!job_id.empty()) {
+    if (method == "GET" || method == "HEAD") {
+      auto job = jobs_.Get(job_id);
+      return job ? Response{200, *job} : from_error(job.error());
+    }
+    if (method == "DELETE") {
+      auto job = jobs_.Cancel(job_id);
+      return job ? Response{202, *job} : from_error(job.error());
+    }
+    return not_allowed();
+  }
+  // POST /api/v1/{replicate,replicate-tree,sync}
+  if (!allow({"POST"})) return not_allowed();
+  return SubmitJob(request, route.substr(std::string_view("/api/v1/").size()));
+}
+
+ApiServer::Response ApiServer::ListJobs(const http::ServerRequest& request) {
+  JobQuery query;
+  query.status = request.QueryParameter("status").value_or("");
+  query.type = request.QueryParameter("type").value_or("");
+  query.cursor = request.QueryParameter("cursor").value_or("");
+  if (!query.status.empty() && !OneOf(query.status, kJobStates)) {
+    return {400, ErrorBody("invalid_argument", "unknown status " + query.status.substr(0, 64))};
+  }
+  if (!query.type.empty() && !OneOf(query.type, kJobTypes)) {
+    return {400, ErrorBody("invalid_argument", "unknown type " + query.type.substr(0, 64))};
+  }
+  query.limit = kDefaultPageSize;
+  if (auto limit = request.QueryParameter("limit")) {
+    int n = 0;
+    const auto [end, ec] = std::from_chars(limit->data(), limit->data() + limit->size(), n);
+    if (ec != std::errc() || end != limit->data() + limit->size() || n < 1 || n > kMaxPageSize) {
+      return {400, ErrorBody("invalid_argument", "limit must be a whole number from 1 to " +
+                                                     std::to_string(kMaxPageSize))};
+    }
+    query.limit = n;
+  }
+  auto page = jobs_.List(query);
+  if (!page) {
+    return {StatusFor(page.error().code),
+            ErrorBody(std::string(ErrorCodeName(page.error().code)), page.error().message)};
+  }
+  return {200,
+          {{"jobs", std::move(page->jobs)},
+           {"next_cursor", page->next_cursor ? json(*page->next_cursor) : json(nullptr)}}};
+}
+
+ApiServer::Response ApiServer::SubmitJob(const http::ServerRequest& request,
+                                         const std::string& type) {
+  const std::optional<std::string> content_type = request.Header("content-type");
+  if (!content_type || !IsJsonMediaType(*content_type)) {
+    return {415, ErrorBody("unsupported_media_type",
+                           "the body must be sent as Content-Type: application/json")};
+  }
+  if (request.body.size() > config_.max_body_bytes) {
+    return {413, ErrorBody("too_large", "the body is larger than " +
+                                            std::to_string(config_.max_body_bytes) + " bytes")};
+  }
+  json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
+  if (body.is_discarded()) return {400, ErrorBody("invalid_json", "the body is not valid JSON")};
+  auto job = jobs_.Submit(type, body, "api");
+  if (!job) {
+    const Error& e = job.error();
+    if (e.code == ErrorCode::kAuth) return {403, ErrorBody("forbidden", e.message)};
+    return {StatusFor(e.code), ErrorBody(std::string(ErrorCodeName(e.code)), e.message)};
+  }
+  return {202, {{"job_id", (*job)["id"]}, {"status", (*job)["status"]}, {"job", *job}}};
+}
+
+// --- civetweb adapter (interim; see api.hpp) ---
+
+CivetwebServer::CivetwebServer(http::ServerOptions options, http::ServerHandler handler)
+    : options_(std::move(options)), handler_(std::move(handler)) {}
+
+CivetwebServer::~CivetwebServer() {
   Stop();
 }
 
-Status ApiServer::Start() {
+Status CivetwebServer::Start() {
   // civetweb answers CORS preflights itself, allowing every origin, unless these are empty: the
-  // API decides instead (AddCorsHeaders).
+  // handler decides instead.
   // clang-format off
   const char* options[] = {
-      "listening_ports", config_.api_addr.c_str(),
+      "listening_ports", options_.address.c_str(),
       "num_threads", "32",
       "request_timeout_ms", "30000",
       "enable_keep_alive", "yes",
@@ -84,213 +350,60 @@ Status ApiServer::Start() {
   };
   ctx_ = mg_start(&callbacks, this, options);
   if (ctx_ == nullptr) {
-    return MakeError(ErrorCode::kInvalidArgument, "cannot serve the API on " + config_.api_addr +
+    return MakeError(ErrorCode::kInvalidArgument, "cannot serve the API on " + options_.address +
                                                       " (address in use, or not an address here)");
   }
-  mg_set_request_handler(ctx_, "/", &ApiServer::Handle, this);
-  for (const auto& [method, route] : std::initializer_list<std::pair<const char*, const char*>>{
-           {"GET", "/health"},
-           {"GET", "/ready"},
-           {"POST", "/api/v1/replicate"},
-           {"POST", "/api/v1/replicate-tree"},
-           {"POST", "/api/v1/sync"},
-           {"GET", "/api/v1/jobs"},
-           {"GET", "/api/v1/jobs/{id}"},
-           {"DELETE", "/api/v1/jobs/{id}"}}) {
-    metrics_.ObserveRoute(method, route);
-  }
+  mg_set_request_handler(ctx_, "/", &CivetwebServer::Serve, this);
   return Ok();
 }
 
-void ApiServer::Stop() {
+void CivetwebServer::Stop() {
   if (ctx_ != nullptr) mg_stop(ctx_);
   ctx_ = nullptr;
 }
 
-int ApiServer::Handle(mg_connection* conn, void* self) {
-  return static_cast<ApiServer*>(self)->Serve(conn);
-}
-
-// Only for configured origins: the API sends no CORS header otherwise, so browsers on other
-// origins cannot read its answers.
-void ApiServer::AddCorsHeaders(mg_connection* conn) const {
-  const char* origin = mg_get_header(conn, "Origin");
-  if (origin == nullptr || config_.cors_origins.empty()) return;
-  const bool any = std::find(config_.cors_origins.begin(), config_.cors_origins.end(), "*") !=
-                   config_.cors_origins.end();
-  const bool listed = std::find(config_.cors_origins.begin(), config_.cors_origins.end(), origin) !=
-                      config_.cors_origins.end();
-  if (!any && !listed) return;
-  mg_response_header_add(conn, "Access-Control-Allow-Origin", any ? "*" : origin, -1);
-  mg_response_header_add(conn, "Vary", "Origin", -1);
-  mg_response_header_add(conn, "Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS", -1);
-  mg_response_header_add(conn, "Access-Control-Allow-Headers",
-                         "Authorization, X-API-Key, Content-Type", -1);
-  mg_response_header_add(conn, "Access-Control-Max-Age", "600", -1);
-}
-
-bool ApiServer::Authorized(mg_connection* conn) const {
-  if (config_.api_keys.empty()) return true;
-  std::string given;
-  if (const char* h = mg_get_header(conn, "X-API-Key")) {
-    given = h;
-  } else if (const char* auth = mg_get_header(conn, "Authorization")) {
-    const std::string value = auth;
-    if (value.rfind("Bearer ", 0) == 0) given = value.substr(7);
-  }
-  if (given.empty()) return false;
-  bool ok = false;
-  for (const std::string& key : config_.api_keys)
-    ok |= KeyMatches(given, key);  // every key compared, whichever matches
-  return ok;
-}
-
-int ApiServer::Serve(mg_connection* conn) {
-  const auto start = std::chrono::steady_clock::now();
+int CivetwebServer::Serve(mg_connection* conn, void* self_ptr) {
+  auto* self = static_cast<CivetwebServer*>(self_ptr);
   const mg_request_info* ri = mg_get_request_info(conn);
-  const std::string method = ri->request_method;
-  const std::string path = ri->local_uri != nullptr ? ri->local_uri : "/";
-  metrics_.http_in_flight().Increment();
-  std::string route = "other";
-  Response response;
-  try {
-    response = Route(conn, method, path, route);
-  } catch (const std::exception& e) {
-    metrics_.RecordPanic("api");
-    spdlog::error("api {} {}: unexpected exception: {}", method, path, e.what());
-    response = {500, ErrorBody("internal", "internal error")};
+  http::ServerRequest request;
+  request.method = ri->request_method != nullptr ? ri->request_method : "";
+  request.path = ri->local_uri != nullptr ? ri->local_uri : "/";
+  request.query = ri->query_string != nullptr ? ri->query_string : "";
+  request.remote_address = ri->remote_addr;
+  for (int i = 0; i < ri->num_headers; ++i) {
+    std::string name = ri->http_headers[i].name != nullptr ? ri->http_headers[i].name : "";
+    std::transform(name.begin(), name.end(), name.begin(),
+                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+    request.headers.emplace_back(
+        std::move(name), ri->http_headers[i].value != nullptr ? ri->http_headers[i].value : "");
   }
-  const std::string body = response.status == 204 ? "" : response.body.dump() + "\n";
-  mg_response_header_start(conn, response.status);
-  AddCorsHeaders(conn);
-  mg_response_header_add(conn, "Content-Type", "application/json", -1);
-  mg_response_header_add(conn, "Content-Length", std::to_string(body.size()).c_str(), -1);
-  if (response.status == 401) mg_response_header_add(conn, "WWW-Authenticate", "Bearer", -1);
-  mg_response_header_send(conn);
-  if (method != "HEAD") mg_write(conn, body.data(), body.size());
-  metrics_.http_in_flight().Decrement();
-  metrics_.RecordHttp(
-      method, route, response.status,
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
-  return response.status;
-}
-
-ApiServer::Response ApiServer::Route(mg_connection* conn, const std::string& method,
-                                     const std::string& path, std::string& route) {
-  static const std::regex kJob("^/api/v1/jobs/([A-Za-z0-9-]{1,64})$");
-  const auto allow = [&](std::initializer_list<const char*> methods) {
-    for (const char* m : methods) {
-      if (method == m) return true;
-    }
-    return false;
-  };
-  const auto not_allowed = [&] {
-    return Response{405, ErrorBody("method_not_allowed", method + " is not allowed on " + route)};
-  };
-
-  if (path == "/health") {
-    route = path;
-    if (!allow({"GET", "HEAD"})) return not_allowed();
-    return {200, {{"status", "ok"}}};
-  }
-  if (path == "/ready") {
-    route = path;
-    if (!allow({"GET", "HEAD"})) return not_allowed();
-    if (draining_) return {503, {{"status", "draining"}}};
-    return {200, {{"status", "ready"}}};
-  }
-  if (path.rfind("/api/", 0) != 0) {
-    return {404, ErrorBody("not_found", "no route " + path)};
-  }
-  if (method == "OPTIONS" && !config_.cors_origins.empty()) {
-    route = "/api/*";  // a CORS preflight: the headers say what is allowed
-    return {204, nullptr};
-  }
-  std::smatch m;
-  std::string job_id;
-  if (path == "/api/v1/replicate" || path == "/api/v1/replicate-tree" || path == "/api/v1/sync" ||
-      path == "/api/v1/jobs") {
-    route = path;
-  } else if (std::regex_match(path, m, kJob)) {
-    route = "/api/v1/jobs/{id}";
-    job_id = m[1].str();
-  } else {
-    return {404, ErrorBody("not_found", "no route " + path)};
-  }
-  if (!Authorized(conn)) {
-    metrics_.RecordAuthFailure("api_key");
-    return {401, ErrorBody("unauthorized",
-                           "a valid API key is required (Authorization: Bearer KEY or X-API-Key)")};
-  }
-  const auto from_error = [](const Error& e) {
-    return Response{StatusFor(e.code), ErrorBody(std::string(ErrorCodeName(e.code)), e.message)};
-  };
-
-  if (route == "/api/v1/jobs") {
-    if (!allow({"GET"})) return not_allowed();
-    char status[64] = "";
-    char type[64] = "";
-    const mg_request_info* ri = mg_get_request_info(conn);
-    if (ri->query_string != nullptr) {
-      const size_t n = strlen(ri->query_string);
-      mg_get_var(ri->query_string, n, "status", status, sizeof(status));
-      mg_get_var(ri->query_string, n, "type", type, sizeof(type));
-    }
-    const auto known = [](const std::string& v, const auto& values) {
-      if (v.empty()) return true;
-      for (const char* x : values) {
-        if (v == x) return true;
-      }
-      return false;
-    };
-    if (!known(status, kJobStates)) {
-      return {400, ErrorBody("invalid_argument", std::string("unknown status ") + status)};
-    }
-    if (!known(type, kJobTypes)) {
-      return {400, ErrorBody("invalid_argument", std::string("unknown type ") + type)};
-    }
-    auto list = jobs_.List(status, type);
-    if (!list) return from_error(list.error());
-    return {200, {{"jobs", *list}}};
-  }
-  if (!job_id.empty()) {
-    if (method == "GET") {
-      auto job = jobs_.Get(job_id);
-      return job ? Response{200, *job} : from_error(job.error());
-    }
-    if (method == "DELETE") {
-      auto job = jobs_.Cancel(job_id);
-      return job ? Response{202, *job} : from_error(job.error());
-    }
-    return not_allowed();
-  }
-
-  // POST /api/v1/{replicate,replicate-tree,sync}
-  if (!allow({"POST"})) return not_allowed();
-  const mg_request_info* ri = mg_get_request_info(conn);
-  if (ri->content_length > static_cast<long long>(config_.max_body_bytes)) {
-    return {413, ErrorBody("too_large", "the body is larger than " +
-                                            std::to_string(config_.max_body_bytes) + " bytes")};
-  }
-  std::string body;
+  http::ServerResponse response;
+  const size_t max = self->options_.max_body_bytes;
+  bool too_large = ri->content_length > static_cast<long long>(max);
   char buffer[8192];
-  for (;;) {
+  while (!too_large) {
     const int n = mg_read(conn, buffer, sizeof(buffer));
     if (n <= 0) break;
-    body.append(buffer, static_cast<size_t>(n));
-    if (body.size() > config_.max_body_bytes) {
-      return {413, ErrorBody("too_large", "the body is larger than " +
-                                              std::to_string(config_.max_body_bytes) + " bytes")};
+    request.body.append(buffer, static_cast<size_t>(n));
+    too_large = request.body.size() > max;
+  }
+  if (too_large) {
+    response = ApiServer::TooLarge(max);
+  } else {
+    try {
+      response = self->handler_(request);
+    } catch (...) {
+      if (self->options_.on_panic) self->options_.on_panic();
+      response = {.status = 500, .body = "internal error\n"};
     }
   }
-  json request = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (request.is_discarded()) {
-    return {400, ErrorBody("invalid_json", "the body is not valid JSON")};
-  }
-  const std::string type = route.substr(std::string("/api/v1/").size());
-  auto job = jobs_.Submit(type, request, "api");
-  if (!job) return from_error(job.error());
-  return {202, {{"job_id", (*job)["id"]}, {"status", (*job)["status"]}, {"job", *job}}};
+  mg_response_header_start(conn, response.status);
+  for (const auto& [name, value] : response.headers)
+    mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
+  mg_response_header_add(conn, "Content-Length", std::to_string(response.body.size()).c_str(), -1);
+  mg_response_header_send(conn);
+  if (request.method != "HEAD") mg_write(conn, response.body.data(), response.body.size());
+  return response.status;
 }
 
 }  // namespace freightliner::server

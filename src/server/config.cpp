@@ -1,7 +1,10 @@
 #include "server/config.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 namespace freightliner::server {
 namespace {
@@ -100,6 +103,27 @@ Status ConfigParser::Scalars(const YAML::Node& root, ServerConfig& c) const {
     if (!v) return tl::unexpected(v.error());
     c.cors_origins = *v;
   }
+  if (root["job_retention"]) {
+    auto v = Duration(root["job_retention"], "job_retention");
+    if (!v) return tl::unexpected(v.error());
+    c.job_retention = *v;
+  }
+  if (Status s = integer("max_jobs", c.max_jobs, 1); !s) return s;
+  if (root["allow_unauthenticated"]) {
+    auto v = Bool(root["allow_unauthenticated"], "allow_unauthenticated");
+    if (!v) return tl::unexpected(v.error());
+    c.allow_unauthenticated = *v;
+  }
+  if (root["allowed_registries"]) {
+    auto v = Strings(root["allowed_registries"], "allowed_registries");
+    if (!v) return tl::unexpected(v.error());
+    for (const std::string& pattern : *v) {
+      if (Status s = CheckRegistryPattern(pattern); !s) {
+        return tl::unexpected(At(root["allowed_registries"], s.error().message));
+      }
+    }
+    c.allowed_registries = *v;
+  }
   if (root["insecure_registries"]) {
     auto v = Strings(root["insecure_registries"], "insecure_registries");
     if (!v) return tl::unexpected(v.error());
@@ -145,12 +169,28 @@ Status ConfigParser::Schedules(const YAML::Node& node, ServerConfig& c) const {
 
 Status ConfigParser::Parse(const YAML::Node& root, ServerConfig& c) const {
   if (root.IsNull()) return Ok();
-  if (Status s =
-          OnlyKeys(root, "the server config",
-                   {"api_addr", "metrics_addr", "state_dir", "workers", "max_concurrent_jobs",
-                    "blob_concurrency", "max_transfers", "max_body_bytes", "shutdown_timeout",
-                    "api_keys_file", "cors_origins", "insecure_registries", "ca_file", "auth_file",
-                    "registries", "syncs", "schedules"});
+  if (Status s = OnlyKeys(root, "the server config",
+                          {"api_addr",
+                           "metrics_addr",
+                           "state_dir",
+                           "workers",
+                           "max_concurrent_jobs",
+                           "blob_concurrency",
+                           "max_transfers",
+                           "max_body_bytes",
+                           "shutdown_timeout",
+                           "api_keys_file",
+                           "cors_origins",
+                           "insecure_registries",
+                           "ca_file",
+                           "auth_file",
+                           "registries",
+                           "syncs",
+                           "schedules",
+                           "allow_unauthenticated",
+                           "allowed_registries",
+                           "job_retention",
+                           "max_jobs"});
       !s) {
     return s;
   }
@@ -188,20 +228,135 @@ Status ApplyEnvironment(ServerConfig& c, const EnvLookup& env) {
   return Ok();
 }
 
-Status Check(const ServerConfig& c) {
+// An open API on a network address lets anyone who reaches it copy images with the server's
+// registry credentials: that takes a key, or saying so explicitly.
+Status CheckAuthentication(const ServerConfig& c) {
+  if (!c.api_keys.empty() || c.allow_unauthenticated || IsLoopbackAddress(c.api_addr)) return Ok();
+  return MakeError(ErrorCode::kInvalidArgument,
+                   "the API would listen on " + c.api_addr +
+                       " (not a loopback address) with no API key, so anyone who can reach it "
+                       "could run jobs with this server's registry credentials; set "
+                       "FREIGHTLINER_API_KEY or api_keys_file, listen on 127.0.0.1, or pass "
+                       "--allow-unauthenticated (config: allow_unauthenticated: true) to serve "
+                       "it open anyway");
+}
+
+// Checks every sync file and, when the file sets no allowed_registries, allows the hosts the
+// operator already named: `registries` and the sync files' sources and destinations.
+Status Check(ServerConfig& c) {
   if (Status s = CheckAddress("api_addr", c.api_addr); !s) return s;
   if (Status s = CheckAddress("metrics_addr", c.metrics_addr); !s) return s;
   if (!c.ca_file.empty() && !std::ifstream(c.ca_file)) {
     return MakeError(ErrorCode::kInvalidArgument, "ca_file " + c.ca_file + " cannot be read");
   }
+  std::set<std::string> named;
+  for (const auto& r : c.registries)
+    named.insert(r.host);
   for (const NamedSync& sync : c.syncs) {
     auto parsed = replication::LoadSyncConfig(sync.file, ProcessEnvironment());
     if (!parsed) return tl::unexpected(parsed.error().WithContext("sync " + sync.name));
+    for (const auto& m : parsed->mappings) {
+      named.insert(m.source.registry);
+      named.insert(m.destination.registry);
+    }
   }
-  return Ok();
+  if (!c.allowed_registries) {
+    c.allowed_registries.emplace();
+    for (const std::string& host : named) {
+      if (CheckRegistryPattern(host)) c.allowed_registries->push_back(host);
+    }
+  }
+  return CheckAuthentication(c);
+}
+
+std::string Lowercase(std::string_view text) {
+  std::string out(text);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  return out;
+}
+
+// Splits host[:port] ("[::1]:5000" too); the port is empty when absent.
+std::pair<std::string_view, std::string_view> SplitHostPort(std::string_view text) {
+  if (!text.empty() && text.front() == '[') {
+    const size_t close = text.find(']');
+    if (close == std::string_view::npos) return {text, {}};
+    const std::string_view rest = text.substr(close + 1);
+    return {text.substr(0, close + 1), rest.empty() || rest.front() != ':' ? rest : rest.substr(1)};
+  }
+  const size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos) return {text, {}};
+  return {text.substr(0, colon), text.substr(colon + 1)};
+}
+
+// `*` stands for one or more characters of a host name.
+bool HostMatches(std::string_view pattern, std::string_view host) {
+  const size_t star = pattern.find('*');
+  if (star == std::string_view::npos) return pattern == host;
+  const std::string_view prefix = pattern.substr(0, star);
+  const std::string_view suffix = pattern.substr(star + 1);
+  if (host.size() <= prefix.size() + suffix.size()) return false;
+  return host.substr(0, prefix.size()) == prefix &&
+         host.substr(host.size() - suffix.size()) == suffix;
 }
 
 }  // namespace
+
+bool IsLoopbackAddress(std::string_view host_port) {
+  const std::string host = Lowercase(SplitHostPort(host_port).first);
+  if (host == "localhost" || host == "[::1]" || host == "::1") return true;
+  // 127.0.0.0/8, written as a dotted quad.
+  if (host.rfind("127.", 0) != 0) return false;
+  int dots = 0;
+  for (char ch : host) {
+    if (ch == '.') {
+      ++dots;
+    } else if (ch < '0' || ch > '9') {
+      return false;
+    }
+  }
+  return dots == 3;
+}
+
+Status CheckRegistryPattern(std::string_view pattern) {
+  const auto bad = [&](const std::string& why) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "allowed_registries entry \"" + std::string(pattern) + "\" " + why);
+  };
+  if (pattern.empty() || pattern.size() > 255) return bad("must be host[:port]");
+  const auto [host, port] = SplitHostPort(pattern);
+  if (host.empty()) return bad("has no host");
+  const bool bracketed = host.front() == '[';
+  for (char ch : host) {
+    const bool ok = (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+                    (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '*' ||
+                    (bracketed && (ch == ':' || ch == '[' || ch == ']'));
+    if (!ok) return bad("may hold letters, digits, '.', '-' and one '*' in its host");
+  }
+  if (std::count(host.begin(), host.end(), '*') > 1) return bad("has more than one '*'");
+  if (port != "*" &&
+      (port.size() > 5 || port.find_first_not_of("0123456789") != std::string_view::npos)) {
+    return bad("has a port that is neither digits nor '*'");
+  }
+  if (pattern.back() == ':') return bad("has an empty port");
+  return Ok();
+}
+
+bool RegistryMatches(std::string_view pattern, std::string_view registry) {
+  const std::string p = Lowercase(pattern);
+  const std::string r = Lowercase(registry);
+  const auto [p_host, p_port] = SplitHostPort(p);
+  const auto [r_host, r_port] = SplitHostPort(r);
+  if (!HostMatches(p_host, r_host)) return false;
+  return p_port == "*" || p_port == r_port;
+}
+
+bool RegistryAllowed(const ServerConfig& config, std::string_view registry) {
+  if (!config.allowed_registries) return false;
+  return std::any_of(
+      config.allowed_registries->begin(), config.allowed_registries->end(),
+      [&](const std::string& pattern) { return RegistryMatches(pattern, registry); });
+}
 
 const NamedSync* ServerConfig::Sync(const std::string& name) const {
   for (const NamedSync& s : syncs) {
@@ -241,6 +396,7 @@ Result<ServerConfig> LoadServerConfig(const ServerFlags& flags, const EnvLookup&
   if (flags.api_addr) config.api_addr = *flags.api_addr;
   if (flags.metrics_addr) config.metrics_addr = *flags.metrics_addr;
   if (flags.state_dir) config.state_dir = *flags.state_dir;
+  if (flags.allow_unauthenticated) config.allow_unauthenticated = true;
   if (Status s = ApplyEnvironment(config, env); !s) return tl::unexpected(s.error());
   if (Status s = ReadApiKeys(config); !s) return tl::unexpected(s.error());
   if (auto key = env("FREIGHTLINER_API_KEY"); key && !key->empty()) config.api_keys.push_back(*key);

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/error.hpp"
@@ -38,6 +39,13 @@ struct ServerConfig {
   std::vector<std::string> cors_origins;  // none: no CORS headers at all; "*" allows any origin
   std::string api_keys_file;
   std::vector<std::string> api_keys;  // loaded from api_keys_file and FREIGHTLINER_API_KEY
+  // Without it, serve refuses to start with no API key on a non-loopback api_addr.
+  bool allow_unauthenticated = false;
+  // host[:port] patterns the sources and destinations of API jobs must match. Unset in the file:
+  // LoadServerConfig fills it with the hosts of `registries` and of the named sync files.
+  std::optional<std::vector<std::string>> allowed_registries;
+  std::chrono::seconds job_retention{7 * 24 * 3600};  // ended jobs older than this are purged
+  int max_jobs = 10000;                               // and the oldest ended ones beyond this
   std::vector<std::string> insecure_registries;
   std::string ca_file;
   std::string auth_file;
@@ -54,11 +62,22 @@ struct ServerFlags {
   std::optional<std::string> api_addr;
   std::optional<std::string> metrics_addr;
   std::optional<std::string> state_dir;
+  bool allow_unauthenticated = false;
 };
 
 // Reads the file (if any), applies flags and environment, loads API keys, checks everything
 // (addresses, files, that every sync file parses, that schedules name known syncs).
 Result<ServerConfig> LoadServerConfig(const ServerFlags& flags, const EnvLookup& env);
+// True for 127.0.0.0/8, ::1 and localhost: the HOST of a HOST:PORT address.
+bool IsLoopbackAddress(std::string_view host_port);
+
+// An allowed_registries pattern: host[:port], lowercase host, at most one `*` in the host
+// (`*.example.com`), the port digits or `*` (any port, or none).
+Status CheckRegistryPattern(std::string_view pattern);
+bool RegistryMatches(std::string_view pattern, std::string_view registry);
+// Whether API jobs may read from or write to `registry` (host[:port] as references name it).
+bool RegistryAllowed(const ServerConfig& config, std::string_view registry);
+
 Result<ServerConfig> ParseServerConfig(std::string_view yaml_text, const std::string& path,
                                        const EnvLookup& env);
 

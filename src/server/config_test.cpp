@@ -16,11 +16,84 @@ std::string WriteTemp(const std::string& name, const std::string& text) {
 }
 
 TEST(ServerConfigTest, DefaultsWithoutAFile) {
-  auto c = LoadServerConfig({}, FixedEnvironment({}));
+  auto c = LoadServerConfig({}, FixedEnvironment({{"FREIGHTLINER_API_KEY", "k"}}));
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->api_addr, "0.0.0.0:8080");
   EXPECT_EQ(c->metrics_addr, "0.0.0.0:2112");
-  EXPECT_TRUE(c->api_keys.empty());
+  EXPECT_EQ(c->api_keys, std::vector<std::string>{"k"});
+  EXPECT_EQ(c->job_retention, std::chrono::hours(24 * 7));
+  EXPECT_EQ(c->max_jobs, 10000);
+  ASSERT_TRUE(c->allowed_registries.has_value());
+  EXPECT_TRUE(c->allowed_registries->empty());
+}
+
+TEST(ServerConfigTest, NoKeyOnANetworkAddressRefusesToStartUnlessAllowed) {
+  auto c = LoadServerConfig({}, FixedEnvironment({}));
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("0.0.0.0:8080"), std::string::npos) << c.error().message;
+  EXPECT_NE(c.error().message.find("--allow-unauthenticated"), std::string::npos);
+  EXPECT_NE(c.error().message.find("FREIGHTLINER_API_KEY"), std::string::npos);
+  EXPECT_TRUE(LoadServerConfig({.allow_unauthenticated = true}, FixedEnvironment({})));
+  EXPECT_TRUE(LoadServerConfig({.config = WriteTemp("open.yaml", "allow_unauthenticated: true\n")},
+                               FixedEnvironment({})));
+  for (const char* loopback : {"127.0.0.1:80", "127.9.8.7:1", "localhost:8080", "[::1]:8080"}) {
+    EXPECT_TRUE(LoadServerConfig({.api_addr = loopback}, FixedEnvironment({}))) << loopback;
+  }
+  for (const char* open : {"0.0.0.0:80", "10.0.0.1:80", "[::]:8080", ":8080", "127.0.0.1.nip.io:80",
+                           "example.com:80"}) {
+    EXPECT_FALSE(LoadServerConfig({.api_addr = open}, FixedEnvironment({}))) << open;
+  }
+}
+
+TEST(ServerConfigTest, AllowedRegistriesDefaultToTheNamedHostsAndMatchPatterns) {
+  const std::string sync =
+      WriteTemp("allow-sync.yaml",
+                "mappings:\n  - source: src.example:5000/a\n    destination: dst.example/b\n");
+  const std::string file = WriteTemp("allow.yaml",
+                                     "api_addr: 127.0.0.1:1\nregistries:\n  - host: creds.example\n"
+                                     "syncs:\n  - name: s\n    file: " +
+                                         sync + "\n");
+  auto c = LoadServerConfig({.config = file}, FixedEnvironment({}));
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(*c->allowed_registries,
+            (std::vector<std::string>{"creds.example", "dst.example", "src.example:5000"}));
+  EXPECT_TRUE(RegistryAllowed(*c, "src.example:5000"));
+  EXPECT_FALSE(RegistryAllowed(*c, "src.example:5001"));
+  EXPECT_FALSE(RegistryAllowed(*c, "src.example"));
+  EXPECT_FALSE(RegistryAllowed(*c, "evil.example"));
+
+  EXPECT_TRUE(RegistryMatches("*.example.com", "a.example.com"));
+  EXPECT_TRUE(RegistryMatches("*.example.com", "A.B.Example.com"));
+  EXPECT_FALSE(RegistryMatches("*.example.com", "example.com"));
+  EXPECT_FALSE(RegistryMatches("*.example.com", "a.example.com:5000"));
+  EXPECT_FALSE(RegistryMatches("*.example.com", "evilexample.com"));
+  EXPECT_TRUE(RegistryMatches("127.0.0.1:*", "127.0.0.1:5000"));
+  EXPECT_TRUE(RegistryMatches("127.0.0.1:*", "127.0.0.1"));
+  EXPECT_FALSE(RegistryMatches("127.0.0.1:*", "127.0.0.10:5000"));
+  EXPECT_TRUE(RegistryMatches("[::1]:5000", "[::1]:5000"));
+
+  auto explicit_empty =
+      LoadServerConfig({.config = WriteTemp("none.yaml",
+                                            "api_addr: 127.0.0.1:1\nallowed_registries: []\n"
+                                            "registries:\n  - host: creds.example\n")},
+                       FixedEnvironment({}));
+  ASSERT_TRUE(explicit_empty);
+  EXPECT_FALSE(RegistryAllowed(*explicit_empty, "creds.example"));
+
+  for (const char* bad : {"a*b*c", "host/path", "host:port", "host:", "", "ho st"}) {
+    EXPECT_FALSE(CheckRegistryPattern(bad)) << bad;
+    auto parsed = ParseServerConfig(std::string("allowed_registries: [\"") + bad + "\"]\n",
+                                    "t.yaml", FixedEnvironment({}));
+    EXPECT_FALSE(parsed) << bad;
+  }
+}
+
+TEST(ServerConfigTest, RetentionSettings) {
+  auto c = ParseServerConfig("job_retention: 2d\nmax_jobs: 50\n", "t.yaml", FixedEnvironment({}));
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->job_retention, std::chrono::hours(48));
+  EXPECT_EQ(c->max_jobs, 50);
+  EXPECT_FALSE(ParseServerConfig("max_jobs: 0\n", "t.yaml", FixedEnvironment({})));
 }
 
 TEST(ServerConfigTest, FlagsOverrideTheFileAndTheEnvironmentOverridesBoth) {
@@ -73,7 +146,8 @@ TEST(ServerConfigTest, ErrorsSayWhereAndWhat) {
     ASSERT_FALSE(c) << text;
     EXPECT_NE(c.error().message.find(says), std::string::npos) << c.error().message;
   }
-  auto c = LoadServerConfig({.api_addr = "no-port"}, FixedEnvironment({}));
+  auto c =
+      LoadServerConfig({.api_addr = "no-port"}, FixedEnvironment({{"FREIGHTLINER_API_KEY", "k"}}));
   ASSERT_FALSE(c);
   EXPECT_NE(c.error().message.find("HOST:PORT"), std::string::npos);
 }

@@ -3,10 +3,15 @@
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+#include <charconv>
 #include <chrono>
+#include <iterator>
+#include <string_view>
 
 #include "registry/client_pool.hpp"
 #include "replication/fleet_run.hpp"
+#include "server/job_request.hpp"
 
 namespace freightliner::server {
 namespace {
@@ -16,8 +21,18 @@ using replication::CopyTask;
 using replication::TaskResult;
 using replication::TaskState;
 
+// A job record stays small whatever the registries answer.
 constexpr size_t kMaxErrorsKept = 100;
 constexpr size_t kMaxPlanLinesKept = 1000;
+constexpr size_t kMaxTextKept = 2048;  // per error message, reference or plan line
+
+std::string Bounded(std::string text) {
+  if (text.size() > kMaxTextKept) {
+    text.resize(kMaxTextKept);
+    text += "...";
+  }
+  return text;
+}
 
 double NowSeconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
@@ -35,151 +50,94 @@ std::string NewJobId() {
   return id;
 }
 
-// The fields a request may carry and their JSON kinds; anything else is refused, so that a
-// misspelt option cannot be silently ignored.
-enum class Kind { kString, kBool, kStrings };
-
-Status CheckFields(const json& request, const std::map<std::string, Kind>& fields,
-                   const std::vector<std::string>& required) {
-  if (!request.is_object())
-    return MakeError(ErrorCode::kInvalidArgument, "body must be a JSON object");
-  for (const auto& [key, value] : request.items()) {
-    auto it = fields.find(key);
-    if (it == fields.end()) {
-      return MakeError(ErrorCode::kInvalidArgument, "unknown field \"" + key + "\"");
-    }
-    bool ok = false;
-    switch (it->second) {
-      case Kind::kString:
-        ok = value.is_string();
-        break;
-      case Kind::kBool:
-        ok = value.is_boolean();
-        break;
-      case Kind::kStrings:
-        ok = value.is_array() &&
-             std::all_of(value.begin(), value.end(), [](const json& v) { return v.is_string(); });
-        break;
-    }
-    if (!ok) {
-      const char* kind = it->second == Kind::kString ? "a string"
-                         : it->second == Kind::kBool ? "true or false"
-                                                     : "a list of strings";
-      return MakeError(ErrorCode::kInvalidArgument, "field \"" + key + "\" must be " + kind);
-    }
-  }
-  for (const std::string& key : required) {
-    if (!request.contains(key) || request[key].get<std::string>().empty()) {
-      return MakeError(ErrorCode::kInvalidArgument, "field \"" + key + "\" is required");
-    }
-  }
-  return Ok();
+// Stored and served JSON never throws on a string that is not UTF-8 (a registry's header, a
+// tag): invalid bytes become U+FFFD.
+std::string Dump(const json& doc) {
+  return doc.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-std::string JoinStrings(const json& list) {
-  std::string out;
-  for (const json& v : list)
-    out += (out.empty() ? "" : ",") + v.get<std::string>();
-  return out;
+bool OneOf(const json& v, const auto& values) {
+  if (!v.is_string()) return false;
+  const std::string& s = v.get_ref<const std::string&>();
+  return std::any_of(std::begin(values), std::end(values), [&](const char* x) { return s == x; });
 }
 
-// What a job runs, rebuilt from its stored request each time it starts (or resumes).
-struct Prepared {
-  std::vector<replication::SyncMapping> mappings;  // tree and sync
-  std::optional<CopyTask> task;                    // replicate
-  registry::ClientPoolOptions pool;
-  replication::EngineOptions engine;
+bool NullOr(const json& doc, const char* key, bool (json::*kind)() const noexcept) {
+  return !doc.contains(key) || doc[key].is_null() || (doc[key].*kind)();
+}
+
+// What the code reading a job relies on; anything else is a corrupt record.
+bool WellFormed(const json& doc, const std::string& id) {
+  return doc.is_object() && doc.contains("id") && doc["id"] == id &&
+         OneOf(doc.value("type", json()), kJobTypes) &&
+         OneOf(doc.value("status", json()), kJobStates) && doc.contains("request") &&
+         doc["request"].is_object() && doc.contains("trigger") && doc["trigger"].is_string() &&
+         doc.contains("run_id") && doc["run_id"].is_string() && doc.contains("created_at") &&
+         doc["created_at"].is_number() && NullOr(doc, "started_at", &json::is_number) &&
+         NullOr(doc, "finished_at", &json::is_number) && NullOr(doc, "error", &json::is_string) &&
+         NullOr(doc, "progress", &json::is_object) && NullOr(doc, "errors", &json::is_array) &&
+         NullOr(doc, "plan", &json::is_array);
+}
+
+json EmptyProgress() {
+  return {{"tags_total", 0}, {"tags_done", 0}, {"tags_failed", 0}, {"bytes", 0}, {"layers", 0}};
+}
+
+// What a corrupt row becomes: a failed job that says so, without the row's text.
+json QuarantinedDoc(const std::string& id, const std::string& type, int64_t created_at_ms) {
+  const bool known_type = std::any_of(std::begin(kJobTypes), std::end(kJobTypes),
+                                      [&](const char* t) { return type == t; });
+  return {{"id", id},
+          {"type", known_type ? type : "unknown"},
+          {"status", "failed"},
+          {"trigger", ""},
+          {"request", json::object()},
+          {"run_id", ""},
+          {"created_at", static_cast<double>(created_at_ms) / 1000},
+          {"started_at", nullptr},
+          {"finished_at", nullptr},
+          {"progress", EmptyProgress()},
+          {"errors", json::array()},
+          {"error", "corrupt record"}};
+}
+
+bool ValidJobId(std::string_view id) {
+  return !id.empty() && id.size() <= 64 &&
+         id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") ==
+             std::string_view::npos;
+}
+
+// A cursor is "<created_at ms>.<id>" of the last job of the page before.
+struct Cursor {
+  int64_t created_at_ms = 0;
+  std::string id;
 };
 
-Result<Prepared> PrepareReplicate(const json& r) {
-  if (Status s = CheckFields(r,
-                             {{"source", Kind::kString},
-                              {"destination", Kind::kString},
-                              {"platforms", Kind::kStrings},
-                              {"force", Kind::kBool},
-                              {"dry_run", Kind::kBool}},
-                             {"source", "destination"});
-      !s) {
-    return tl::unexpected(s.error());
-  }
-  Prepared p;
-  auto src = registry::ParseReference(r["source"].get<std::string>());
-  if (!src) return tl::unexpected(src.error().WithContext("source"));
-  auto dst = registry::ParseCopyDestination(*src, r["destination"].get<std::string>());
-  if (!dst) return tl::unexpected(dst.error().WithContext("destination"));
-  auto platforms = replication::SplitPlatforms(JoinStrings(r.value("platforms", json::array())));
-  if (!platforms) return tl::unexpected(platforms.error().WithContext("platforms"));
-  p.task = CopyTask{.seq = 0, .source = *src, .destination = *dst, .platforms = *platforms};
-  return p;
+std::optional<Cursor> ParseCursor(std::string_view text) {
+  const size_t dot = text.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot > 19) return std::nullopt;
+  Cursor c;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + dot, c.created_at_ms);
+  if (ec != std::errc() || end != text.data() + dot || c.created_at_ms < 0) return std::nullopt;
+  c.id = std::string(text.substr(dot + 1));
+  if (!ValidJobId(c.id)) return std::nullopt;
+  return c;
 }
 
-Result<Prepared> PrepareTree(const json& r) {
-  if (Status s = CheckFields(r,
-                             {{"source", Kind::kString},
-                              {"destination", Kind::kString},
-                              {"include_repos", Kind::kStrings},
-                              {"exclude_repos", Kind::kStrings},
-                              {"include_tags", Kind::kStrings},
-                              {"exclude_tags", Kind::kStrings},
-                              {"platforms", Kind::kStrings},
-                              {"force", Kind::kBool},
-                              {"dry_run", Kind::kBool}},
-                             {"source", "destination"});
-      !s) {
-    return tl::unexpected(s.error());
-  }
-  json spec = r;
-  spec["platforms"] = JoinStrings(r.value("platforms", json::array()));
-  auto mapping = replication::TreeMapping(spec);
-  if (!mapping) return tl::unexpected(mapping.error());
-  Prepared p;
-  p.mappings = {*mapping};
-  return p;
-}
+// Keeps a counter or gauge balanced whatever way a scope is left.
+template <typename F>
+struct OnExit {
+  F f;
+  ~OnExit() { f(); }
+};
+template <typename F>
+OnExit(F) -> OnExit<F>;
 
-Result<Prepared> PrepareSync(const json& r, const ServerConfig& config) {
-  if (Status s = CheckFields(
-          r, {{"name", Kind::kString}, {"force", Kind::kBool}, {"dry_run", Kind::kBool}}, {"name"});
-      !s) {
-    return tl::unexpected(s.error());
-  }
-  const NamedSync* sync = config.Sync(r["name"].get<std::string>());
-  if (sync == nullptr) {
-    std::string known;
-    for (const NamedSync& s : config.syncs)
-      known += (known.empty() ? "" : ", ") + s.name;
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "no sync named \"" + r["name"].get<std::string>() + "\" in the config" +
-                         (known.empty() ? " (it defines none)" : " (known: " + known + ")"));
-  }
-  auto file = replication::LoadSyncConfig(sync->file, ProcessEnvironment());
-  if (!file) return tl::unexpected(file.error());
-  Prepared p;
-  p.mappings = file->mappings;
-  p.pool = replication::PoolFromSyncConfig(*file);
-  return p;
-}
-
-Result<Prepared> Prepare(const std::string& type, const json& request, const ServerConfig& config) {
-  Result<Prepared> p = type == "replicate"        ? PrepareReplicate(request)
-                       : type == "replicate-tree" ? PrepareTree(request)
-                       : type == "sync"
-                           ? PrepareSync(request, config)
-                           : MakeError(ErrorCode::kInvalidArgument, "unknown job type " + type);
-  if (!p) return p;
-  // Settings of the server's config come after the sync file's own (first match wins).
-  for (const auto& r : config.registries)
-    p->pool.overrides.push_back(replication::ToOverride(r));
-  p->pool.insecure_hosts.insert(config.insecure_registries.begin(),
-                                config.insecure_registries.end());
-  p->pool.ca_file = config.ca_file;
-  p->pool.auth_file = config.auth_file;
-  p->engine = {.dry_run = request.value("dry_run", false),
-               .force = request.value("force", false),
-               .blob_concurrency = config.blob_concurrency,
-               .max_transfers = config.max_transfers};
-  return p;
-}
+// A heartbeat write: how /ready learns that the store takes writes again (or no longer does,
+// when nothing else writes). More often while it does not.
+constexpr auto kProbeInterval = std::chrono::seconds(5);
+constexpr auto kProbeIntervalUnwritable = std::chrono::seconds(2);
+constexpr auto kPurgeInterval = std::chrono::minutes(10);
 
 }  // namespace
 
@@ -227,11 +185,20 @@ CREATE TABLE IF NOT EXISTS jobs (
   doc TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs(status, created_at);
+CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs(created_at, id);
+CREATE TABLE IF NOT EXISTS store_heartbeat (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  at REAL NOT NULL
+);
 )");
 }
 
 Status JobManager::Start() {
   if (Status s = CreateTable(); !s) return s;
+  CheckIntegrity();
+  if (auto purged = Purge(); purged && *purged > 0) {
+    spdlog::info("jobs: {} ended job(s) past the retention purged", *purged);
+  }
   std::vector<std::string> recovered;
   {
     std::lock_guard lock(store_.mutex());
@@ -257,33 +224,52 @@ Status JobManager::Start() {
   if (!config_.schedules.empty()) {
     scheduler_ = std::jthread([this](std::stop_token stop) { SchedulerLoop(stop); });
   }
+  maintenance_ = std::jthread([this](std::stop_token stop) { MaintenanceLoop(stop); });
   return Ok();
+}
+
+void JobManager::StoreError(const char* operation, const Error& error) {
+  metrics_.RecordStoreError(operation);
+  const std::string_view op(operation);
+  if (op != "read" && op != "check") store_writable_ = false;
+  // SQLITE_CORRUPT and SQLITE_NOTADB, as sqlite3_errmsg words them.
+  if (error.message.find("malformed") != std::string::npos ||
+      error.message.find("not a database") != std::string::npos) {
+    store_corrupt_ = true;
+  }
+  spdlog::error("job store: {} failed: {}", operation, error.ToString());
 }
 
 Status JobManager::Insert(const std::string& id, const std::string& type, const json& request,
                           const std::string& trigger) {
   const double now = NowSeconds();
-  json doc = {
-      {"id", id},
-      {"type", type},
-      {"status", "queued"},
-      {"trigger", trigger},
-      {"request", request},
-      {"run_id", ""},
-      {"created_at", now},
-      {"started_at", nullptr},
-      {"finished_at", nullptr},
-      {"progress",
-       {{"tags_total", 0}, {"tags_done", 0}, {"tags_failed", 0}, {"bytes", 0}, {"layers", 0}}},
-      {"errors", json::array()},
-      {"error", nullptr}};
+  json doc = {{"id", id},
+              {"type", type},
+              {"status", "queued"},
+              {"trigger", trigger},
+              {"request", request},
+              {"run_id", ""},
+              {"created_at", now},
+              {"started_at", nullptr},
+              {"finished_at", nullptr},
+              {"progress", EmptyProgress()},
+              {"errors", json::array()},
+              {"error", nullptr}};
   std::lock_guard lock(store_.mutex());
   auto st = store_.database().Prepare(
       "INSERT INTO jobs(id, type, status, created_at, doc) VALUES(?,?,?,?,?)");
-  if (!st) return tl::unexpected(st.error());
-  (*st)->Bind(1, id).Bind(2, type).Bind(3, "queued").Bind(4, static_cast<int64_t>(now * 1000));
-  (*st)->Bind(5, doc.dump());
-  return (*st)->Run();
+  Status s = st ? Status() : Status(tl::unexpected(st.error()));
+  if (s) {
+    (*st)->Bind(1, id).Bind(2, type).Bind(3, "queued").Bind(4, static_cast<int64_t>(now * 1000));
+    (*st)->Bind(5, Dump(doc));
+    s = (*st)->Run();
+  }
+  if (!s) {
+    StoreError("insert", s.error());
+    return s;
+  }
+  store_writable_ = true;
+  return s;
 }
 
 Result<std::optional<json>> JobManager::Load(const std::string& id) {
@@ -292,13 +278,33 @@ Result<std::optional<json>> JobManager::Load(const std::string& id) {
 }
 
 Result<std::optional<json>> JobManager::LoadLocked(const std::string& id) {
-  auto st = store_.database().Prepare("SELECT doc FROM jobs WHERE id = ?");
+  auto st = store_.database().Prepare("SELECT type, created_at, doc FROM jobs WHERE id = ?");
   if (!st) return tl::unexpected(st.error());
   (*st)->Bind(1, id);
   auto row = (*st)->Step();
-  if (!row) return tl::unexpected(row.error());
+  if (!row) {
+    StoreError("read", row.error());
+    return tl::unexpected(row.error());
+  }
   if (!*row) return std::optional<json>();
-  return std::optional<json>(json::parse((*st)->Text(0)));
+  const std::string type = (*st)->Text(0);
+  const int64_t created_at = (*st)->Int(1);
+  const std::string text = (*st)->Text(2);
+  (*st)->Reset();
+  return std::optional<json>(ParseRowLocked(id, type, created_at, text));
+}
+
+json JobManager::ParseRowLocked(const std::string& id, const std::string& type,
+                                int64_t created_at_ms, const std::string& text) {
+  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (WellFormed(doc, id)) return doc;
+  doc = QuarantinedDoc(id, type, created_at_ms);
+  spdlog::error("job store: job {} does not parse; it is marked failed (corrupt record)",
+                ValidJobId(id) ? id : "with an invalid id");
+  auto st = store_.database().Prepare("UPDATE jobs SET status = 'failed', doc = ? WHERE id = ?");
+  Status s = st ? (*st)->Bind(1, Dump(doc)).Bind(2, id).Run() : Status(tl::unexpected(st.error()));
+  if (!s) StoreError("update", s.error());
+  return doc;
 }
 
 Status JobManager::Update(const std::string& id, const json& fields) {
@@ -312,24 +318,170 @@ Status JobManager::Update(const std::string& id, const json& fields) {
   for (const auto& [key, value] : fields.items())
     merged[key] = value;
   auto st = store_.database().Prepare("UPDATE jobs SET status = ?, doc = ? WHERE id = ?");
-  if (!st) return tl::unexpected(st.error());
-  (*st)->Bind(1, merged["status"].get<std::string>()).Bind(2, merged.dump()).Bind(3, id);
-  return (*st)->Run();
+  Status s = st ? Status() : Status(tl::unexpected(st.error()));
+  if (s)
+    s = (*st)->Bind(1, merged["status"].get<std::string>()).Bind(2, Dump(merged)).Bind(3, id).Run();
+  if (!s) {
+    StoreError("update", s.error());
+    return s;
+  }
+  store_writable_ = true;
+  return s;
+}
+
+bool JobManager::Persist(const std::string& id, const json& fields) {
+  Status s = Update(id, fields);
+  if (s || s.error().code == ErrorCode::kNotFound) return static_cast<bool>(s);
+  // Shown by Get and List meanwhile; written when the store takes writes again.
+  std::lock_guard lock(mu_);
+  json& pending = unsaved_[id];
+  if (!pending.is_object()) pending = json::object();
+  for (const auto& [key, value] : fields.items())
+    pending[key] = value;
+  return false;
+}
+
+void JobManager::RetryUnsaved() {
+  std::map<std::string, json> pending;
+  {
+    std::lock_guard lock(mu_);
+    pending.swap(unsaved_);
+  }
+  for (auto& [id, fields] : pending) {
+    if (Persist(id, fields))
+      spdlog::info("job {}: its state, held back by the store, is saved", id);
+  }
+}
+
+bool JobManager::ProbeStore() {
+  std::lock_guard lock(store_.mutex());
+  // A locked store fails the probe at once: waiting out the connection's 5 s busy timeout would
+  // hold the store mutex, and every API read with it, most of the time.
+  const auto busy_timeout = [&](const char* pragma) {
+    if (Status t = store_.database().Exec(pragma); !t) {
+      spdlog::warn("job store: {} failed: {}", pragma, t.error().ToString());
+    }
+  };
+  busy_timeout("PRAGMA busy_timeout = 200");
+  auto st = store_.database().Prepare(
+      "INSERT INTO store_heartbeat(id, at) VALUES(1, ?) ON CONFLICT(id) DO UPDATE SET at = "
+      "excluded.at");
+  Status s = st ? (*st)->Bind(1, static_cast<int64_t>(NowSeconds())).Run()
+                : Status(tl::unexpected(st.error()));
+  busy_timeout("PRAGMA busy_timeout = 5000");  // as state::Database opens it
+  if (!s) {
+    StoreError("probe", s.error());
+    return false;
+  }
+  if (!store_writable_.exchange(true)) spdlog::info("job store: writable again");
+  return true;
+}
+
+// Corrupt pages in the middle of the database fail every job that reads them while the heartbeat
+// still writes: a quick check (proportional to the database, which retention keeps bounded)
+// finds them.
+void JobManager::CheckIntegrity() {
+  std::string finding;
+  {
+    std::lock_guard lock(store_.mutex());
+    auto st = store_.database().Prepare("PRAGMA quick_check(1)");
+    if (!st) {
+      finding = st.error().message;
+    } else if (auto row = (*st)->Step(); !row) {
+      finding = row.error().message;
+    } else if (*row && (*st)->Text(0) != "ok") {
+      finding = (*st)->Text(0);
+    }
+  }
+  if (finding.empty()) return;
+  store_corrupt_ = true;
+  StoreError("check", Error(ErrorCode::kInternal, "the database is corrupt: " + Bounded(finding)));
+}
+
+Result<int> JobManager::Purge() {
+  const int64_t cutoff_ms = static_cast<int64_t>(
+      (NowSeconds() - static_cast<double>(config_.job_retention.count())) * 1000);
+  std::vector<std::string> runs;
+  int purged = 0;
+  {
+    std::lock_guard lock(store_.mutex());
+    const std::string ended = "status IN ('succeeded','failed','canceled')";
+    const std::string where = ended + " AND (created_at < ?1 OR id IN (SELECT id FROM jobs WHERE " +
+                              ended + " ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?2))";
+    auto select = store_.database().Prepare("SELECT doc FROM jobs WHERE " + where);
+    if (!select) return tl::unexpected(select.error());
+    (*select)->Bind(1, cutoff_ms).Bind(2, static_cast<int64_t>(config_.max_jobs));
+    for (;;) {
+      auto row = (*select)->Step();
+      if (!row) {
+        StoreError("purge", row.error());
+        return tl::unexpected(row.error());
+      }
+      if (!*row) break;
+      json doc = json::parse((*select)->Text(0), nullptr, false);
+      if (doc.is_object() && doc.contains("run_id") && doc["run_id"].is_string() &&
+          !doc["run_id"].get_ref<const std::string&>().empty()) {
+        runs.push_back(doc["run_id"]);
+      }
+    }
+    auto remove = store_.database().Prepare("DELETE FROM jobs WHERE " + where);
+    Status s =
+        remove ? (*remove)->Bind(1, cutoff_ms).Bind(2, static_cast<int64_t>(config_.max_jobs)).Run()
+               : Status(tl::unexpected(remove.error()));
+    if (!s) {
+      StoreError("purge", s.error());
+      return tl::unexpected(s.error());
+    }
+    purged = static_cast<int>(store_.database().Changes());
+  }
+  // The checkpoints of ended jobs: nothing resumes them any more.
+  for (const std::string& run : runs) {
+    if (auto deleted = store_.DeleteRun(run); !deleted) StoreError("purge", deleted.error());
+  }
+  return purged;
+}
+
+void JobManager::MaintenanceLoop(std::stop_token stop) {
+  auto next_purge = std::chrono::steady_clock::now() + kPurgeInterval;
+  while (!stop.stop_requested()) {
+    try {
+      if (ProbeStore()) RetryUnsaved();
+      if (std::chrono::steady_clock::now() >= next_purge) {
+        next_purge = std::chrono::steady_clock::now() + kPurgeInterval;
+        CheckIntegrity();
+        if (auto purged = Purge(); purged && *purged > 0) {
+          spdlog::info("jobs: {} ended job(s) past the retention purged", *purged);
+        }
+      }
+    } catch (const std::exception& e) {
+      metrics_.RecordPanic("scheduler");
+      spdlog::error("job store maintenance: unexpected exception: {}", e.what());
+    }
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, stop, store_writable_ ? kProbeInterval : kProbeIntervalUnwritable,
+                 [&] { return shutting_down_; });
+    if (shutting_down_) return;
+  }
 }
 
 Result<json> JobManager::Submit(const std::string& type, const json& request,
                                 const std::string& trigger) {
-  auto prepared = Prepare(type, request, config_);
-  if (!prepared) return tl::unexpected(prepared.error());
+  auto stored = ValidateJobRequest(type, request, config_);
+  if (!stored) return tl::unexpected(stored.error());
   std::lock_guard lock(mu_);
   if (shutting_down_) return MakeError(ErrorCode::kServerError, "the server is shutting down");
   const std::string id = NewJobId();
-  if (Status s = Insert(id, type, request, trigger); !s) return tl::unexpected(s.error());
+  if (Status s = Insert(id, type, *stored, trigger); !s) {
+    return MakeError(ErrorCode::kServerError, "the job store cannot be written (" +
+                                                  s.error().message +
+                                                  "); the job was not queued, try again later");
+  }
   queue_.push_back(id);
   cv_.notify_all();  // the scheduler waits on cv_ too: notify_one could wake it instead of a runner
   spdlog::info("job {} queued: {} ({})", id, type, trigger);
   auto doc = Load(id);
   if (!doc) return tl::unexpected(doc.error());
+  if (!*doc) return MakeError(ErrorCode::kInternal, "job " + id + " vanished");
   return **doc;
 }
 
@@ -337,8 +489,13 @@ json JobManager::WithProgress(json job) {
   std::shared_ptr<Live> live;
   {
     std::lock_guard lock(mu_);
-    auto it = running_.find(job["id"].get<std::string>());
+    const std::string& id = job["id"].get_ref<const std::string&>();
+    auto it = running_.find(id);
     if (it != running_.end()) live = it->second;
+    if (auto u = unsaved_.find(id); u != unsaved_.end()) {
+      for (const auto& [key, value] : u->second.items())
+        job[key] = value;
+    }
   }
   if (live) {
     job["progress"] = live->Progress();
@@ -355,26 +512,51 @@ Result<json> JobManager::Get(const std::string& id) {
   return WithProgress(std::move(**doc));
 }
 
-Result<json> JobManager::List(const std::string& status, const std::string& type) {
-  std::vector<std::string> docs;
+Result<JobPage> JobManager::List(const JobQuery& query) {
+  std::optional<Cursor> cursor;
+  if (!query.cursor.empty()) {
+    cursor = ParseCursor(query.cursor);
+    if (!cursor) return MakeError(ErrorCode::kInvalidArgument, "invalid cursor");
+  }
+  struct Row {
+    std::string id, type;
+    int64_t created_at_ms;
+    std::string doc;
+  };
+  std::vector<Row> rows;
+  std::vector<json> docs;
   {
     std::lock_guard lock(store_.mutex());
     auto st = store_.database().Prepare(
-        "SELECT doc FROM jobs WHERE (?1 = '' OR status = ?1) AND (?2 = '' OR type = ?2) "
-        "ORDER BY created_at DESC LIMIT 1000");
+        "SELECT id, type, created_at, doc FROM jobs WHERE (?1 = '' OR status = ?1) AND "
+        "(?2 = '' OR type = ?2) AND (?3 = 0 OR created_at < ?4 OR (created_at = ?4 AND id < ?5)) "
+        "ORDER BY created_at DESC, id DESC LIMIT ?6");
     if (!st) return tl::unexpected(st.error());
-    (*st)->Bind(1, status).Bind(2, type);
+    (*st)->Bind(1, query.status).Bind(2, query.type).Bind(3, static_cast<int64_t>(cursor ? 1 : 0));
+    (*st)->Bind(4, cursor ? cursor->created_at_ms : 0).Bind(5, cursor ? cursor->id : "");
+    (*st)->Bind(6, static_cast<int64_t>(query.limit) + 1);  // one more: is there a next page?
     for (;;) {
       auto row = (*st)->Step();
-      if (!row) return tl::unexpected(row.error());
+      if (!row) {
+        StoreError("read", row.error());
+        return tl::unexpected(row.error());
+      }
       if (!*row) break;
-      docs.push_back((*st)->Text(0));
+      rows.push_back({(*st)->Text(0), (*st)->Text(1), (*st)->Int(2), (*st)->Text(3)});
     }
+    (*st)->Reset();
+    for (const Row& r : rows)
+      docs.push_back(ParseRowLocked(r.id, r.type, r.created_at_ms, r.doc));
   }
-  json out = json::array();
-  for (const std::string& d : docs)
-    out.push_back(WithProgress(json::parse(d)));
-  return out;
+  JobPage page;
+  const size_t limit = static_cast<size_t>(query.limit);
+  for (size_t i = 0; i < docs.size() && i < limit; ++i)
+    page.jobs.push_back(WithProgress(std::move(docs[i])));
+  if (rows.size() > limit) {
+    const Row& last = rows[limit - 1];
+    page.next_cursor = std::to_string(last.created_at_ms) + "." + last.id;
+  }
+  return page;
 }
 
 Result<json> JobManager::Cancel(const std::string& id) {
@@ -394,7 +576,8 @@ Result<json> JobManager::Cancel(const std::string& id) {
         return MakeError(ErrorCode::kClientError, "job " + id + " already ended: " + status);
       }
       if (Status s = Update(id, {{"status", "canceled"}, {"finished_at", NowSeconds()}}); !s) {
-        return tl::unexpected(s.error());
+        return MakeError(ErrorCode::kServerError,
+                         "the job store cannot be written (" + s.error().message + ")");
       }
       metrics_.RecordJob((**doc)["type"], "canceled", 0);
     }
@@ -415,10 +598,23 @@ void JobManager::RunnerLoop(std::stop_token stop) {
     try {
       RunJob(id);
     } catch (const std::exception& e) {
-      metrics_.RecordPanic("worker");
-      spdlog::error("job {}: unexpected exception: {}", id, e.what());
-      (void)Update(id, {{"status", "failed"}, {"error", std::string("internal: ") + e.what()}});
+      FailAfterPanic(id, e.what());
+    } catch (...) {
+      FailAfterPanic(id, "unknown exception");
     }
+  }
+}
+
+// Nothing here may throw: it is what runs when something already did.
+void JobManager::FailAfterPanic(const std::string& id, const std::string& what) noexcept {
+  try {
+    metrics_.RecordPanic("worker");
+    spdlog::error("job {}: unexpected exception: {}", id, what);
+    Persist(id, {{"status", "failed"},
+                 {"finished_at", NowSeconds()},
+                 {"error", "internal: " + what.substr(0, 1024)}});
+  } catch (...) {
+    spdlog::error("job {}: could not be marked failed", id);
   }
 }
 
@@ -434,20 +630,24 @@ void JobManager::RunJob(const std::string& id) {
     if ((status != "queued" && status != "running") || shutting_down_) return;
     running_[id] = live;
   }
-  if (job["started_at"].is_null()) job["started_at"] = NowSeconds();
-  (void)Update(id, {{"status", "running"}, {"started_at", job["started_at"]}});
+  // Whatever way Execute ends, the job leaves running_ and the gauge comes back down.
+  OnExit forget{[&] {
+    std::lock_guard lock(mu_);
+    running_.erase(id);
+    cv_.notify_all();
+  }};
   metrics_.jobs_active().Increment();
+  OnExit inactive{[&] { metrics_.jobs_active().Decrement(); }};
+  if (job["started_at"].is_null()) job["started_at"] = NowSeconds();
+  Persist(id, {{"status", "running"}, {"started_at", job["started_at"]}});
   Execute(id, job, *live);
-  metrics_.jobs_active().Decrement();
-  std::lock_guard lock(mu_);
-  running_.erase(id);
-  cv_.notify_all();
 }
 
 void JobManager::Execute(const std::string& id, const json& job, Live& live) {
   const auto start = std::chrono::steady_clock::now();
   const std::string type = job["type"];
-  const auto finish = [&](const std::string& status, const json& error) {
+  const auto finish = [&](const std::string& status, json error) {
+    if (error.is_string()) error = Bounded(error.get<std::string>());
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     json fields = {{"status", status},
@@ -459,26 +659,33 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
       fields["errors"] = live.errors;
       if (!live.plan.empty()) fields["plan"] = live.plan;
     }
-    (void)Update(id, fields);
+    if (!Persist(id, fields)) {
+      spdlog::error("job {}: its final status ({}) is held in memory until the store takes writes",
+                    id, status);
+    }
     metrics_.RecordJob(type, status, seconds);
     spdlog::info("job {} {} in {:.1f}s", id, status, seconds);
   };
 
-  auto prepared = Prepare(type, job["request"], config_);
+  auto prepared = PrepareJob(type, job["request"], config_);
   if (!prepared) return finish("failed", prepared.error().ToString());
   prepared->pool.on_auth_failure = [this] { metrics_.RecordAuthFailure("registry"); };
 
   std::string run_id = job.value("run_id", "");
   if (run_id.empty()) {
-    auto created = store_.CreateRun(type, job["request"].dump());
-    if (!created) return finish("failed", created.error().ToString());
+    auto created = store_.CreateRun(type, Dump(job["request"]));
+    if (!created) {
+      StoreError("insert", created.error());
+      return finish("failed", created.error().ToString());
+    }
     run_id = *created;
     if (prepared->task) {
       if (Status s = store_.SavePlan(run_id, {replication::ToRecord(*prepared->task)}); !s) {
+        StoreError("insert", s.error());
         return finish("failed", s.error().ToString());
       }
     }
-    (void)Update(id, {{"run_id", run_id}});
+    Persist(id, {{"run_id", run_id}});
   }
   for (const auto& m : prepared->mappings)
     metrics_.ObservePair(m.source.registry, m.destination.registry);
@@ -508,16 +715,18 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
             std::lock_guard lock(live.mu);
             if (!ok && live.errors.size() < kMaxErrorsKept) {
               live.errors.push_back(
-                  {{"source", r.task.source.String()},
-                   {"destination", r.task.destination.String()},
+                  {{"source", Bounded(r.task.source.String())},
+                   {"destination", Bounded(r.task.destination.String())},
                    {"error_type", r.error ? ErrorCodeName(r.error->code) : "internal"},
-                   {"message", r.error ? r.error->message : "unknown error"}});
+                   {"message", Bounded(r.error ? r.error->message : "unknown error")}});
             }
             for (const std::string& line : r.report.plan) {
-              if (live.plan.size() < kMaxPlanLinesKept) live.plan.push_back(line);
+              if (live.plan.size() < kMaxPlanLinesKept) live.plan.push_back(Bounded(line));
             }
           },
-      .on_bytes = [&](uint64_t n) { live.bytes += n; }};
+      .on_bytes = [&](uint64_t n) { live.bytes += n; },
+      // A copy that threw is a failed tag (the engine says so); it is a panic of ours, too.
+      .on_panic = [this](const char*) { metrics_.RecordPanic("worker"); }};
   auto result =
       replication::RunFleet(store_, run_id, clients, workers_, prepared->mappings,
                             {.engine = prepared->engine, .plan = {.parallelism = config_.workers}},
@@ -531,7 +740,7 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
   if (live.canceled) return finish("canceled", nullptr);
   if (live.stop.stop_requested()) {
     // Shutdown: the job stays "running" with its checkpoint; the next start resumes it.
-    (void)Update(id, {{"progress", live.Progress()}});
+    Persist(id, {{"progress", live.Progress()}});
     spdlog::info("job {} stopped for shutdown; it resumes at the next start", id);
     return;
   }
@@ -547,7 +756,12 @@ bool JobManager::SyncPending(const std::string& name) {
   for (;;) {
     auto row = (*st)->Step();
     if (!row || !*row) return false;
-    if (json::parse((*st)->Text(0))["request"].value("name", "") == name) return true;
+    // A row that does not parse is quarantined when a runner or a reader gets to it.
+    const json doc = json::parse((*st)->Text(0), nullptr, /*allow_exceptions=*/false);
+    if (doc.is_object() && doc.contains("request") && doc["request"].is_object() &&
+        doc["request"].contains("name") && doc["request"]["name"] == name) {
+      return true;
+    }
   }
 }
 
@@ -569,6 +783,9 @@ void JobManager::SchedulerLoop(std::stop_token stop) {
       } catch (const std::exception& e) {
         metrics_.RecordPanic("scheduler");
         spdlog::error("schedule {}: unexpected exception: {}", s.sync, e.what());
+      } catch (...) {
+        metrics_.RecordPanic("scheduler");
+        spdlog::error("schedule {}: unknown exception", s.sync);
       }
     }
     const auto next = *std::min_element(due.begin(), due.end());
@@ -591,6 +808,7 @@ void JobManager::Shutdown(std::chrono::seconds grace) {
   }
   lock.unlock();
   scheduler_ = {};
+  maintenance_ = {};
   runners_.clear();
 }
 

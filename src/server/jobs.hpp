@@ -25,6 +25,7 @@
 #include "replication/checkpoint_store.hpp"
 #include "replication/worker_pool.hpp"
 #include "server/config.hpp"
+#include "server/job_request.hpp"
 #include "server/metrics.hpp"
 
 namespace freightliner::server {
@@ -33,7 +34,22 @@ namespace freightliner::server {
 inline constexpr const char* kJobStates[] = {"queued", "running", "succeeded", "failed",
                                              "canceled"};
 
-// Thread-safe.
+// A page of GET /api/v1/jobs: newest first.
+struct JobQuery {
+  std::string status;  // empty: any
+  std::string type;    // empty: any
+  int limit = 100;
+  std::string cursor;  // empty: from the newest; else a next_cursor of an earlier page
+};
+struct JobPage {
+  nlohmann::json jobs = nlohmann::json::array();
+  std::optional<std::string> next_cursor;  // none on the last page
+};
+
+// Thread-safe. Every stored row is checked as it is read: one that does not parse, or lacks what
+// a job needs, is quarantined (failed, "corrupt record"), never thrown on. A write that fails is
+// logged and counted (freightliner_store_errors_total), and the fields it carried stay visible
+// through the API until a later write succeeds.
 class JobManager {
  public:
   JobManager(const ServerConfig& config, replication::CheckpointStore& store, Metrics& metrics,
@@ -51,7 +67,7 @@ class JobManager {
   Result<nlohmann::json> Submit(const std::string& type, const nlohmann::json& request,
                                 const std::string& trigger);
   Result<nlohmann::json> Get(const std::string& id);
-  Result<nlohmann::json> List(const std::string& status, const std::string& type);
+  Result<JobPage> List(const JobQuery& query);
   // Cancels a queued or running job (running transfers stop promptly). kNotFound for an unknown
   // id; kClientError for a job that already ended.
   Result<nlohmann::json> Cancel(const std::string& id);
@@ -62,6 +78,15 @@ class JobManager {
 
   replication::WorkerPool& workers() { return workers_; }
 
+  // False from a failed write until a write (or the periodic probe) succeeds.
+  bool store_writable() const { return store_writable_; }
+  // True once the store's integrity check (at start, then every 10 minutes) or an error said
+  // the database is malformed; until a restart with a repaired or new database.
+  bool store_corrupt() const { return store_corrupt_; }
+  // Deletes ended jobs (and their checkpoints) older than config.job_retention, and the oldest
+  // ended ones beyond config.max_jobs. Returns how many jobs went. Runs at Start and periodically.
+  Result<int> Purge();
+
  private:
   struct Live;  // a running job's stop source and progress
 
@@ -69,11 +94,22 @@ class JobManager {
   Status Insert(const std::string& id, const std::string& type, const nlohmann::json& request,
                 const std::string& trigger);
   Status Update(const std::string& id, const nlohmann::json& fields);
+  // Update, and on failure: logged, counted, and the fields kept in unsaved_ (retried later).
+  bool Persist(const std::string& id, const nlohmann::json& fields);
+  void RetryUnsaved();
   Result<std::optional<nlohmann::json>> Load(const std::string& id);
   Result<std::optional<nlohmann::json>> LoadLocked(const std::string& id);  // store mutex held
+  // The row's doc, or (quarantining the row) a minimal failed job. Store mutex held.
+  nlohmann::json ParseRowLocked(const std::string& id, const std::string& type,
+                                int64_t created_at_ms, const std::string& text);
+  void StoreError(const char* operation, const Error& error);
+  bool ProbeStore();
+  void CheckIntegrity();
   void RunnerLoop(std::stop_token stop);
   void SchedulerLoop(std::stop_token stop);
+  void MaintenanceLoop(std::stop_token stop);
   void RunJob(const std::string& id);
+  void FailAfterPanic(const std::string& id, const std::string& what) noexcept;
   void Execute(const std::string& id, const nlohmann::json& job, Live& live);
   nlohmann::json WithProgress(nlohmann::json job);
   bool SyncPending(const std::string& name);
@@ -89,8 +125,12 @@ class JobManager {
   std::deque<std::string> queue_;
   std::map<std::string, std::shared_ptr<Live>> running_;
   bool shutting_down_ = false;
+  std::map<std::string, nlohmann::json> unsaved_;  // fields whose write failed, by job id (mu_)
+  std::atomic<bool> store_writable_{true};
+  std::atomic<bool> store_corrupt_{false};
   std::vector<std::jthread> runners_;
   std::jthread scheduler_;
+  std::jthread maintenance_;
 };
 
 }  // namespace freightliner::server

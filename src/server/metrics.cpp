@@ -215,6 +215,12 @@ Metrics::Metrics(std::string version, std::string revision)
                             "Authentication failures: api_key (API requests refused), registry "
                             "(registries refusing our credentials).")
                         .Register(r);
+  store_errors_ = &BuildCounter()
+                       .Name("freightliner_store_errors_total")
+                       .Help(
+                           "Job store (SQLite) operations that failed: insert, update, read, "
+                           "purge, probe, check. /ready answers 503 while writes fail.")
+                       .Register(r);
   BuildGauge()
       .Name("freightliner_build_info")
       .Help("Always 1; the labels say which build is running.")
@@ -231,6 +237,8 @@ Metrics::Metrics(std::string version, std::string revision)
   }
   for (const char* type : kAuthFailureTypes)
     auth_failures_->Add({{"type", type}});
+  for (const char* operation : kStoreOperations)
+    store_errors_->Add({{"operation", operation}});
 }
 
 void Metrics::SetWorkerPool(std::function<WorkerPoolStats()> stats) {
@@ -295,6 +303,10 @@ void Metrics::RecordPanic(const std::string& component) {
 void Metrics::RecordJob(const std::string& type, const std::string& status, double seconds) {
   jobs_->Add({{"type", type}, {"status", status}}).Increment();
   job_duration_->Add({{"type", type}}, kJobBuckets).Observe(seconds);
+}
+
+void Metrics::RecordStoreError(const std::string& operation) {
+  store_errors_->Add({{"operation", operation}}).Increment();
 }
 
 void Metrics::RecordAuthFailure(const std::string& type) {

@@ -42,6 +42,8 @@ inline constexpr const char* kJobTypes[] = {"replicate", "replicate-tree", "sync
 inline constexpr const char* kJobStatuses[] = {"succeeded", "failed", "canceled"};
 inline constexpr const char* kComponents[] = {"worker", "api", "scheduler"};
 inline constexpr const char* kAuthFailureTypes[] = {"api_key", "registry"};
+inline constexpr const char* kStoreOperations[] = {"insert", "update", "read",
+                                                   "purge",  "probe",  "check"};
 
 // Thread-safe.
 class Metrics {
@@ -66,6 +68,8 @@ class Metrics {
   void RecordJob(const std::string& type, const std::string& status, double seconds);
   prometheus::Gauge& jobs_active() { return *jobs_active_; }
   void RecordAuthFailure(const std::string& type);
+  // `operation`: one of kStoreOperations.
+  void RecordStoreError(const std::string& operation);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -84,6 +88,7 @@ class Metrics {
   prometheus::Family<prometheus::Histogram>* job_duration_;
   prometheus::Gauge* jobs_active_;
   prometheus::Family<prometheus::Counter>* auth_failures_;
+  prometheus::Family<prometheus::Counter>* store_errors_;
 
   std::mutex pairs_mu_;
   std::set<std::pair<std::string, std::string>> pairs_;

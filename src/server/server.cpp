@@ -22,6 +22,32 @@ void WaitForStop(std::stop_token stop) {
   cv.wait(lock, stop, [] { return false; });
 }
 
+// Whatever the address, the log says plainly whether the API asks for a key.
+void LogApiSecurity(const ServerConfig& config) {
+  if (!config.api_keys.empty()) {
+    spdlog::info("API authentication: on ({} key(s)); /health, /ready and /metrics are open",
+                 config.api_keys.size());
+  } else if (IsLoopbackAddress(config.api_addr)) {
+    spdlog::warn("API authentication: OFF (no API key); reachable from this host only ({})",
+                 config.api_addr);
+  } else {
+    spdlog::warn(
+        "API authentication: OFF (no API key, allow_unauthenticated): anyone who reaches "
+        "{} can run jobs with this server's registry credentials",
+        config.api_addr);
+  }
+  if (config.allowed_registries && config.allowed_registries->empty()) {
+    spdlog::info(
+        "API jobs: no registry is allowed (allowed_registries is empty); only the "
+        "config's named syncs run");
+  } else if (config.allowed_registries) {
+    std::string list;
+    for (const std::string& pattern : *config.allowed_registries)
+      list += (list.empty() ? "" : ", ") + pattern;
+    spdlog::info("API jobs may use these registries: {}", list);
+  }
+}
+
 }  // namespace
 
 Status Serve(const ServerConfig& config, std::stop_token stop) {
@@ -49,15 +75,20 @@ Status Serve(const ServerConfig& config, std::stop_token stop) {
   });
   if (Status s = jobs.Start(); !s) return s;
   ApiServer api(config, jobs, metrics);
-  if (Status s = api.Start(); !s) return s;
-  spdlog::info("serving the API on {} and metrics on {} (state in {}; {} API key(s))",
-               config.api_addr, config.metrics_addr, state_dir, config.api_keys.size());
+  CivetwebServer api_http({.address = config.api_addr,
+                           .max_body_bytes = config.max_body_bytes,
+                           .on_panic = [&metrics] { metrics.RecordPanic("api"); }},
+                          [&api](const http::ServerRequest& r) { return api.Handle(r); });
+  if (Status s = api_http.Start(); !s) return s;
+  spdlog::info("serving the API on {} and metrics on {} (state in {})", config.api_addr,
+               config.metrics_addr, state_dir);
+  LogApiSecurity(config);
 
   WaitForStop(stop);
   spdlog::info("stopping: no new requests; running jobs checkpoint (up to {}s)",
                config.shutdown_timeout.count());
   api.Drain();
-  api.Stop();
+  api_http.Stop();
   jobs.Shutdown(config.shutdown_timeout);
   metrics.SetWorkerPool({});
   spdlog::info("stopped");

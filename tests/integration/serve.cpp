@@ -30,7 +30,7 @@ void Serve::Start() {
                                    "debug",
                                    "serve",
                                    "--api-addr",
-                                   "127.0.0.1:" + std::to_string(api_port_),
+                                   options_.api_host + ":" + std::to_string(api_port_),
                                    "--metrics-addr",
                                    "127.0.0.1:" + std::to_string(metrics_port_),
                                    "--state-dir",
@@ -39,12 +39,14 @@ void Serve::Start() {
     argv.push_back("--config");
     argv.push_back(dir_.path() + "/server.yaml");
   }
+  argv.insert(argv.end(), options_.args.begin(), options_.args.end());
   std::map<std::string, std::string> env = options_.env;
   env.emplace("DOCKER_CONFIG", "/nonexistent/freightliner-test");
   process_ = std::make_unique<ChildProcess>(argv, dir_.path() + "/serve.log", env);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {
-    if (HttpCall("GET", api() + "/ready", "", {}, options_.ca_file).status == 200) return;
+    const std::string probe = options_.wait_ready ? "/ready" : "/health";
+    if (HttpCall("GET", api() + probe, "", {}, options_.ca_file).status == 200) return;
     if (!process_->Running()) break;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }

@@ -6,6 +6,7 @@
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "fixtures/http.hpp"
 #include "fixtures/process.hpp"
@@ -18,6 +19,9 @@ struct ServeOptions {
   std::map<std::string, std::string> env;
   std::string api_key;  // sent with every API call when not empty
   std::string ca_file;  // the config serves TLS with a certificate this CA signed: call https
+  std::string api_host = "127.0.0.1";  // where the API listens (it is called on 127.0.0.1)
+  std::vector<std::string> args;       // more flags of serve
+  bool wait_ready = true;              // false: Start() waits for /health only
 };
 
 class Serve {
@@ -48,6 +52,8 @@ class Serve {
   // Polls the job until it is no longer queued or running.
   nlohmann::json WaitForJob(const std::string& id, int timeout_seconds = 120) const;
   std::string Scrape() const;
+  // The state database (for tests that read or damage it with the sqlite3 CLI).
+  std::string database() const { return dir_.path() + "/state/freightliner.db"; }
 
  private:
   const TempDir& dir_;

@@ -65,6 +65,14 @@ class ServeTest : public ::testing::Test {
     return extra;
   }
   std::string Dst(const std::string& ref) const { return dst_->host() + "/" + ref; }
+  // A config allowing API jobs on this suite's registries and `more`, then `extra`.
+  std::string Allowed(const std::vector<std::string>& more = {},
+                      const std::string& extra = "") const {
+    std::string list = "\"" + src_->host() + "\", \"" + dst_->host() + "\"";
+    for (const std::string& host : more)
+      list += ", \"" + host + "\"";
+    return "allowed_registries: [" + list + "]\n" + extra;
+  }
 
   static TempDir* dir_;
   static Registry* src_;
@@ -77,7 +85,8 @@ Registry* ServeTest::src_ = nullptr;
 BuiltImage* ServeTest::app_v1_ = nullptr;
 
 TEST_F(ServeTest, ReplicateJobCopiesTheImageAndTheMetricsSayWhatHappened) {
-  Serve serve(state_, {.env = {{"FREIGHTLINER_API_KEY", kKey}}, .api_key = kKey});
+  Serve serve(state_,
+              {.config_yaml = Allowed(), .env = {{"FREIGHTLINER_API_KEY", kKey}}, .api_key = kKey});
   // Without the key: refused and counted.
   HttpResponse refused = serve.Call("POST", "/api/v1/replicate", "{}", /*with_key=*/false);
   EXPECT_EQ(refused.status, 401) << refused.body;
@@ -139,7 +148,7 @@ TEST_F(ServeTest, ReplicateJobCopiesTheImageAndTheMetricsSayWhatHappened) {
 }
 
 TEST_F(ServeTest, AFailedCopyIsCountedUnderItsErrorType) {
-  Serve serve(state_);
+  Serve serve(state_, {.config_yaml = Allowed()});
   const std::string id = serve.Submit(
       "/api/v1/replicate", {{"source", Src("team/app:nope")}, {"destination", Dst("f/app:x")}});
   json job = serve.WaitForJob(id);
@@ -165,7 +174,7 @@ TEST_F(ServeTest, AFailedCopyIsCountedUnderItsErrorType) {
 }
 
 TEST_F(ServeTest, TreeJobHonoursEveryFilter) {
-  Serve serve(state_);
+  Serve serve(state_, {.config_yaml = Allowed()});
   const std::string id = serve.Submit("/api/v1/replicate-tree", {{"source", Src("team")},
                                                                  {"destination", Dst("tree")},
                                                                  {"include_repos", {"app", "lib"}},
@@ -189,7 +198,7 @@ TEST_F(ServeTest, TreeJobHonoursEveryFilter) {
 
 TEST_F(ServeTest, DryRunForceAndPlatformsChangeWhatHappens) {
   FaultProxy dst_proxy(dst_->host());
-  Serve serve(state_);
+  Serve serve(state_, {.config_yaml = Allowed({dst_proxy.host()})});
   const std::string to = dst_proxy.host() + "/opts/app:v1";
   json job = serve.WaitForJob(
       serve.Submit("/api/v1/replicate",
@@ -227,7 +236,7 @@ TEST_F(ServeTest, DryRunForceAndPlatformsChangeWhatHappens) {
 TEST_F(ServeTest, CancelStopsARunningJobPromptly) {
   FaultProxy slow_src(src_->host());
   slow_src.SetDelay(std::chrono::milliseconds(400));
-  Serve serve(state_);
+  Serve serve(state_, {.config_yaml = Allowed({slow_src.host()})});
   const std::string id =
       serve.Submit("/api/v1/replicate-tree",
                    {{"source", slow_src.host() + "/team/lib"}, {"destination", Dst("cancel/lib")}});
@@ -257,7 +266,7 @@ TEST_F(ServeTest, CancelStopsARunningJobPromptly) {
 }
 
 TEST_F(ServeTest, BadInputGetsAClearErrorAndTheServerKeepsServing) {
-  Serve serve(state_);
+  Serve serve(state_, {.config_yaml = Allowed()});
   struct Case {
     std::string method, path, body;
     long status;
@@ -300,7 +309,7 @@ TEST_F(ServeTest, BadInputGetsAClearErrorAndTheServerKeepsServing) {
 }
 
 TEST_F(ServeTest, ExpositionHasEverySpecFamilyWithItsLabels) {
-  Serve serve(state_);
+  Serve serve(state_, {.config_yaml = Allowed()});
   serve.WaitForJob(serve.Submit(
       "/api/v1/replicate", {{"source", Src("team/app:v1")}, {"destination", Dst("e/app:v1")}}));
   const std::string m = serve.Scrape();
@@ -371,7 +380,7 @@ TEST_F(ServeTest, ExpositionHasEverySpecFamilyWithItsLabels) {
 }
 
 TEST_F(ServeTest, MetricsDocMatchesTheLiveExposition) {
-  Serve serve(state_);
+  Serve serve(state_, {.config_yaml = Allowed()});
   serve.WaitForJob(serve.Submit(
       "/api/v1/replicate", {{"source", Src("team/app:v1")}, {"destination", Dst("d/app:v1")}}));
   const std::string m = serve.Scrape();
@@ -421,7 +430,8 @@ TEST_F(ServeTest, ARestartMidJobResumesAndTheDestinationIsComplete) {
   FaultProxy slow_src(src_->host());
   slow_src.SetDelay(std::chrono::milliseconds(250));
   // One worker: tags go one after the other, so the stop lands between the first and the last.
-  auto serve = std::make_unique<Serve>(state_, ServeOptions{.config_yaml = "workers: 1\n"});
+  auto serve = std::make_unique<Serve>(
+      state_, ServeOptions{.config_yaml = Allowed({slow_src.host()}, "workers: 1\n")});
   const std::string id = serve->Submit(
       "/api/v1/replicate-tree",
       {{"source", slow_src.host() + "/team/lib"}, {"destination", Dst("restart/lib")}});

@@ -1,0 +1,155 @@
+#include "server/api.hpp"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "replication/checkpoint_store.hpp"
+
+namespace freightliner::server {
+namespace {
+
+using nlohmann::json;
+
+// The API as a handler of whole requests: no socket, no HTTP server.
+class ApiHandleTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "api-handle-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    config_.allowed_registries = std::vector<std::string>{"src.example"};
+    config_.cors_origins = {"https://console.example"};
+    auto store = replication::CheckpointStore::Open(dir_);
+    ASSERT_TRUE(store) << store.error().message;
+    store_ = std::move(*store);
+    jobs_ = std::make_unique<JobManager>(config_, *store_, metrics_, nullptr);
+    ASSERT_TRUE(jobs_->Start());
+    api_ = std::make_unique<ApiServer>(config_, *jobs_, metrics_);
+  }
+  void TearDown() override {
+    api_.reset();
+    jobs_.reset();
+    store_.reset();
+    std::filesystem::remove_all(dir_);
+  }
+
+  http::ServerResponse Call(const std::string& method, const std::string& target,
+                            const std::string& body = "",
+                            std::vector<std::pair<std::string, std::string>> headers = {
+                                {"content-type", "application/json"}}) {
+    http::ServerRequest r;
+    r.method = method;
+    const size_t q = target.find('?');
+    r.path = target.substr(0, q);
+    r.query = q == std::string::npos ? "" : target.substr(q + 1);
+    r.headers = std::move(headers);
+    r.body = body;
+    return api_->Handle(r);
+  }
+  static std::optional<std::string> HeaderOf(const http::ServerResponse& r,
+                                             const std::string& name) {
+    for (const auto& [key, value] : r.headers) {
+      if (key == name) return value;
+    }
+    return std::nullopt;
+  }
+  static json Body(const http::ServerResponse& r) { return json::parse(r.body, nullptr, false); }
+
+  std::string dir_;
+  ServerConfig config_;
+  Metrics metrics_{"test", "test"};
+  std::unique_ptr<replication::CheckpointStore> store_;
+  std::unique_ptr<JobManager> jobs_;
+  std::unique_ptr<ApiServer> api_;
+};
+
+TEST_F(ApiHandleTest, HealthReadyAndDrain) {
+  auto health = Call("GET", "/health");
+  EXPECT_EQ(health.status, 200);
+  EXPECT_EQ(Body(health), (json{{"status", "ok"}}));
+  EXPECT_EQ(HeaderOf(health, "Content-Type"), "application/json");
+  EXPECT_EQ(Call("GET", "/ready").status, 200);
+  api_->Drain();
+  auto ready = Call("GET", "/ready");
+  EXPECT_EQ(ready.status, 503);
+  EXPECT_EQ(Body(ready)["status"], "draining");
+}
+
+TEST_F(ApiHandleTest, RoutesTakeOnlyWellFormedJobIds) {
+  EXPECT_EQ(Call("GET", "/api/v1/jobs/job-0123456789abcdef").status, 404);  // well formed, absent
+  for (const std::string& path : std::vector<std::string>{
+           "/api/v1/jobs/../../etc/passwd", "/api/v1/jobs/", "/api/v1/jobs/a%2Fb",
+           "/api/v1/jobs/a b", "/api/v1/jobs/" + std::string(65, 'a'),
+           "/api/v1/jobs/" + std::string(60000, 'a')}) {
+    auto r = Call("GET", path);
+    EXPECT_EQ(r.status, 404) << path.substr(0, 80);
+    EXPECT_EQ(Body(r)["error"]["code"], "not_found");
+  }
+  auto wrong = Call("FROBNICATE", "/health");
+  EXPECT_EQ(wrong.status, 405);
+  EXPECT_NE(Body(wrong)["error"]["message"].get<std::string>().find("other"), std::string::npos);
+}
+
+TEST_F(ApiHandleTest, WritesNeedAJsonBodyOfAJsonType) {
+  const std::string body = R"({"source":"src.example/a:1","destination":"src.example/b"})";
+  EXPECT_EQ(Call("POST", "/api/v1/replicate", body, {{"content-type", "text/plain"}}).status, 415);
+  EXPECT_EQ(Call("POST", "/api/v1/replicate", body, {}).status, 415);
+  auto bad_utf8 = Call("POST", "/api/v1/replicate", "{\"source\":\"\xff\"}");
+  EXPECT_EQ(bad_utf8.status, 400);
+  EXPECT_EQ(Body(bad_utf8)["error"]["code"], "invalid_json");
+  auto forbidden = Call("POST", "/api/v1/replicate",
+                        R"({"source":"src.example/a:1","destination":"elsewhere.example/b"})");
+  EXPECT_EQ(forbidden.status, 403);
+  EXPECT_EQ(Body(forbidden)["error"]["code"], "forbidden");
+}
+
+TEST_F(ApiHandleTest, ListChecksItsQuery) {
+  auto empty = Call("GET", "/api/v1/jobs");
+  EXPECT_EQ(empty.status, 200);
+  EXPECT_EQ(Body(empty), (json{{"jobs", json::array()}, {"next_cursor", nullptr}}));
+  for (const char* query : {"limit=0", "limit=1001", "limit=1e3", "status=bogus", "type=x",
+                            "cursor=nope", "cursor=12.job%2F1"}) {
+    EXPECT_EQ(Call("GET", std::string("/api/v1/jobs?") + query).status, 400) << query;
+  }
+  EXPECT_EQ(Call("GET", "/api/v1/jobs?limit=1000&status=failed&type=sync").status, 200);
+}
+
+TEST_F(ApiHandleTest, CorsHeadersForConfiguredOriginsOnly) {
+  auto listed = Call("GET", "/api/v1/jobs", "", {{"origin", "https://console.example"}});
+  EXPECT_EQ(HeaderOf(listed, "Access-Control-Allow-Origin"), "https://console.example");
+  auto other = Call("GET", "/api/v1/jobs", "", {{"origin", "https://evil.example"}});
+  EXPECT_FALSE(HeaderOf(other, "Access-Control-Allow-Origin"));
+  auto preflight =
+      Call("OPTIONS", "/api/v1/replicate", "", {{"origin", "https://console.example"}});
+  EXPECT_EQ(preflight.status, 204);
+  EXPECT_TRUE(preflight.body.empty());
+}
+
+TEST(ApiHandleKeyTest, KeysAreRequiredWhenConfigured) {
+  const std::string dir = ::testing::TempDir() + "api-handle-keys";
+  std::filesystem::remove_all(dir);
+  ServerConfig config;
+  config.api_keys = {"k1"};
+  Metrics metrics("test", "test");
+  auto store = replication::CheckpointStore::Open(dir);
+  ASSERT_TRUE(store);
+  JobManager jobs(config, **store, metrics, nullptr);
+  ASSERT_TRUE(jobs.Start());
+  ApiServer api(config, jobs, metrics);
+  http::ServerRequest r{.method = "GET", .path = "/api/v1/jobs"};
+  auto refused = api.Handle(r);
+  EXPECT_EQ(refused.status, 401);
+  bool challenge = false;
+  for (const auto& [key, value] : refused.headers)
+    challenge |= key == "WWW-Authenticate" && value == "Bearer";
+  EXPECT_TRUE(challenge);
+  r.headers = {{"authorization", "Bearer k1"}};
+  EXPECT_EQ(api.Handle(r).status, 200);
+  r.headers = {{"x-api-key", "k2"}};
+  EXPECT_EQ(api.Handle(r).status, 401);
+  EXPECT_EQ(api.Handle({.method = "GET", .path = "/health"}).status, 200);
+}
+
+}  // namespace
+}  // namespace freightliner::server
