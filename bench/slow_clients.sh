@@ -107,13 +107,16 @@ for name in api metrics; do
     sleep 0.1
   done
 done
+# Held, not refused nor closed: client sockets established (one the server closed sits in
+# CLOSE-WAIT, one it has not accepted yet in SYN-SENT).
+held() {
+  local target
+  for target in api:$API_PORT metrics:$METRICS_PORT; do
+    printf '%s port %s; ' "${target%%:*}" "$(ss -Htn state established "( dport = :${target#*:} )" | wc -l)"
+  done
+}
 sleep 2  # the trickle under way
 echo
+echo "connections established before: $(held)"
 table "beside $CONNS slow connections on each port ($idle idle, $trickling trickling)"
-echo
-# Held, not refused nor closed: client sockets still established (a socket the server closed
-# sits in CLOSE-WAIT).
-for target in api:$API_PORT metrics:$METRICS_PORT; do
-  held=$(ss -Htn state established "( dport = :${target#*:} )" | wc -l)
-  echo "${target%%:*} port: $held connections still established at the end"
-done
+echo "connections established after: $(held)"
