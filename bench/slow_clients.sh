@@ -85,8 +85,12 @@ table() {
   measure "POST /api/v1/replicate (dry run)" submit
 }
 
+rss_mib() { awk '/VmRSS/ {printf "%.1f MiB", $2 / 1024}' "/proc/$(cat "$WORK/serve.pid")/status"; }
+threads() { awk '/Threads/ {print $2}' "/proc/$(cat "$WORK/serve.pid")/status"; }
+
 echo
 table "alone"
+echo "serve: RSS $(rss_mib), $(threads) threads"
 
 idle=$((CONNS * 9 / 10))
 trickling=$((CONNS - idle))
@@ -120,3 +124,4 @@ echo
 echo "connections established before: $(held)"
 table "beside $CONNS slow connections on each port ($idle idle, $trickling trickling)"
 echo "connections established after: $(held)"
+echo "serve: RSS $(rss_mib), $(threads) threads"
