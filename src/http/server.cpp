@@ -5,6 +5,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -253,7 +254,37 @@ MHD_Result Send(MHD_Connection* connection, const ServerResponse& response) {
   return queued;
 }
 
+uint64_t OpenFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur == RLIM_INFINITY) {
+    return std::numeric_limits<uint64_t>::max();
+  }
+  return limit.rlim_cur;
+}
+
+// Each connection holds a descriptor. Past the open file limit, accept() fails and so does every
+// file and socket the rest of the process opens (jobs' registry connections, the state store):
+// a server takes at most a quarter of the limit, so two at their limits leave half of it.
+unsigned ConnectionBudget(const ServerOptions& options) {
+  const uint64_t budget = OpenFileLimit() / 4;
+  if (options.max_connections <= budget) return options.max_connections;
+  spdlog::warn(
+      "http server on {}: at most {} connections, not {}: a quarter of the open file limit ({}); "
+      "raise the limit (ulimit -n) to allow more",
+      options.address, budget, options.max_connections, OpenFileLimit());
+  return static_cast<unsigned>(budget);
+}
+
 }  // namespace
+
+uint64_t RaiseOpenFileLimit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+    limit.rlim_cur = limit.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &limit);
+  }
+  return OpenFileLimit();
+}
 
 struct Server::Impl {
   Server& owner;
@@ -366,12 +397,15 @@ Status Server::Start() {
   // One epoll loop per thread, each serving many connections; errors to LogFromMhd.
   unsigned flags = static_cast<unsigned>(MHD_USE_EPOLL_INTERNAL_THREAD) |
                    static_cast<unsigned>(MHD_USE_INTERNAL_POLLING_THREAD) |
-                   static_cast<unsigned>(MHD_USE_ERROR_LOG);
+                   static_cast<unsigned>(MHD_USE_ERROR_LOG) |
+                   // Stop() wakes the loops through an eventfd: without it, a loop at its
+                   // connection limit (listen socket not watched) sleeps until a timeout.
+                   static_cast<unsigned>(MHD_USE_ITC);
   if (address->ss_family == AF_INET6) flags |= static_cast<unsigned>(MHD_USE_IPv6);
   const auto threads = static_cast<unsigned>(std::max(options_.threads, 1));
   const auto timeout = static_cast<unsigned>(std::max<long long>(options_.idle_timeout.count(), 1));
   // MHD shares the limit among its threads: each gets limit/threads.
-  const unsigned max_connections = std::max(options_.max_connections, threads);
+  const unsigned max_connections = std::max(ConnectionBudget(options_), threads);
   auto* sock_addr = reinterpret_cast<sockaddr*>(&*address);
   // A pool of one is refused with a warning: one loop is MHD's own internal thread.
   MHD_OptionItem pool[] = {{MHD_OPTION_THREAD_POOL_SIZE, static_cast<intptr_t>(threads), nullptr},

@@ -60,9 +60,15 @@ struct ServerOptions {
   size_t max_body_bytes = 1 << 20;
   std::chrono::seconds idle_timeout{15};  // a connection silent this long is closed
   // Open connections at most; beyond it, new ones wait in the listen backlog until one closes.
+  // Never more than a quarter of the open file limit (see RaiseOpenFileLimit).
   unsigned max_connections = 4096;
   std::function<void()> on_panic;  // a handler threw
 };
+
+// Raises the soft limit on open files to the hard limit, as Go's runtime does at start (systemd
+// and many shells start processes at 1024), and returns the limit now in force. For `serve`,
+// before its servers start: each connection holds a descriptor.
+uint64_t RaiseOpenFileLimit();
 
 // Thread-safe to Start and Stop from one owner thread; handlers run concurrently.
 class Server {

@@ -373,6 +373,29 @@ TEST(HttpServerTest, ConnectionsBeyondTheLimitWaitForOneToClose) {
   EXPECT_NE(r.body.find("GET /third"), std::string::npos) << r.body;
 }
 
+TEST(HttpServerTest, ConnectionsAreBoundedByAQuarterOfTheOpenFileLimit) {
+  rlimit saved{};
+  ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &saved), 0);
+  rlimit low = saved;
+  low.rlim_cur = 64;
+  ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &low), 0);
+  auto s = std::make_unique<TestServer>(ServerOptions{.threads = 1, .max_connections = 4096});
+  EXPECT_EQ(RaiseOpenFileLimit(), saved.rlim_max);  // and the test has its descriptors back
+  std::vector<std::unique_ptr<Socket>> held;
+  for (int i = 0; i < 16; ++i)
+    held.push_back(std::make_unique<Socket>(s->port()));
+  Socket extra(s->port());
+  extra.Send("GET /extra HTTP/1.1\r\nHost: test\r\n\r\n");
+  EXPECT_EQ(ReadReply(extra, false, Clock::now() + 300ms).status, 0) << "a 17th connection served";
+  held.pop_back();
+  EXPECT_EQ(ReadReply(extra).status, 200);
+  // At its limit again: Stop() must not wait for a timeout to notice (it did, 15 s).
+  const auto start = Clock::now();
+  s.reset();
+  EXPECT_LT(Clock::now() - start, kDeadline);
+  setrlimit(RLIMIT_NOFILE, &saved);
+}
+
 // Hundreds of idle sockets and sockets that send a request line a byte a second are what took
 // civetweb's thread-per-connection server down. Here they cost a socket each, and a normal
 // request is answered at once.
