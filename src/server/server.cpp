@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "common/version.hpp"
+#include "http/server.hpp"
 #include "replication/checkpoint_store.hpp"
 #include "server/api.hpp"
 #include "server/jobs.hpp"
@@ -31,6 +32,8 @@ Status Serve(const ServerConfig& config, std::stop_token stop) {
   if (!store) return tl::unexpected(store.error());
 
   Metrics metrics(kVersion, kRevision);
+  // Every connection holds a descriptor: the servers' connection budgets are shares of it.
+  spdlog::debug("open file limit: {}", http::RaiseOpenFileLimit());
   MetricsEndpoint metrics_endpoint(config.metrics_addr,
                                    {metrics.registry(), metrics.process_collector()},
                                    [&metrics] { metrics.RecordPanic("api"); });
