@@ -32,8 +32,8 @@ constexpr std::chrono::seconds kLogWindow{10};
 constexpr size_t kLogLineMaxBytes = 300;
 
 // One HTTP request being received. Created by the URI callback (the first thing MHD reports
-// about a request, with the raw URI), deleted by the completion callback, which MHD calls once
-// it has called either.
+// about a request, and the only place it shows the URI as sent), deleted by the completion
+// callback, which MHD calls for every request it reported to the URI callback.
 struct PendingRequest {
   ServerRequest request;
   bool headers_seen = false;
@@ -293,8 +293,7 @@ struct Server::Impl {
 
   explicit Impl(Server& s) : owner(s) {}
 
-  static void* OnUri(void* cls, const char* uri, MHD_Connection*) noexcept {
-    (void)cls;
+  static void* OnUri(void*, const char* uri, MHD_Connection*) noexcept {
     try {
       auto* pending = new PendingRequest();
       const std::string_view raw = uri != nullptr ? uri : "";
