@@ -45,16 +45,30 @@ struct ServerResponse {
 
 // Called on one of the server's threads; must not block for long (it holds that thread's loop).
 // An exception escaping it is answered with 500 and reported through ServerOptions::on_panic.
+// The server's own answers (413, 500) have the API's error shape:
+// {"error":{"code":"too_large"|"internal","message":...}}. HEAD is answered without the body.
 using ServerHandler = std::function<ServerResponse(const ServerRequest&)>;
 
 struct ServerOptions {
-  std::string address;  // "HOST:PORT"; port 0 picks a free one
-  int threads = 4;      // event loops, each serving many connections
-  size_t max_body_bytes = 1 << 20;                 // larger bodies are answered 413 unread
-  std::chrono::seconds idle_timeout{15};           // a connection silent this long is closed
-  unsigned max_connections = 4096;                 // beyond this, new connections are refused
-  std::function<void()> on_panic;                  // a handler threw
+  // "HOST:PORT"; port 0 picks a free one (see Server::port()). HOST is an IPv4 literal, an IPv6
+  // literal ("[::1]:8080") or a name, bound to its first IPv4 address if it has one.
+  std::string address;
+  int threads = 4;  // event loops (epoll), each serving many connections
+  // A larger Content-Length is answered 413 before the body is read (and the connection closed);
+  // a chunked body that grows past it is answered 413 when it ends, or cut off (closed) if it
+  // goes on for as much again (at least 64 KiB).
+  size_t max_body_bytes = 1 << 20;
+  std::chrono::seconds idle_timeout{15};  // a connection silent this long is closed
+  // Open connections at most; beyond it, new ones wait in the listen backlog until one closes.
+  // Never more than a quarter of the open file limit (see RaiseOpenFileLimit).
+  unsigned max_connections = 4096;
+  std::function<void()> on_panic;  // a handler threw
 };
+
+// Raises the soft limit on open files to the hard limit, as Go's runtime does at start (systemd
+// and many shells start processes at 1024), and returns the limit now in force. For `serve`,
+// before its servers start: each connection holds a descriptor.
+uint64_t RaiseOpenFileLimit();
 
 // Thread-safe to Start and Stop from one owner thread; handlers run concurrently.
 class Server {

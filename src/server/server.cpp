@@ -1,16 +1,17 @@
 #include "server/server.hpp"
 
-#include <prometheus/exposer.h>
 #include <spdlog/spdlog.h>
 
 #include <condition_variable>
 #include <mutex>
 
 #include "common/version.hpp"
+#include "http/server.hpp"
 #include "replication/checkpoint_store.hpp"
 #include "server/api.hpp"
 #include "server/jobs.hpp"
 #include "server/metrics.hpp"
+#include "server/metrics_endpoint.hpp"
 
 namespace freightliner::server {
 namespace {
@@ -57,15 +58,12 @@ Status Serve(const ServerConfig& config, std::stop_token stop) {
   if (!store) return tl::unexpected(store.error());
 
   Metrics metrics(kVersion, kRevision);
-  std::unique_ptr<prometheus::Exposer> exposer;
-  try {
-    exposer = std::make_unique<prometheus::Exposer>(config.metrics_addr, 2);
-  } catch (const std::exception& e) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "cannot listen on metrics_addr " + config.metrics_addr + ": " + e.what());
-  }
-  exposer->RegisterCollectable(metrics.registry());
-  exposer->RegisterCollectable(metrics.process_collector());
+  // Every connection holds a descriptor: the servers' connection budgets are shares of it.
+  spdlog::debug("open file limit: {}", http::RaiseOpenFileLimit());
+  MetricsEndpoint metrics_endpoint(config.metrics_addr,
+                                   {metrics.registry(), metrics.process_collector()},
+                                   [&metrics] { metrics.RecordPanic("api"); });
+  if (Status s = metrics_endpoint.Start(); !s) return s;
 
   auto transport = std::make_shared<http::Transport>(
       http::TransportOptions{.user_agent = std::string("freightliner/") + kVersion});
