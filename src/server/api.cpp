@@ -1,6 +1,5 @@
 #include "server/api.hpp"
 
-#include <civetweb.h>
 #include <openssl/crypto.h>
 #include <openssl/sha.h>
 #include <spdlog/spdlog.h>
@@ -118,14 +117,6 @@ ApiServer::ApiServer(const ServerConfig& config, JobManager& jobs, Metrics& metr
            {"DELETE", "/api/v1/jobs/{id}"}}) {
     metrics_.ObserveRoute(method, route);
   }
-}
-
-http::ServerResponse ApiServer::TooLarge(size_t max_body_bytes) {
-  return {.status = 413,
-          .headers = {{"Content-Type", "application/json"}},
-          .body = Dump(ErrorBody("too_large", "the body is larger than " +
-                                                  std::to_string(max_body_bytes) + " bytes")) +
-                  "\n"};
 }
 
 // Only for configured origins: the API sends no CORS header otherwise, so browsers on other
@@ -314,96 +305,6 @@ ApiServer::Response ApiServer::SubmitJob(const http::ServerRequest& request,
     return {StatusFor(e.code), ErrorBody(std::string(ErrorCodeName(e.code)), e.message)};
   }
   return {202, {{"job_id", (*job)["id"]}, {"status", (*job)["status"]}, {"job", *job}}};
-}
-
-// --- civetweb adapter (interim; see api.hpp) ---
-
-CivetwebServer::CivetwebServer(http::ServerOptions options, http::ServerHandler handler)
-    : options_(std::move(options)), handler_(std::move(handler)) {}
-
-CivetwebServer::~CivetwebServer() {
-  Stop();
-}
-
-Status CivetwebServer::Start() {
-  // civetweb answers CORS preflights itself, allowing every origin, unless these are empty: the
-  // handler decides instead.
-  // clang-format off
-  const char* options[] = {
-      "listening_ports", options_.address.c_str(),
-      "num_threads", "32",
-      "request_timeout_ms", "30000",
-      "enable_keep_alive", "yes",
-      "keep_alive_timeout_ms", "30000",
-      // A response goes out as two writes (head, body): without it, Nagle holds the body until
-      // the client's delayed ACK of the head, 40 ms per request on a kept-alive connection.
-      "tcp_nodelay", "1",
-      "access_control_allow_origin", "",
-      "access_control_allow_methods", "",
-      "access_control_allow_headers", "",
-      nullptr};
-  // clang-format on
-  mg_callbacks callbacks{};
-  callbacks.log_message = [](const mg_connection*, const char* message) {
-    spdlog::warn("api: {}", message);
-    return 1;
-  };
-  ctx_ = mg_start(&callbacks, this, options);
-  if (ctx_ == nullptr) {
-    return MakeError(ErrorCode::kInvalidArgument, "cannot serve the API on " + options_.address +
-                                                      " (address in use, or not an address here)");
-  }
-  mg_set_request_handler(ctx_, "/", &CivetwebServer::Serve, this);
-  return Ok();
-}
-
-void CivetwebServer::Stop() {
-  if (ctx_ != nullptr) mg_stop(ctx_);
-  ctx_ = nullptr;
-}
-
-int CivetwebServer::Serve(mg_connection* conn, void* self_ptr) {
-  auto* self = static_cast<CivetwebServer*>(self_ptr);
-  const mg_request_info* ri = mg_get_request_info(conn);
-  http::ServerRequest request;
-  request.method = ri->request_method != nullptr ? ri->request_method : "";
-  request.path = ri->local_uri != nullptr ? ri->local_uri : "/";
-  request.query = ri->query_string != nullptr ? ri->query_string : "";
-  request.remote_address = ri->remote_addr;
-  for (int i = 0; i < ri->num_headers; ++i) {
-    std::string name = ri->http_headers[i].name != nullptr ? ri->http_headers[i].name : "";
-    std::transform(name.begin(), name.end(), name.begin(),
-                   [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
-    request.headers.emplace_back(
-        std::move(name), ri->http_headers[i].value != nullptr ? ri->http_headers[i].value : "");
-  }
-  http::ServerResponse response;
-  const size_t max = self->options_.max_body_bytes;
-  bool too_large = ri->content_length > static_cast<long long>(max);
-  char buffer[8192];
-  while (!too_large) {
-    const int n = mg_read(conn, buffer, sizeof(buffer));
-    if (n <= 0) break;
-    request.body.append(buffer, static_cast<size_t>(n));
-    too_large = request.body.size() > max;
-  }
-  if (too_large) {
-    response = ApiServer::TooLarge(max);
-  } else {
-    try {
-      response = self->handler_(request);
-    } catch (...) {
-      if (self->options_.on_panic) self->options_.on_panic();
-      response = {.status = 500, .body = "internal error\n"};
-    }
-  }
-  mg_response_header_start(conn, response.status);
-  for (const auto& [name, value] : response.headers)
-    mg_response_header_add(conn, name.c_str(), value.c_str(), -1);
-  mg_response_header_add(conn, "Content-Length", std::to_string(response.body.size()).c_str(), -1);
-  mg_response_header_send(conn);
-  if (request.method != "HEAD") mg_write(conn, response.body.data(), response.body.size());
-  return response.status;
 }
 
 }  // namespace freightliner::server

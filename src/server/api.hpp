@@ -18,9 +18,6 @@
 #include "server/jobs.hpp"
 #include "server/metrics.hpp"
 
-struct mg_context;
-struct mg_connection;
-
 namespace freightliner::server {
 
 // Thread-safe: requests are handled concurrently.
@@ -34,9 +31,6 @@ class ApiServer {
   http::ServerResponse Handle(const http::ServerRequest& request);
   // /ready answers 503 from now on; requests keep being served.
   void Drain() { draining_ = true; }
-
-  // The answer to a body over `max_body_bytes`, for the server that refuses to read it.
-  static http::ServerResponse TooLarge(size_t max_body_bytes);
 
  private:
   struct Response {
@@ -53,27 +47,6 @@ class ApiServer {
   JobManager& jobs_;
   Metrics& metrics_;
   std::atomic<bool> draining_{false};
-};
-
-// Interim HTTP server on civetweb (a thread per connection) with http::Server's interface, so
-// that swapping it for http::Server is a change of type. Reads whole bodies up to
-// max_body_bytes (413 beyond).
-class CivetwebServer {
- public:
-  CivetwebServer(http::ServerOptions options, http::ServerHandler handler);
-  ~CivetwebServer();  // Stop()
-  CivetwebServer(const CivetwebServer&) = delete;
-  CivetwebServer& operator=(const CivetwebServer&) = delete;
-
-  Status Start();
-  void Stop();
-
- private:
-  static int Serve(mg_connection* conn, void* self);
-
-  http::ServerOptions options_;
-  http::ServerHandler handler_;
-  mg_context* ctx_ = nullptr;
 };
 
 }  // namespace freightliner::server

@@ -73,10 +73,10 @@ Status Serve(const ServerConfig& config, std::stop_token stop) {
   });
   if (Status s = jobs.Start(); !s) return s;
   ApiServer api(config, jobs, metrics);
-  CivetwebServer api_http({.address = config.api_addr,
-                           .max_body_bytes = config.max_body_bytes,
-                           .on_panic = [&metrics] { metrics.RecordPanic("api"); }},
-                          [&api](const http::ServerRequest& r) { return api.Handle(r); });
+  http::Server api_http({.address = config.api_addr,
+                         .max_body_bytes = config.max_body_bytes,
+                         .on_panic = [&metrics] { metrics.RecordPanic("api"); }},
+                        [&api](const http::ServerRequest& r) { return api.Handle(r); });
   if (Status s = api_http.Start(); !s) return s;
   spdlog::info("serving the API on {} and metrics on {} (state in {})", config.api_addr,
                config.metrics_addr, state_dir);
