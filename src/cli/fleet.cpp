@@ -105,7 +105,8 @@ int DryRun(Context& ctx, FleetPlan& plan) {
               for (replication::CopyTask& task : tasks)
                 add(std::move(task));
               return Ok();
-            });
+            },
+            [&](replication::CopyTask placeholder) { add(std::move(placeholder)); });
         return planned;
       },
       ctx.stop());

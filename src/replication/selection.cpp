@@ -1,30 +1,44 @@
 #include "replication/selection.hpp"
 
 #include <fnmatch.h>
+#include <re2/re2.h>
 
 #include <algorithm>
 #include <set>
 
+#include "common/format.hpp"
+
 namespace freightliner::replication {
 namespace {
 
-Result<std::vector<std::regex>> Compile(const std::vector<std::string>& patterns,
-                                        const char* what) {
-  std::vector<std::regex> out;
+using Patterns = std::vector<std::shared_ptr<const re2::RE2>>;
+
+// Enough for any tag pattern a person writes; a pattern whose automaton needs more is refused.
+constexpr int64_t kMaxPatternMemory = 1 << 20;
+
+Result<Patterns> Compile(const std::vector<std::string>& patterns, const char* what) {
+  Patterns out;
   for (const std::string& p : patterns) {
-    try {
-      out.emplace_back(p, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       std::string("invalid ") + what + " pattern \"" + p + "\": " + e.what());
+    const auto invalid = [&](const std::string& why) {
+      return MakeError(ErrorCode::kInvalidArgument, std::string("invalid ") + what + " pattern " +
+                                                        QuoteUntrusted(p) + ": " + why);
+    };
+    if (p.size() > kMaxTagPatternLength) {
+      return invalid("longer than " + std::to_string(kMaxTagPatternLength) + " characters");
     }
+    re2::RE2::Options options;
+    options.set_log_errors(false);
+    options.set_max_mem(kMaxPatternMemory);
+    auto re = std::make_shared<const re2::RE2>(p, options);
+    if (!re->ok()) return invalid(QuoteUntrusted(re->error()));
+    out.push_back(std::move(re));
   }
   return out;
 }
 
-bool AnyMatches(const std::vector<std::regex>& patterns, const std::string& tag) {
+bool AnyMatches(const Patterns& patterns, const std::string& tag) {
   return std::any_of(patterns.begin(), patterns.end(),
-                     [&](const std::regex& re) { return std::regex_search(tag, re); });
+                     [&](const auto& re) { return re2::RE2::PartialMatch(tag, *re); });
 }
 
 bool AnyGlob(const std::vector<std::string>& globs, const std::string& path) {

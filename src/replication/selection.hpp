@@ -7,19 +7,23 @@
 // in that order. Repositories: glob patterns on the path below the source prefix.
 
 #include <cstddef>
+#include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <vector>
 
 #include "common/error.hpp"
 #include "replication/semver.hpp"
 
+namespace re2 {
+class RE2;
+}
+
 namespace freightliner::replication {
 
 struct TagSelection {
   std::vector<std::string> list;
-  std::vector<std::string> include;  // ECMAScript regexes, matched anywhere (anchor with ^ $)
+  std::vector<std::string> include;  // RE2 regexes, matched anywhere (anchor with ^ $)
   std::vector<std::string> exclude;
   std::string semver;            // a constraint such as ">=1.2 <2"
   std::optional<size_t> latest;  // the N highest semver tags
@@ -27,10 +31,14 @@ struct TagSelection {
   bool operator==(const TagSelection&) const = default;
 };
 
-// Immutable once created; thread-safe to share.
+// Longest include/exclude pattern accepted; RE2 also bounds each compiled pattern's memory.
+inline constexpr size_t kMaxTagPatternLength = 1024;
+
+// Immutable once created; thread-safe to share. Patterns are RE2 (linear time in the tag's
+// length, whatever the pattern: "^(a+)+$" cannot spin), matched anywhere in the tag.
 class TagFilter {
  public:
-  // Compiles the patterns; a bad one is an error that names it.
+  // Compiles the patterns; a bad or too long one is an error that names it.
   static Result<TagFilter> Create(const TagSelection& selection);
 
   // False when the selection is an explicit list only: no need to list the source's tags.
@@ -39,8 +47,9 @@ class TagFilter {
 
  private:
   TagSelection selection_;
-  std::vector<std::regex> include_;
-  std::vector<std::regex> exclude_;
+  // Shared: copies of a filter share the compiled patterns (RE2 objects are not copyable).
+  std::vector<std::shared_ptr<const re2::RE2>> include_;
+  std::vector<std::shared_ptr<const re2::RE2>> exclude_;
   std::optional<Constraint> constraint_;
 };
 

@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/format.hpp"
 #include "common/yaml_reader.hpp"
 
 namespace freightliner::replication {
@@ -112,7 +113,8 @@ Result<TagSelection> Parser::Tags(const YAML::Node& node, const std::string& whe
   }
   for (const std::string& tag : t.list) {
     if (!registry::IsValidTag(tag)) {
-      return tl::unexpected(At(node["list"], where + ".list has an invalid tag \"" + tag + "\""));
+      return tl::unexpected(
+          At(node["list"], where + ".list has an invalid tag " + QuoteUntrusted(tag)));
     }
   }
   return t;
