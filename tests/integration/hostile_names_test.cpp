@@ -1,0 +1,374 @@
+// Names from a hostile registry and references from a hostile caller (issue 9, points 1, 2, 11):
+// a source that lists `../` repositories, tags that are URL paths, fragments, newlines, ANSI
+// escapes or 100,000 characters long, a CLI or API reference of 50,000+ characters, and a tag
+// pattern that backtracks exponentially. Nothing may land outside the destination prefix, no
+// existing tag may be overwritten, no raw control character may reach the output, and the rest
+// of the run goes on.
+
+#include <civetweb.h>
+#include <gtest/gtest.h>
+
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "common/sha256.hpp"
+#include "fixtures/http.hpp"
+#include "fixtures/oci_image.hpp"
+#include "fixtures/process.hpp"
+#include "fixtures/registry.hpp"
+#include "fixtures/skopeo.hpp"
+#include "fixtures/temp_dir.hpp"
+#include "integration/cli.hpp"
+#include "integration/serve.hpp"
+
+namespace freightliner::testing {
+namespace {
+
+using nlohmann::json;
+
+// A registry that serves what a test tells it: a catalog and tag lists with any names, verbatim,
+// and small valid OCI images (one layer) under the names given to AddImage. Read-only, anonymous,
+// plain HTTP. Thread-safe.
+class MiniHostileRegistry {
+ public:
+  MiniHostileRegistry() {
+    for (int attempt = 0; attempt < 5 && ctx_ == nullptr; ++attempt) {
+      port_ = FreePort();
+      const std::string listen = "127.0.0.1:" + std::to_string(port_);
+      const char* opts[] = {"listening_ports", listen.c_str(), "num_threads", "16", nullptr};
+      mg_callbacks callbacks{};
+      ctx_ = mg_start(&callbacks, nullptr, opts);
+    }
+    if (ctx_ == nullptr) throw std::runtime_error("hostile registry cannot listen");
+    mg_set_request_handler(ctx_, "/", &MiniHostileRegistry::Handle, this);
+  }
+  ~MiniHostileRegistry() { mg_stop(ctx_); }
+  MiniHostileRegistry(const MiniHostileRegistry&) = delete;
+  MiniHostileRegistry& operator=(const MiniHostileRegistry&) = delete;
+
+  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+
+  void AddImage(const std::string& repository, const std::string& tag) {
+    const std::string layer = "layer of " + repository + ":" + tag;
+    const std::string config =
+        json{{"architecture", "amd64"},
+             {"os", "linux"},
+             {"rootfs", {{"type", "layers"}, {"diff_ids", {Sha256Digest(layer)}}}}}
+            .dump();
+    const std::string manifest = json{
+        {"schemaVersion", 2},
+        {"mediaType", kManifestType},
+        {"config",
+         {{"mediaType", "application/vnd.oci.image.config.v1+json"},
+          {"digest", Sha256Digest(config)},
+          {"size", config.size()}}},
+        {"layers",
+         {{{"mediaType", "application/vnd.oci.image.layer.v1.tar+gzip"},
+           {"digest", Sha256Digest(layer)},
+           {"size", layer.size()}}}}}.dump();
+    std::lock_guard lock(mu_);
+    blobs_[Sha256Digest(layer)] = layer;
+    blobs_[Sha256Digest(config)] = config;
+    manifests_[repository + "\n" + tag] = manifest;
+    manifests_[repository + "\n" + Sha256Digest(manifest)] = manifest;
+  }
+  void SetCatalog(std::vector<std::string> repositories) {
+    std::lock_guard lock(mu_);
+    catalog_ = std::move(repositories);
+  }
+  void SetTags(const std::string& repository, std::vector<std::string> tags) {
+    std::lock_guard lock(mu_);
+    tags_[repository] = std::move(tags);
+  }
+  // "METHOD target" of every request so far, as received.
+  std::vector<std::string> Requests() const {
+    std::lock_guard lock(mu_);
+    return requests_;
+  }
+
+ private:
+  static constexpr const char* kManifestType = "application/vnd.oci.image.manifest.v1+json";
+
+  static int Handle(mg_connection* conn, void* self) {
+    return static_cast<MiniHostileRegistry*>(self)->Serve(conn);
+  }
+
+  static void Send(mg_connection* conn, int status, const std::string& body,
+                   const std::string& content_type, const std::string& digest, bool head) {
+    std::string response = "HTTP/1.1 " + std::to_string(status) +
+                           " X\r\nContent-Type: " + content_type +
+                           "\r\nContent-Length: " + std::to_string(body.size()) +
+                           "\r\nDocker-Distribution-API-Version: registry/2.0\r\n";
+    if (!digest.empty()) response += "Docker-Content-Digest: " + digest + "\r\n";
+    response += "Connection: close\r\n\r\n";
+    if (!head) response += body;
+    mg_write(conn, response.data(), response.size());
+  }
+
+  int Serve(mg_connection* conn) {
+    const mg_request_info* ri = mg_get_request_info(conn);
+    const std::string method = ri->request_method;
+    const std::string path = ri->local_uri != nullptr ? ri->local_uri : "";
+    const bool head = method == "HEAD";
+    std::lock_guard lock(mu_);
+    requests_.push_back(method + " " + (ri->request_uri != nullptr ? ri->request_uri : "") +
+                        (ri->query_string != nullptr ? std::string("?") + ri->query_string : ""));
+    const auto not_found = [&] {
+      Send(conn, 404, R"({"errors":[{"code":"NAME_UNKNOWN","message":"not here"}]})",
+           "application/json", "", head);
+      return 404;
+    };
+    if (method != "GET" && !head) {
+      Send(conn, 405, "{}", "application/json", "", false);
+      return 405;
+    }
+    if (path == "/v2/" || path == "/v2") {
+      Send(conn, 200, "{}", "application/json", "", head);
+      return 200;
+    }
+    if (path == "/v2/_catalog") {
+      Send(conn, 200, json{{"repositories", catalog_}}.dump(), "application/json", "", head);
+      return 200;
+    }
+    if (!path.starts_with("/v2/")) return not_found();
+    const std::string rest = path.substr(4);
+    if (rest.ends_with("/tags/list")) {
+      const std::string name = rest.substr(0, rest.size() - 10);
+      auto it = tags_.find(name);
+      if (it == tags_.end()) return not_found();
+      Send(conn, 200, json{{"name", name}, {"tags", it->second}}.dump(), "application/json", "",
+           head);
+      return 200;
+    }
+    for (const std::string kind : {"/manifests/", "/blobs/"}) {
+      const size_t at = rest.rfind(kind);
+      if (at == std::string::npos) continue;
+      const std::string name = rest.substr(0, at);
+      const std::string ref = rest.substr(at + kind.size());
+      if (kind == "/blobs/") {
+        auto blob = blobs_.find(ref);
+        if (blob == blobs_.end()) return not_found();
+        Send(conn, 200, blob->second, "application/octet-stream", ref, head);
+        return 200;
+      }
+      auto manifest = manifests_.find(name + "\n" + ref);
+      if (manifest == manifests_.end()) return not_found();
+      Send(conn, 200, manifest->second, kManifestType, Sha256Digest(manifest->second), head);
+      return 200;
+    }
+    return not_found();
+  }
+
+  int port_ = 0;
+  mg_context* ctx_ = nullptr;
+  mutable std::mutex mu_;
+  std::vector<std::string> catalog_;
+  std::map<std::string, std::vector<std::string>> tags_;
+  std::map<std::string, std::string> manifests_;  // "repository\nreference" -> bytes
+  std::map<std::string, std::string> blobs_;
+  std::vector<std::string> requests_;
+};
+using HostileRegistry = MiniHostileRegistry;
+
+const std::string kNewlineTag = "v1\nerror: forged log line";
+const std::string kAnsiTag = "\x1b[31mred\x1b[0m";
+const std::string kPathTag = "../../../victim2/app/manifests/latest";
+const std::string kFragmentTag = "v2#frag";
+const std::string kHugeTag(100000, 'a');
+
+// The repositories a registry's catalog lists.
+std::set<std::string> Catalog(const Registry& reg) {
+  HttpResponse r = HttpCall("GET", "http://" + reg.host() + "/v2/_catalog?n=1000");
+  EXPECT_EQ(r.status, 200) << r.body;
+  std::set<std::string> out;
+  for (const auto& name : json::parse(r.body).value("repositories", json::array())) {
+    out.insert(name.get<std::string>());
+  }
+  return out;
+}
+
+// No byte a terminal would act on, and not the registry's text verbatim.
+void ExpectNoRawRegistryText(const std::string& output) {
+  EXPECT_EQ(output.find('\x1b'), std::string::npos) << output;
+  EXPECT_EQ(output.find("\nerror: forged"), std::string::npos) << output;
+  EXPECT_EQ(output.find(std::string(1000, 'a')), std::string::npos) << "the huge tag is echoed";
+}
+
+// The source `evil/app` has v1 (and, under the names curl would collapse them to, images that an
+// unchecked client would copy); its catalog and tag list are hostile. The destination already
+// holds mirror/app:v2, which `v2#frag` must not overwrite.
+class HostileNamesTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    src_.AddImage("evil/app", "v1");
+    src_.AddImage("evil/app", "v2");         // what `v2#frag` becomes once curl drops the fragment
+    src_.AddImage("victim/app", "latest");   // what `evil/../victim/app` collapses to
+    src_.AddImage("victim2/app", "latest");  // what the `../../../victim2/...` tag collapses to
+    src_.SetCatalog({"evil/app", "evil/../victim/app"});
+    src_.SetTags("evil/app", {"v1", kPathTag, kFragmentTag, kNewlineTag, kAnsiTag, kHugeTag});
+
+    OciLayout layout(dir_.Sub("oci"));
+    dst_v2_ = layout.AddImage("dst-v2", {.layers = {{.size = 3000, .seed = 7701}}});
+    SkopeoCopy(layout.Ref("dst-v2"), "docker://" + dst_.host() + "/mirror/app:v2");
+  }
+
+  std::string Dst(const std::string& ref) const { return dst_.host() + "/" + ref; }
+
+  // What every run against this source must leave at the destination.
+  void ExpectOnlyTheValidTagCopied() {
+    EXPECT_EQ(RawDigest(Dst("mirror/app:v1")), RawDigest(src_.host() + "/evil/app:v1"));
+    EXPECT_EQ(RawDigest(Dst("mirror/app:v2")), dst_v2_.manifest.digest) << "v2#frag overwrote v2";
+    EXPECT_EQ(Catalog(dst_), (std::set<std::string>{"mirror/app"}));
+    EXPECT_EQ(ListTags(Dst("mirror/app")), (std::vector<std::string>{"v1", "v2"}));
+    for (const std::string& request : src_.Requests()) {
+      EXPECT_EQ(request.find("victim"), std::string::npos) << request;
+    }
+  }
+
+  TempDir dir_{"freightliner-hostile"};
+  TempDir state_{"freightliner-hostile-state"};
+  HostileRegistry src_;
+  Registry dst_;
+  BuiltImage dst_v2_;
+};
+
+TEST_F(HostileNamesTest, ReplicateTreeSkipsInvalidNamesAndStaysInsideItsPrefix) {
+  CliResult r = Freightliner({"-o", "json", "replicate-tree", src_.host() + "/evil", Dst("mirror"),
+                              "--state-dir", state_.path()});
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // partial
+  ExpectOnlyTheValidTagCopied();
+  ExpectNoRawRegistryText(r.err);
+  ExpectNoRawRegistryText(r.out);
+
+  const json summary = json::parse(r.out.substr(r.out.find('{')));
+  EXPECT_EQ(summary["copied"], 1) << summary.dump();
+  EXPECT_EQ(summary["failed"], 6) << summary.dump();  // 1 repository, 5 tags
+  std::string failed_sources;
+  for (const json& f : summary["failures"]) {
+    EXPECT_EQ(f["error_type"], "invalid_name") << f.dump();
+    failed_sources += f["source"].get<std::string>() + "\n";
+  }
+  // Each skipped name is named, escaped, in the summary and in the warnings.
+  for (const std::string& shown :
+       {std::string("\"evil/../victim/app\""), std::string("\"v2#frag\""),
+        std::string("\"v1\\nerror: forged log line\""), std::string("\"\\x1b[31mred\\x1b[0m\""),
+        std::string("\"") + kPathTag + "\"", std::string("\"") + std::string(128, 'a') + "\"..."}) {
+    EXPECT_NE(failed_sources.find(shown), std::string::npos) << shown << " in\n" << failed_sources;
+    EXPECT_NE(r.err.find(shown), std::string::npos) << shown << " in\n" << r.err;
+  }
+
+  // The skipped names are not in the checkpoint: the resume has nothing left and completes.
+  const std::string hint = "--resume ";
+  const size_t at = r.err.find(hint);
+  ASSERT_NE(at, std::string::npos) << r.err;
+  const std::string run_id = r.err.substr(
+      at + hint.size(), r.err.find_first_of(" \n", at + hint.size()) - (at + hint.size()));
+  CliResult resumed =
+      Freightliner({"replicate-tree", "--resume", run_id, "--state-dir", state_.path()});
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.err << resumed.out;
+  ExpectNoRawRegistryText(resumed.err);
+  ExpectOnlyTheValidTagCopied();
+  CliResult shown = Freightliner({"checkpoint", "show", run_id, "--state-dir", state_.path()});
+  EXPECT_EQ(shown.exit_code, 0) << shown.err;
+  ExpectNoRawRegistryText(shown.out);
+}
+
+TEST_F(HostileNamesTest, ListTagsPrintsOnlyValidTags) {
+  CliResult r = Freightliner({"list-tags", src_.host() + "/evil/app"});
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_EQ(r.out, "v1\n");
+  ExpectNoRawRegistryText(r.err);
+  CliResult j = Freightliner({"-o", "json", "list-tags", src_.host() + "/evil/app"});
+  EXPECT_EQ(j.exit_code, 1) << j.err;
+  EXPECT_EQ(json::parse(j.out)["tags"], json::array({"v1"}));
+}
+
+TEST_F(HostileNamesTest, ServeCountsInvalidNamesAndRestartsCleanly) {
+  TempDir serve_dir("freightliner-hostile-serve");
+  Serve serve(serve_dir, {.config_yaml = "registries:\n  - host: " + src_.host() +
+                                         "\n  - host: " + dst_.host() + "\n"});
+  const std::string id = serve.Submit("/api/v1/replicate-tree", {{"source", src_.host() + "/evil"},
+                                                                 {"destination", Dst("mirror")}});
+  json job = serve.WaitForJob(id);
+  EXPECT_EQ(job["status"], "failed") << job.dump();
+  ExpectOnlyTheValidTagCopied();
+  ExpectNoRawRegistryText(job.dump());
+  const std::string metrics = serve.Scrape();
+  EXPECT_EQ(MetricValue(metrics, "freightliner_replication_errors_total",
+                        {{"source_registry", src_.host()},
+                         {"dest_registry", dst_.host()},
+                         {"error_type", "invalid_name"}}),
+            6)
+      << metrics;
+  ExpectNoRawRegistryText(serve.Log());
+
+  // Nothing poisoned was stored: serve starts again, and the job reads the same.
+  EXPECT_EQ(serve.Stop(), 0) << serve.Log();
+  serve.Start();
+  HttpResponse again = serve.Call("GET", "/api/v1/jobs/" + id);
+  ASSERT_EQ(again.status, 200) << again.body;
+  EXPECT_EQ(json::parse(again.body)["status"], "failed");
+  EXPECT_EQ(serve.Call("GET", "/health").status, 200);
+}
+
+// `^(a+)+$` against "aaa...ab" takes exponential time in a backtracking engine (std::regex:
+// hours for 42 characters); RE2 is linear. The bound is the process wait, not a timing assertion.
+TEST(HostileRegexTest, CatastrophicIncludePatternFinishes) {
+  HostileRegistry src;
+  Registry dst;
+  const std::string matching(42, 'a');
+  src.AddImage("evil/app", matching);
+  src.SetCatalog({"evil/app"});
+  src.SetTags("evil/app", {matching, matching + "b", matching + "!"});
+  CommandResult r;
+  ASSERT_NO_THROW(r = RunCommand({FreightlinerBinary(), "replicate-tree", src.host() + "/evil",
+                                  dst.host() + "/mirror", "--include-tag", "^(a+)+$", "--state-dir",
+                                  TempDir("freightliner-redos").path()},
+                                 "", std::chrono::seconds(120)));
+  EXPECT_EQ(r.exit_code, 1) << r.err;  // "aaa...a!" is not a tag: skipped, counted
+  EXPECT_EQ(ListTags(dst.host() + "/mirror/app"), std::vector<std::string>{matching});
+}
+
+TEST(HostileReferenceTest, HugeCliReferenceIsAShortUsageError) {
+  const std::string huge = "127.0.0.1:1/" + std::string(50000, 'a') + ":v1";
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"replicate", huge, "127.0.0.1:1/x:v1"},
+        std::vector<std::string>{"replicate", "127.0.0.1:1/x:v1", huge},
+        std::vector<std::string>{"list-tags", huge}, std::vector<std::string>{"inspect", huge},
+        std::vector<std::string>{"replicate-tree", huge, "127.0.0.1:1/mirror"}}) {
+    CliResult r = Freightliner(args);
+    EXPECT_EQ(r.exit_code, 2) << args[0] << ": " << r.err.substr(0, 500);
+    ASSERT_EQ(r.ErrorLines().size(), 1u) << r.err.substr(0, 500);
+    EXPECT_LT(r.err.size(), 1000u) << r.err.substr(0, 500);
+    EXPECT_NE(r.err.find("longer than 4096 bytes"), std::string::npos) << r.err.substr(0, 500);
+  }
+}
+
+TEST(HostileReferenceTest, ServeRefusesAHugeSourceAndKeepsServing) {
+  TempDir dir("freightliner-hostile-api");
+  Serve serve(dir);
+  const std::string huge = "127.0.0.1:1/" + std::string(60000, 'a') + ":v1";
+  for (const auto& [path, request] :
+       {std::pair<std::string, json>{"/api/v1/replicate",
+                                     {{"source", huge}, {"destination", "127.0.0.1:1/x:v1"}}},
+        std::pair<std::string, json>{"/api/v1/replicate-tree",
+                                     {{"source", huge}, {"destination", "127.0.0.1:1/mirror"}}},
+        std::pair<std::string, json>{"/api/v1/replicate-tree",
+                                     {{"source", "127.0.0.1:1/a"},
+                                      {"destination", "127.0.0.1:1/b"},
+                                      {"include_tags", {std::string(5000, '(')}}}}}) {
+    HttpResponse r = serve.Call("POST", path, request.dump());
+    EXPECT_EQ(r.status, 400) << path << ": " << r.body.substr(0, 500);
+    EXPECT_LT(r.body.size(), 2000u) << r.body.substr(0, 500);
+    EXPECT_EQ(serve.Call("GET", "/health").status, 200) << serve.Log();
+  }
+  EXPECT_EQ(serve.Stop(), 0);
+}
+
+}  // namespace
+}  // namespace freightliner::testing
