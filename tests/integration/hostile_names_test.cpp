@@ -209,6 +209,8 @@ class HostileNamesTest : public ::testing::Test {
     src_.AddImage("evil/app", "v2");         // what `v2#frag` becomes once curl drops the fragment
     src_.AddImage("victim/app", "latest");   // what `evil/../victim/app` collapses to
     src_.AddImage("victim2/app", "latest");  // what the `../../../victim2/...` tag collapses to
+    src_.SetTags("victim/app", {"latest"});
+    src_.SetTags("victim2/app", {"latest"});
     src_.SetCatalog({"evil/app", "evil/../victim/app"});
     src_.SetTags("evil/app", {"v1", kPathTag, kFragmentTag, kNewlineTag, kAnsiTag, kHugeTag});
 
@@ -332,6 +334,19 @@ TEST(HostileRegexTest, CatastrophicIncludePatternFinishes) {
                                  "", std::chrono::seconds(120)));
   EXPECT_EQ(r.exit_code, 1) << r.err;  // "aaa...a!" is not a tag: skipped, counted
   EXPECT_EQ(ListTags(dst.host() + "/mirror/app"), std::vector<std::string>{matching});
+}
+
+TEST(HostileRegexTest, SyncFileWithAPatternRe2RefusesIsALoadError) {
+  TempDir dir("freightliner-sync-pattern");
+  WriteFile(dir.path() + "/sync.yaml",
+            "mappings:\n  - source: 127.0.0.1:1/a\n    destination: 127.0.0.1:1/b\n"
+            "    tags:\n      include: ['^(?!v)']\n");
+  CliResult r = Freightliner(
+      {"sync", "--config", dir.path() + "/sync.yaml", "--state-dir", dir.path() + "/state"});
+  EXPECT_EQ(r.exit_code, 2) << r.err;
+  ASSERT_EQ(r.ErrorLines().size(), 1u) << r.err;
+  EXPECT_NE(r.err.find("sync.yaml:5:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("include-tag pattern \"^(?!v)\""), std::string::npos) << r.err;
 }
 
 TEST(HostileReferenceTest, HugeCliReferenceIsAShortUsageError) {
