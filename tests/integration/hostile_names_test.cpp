@@ -5,18 +5,14 @@
 // existing tag may be overwritten, no raw control character may reach the output, and the rest
 // of the run goes on.
 
-#include <civetweb.h>
 #include <gtest/gtest.h>
 
-#include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <stdexcept>
 #include <string>
 #include <vector>
 
-#include "common/sha256.hpp"
+#include "fixtures/hostile_registry.hpp"
 #include "fixtures/http.hpp"
 #include "fixtures/oci_image.hpp"
 #include "fixtures/process.hpp"
@@ -30,150 +26,6 @@ namespace freightliner::testing {
 namespace {
 
 using nlohmann::json;
-
-// A registry that serves what a test tells it: a catalog and tag lists with any names, verbatim,
-// and small valid OCI images (one layer) under the names given to AddImage. Read-only, anonymous,
-// plain HTTP. Thread-safe.
-class MiniHostileRegistry {
- public:
-  MiniHostileRegistry() {
-    for (int attempt = 0; attempt < 5 && ctx_ == nullptr; ++attempt) {
-      port_ = FreePort();
-      const std::string listen = "127.0.0.1:" + std::to_string(port_);
-      const char* opts[] = {"listening_ports", listen.c_str(), "num_threads", "16", nullptr};
-      mg_callbacks callbacks{};
-      ctx_ = mg_start(&callbacks, nullptr, opts);
-    }
-    if (ctx_ == nullptr) throw std::runtime_error("hostile registry cannot listen");
-    mg_set_request_handler(ctx_, "/", &MiniHostileRegistry::Handle, this);
-  }
-  ~MiniHostileRegistry() { mg_stop(ctx_); }
-  MiniHostileRegistry(const MiniHostileRegistry&) = delete;
-  MiniHostileRegistry& operator=(const MiniHostileRegistry&) = delete;
-
-  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
-
-  void AddImage(const std::string& repository, const std::string& tag) {
-    const std::string layer = "layer of " + repository + ":" + tag;
-    const std::string config =
-        json{{"architecture", "amd64"},
-             {"os", "linux"},
-             {"rootfs", {{"type", "layers"}, {"diff_ids", {Sha256Digest(layer)}}}}}
-            .dump();
-    const std::string manifest = json{
-        {"schemaVersion", 2},
-        {"mediaType", kManifestType},
-        {"config",
-         {{"mediaType", "application/vnd.oci.image.config.v1+json"},
-          {"digest", Sha256Digest(config)},
-          {"size", config.size()}}},
-        {"layers",
-         {{{"mediaType", "application/vnd.oci.image.layer.v1.tar+gzip"},
-           {"digest", Sha256Digest(layer)},
-           {"size", layer.size()}}}}}.dump();
-    std::lock_guard lock(mu_);
-    blobs_[Sha256Digest(layer)] = layer;
-    blobs_[Sha256Digest(config)] = config;
-    manifests_[repository + "\n" + tag] = manifest;
-    manifests_[repository + "\n" + Sha256Digest(manifest)] = manifest;
-  }
-  void SetCatalog(std::vector<std::string> repositories) {
-    std::lock_guard lock(mu_);
-    catalog_ = std::move(repositories);
-  }
-  void SetTags(const std::string& repository, std::vector<std::string> tags) {
-    std::lock_guard lock(mu_);
-    tags_[repository] = std::move(tags);
-  }
-  // "METHOD target" of every request so far, as received.
-  std::vector<std::string> Requests() const {
-    std::lock_guard lock(mu_);
-    return requests_;
-  }
-
- private:
-  static constexpr const char* kManifestType = "application/vnd.oci.image.manifest.v1+json";
-
-  static int Handle(mg_connection* conn, void* self) {
-    return static_cast<MiniHostileRegistry*>(self)->Serve(conn);
-  }
-
-  static void Send(mg_connection* conn, int status, const std::string& body,
-                   const std::string& content_type, const std::string& digest, bool head) {
-    std::string response = "HTTP/1.1 " + std::to_string(status) +
-                           " X\r\nContent-Type: " + content_type +
-                           "\r\nContent-Length: " + std::to_string(body.size()) +
-                           "\r\nDocker-Distribution-API-Version: registry/2.0\r\n";
-    if (!digest.empty()) response += "Docker-Content-Digest: " + digest + "\r\n";
-    response += "Connection: close\r\n\r\n";
-    if (!head) response += body;
-    mg_write(conn, response.data(), response.size());
-  }
-
-  int Serve(mg_connection* conn) {
-    const mg_request_info* ri = mg_get_request_info(conn);
-    const std::string method = ri->request_method;
-    const std::string path = ri->local_uri != nullptr ? ri->local_uri : "";
-    const bool head = method == "HEAD";
-    std::lock_guard lock(mu_);
-    requests_.push_back(method + " " + (ri->request_uri != nullptr ? ri->request_uri : "") +
-                        (ri->query_string != nullptr ? std::string("?") + ri->query_string : ""));
-    const auto not_found = [&] {
-      Send(conn, 404, R"({"errors":[{"code":"NAME_UNKNOWN","message":"not here"}]})",
-           "application/json", "", head);
-      return 404;
-    };
-    if (method != "GET" && !head) {
-      Send(conn, 405, "{}", "application/json", "", false);
-      return 405;
-    }
-    if (path == "/v2/" || path == "/v2") {
-      Send(conn, 200, "{}", "application/json", "", head);
-      return 200;
-    }
-    if (path == "/v2/_catalog") {
-      Send(conn, 200, json{{"repositories", catalog_}}.dump(), "application/json", "", head);
-      return 200;
-    }
-    if (!path.starts_with("/v2/")) return not_found();
-    const std::string rest = path.substr(4);
-    if (rest.ends_with("/tags/list")) {
-      const std::string name = rest.substr(0, rest.size() - 10);
-      auto it = tags_.find(name);
-      if (it == tags_.end()) return not_found();
-      Send(conn, 200, json{{"name", name}, {"tags", it->second}}.dump(), "application/json", "",
-           head);
-      return 200;
-    }
-    for (const std::string kind : {"/manifests/", "/blobs/"}) {
-      const size_t at = rest.rfind(kind);
-      if (at == std::string::npos) continue;
-      const std::string name = rest.substr(0, at);
-      const std::string ref = rest.substr(at + kind.size());
-      if (kind == "/blobs/") {
-        auto blob = blobs_.find(ref);
-        if (blob == blobs_.end()) return not_found();
-        Send(conn, 200, blob->second, "application/octet-stream", ref, head);
-        return 200;
-      }
-      auto manifest = manifests_.find(name + "\n" + ref);
-      if (manifest == manifests_.end()) return not_found();
-      Send(conn, 200, manifest->second, kManifestType, Sha256Digest(manifest->second), head);
-      return 200;
-    }
-    return not_found();
-  }
-
-  int port_ = 0;
-  mg_context* ctx_ = nullptr;
-  mutable std::mutex mu_;
-  std::vector<std::string> catalog_;
-  std::map<std::string, std::vector<std::string>> tags_;
-  std::map<std::string, std::string> manifests_;  // "repository\nreference" -> bytes
-  std::map<std::string, std::string> blobs_;
-  std::vector<std::string> requests_;
-};
-using HostileRegistry = MiniHostileRegistry;
 
 const std::string kNewlineTag = "v1\nerror: forged log line";
 const std::string kAnsiTag = "\x1b[31mred\x1b[0m";
