@@ -66,6 +66,7 @@ Result<SyncMapping> TreeMapping(const nlohmann::json& spec) {
   m.repos.exclude = spec.value("exclude_repos", std::vector<std::string>{});
   m.tags.include = spec.value("include_tags", std::vector<std::string>{});
   m.tags.exclude = spec.value("exclude_tags", std::vector<std::string>{});
+  if (Status s = m.repos.Check(); !s) return tl::unexpected(s.error());
   auto platforms = SplitPlatforms(spec.value("platforms", ""));
   if (!platforms) return tl::unexpected(platforms.error());
   m.platforms = *platforms;

@@ -1,6 +1,5 @@
 #include "replication/selection.hpp"
 
-#include <fnmatch.h>
 #include <re2/re2.h>
 
 #include <algorithm>
@@ -42,12 +41,90 @@ bool AnyMatches(const Patterns& patterns, const std::string& tag) {
 }
 
 bool AnyGlob(const std::vector<std::string>& globs, const std::string& path) {
-  return std::any_of(globs.begin(), globs.end(), [&](const std::string& g) {
-    return fnmatch(g.c_str(), path.c_str(), 0) == 0;
-  });
+  return std::any_of(globs.begin(), globs.end(),
+                     [&](const std::string& g) { return GlobMatch(g, path); });
+}
+
+// Matches `c` against the one-character element of `pattern` at `pi` (not '*'); on a match,
+// `next` is where the element ends. A '[' without its ']' is a literal, as in fnmatch.
+bool MatchOne(std::string_view pattern, size_t pi, char c, size_t& next) {
+  const char p = pattern[pi];
+  if (p == '?') {
+    next = pi + 1;
+    return true;
+  }
+  if (p == '\\' && pi + 1 < pattern.size()) {
+    next = pi + 2;
+    return pattern[pi + 1] == c;
+  }
+  if (p == '[') {
+    size_t i = pi + 1;
+    const bool negated = i < pattern.size() && (pattern[i] == '!' || pattern[i] == '^');
+    if (negated) ++i;
+    const size_t body = i;  // a ']' right here is a member, not the end
+    bool matched = false;
+    while (i < pattern.size() && (i == body || pattern[i] != ']')) {
+      char low = pattern[i];
+      if (low == '\\' && i + 1 < pattern.size()) low = pattern[++i];
+      char high = low;
+      if (i + 2 < pattern.size() && pattern[i + 1] == '-' && pattern[i + 2] != ']') {
+        high = pattern[i + 2];
+        i += 2;
+      }
+      if (low <= c && c <= high) matched = true;
+      ++i;
+    }
+    if (i < pattern.size()) {  // the closing ']'
+      next = i + 1;
+      return matched != negated;
+    }
+  }
+  next = pi + 1;
+  return p == c;
 }
 
 }  // namespace
+
+bool GlobMatch(std::string_view pattern, std::string_view text) {
+  // Greedy with one backtrack point, the last '*': a later '*' subsumes what an earlier one
+  // could still try, so no other backtracking is needed.
+  size_t pi = 0;
+  size_t ti = 0;
+  size_t star = std::string_view::npos;  // pattern index after the last '*'
+  size_t star_text = 0;                  // where that '*' stopped matching
+  while (ti < text.size()) {
+    if (pi < pattern.size() && pattern[pi] == '*') {
+      star = ++pi;
+      star_text = ti;
+      continue;
+    }
+    size_t next = 0;
+    if (pi < pattern.size() && MatchOne(pattern, pi, text[ti], next)) {
+      pi = next;
+      ++ti;
+      continue;
+    }
+    if (star == std::string_view::npos) return false;
+    pi = star;
+    ti = ++star_text;
+  }
+  while (pi < pattern.size() && pattern[pi] == '*')
+    ++pi;
+  return pi == pattern.size();
+}
+
+Status RepoSelection::Check() const {
+  for (const auto* globs : {&include, &exclude}) {
+    for (const std::string& g : *globs) {
+      if (g.size() > kMaxRepoGlobLength) {
+        return MakeError(ErrorCode::kInvalidArgument,
+                         "repository pattern " + QuoteUntrusted(g) + " is longer than " +
+                             std::to_string(kMaxRepoGlobLength) + " characters");
+      }
+    }
+  }
+  return Ok();
+}
 
 Result<TagFilter> TagFilter::Create(const TagSelection& selection) {
   TagFilter f;

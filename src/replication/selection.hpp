@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/error.hpp"
@@ -53,14 +54,22 @@ class TagFilter {
   std::optional<Constraint> constraint_;
 };
 
+inline constexpr size_t kMaxRepoGlobLength = 1024;
+
 struct RepoSelection {
-  std::vector<std::string> include;  // globs: * ? [..]; * also crosses '/'
+  std::vector<std::string> include;  // globs: * ? [..] [!..] \x; * also crosses '/'
   std::vector<std::string> exclude;
 
   bool operator==(const RepoSelection&) const = default;
   // `relative` is the repository path below the prefix ("app", "x/y").
   bool Matches(const std::string& relative) const;
+  // A glob longer than kMaxRepoGlobLength is an error that names it.
+  Status Check() const;
 };
+
+// fnmatch(3) without flags, in O(pattern * text) time whatever the number of '*' (glibc's
+// fnmatch backtracks exponentially on "*a*a*a...").
+bool GlobMatch(std::string_view pattern, std::string_view text);
 
 // Maps a source repository under `source_prefix` to the same place under `dest_prefix`:
 // ("team", "mirror", "team/x/y") -> "mirror/x/y". nullopt when it is not under the prefix.

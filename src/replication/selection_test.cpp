@@ -120,6 +120,39 @@ TEST(RepoSelectionTest, Globs) {
   EXPECT_TRUE(RepoSelection{}.Matches("anything/at/all"));
 }
 
+TEST(GlobTest, BehavesLikeFnmatchWithoutFlags) {
+  EXPECT_TRUE(GlobMatch("app*", "app"));
+  EXPECT_TRUE(GlobMatch("app*", "app/sub"));  // * crosses '/'
+  EXPECT_TRUE(GlobMatch("*-test", "app-test"));
+  EXPECT_TRUE(GlobMatch("a?c", "abc"));
+  EXPECT_FALSE(GlobMatch("a?c", "ac"));
+  EXPECT_TRUE(GlobMatch("[a-c]x", "bx"));
+  EXPECT_FALSE(GlobMatch("[a-c]x", "dx"));
+  EXPECT_TRUE(GlobMatch("[!a-c]x", "dx"));
+  EXPECT_TRUE(GlobMatch("[]]x", "]x"));
+  EXPECT_TRUE(GlobMatch("[x", "[x"));  // no closing ']': a literal
+  EXPECT_TRUE(GlobMatch("a\\*b", "a*b"));
+  EXPECT_FALSE(GlobMatch("a\\*b", "axb"));
+  EXPECT_TRUE(GlobMatch("*a*b*c*", "xxaxxbxxcxx"));
+  EXPECT_FALSE(GlobMatch("*a*b*c*", "xxaxxcxxbxx"));
+  EXPECT_TRUE(GlobMatch("", ""));
+  EXPECT_FALSE(GlobMatch("", "a"));
+  EXPECT_TRUE(GlobMatch("***", ""));
+}
+
+TEST(GlobTest, ManyStarsRunInPolynomialTime) {
+  // glibc's fnmatch backtracks exponentially here.
+  std::string pattern;
+  for (int i = 0; i < 40; ++i)
+    pattern += "*a";
+  pattern += "*b";
+  EXPECT_FALSE(GlobMatch(pattern, std::string(255, 'a')));
+  EXPECT_TRUE(RepoSelection{.include = {std::string(kMaxRepoGlobLength, '*')}}.Check());
+  auto too_long = RepoSelection{.exclude = {std::string(kMaxRepoGlobLength + 1, '*')}}.Check();
+  ASSERT_FALSE(too_long);
+  EXPECT_NE(too_long.error().message.find("longer than 1024"), std::string::npos);
+}
+
 TEST(PrefixTest, RelativeAndJoin) {
   EXPECT_EQ(RelativeTo("team", "team/app"), "app");
   EXPECT_EQ(RelativeTo("team", "team/x/y"), "x/y");

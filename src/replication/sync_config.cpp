@@ -157,6 +157,9 @@ Result<SyncMapping> Parser::Mapping(const YAML::Node& node, const std::string& w
     if (!values) return tl::unexpected(values.error());
     *target = std::move(*values);
   }
+  if (Status s = m.repos.Check(); !s) {
+    return tl::unexpected(At(node, where + ": " + s.error().message));
+  }
   if (node["tags"]) {
     auto tags = Tags(node["tags"], where + ".tags");
     if (!tags) return tl::unexpected(tags.error());
