@@ -24,7 +24,7 @@ CopyTask Rejected(const SyncMapping& m, std::string source_path, std::string des
                   std::string tag, const std::string& why) {
   CopyTask t;
   t.seq = kNotInPlan;
-  t.source = {{m.source.registry, source_path}, tag, ""};
+  t.source = {{m.source.registry, std::move(source_path)}, tag, ""};
   t.destination = {{m.destination.registry, std::move(destination_path)}, std::move(tag), ""};
   t.platforms = m.platforms;
   t.rejected = Error(ErrorCode::kInvalidName, why);

@@ -2,7 +2,8 @@
 // Turns mappings (a repository or a prefix, tag selection, platforms) into the tags to copy,
 // repository by repository. Listing is cheap and done once: the source catalog (all pages), each
 // repository's tags (all pages), and each destination repository's tags, so that the copy of a
-// tag the destination lacks needs no HEAD there.
+// tag the destination lacks needs no HEAD there. Every name a registry lists is checked against
+// the distribution grammar here, before it reaches a URL, a log line or the checkpoint.
 
 #include <functional>
 #include <stop_token>

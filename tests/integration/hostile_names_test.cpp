@@ -211,6 +211,12 @@ TEST(HostileRegexTest, SyncFileWithAPatternRe2RefusesIsALoadError) {
   ASSERT_EQ(r.ErrorLines().size(), 1u) << r.err;
   EXPECT_NE(r.err.find("sync.yaml:5:"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("include-tag pattern \"^(?!v)\""), std::string::npos) << r.err;
+
+  CliResult flag = Freightliner({"replicate-tree", "127.0.0.1:1/a", "127.0.0.1:1/b",
+                                 "--exclude-tag", "(?<=x)", "--state-dir", dir.path() + "/state"});
+  EXPECT_EQ(flag.exit_code, 2) << flag.err;
+  ASSERT_EQ(flag.ErrorLines().size(), 1u) << flag.err;
+  EXPECT_NE(flag.err.find("exclude-tag pattern \"(?<=x)\""), std::string::npos) << flag.err;
 }
 
 TEST(HostileReferenceTest, HugeCliReferenceIsAShortUsageError) {
