@@ -36,8 +36,8 @@ Result<RegistrySettings> Parser::Registry(const YAML::Node& node, const std::str
   if (!host) return tl::unexpected(host.error());
   auto parsed = registry::ParseRepositoryPrefix(*host);
   if (!parsed || !parsed->path.empty()) {
-    return tl::unexpected(
-        At(node["host"], where + ".host \"" + *host + "\" is not a registry host[:port]"));
+    return tl::unexpected(At(
+        node["host"], where + ".host " + QuoteUntrusted(*host) + " is not a registry host[:port]"));
   }
   r.host = parsed->registry;
   if (node["insecure"]) {

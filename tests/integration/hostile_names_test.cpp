@@ -21,6 +21,7 @@
 #include "fixtures/temp_dir.hpp"
 #include "integration/cli.hpp"
 #include "integration/serve.hpp"
+#include "replication/checkpoint_store.hpp"
 
 namespace freightliner::testing {
 namespace {
@@ -142,6 +143,46 @@ TEST_F(HostileNamesTest, DryRunReportsTheInvalidNamesAsFailures) {
   ExpectNoRawRegistryText(r.err);
   EXPECT_EQ(Catalog(dst_), (std::set<std::string>{"mirror/app"}));
   EXPECT_FALSE(TagExists(Dst("mirror/app:v1")));
+}
+
+// A checkpoint written by an older version, which stored what the registry listed: the poisoned
+// row fails alone (invalid_name), the others are copied, and nothing shows it raw.
+TEST_F(HostileNamesTest, APoisonedCheckpointRowFailsAloneOnResume) {
+  std::string run_id;
+  {
+    auto store = replication::CheckpointStore::Open(state_.path());
+    ASSERT_TRUE(store) << store.error().message;
+    const json spec = {{"source", src_.host() + "/evil"}, {"destination", Dst("mirror")}};
+    auto id = (*store)->CreateRun("replicate-tree", spec.dump());
+    ASSERT_TRUE(id);
+    run_id = *id;
+    ASSERT_TRUE((*store)->SavePlan(
+        run_id,
+        {{.seq = 0, .source = src_.host() + "/evil/app:v1", .destination = Dst("mirror/app:v1")},
+         {.seq = 1,
+          .source = src_.host() + "/evil/app:" + kPathTag,
+          .destination = Dst("mirror/app:" + kPathTag)},
+         {.seq = 2,
+          .source = src_.host() + "/evil/app:" + kAnsiTag + "\xff",
+          .destination = Dst("mirror/app:" + kNewlineTag)}}));
+  }
+  CliResult r = Freightliner({"replicate-tree", "--resume", run_id, "--state-dir", state_.path()});
+  EXPECT_EQ(r.exit_code, 1) << r.err << r.out;
+  EXPECT_NE(r.out.find("1 copied, 0 up to date, 2 failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("invalid_name"), std::string::npos) << r.out;
+  ExpectNoRawRegistryText(r.out);
+  ExpectNoRawRegistryText(r.err);
+  EXPECT_EQ(RawDigest(Dst("mirror/app:v1")), RawDigest(src_.host() + "/evil/app:v1"));
+  EXPECT_EQ(Catalog(dst_), (std::set<std::string>{"mirror/app"}));
+
+  CliResult shown = Freightliner({"checkpoint", "show", run_id, "--state-dir", state_.path()});
+  EXPECT_EQ(shown.exit_code, 0) << shown.err;
+  ExpectNoRawRegistryText(shown.out);
+  EXPECT_NE(shown.out.find("\\x1b[31m"), std::string::npos) << shown.out;
+  CliResult as_json =
+      Freightliner({"-o", "json", "checkpoint", "show", run_id, "--state-dir", state_.path()});
+  EXPECT_EQ(as_json.exit_code, 0) << as_json.err;
+  EXPECT_TRUE(json::accept(as_json.out)) << as_json.out;
 }
 
 TEST_F(HostileNamesTest, ListTagsPrintsOnlyValidTags) {
