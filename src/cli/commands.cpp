@@ -156,13 +156,22 @@ int RunListTags(Context& ctx, const ListTagsArgs& args) {
   if (!client) return Fail(client.error());
   auto tags = (*client)->ListTags(repo->path, ctx.stop(), args.page_size);
   if (!tags) return Fail(tags.error());
+  // A tag outside the grammar is not printed (it could forge lines, or break the JSON): it is
+  // named escaped on stderr, and the listing ends partial.
+  const size_t listed = tags->size();
+  std::erase_if(*tags, [](const std::string& tag) {
+    if (registry::IsValidTag(tag)) return false;
+    spdlog::warn("skipping tag {}: outside the distribution grammar", QuoteUntrusted(tag));
+    return true;
+  });
+  const int exit_code = tags->size() == listed ? kExitOk : kExitFailed;
   if (ctx.json_output()) {
     std::cout << json{{"repository", repo->String()}, {"tags", *tags}}.dump() << "\n";
-    return kExitOk;
+    return exit_code;
   }
   for (const std::string& tag : *tags)
     std::cout << tag << "\n";
-  return kExitOk;
+  return exit_code;
 }
 
 }  // namespace freightliner::cli

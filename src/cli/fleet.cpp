@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -53,7 +54,9 @@ json SummaryJson(const std::string& run_id, const RunSummary& s, bool interrupte
 void PrintSummary(const Context& ctx, const std::string& kind, const std::string& run_id,
                   const RunSummary& s, bool interrupted) {
   if (ctx.json_output()) {
-    std::cout << SummaryJson(run_id, s, interrupted).dump() << "\n";
+    std::cout
+        << SummaryJson(run_id, s, interrupted).dump(-1, ' ', false, json::error_handler_t::replace)
+        << "\n";
     return;
   }
   char took[32];
@@ -67,6 +70,14 @@ void PrintSummary(const Context& ctx, const std::string& kind, const std::string
     std::cout << "  failed " << f.task.source.String() << " -> " << f.task.destination.String()
               << ": " << (f.error ? f.error->ToString() : "unknown error") << "\n";
   }
+}
+
+// Text from a checkpoint row as stored: rows an older version wrote may hold any bytes a
+// registry listed. Plain printable ASCII is shown as is, anything else quoted and escaped.
+std::string Printable(const std::string& text) {
+  const bool plain =
+      std::all_of(text.begin(), text.end(), [](char c) { return c >= 0x20 && c < 0x7f; });
+  return plain && text.size() <= 1024 ? text : QuoteUntrusted(text, 1024);
 }
 
 std::string StateDir(const FleetFlags& flags) {
@@ -105,7 +116,8 @@ int DryRun(Context& ctx, FleetPlan& plan) {
               for (replication::CopyTask& task : tasks)
                 add(std::move(task));
               return Ok();
-            });
+            },
+            [&](replication::CopyTask placeholder) { add(std::move(placeholder)); });
         return planned;
       },
       ctx.stop());
@@ -298,7 +310,7 @@ int RunCheckpoint(Context& ctx, const CheckpointArgs& args) {
                       {"plan_complete", r.plan_complete},
                       {"spec", json::parse(r.spec)},
                       {"tasks", jt}}
-                     .dump(2)
+                     .dump(2, ' ', false, json::error_handler_t::replace)
               << "\n";
     return kExitOk;
   }
@@ -307,8 +319,9 @@ int RunCheckpoint(Context& ctx, const CheckpointArgs& args) {
             << " done, " << r.tasks_failed << " failed"
             << (r.plan_complete ? "" : " (planning did not finish: a resume plans again)") << "\n";
   for (const TaskRecord& t : *tasks) {
-    std::cout << "  " << replication::TaskStateName(t.state) << "  " << t.source << " -> "
-              << t.destination << (t.error.empty() ? "" : "  (" + t.error + ")") << "\n";
+    std::cout << "  " << replication::TaskStateName(t.state) << "  " << Printable(t.source)
+              << " -> " << Printable(t.destination)
+              << (t.error.empty() ? "" : "  (" + Printable(t.error) + ")") << "\n";
   }
   return kExitOk;
 }

@@ -24,6 +24,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "canceled";
     case ErrorCode::kInvalidArgument:
       return "invalid_argument";
+    case ErrorCode::kInvalidName:
+      return "invalid_name";
     case ErrorCode::kInternal:
       return "internal";
   }

@@ -25,6 +25,7 @@ enum class ErrorCode {
   kClientError,      // other 4xx: the request was refused
   kCanceled,         // the caller stopped the work
   kInvalidArgument,  // bad reference, flag, config or request
+  kInvalidName,      // a registry listed a repository or tag name outside the distribution grammar
   kInternal,         // a bug or an unexpected state
 };
 
@@ -34,7 +35,7 @@ inline constexpr std::array kAllErrorCodes = {
     ErrorCode::kTimeout,     ErrorCode::kDigestMismatch,
     ErrorCode::kServerError, ErrorCode::kClientError,
     ErrorCode::kCanceled,    ErrorCode::kInvalidArgument,
-    ErrorCode::kInternal,
+    ErrorCode::kInvalidName, ErrorCode::kInternal,
 };
 
 // The stable, snake_case name used in logs, JSON and metric labels.

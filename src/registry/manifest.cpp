@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/format.hpp"
 #include "common/sha256.hpp"
 #include "registry/reference.hpp"
 
@@ -32,7 +33,7 @@ Result<Descriptor> ParseDescriptor(const json& j, std::string_view where) {
   d.digest = j.value("digest", "");
   if (!IsValidDigest(d.digest)) {
     return MakeError(ErrorCode::kInvalidArgument,
-                     std::string(where) + " has an invalid digest \"" + d.digest + "\"");
+                     std::string(where) + " has an invalid digest " + QuoteUntrusted(d.digest));
   }
   const auto size = j.find("size");
   if (size == j.end() || !size->is_number_integer() || size->get<int64_t>() < 0) {
@@ -100,7 +101,7 @@ Result<Platform> ParsePlatform(std::string_view text) {
   if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty() ||
       (parts.size() == 3 && parts[2].empty())) {
     return MakeError(ErrorCode::kInvalidArgument,
-                     "invalid platform \"" + std::string(text) + "\": want os/arch[/variant]");
+                     "invalid platform " + QuoteUntrusted(text) + ": want os/arch[/variant]");
   }
   p.os = parts[0];
   p.architecture = parts[1];
@@ -134,7 +135,7 @@ Result<Manifest> ParseManifest(std::string bytes, std::string_view content_type)
   m.is_index = IsIndexMediaType(m.media_type);
   if (!m.is_index && !IsImageManifestMediaType(m.media_type)) {
     return MakeError(ErrorCode::kInvalidArgument,
-                     "unsupported manifest media type \"" + m.media_type + "\"");
+                     "unsupported manifest media type " + QuoteUntrusted(m.media_type));
   }
   if (m.is_index) {
     const auto list = doc.find("manifests");

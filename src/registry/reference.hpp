@@ -4,6 +4,7 @@
 //   auto ref = ParseReference("nginx");          // docker.io/library/nginx:latest
 //   auto ref = ParseReference("127.0.0.1:5001/team/app:v1@sha256:...");
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -58,7 +59,21 @@ std::string ApiHost(std::string_view registry);
 // The key under which a Docker config file stores this registry's credentials.
 std::string CredentialKey(std::string_view registry);
 
+// No reference is longer: longer text is refused before it is parsed (and error messages quote
+// at most a short, escaped prefix of it).
+inline constexpr size_t kMaxReferenceLength = 4096;
+inline constexpr size_t kMaxTagLength = 128;
+
+// The distribution grammar, checked in one linear pass (no regex, no recursion). Every name that
+// comes from a registry, a file or a caller goes through one of these before it reaches a URL, a
+// path, a log line or the database.
+//   tag:        [A-Za-z0-9_][A-Za-z0-9._-]{0,127}
+//   digest:     sha256:<64 lowercase hex> | sha512:<128 lowercase hex>
+//   repository: [a-z0-9]+((\.|_|__|-+)[a-z0-9]+)* components joined by '/', at most 255 bytes
+//   registry:   host(.host)*(:port)? or [ipv6](:port)?
 bool IsValidTag(std::string_view tag);
 bool IsValidDigest(std::string_view digest);
+bool IsValidRepositoryPath(std::string_view path);
+bool IsValidRegistryHost(std::string_view host);
 
 }  // namespace freightliner::registry

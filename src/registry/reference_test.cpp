@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+
 namespace freightliner::registry {
 namespace {
 
@@ -109,6 +111,116 @@ TEST(RepositoryTest, PrefixMayBeARegistryRoot) {
   EXPECT_EQ(ParseRepositoryPrefix("ghcr.io/")->path, "");
   EXPECT_EQ(ParseRepositoryPrefix("127.0.0.1:5001/team/")->path, "team");
   EXPECT_FALSE(ParseRepositoryPrefix("bad host:1"));
+}
+
+// A hostile name is refused by a linear scan: no regex, no recursion, whatever its size.
+TEST(HostileReferenceTest, HugeReferenceIsRefusedAtOnceWithAShortMessage) {
+  const std::string huge = "127.0.0.1:5000/" + std::string(1 << 20, 'a') + ":v1";
+  const auto start = std::chrono::steady_clock::now();
+  auto r = ParseReference(huge);
+  auto repo = ParseRepository(huge);
+  auto prefix = ParseRepositoryPrefix(huge);
+  const auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_FALSE(r);
+  ASSERT_FALSE(repo);
+  ASSERT_FALSE(prefix);
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(r.error().message.find("longer than 4096 bytes"), std::string::npos);
+  EXPECT_LT(r.error().message.size(), 400u) << "the input is not echoed whole";
+  EXPECT_LT(took, std::chrono::seconds(1));
+}
+
+TEST(HostileReferenceTest, LongReferencesBelowTheBoundAreParsedOrRefusedClearly) {
+  // Such names crashed libstdc++'s std::regex (stack overflow) at a few 10,000 characters; the
+  // linear matcher takes a many-component path, and refuses names over 255 bytes by their length.
+  std::string path;
+  while (path.size() < 240)
+    path += "a-b/";
+  path += "c";
+  auto many = ParseReference("h.io/" + path + ":v1");
+  ASSERT_TRUE(many) << many.error().message;
+  EXPECT_EQ(many->repository.path, path);
+  auto over = ParseReference("h.io/" + std::string(4000, 'a'));
+  ASSERT_FALSE(over);
+  EXPECT_NE(over.error().message.find("longer than 255"), std::string::npos);
+  EXPECT_FALSE(IsValidTag(std::string(4000, 'a')));
+  EXPECT_FALSE(IsValidRepositoryPath(std::string(4000, 'a')));
+}
+
+TEST(HostileReferenceTest, RepositoryPathsOutsideTheGrammarAreRejected) {
+  for (const char* bad : {"evil/../victim/app",
+                          "a//b",
+                          "A/b",
+                          "../x",
+                          "a/./b",
+                          "a/",
+                          "/a",
+                          "",
+                          "a b",
+                          "a\nb",
+                          "a..b",
+                          "a___b",
+                          "-a",
+                          "a-",
+                          "a._b",
+                          "a/b#c",
+                          "a?b",
+                          "a%2fb",
+                          "a/b:c",
+                          "a/b@sha256"}) {
+    EXPECT_FALSE(IsValidRepositoryPath(bad)) << bad;
+    EXPECT_FALSE(ParseReference(std::string("127.0.0.1:5000/") + bad + ":v1")) << bad;
+  }
+  for (const char* good :
+       {"a", "a/b", "team/app", "a.b", "a_b", "a__b", "a-b", "a---b", "x0/y1-z", "library/nginx"}) {
+    EXPECT_TRUE(IsValidRepositoryPath(good)) << good;
+  }
+  EXPECT_FALSE(IsValidRepositoryPath(std::string(256, 'a')));
+}
+
+TEST(HostileReferenceTest, TagsOutsideTheGrammarAreRejected) {
+  for (const std::string& bad :
+       {std::string("../../x"), std::string("v2#frag"), std::string("v1\n"),
+        std::string("\x1b[31m"), std::string(129, 'a'), std::string(), std::string(".v1"),
+        std::string("-v1"), std::string("v1/x"), std::string("v 1"), std::string("v1?x"),
+        std::string("caf\xc3\xa9"), std::string("v1\0", 3)}) {
+    EXPECT_FALSE(IsValidTag(bad)) << bad;
+  }
+  for (const std::string& good : {std::string("v1"), std::string("_x"), std::string("1.2.3-rc.1_b"),
+                                  std::string(128, 'a'), std::string("LATEST")}) {
+    EXPECT_TRUE(IsValidTag(good)) << good;
+  }
+}
+
+TEST(HostileReferenceTest, DigestsByAlgorithm) {
+  EXPECT_TRUE(IsValidDigest(kDigest));
+  EXPECT_TRUE(IsValidDigest("sha512:" + std::string(128, 'f')));
+  EXPECT_FALSE(IsValidDigest("sha512:" + std::string(64, 'f')));
+  EXPECT_FALSE(IsValidDigest("sha256:" + std::string(128, 'f')));
+  EXPECT_FALSE(IsValidDigest("sha256:" + std::string(64, 'F')));
+  EXPECT_FALSE(IsValidDigest("md5:" + std::string(32, 'f')));
+  EXPECT_FALSE(IsValidDigest(kDigest + "\n"));
+}
+
+TEST(HostileReferenceTest, RegistryHosts) {
+  for (const char* good : {"localhost", "127.0.0.1:5000", "ghcr.io", "a-b.example.com:443",
+                           "[::1]:5000", "[fe80::1]", "UPPER"}) {
+    EXPECT_TRUE(IsValidRegistryHost(good)) << good;
+  }
+  for (const char* bad : {"", "-a.io", "a-.io", "a..io", "a.io:", "a.io:123456", "a.io:x", "[::1",
+                          "[]", "[::1]x", "a b", "a_b.io", "a.io/x"}) {
+    EXPECT_FALSE(IsValidRegistryHost(bad)) << bad;
+  }
+}
+
+TEST(HostileReferenceTest, ErrorsQuoteTheInputEscaped) {
+  auto r = ParseReference("127.0.0.1:5000/app:v1\x1b[31mred\x1b[0m");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().message.find('\x1b'), std::string::npos) << r.error().message;
+  EXPECT_NE(r.error().message.find("\\x1b[31m"), std::string::npos) << r.error().message;
+  auto newline = ParseReference("127.0.0.1:5000/app:v1\nforged log line");
+  ASSERT_FALSE(newline);
+  EXPECT_EQ(newline.error().message.find('\n'), std::string::npos) << newline.error().message;
 }
 
 TEST(DockerHubTest, ApiHostAndCredentialKey) {

@@ -21,6 +21,11 @@ Engine::Engine(registry::ClientPool& clients, WorkerPool& pool, EngineOptions op
 TaskResult Engine::RunOne(const CopyTask& task, std::stop_token stop) {
   TaskResult result{.task = task};
   if (stop.stop_requested()) return result;  // pending: never started
+  if (task.rejected) {
+    result.state = TaskState::kFailed;
+    result.error = task.rejected;
+    return result;
+  }
   if (observer_.on_task_start) observer_.on_task_start(task);
   const auto start = std::chrono::steady_clock::now();
   auto finish = [&](TaskState state, std::optional<Error> error) {

@@ -26,7 +26,7 @@
 namespace freightliner::replication {
 
 struct CopyTask {
-  int64_t seq = 0;
+  int64_t seq = 0;  // its row in the checkpoint; kNotInPlan for a task the checkpoint never holds
   registry::Reference source;
   registry::Reference destination;
   std::vector<registry::Platform> platforms;
@@ -34,7 +34,13 @@ struct CopyTask {
   bool destination_repository_is_new = false;  // that listing found no repository (not kept
                                                // in checkpoints: a resumed task asks again)
   std::string destination_last_digest;         // see CopyOptions; set only when trusted
+  // Set on a placeholder for a name that failed validation (ErrorCode::kInvalidName): the engine
+  // fails it at once, without a request, so that it reaches the summary and the observer. Its
+  // source and destination hold the offending names escaped (QuoteUntrusted), never verbatim.
+  std::optional<Error> rejected;
 };
+
+inline constexpr int64_t kNotInPlan = -1;
 
 struct TaskResult {
   CopyTask task;

@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "common/format.hpp"
+
 namespace freightliner::replication {
 
 std::string JoinPlatforms(const std::vector<registry::Platform>& platforms) {
@@ -37,10 +39,12 @@ TaskRecord ToRecord(const CopyTask& t) {
 Result<CopyTask> FromRecord(const TaskRecord& r) {
   CopyTask t;
   t.seq = r.seq;
+  // A row written by an older version may hold any name a registry listed: parsed, it is checked
+  // against the grammar like a name just listed.
   auto src = registry::ParseReference(r.source);
-  if (!src) return tl::unexpected(src.error());
+  if (!src) return MakeError(ErrorCode::kInvalidName, src.error().message);
   auto dst = registry::ParseReference(r.destination);
-  if (!dst) return tl::unexpected(dst.error());
+  if (!dst) return MakeError(ErrorCode::kInvalidName, dst.error().message);
   auto platforms = SplitPlatforms(r.platforms);
   if (!platforms) return tl::unexpected(platforms.error());
   t.source = *src;
@@ -62,6 +66,7 @@ Result<SyncMapping> TreeMapping(const nlohmann::json& spec) {
   m.repos.exclude = spec.value("exclude_repos", std::vector<std::string>{});
   m.tags.include = spec.value("include_tags", std::vector<std::string>{});
   m.tags.exclude = spec.value("exclude_tags", std::vector<std::string>{});
+  if (Status s = m.repos.Check(); !s) return tl::unexpected(s.error());
   auto platforms = SplitPlatforms(spec.value("platforms", ""));
   if (!platforms) return tl::unexpected(platforms.error());
   m.platforms = *platforms;
@@ -89,14 +94,41 @@ registry::ClientPoolOptions PoolFromSyncConfig(const replication::SyncConfig& co
 
 namespace {
 
-// The tags a checkpoint has not finished; empty `records` means the run was never planned.
-Result<std::vector<CopyTask>> TasksLeft(const std::string& run_id,
-                                        const std::vector<TaskRecord>& records) {
+// The registry a placeholder for a poisoned row is counted under: the one its text starts with
+// when a mapping has it, else the first mapping's (metric labels stay within the configured set).
+std::pair<std::string, std::string> RegistriesOf(const TaskRecord& r,
+                                                 const std::vector<SyncMapping>& mappings) {
+  for (const SyncMapping& m : mappings) {
+    if (r.source.starts_with(m.source.registry + "/")) {
+      return {m.source.registry, m.destination.registry};
+    }
+  }
+  if (mappings.empty()) return {"", ""};
+  return {mappings.front().source.registry, mappings.front().destination.registry};
+}
+
+// The tags a checkpoint has not finished; empty `records` means the run was never planned. A row
+// that no longer parses (a name an older version stored unchecked) fails alone: its placeholder
+// keeps the row's seq, so the failure is recorded on it.
+std::vector<CopyTask> TasksLeft(const std::string& run_id, const std::vector<TaskRecord>& records,
+                                const std::vector<SyncMapping>& mappings) {
   std::vector<CopyTask> tasks;
   for (const TaskRecord& r : records) {
     if (r.state == TaskState::kDone || r.state == TaskState::kUpToDate) continue;
     auto t = FromRecord(r);
-    if (!t) return tl::unexpected(t.error().WithContext("checkpoint " + run_id));
+    if (!t) {
+      const Error error =
+          t.error().WithContext("checkpoint " + run_id + " task " + std::to_string(r.seq));
+      spdlog::warn("{}", error.message);
+      const auto [source_registry, destination_registry] = RegistriesOf(r, mappings);
+      CopyTask placeholder;
+      placeholder.seq = r.seq;
+      placeholder.source = {{source_registry, QuoteUntrusted(r.source)}, "", ""};
+      placeholder.destination = {{destination_registry, QuoteUntrusted(r.destination)}, "", ""};
+      placeholder.rejected = Error(ErrorCode::kInvalidName, error.message);
+      tasks.push_back(std::move(placeholder));
+      continue;
+    }
     tasks.push_back(std::move(*t));
   }
   return tasks;
@@ -110,6 +142,7 @@ Status PlanAndCopy(CheckpointStore& store, const std::string& run_id, Engine& en
                    std::stop_token stop, RunSummary& summary) {
   if (Status s = store.ClearPlan(run_id); !s) return s;  // a plan a kill or failure cut short
   int64_t planned = 0;
+  int64_t rejected = 0;  // placeholders for invalid names: counted, never stored
   auto copy_repository = [&](std::vector<CopyTask> tasks, const Engine::AddTask& add) -> Status {
     std::vector<TaskRecord> records;
     for (CopyTask& task : tasks) {
@@ -133,7 +166,12 @@ Status PlanAndCopy(CheckpointStore& store, const std::string& run_id, Engine& en
       [&](const Engine::AddTask& add, std::stop_token run_stop) {
         outcome = PlanMappings(
             clients, mappings, options.plan, run_stop,
-            [&](std::vector<CopyTask> tasks) { return copy_repository(std::move(tasks), add); });
+            [&](std::vector<CopyTask> tasks) { return copy_repository(std::move(tasks), add); },
+            [&](CopyTask placeholder) {
+              ++rejected;
+              if (plan_observer.on_tags_added) plan_observer.on_tags_added(1);
+              add(std::move(placeholder));
+            });
         if (!outcome && run_stop.stop_requested() && !stop.stop_requested()) {
           // A failed tag stopped a --fail-fast run: the summary says why; the plan stays partial.
           outcome = Ok();
@@ -141,8 +179,12 @@ Status PlanAndCopy(CheckpointStore& store, const std::string& run_id, Engine& en
         }
         if (outcome) outcome = store.CompletePlan(run_id);
         if (outcome) {
-          spdlog::info("run {}: {} tags planned", run_id, planned);
-          if (plan_observer.on_planned) plan_observer.on_planned(planned, planned);
+          spdlog::info("run {}: {} tags planned{}", run_id, planned,
+                       rejected > 0 ? ", " + std::to_string(rejected) + " invalid names skipped"
+                                    : std::string());
+          if (plan_observer.on_planned) {
+            plan_observer.on_planned(planned + rejected, planned + rejected);
+          }
         }
         return outcome;
       },
@@ -166,7 +208,7 @@ Result<FleetRunResult> RunFleet(CheckpointStore& store, const std::string& run_i
 
   auto on_task_done = observer.on_task_done;
   observer.on_task_done = [&store, &run_id, on_task_done](const TaskResult& r) {
-    if (r.state != TaskState::kPending) {
+    if (r.state != TaskState::kPending && r.task.seq != kNotInPlan) {
       TaskRecord record = ToRecord(r.task);
       record.state = r.state;
       record.digest = r.report.digest;
@@ -187,14 +229,13 @@ Result<FleetRunResult> RunFleet(CheckpointStore& store, const std::string& run_i
   // A run stopped before its plan was whole is planned again (what it copied is up to date).
   result.resumed = (*run)->plan_complete && !records->empty();
   if (result.resumed) {
-    auto left = TasksLeft(run_id, *records);
-    if (!left) return tl::unexpected(left.error());
+    auto left = TasksLeft(run_id, *records, mappings);
     result.tags_planned = static_cast<int64_t>(records->size());
     if (Status s = store.SetStatus(run_id, "running"); !s) return tl::unexpected(s.error());
     if (plan_observer.on_planned) {
-      plan_observer.on_planned(result.tags_planned, static_cast<int64_t>(left->size()));
+      plan_observer.on_planned(result.tags_planned, static_cast<int64_t>(left.size()));
     }
-    result.summary = engine.Run(*left, stop);
+    result.summary = engine.Run(left, stop);
   } else {
     Status planned = PlanAndCopy(store, run_id, engine, clients, mappings, options, plan_observer,
                                  stop, result.summary);

@@ -64,7 +64,9 @@ registry::RegistryOverride ToOverride(const RegistrySettings& settings);
 // Client pool settings from a sync file's `registries`.
 registry::ClientPoolOptions PoolFromSyncConfig(const SyncConfig& config);
 
-// Checkpoint rows and copy tasks, both ways.
+// Checkpoint rows and copy tasks, both ways. FromRecord checks the names like the planner does:
+// a row an older version stored unchecked is a kInvalidName error (a resume fails that task
+// alone and goes on with the others).
 TaskRecord ToRecord(const CopyTask& task);
 Result<CopyTask> FromRecord(const TaskRecord& record);
 std::string JoinPlatforms(const std::vector<registry::Platform>& platforms);

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <set>
 
+#include "common/format.hpp"
 #include "common/parallel.hpp"
 
 namespace freightliner::replication {
@@ -17,11 +18,37 @@ struct RepoJob {
   std::string destination_repo;
 };
 
+// A placeholder for a name that is not copied: it carries the names as they may be shown (the
+// registry's text escaped) and the reason, so that the run counts and reports it.
+CopyTask Rejected(const SyncMapping& m, std::string source_path, std::string destination_path,
+                  std::string tag, const std::string& why) {
+  CopyTask t;
+  t.seq = kNotInPlan;
+  t.source = {{m.source.registry, std::move(source_path)}, tag, ""};
+  t.destination = {{m.destination.registry, std::move(destination_path)}, std::move(tag), ""};
+  t.platforms = m.platforms;
+  t.rejected = Error(ErrorCode::kInvalidName, why);
+  spdlog::warn("skipping {}: {}", t.source.String(), why);
+  return t;
+}
+
 }  // namespace
+
+bool IsInsidePrefix(const std::string& prefix, const std::string& destination) {
+  if (!registry::IsValidRepositoryPath(destination)) return false;
+  if (prefix.empty() || destination == prefix) return true;
+  return destination.size() > prefix.size() && destination.starts_with(prefix) &&
+         destination[prefix.size()] == '/';
+}
 
 Status PlanMappings(registry::ClientPool& clients, const std::vector<SyncMapping>& mappings,
                     const PlanOptions& options, std::stop_token stop,
-                    const RepositoryPlanned& on_repository) {
+                    const RepositoryPlanned& on_repository, const NameRejected& on_rejected) {
+  std::mutex mu;  // held while calling on_repository and on_rejected
+  const auto reject = [&](CopyTask placeholder) {
+    std::lock_guard lock(mu);
+    if (on_rejected) on_rejected(std::move(placeholder));
+  };
   std::vector<TagFilter> filters;
   std::vector<RepoJob> jobs;
   for (size_t i = 0; i < mappings.size(); ++i) {
@@ -44,13 +71,25 @@ Status PlanMappings(registry::ClientPool& clients, const std::vector<SyncMapping
     for (const std::string& repo : *catalog) {
       auto relative = RelativeTo(m.source.path, repo);
       if (!relative || !m.repos.Matches(*relative)) continue;
-      jobs.push_back({i, repo, JoinPath(m.destination.path, *relative)});
+      if (!registry::IsValidRepositoryPath(repo)) {
+        reject(Rejected(m, QuoteUntrusted(repo),
+                        JoinPath(m.destination.path, QuoteUntrusted(*relative)), "",
+                        "the source lists a repository name outside the distribution grammar"));
+        continue;
+      }
+      std::string destination = JoinPath(m.destination.path, *relative);
+      if (!IsInsidePrefix(m.destination.path, destination)) {
+        reject(Rejected(m, repo, QuoteUntrusted(destination), "",
+                        "destination " + QuoteUntrusted(destination) +
+                            " is not a valid name under " + QuoteUntrusted(m.destination.path)));
+        continue;
+      }
+      jobs.push_back({i, repo, std::move(destination)});
       ++matched;
     }
     spdlog::info("{}: {} of {} repositories selected", m.source.String(), matched, catalog->size());
   }
 
-  std::mutex mu;
   int64_t next_seq = 0;
   return ParallelFor<RepoJob>(
       jobs, options.parallelism, stop, [&](const RepoJob& job, std::stop_token token) -> Status {
@@ -64,6 +103,12 @@ Status PlanMappings(registry::ClientPool& clients, const std::vector<SyncMapping
           if (!tags) return tl::unexpected(tags.error());
           source_tags = std::move(*tags);
         }
+        std::erase_if(source_tags, [&](const std::string& tag) {
+          if (registry::IsValidTag(tag)) return false;
+          reject(Rejected(m, job.source_repo, job.destination_repo, QuoteUntrusted(tag),
+                          "the source lists a tag outside the distribution grammar"));
+          return true;
+        });
         std::vector<std::string> selected = filter.Select(source_tags);
         std::sort(selected.begin(), selected.end());
         if (selected.empty()) return Ok();

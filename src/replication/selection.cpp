@@ -1,39 +1,130 @@
 #include "replication/selection.hpp"
 
-#include <fnmatch.h>
+#include <re2/re2.h>
 
 #include <algorithm>
 #include <set>
 
+#include "common/format.hpp"
+
 namespace freightliner::replication {
 namespace {
 
-Result<std::vector<std::regex>> Compile(const std::vector<std::string>& patterns,
-                                        const char* what) {
-  std::vector<std::regex> out;
+using Patterns = std::vector<std::shared_ptr<const re2::RE2>>;
+
+// Enough for any tag pattern a person writes; a pattern whose automaton needs more is refused.
+constexpr int64_t kMaxPatternMemory = 1 << 20;
+
+Result<Patterns> Compile(const std::vector<std::string>& patterns, const char* what) {
+  Patterns out;
   for (const std::string& p : patterns) {
-    try {
-      out.emplace_back(p, std::regex::ECMAScript);
-    } catch (const std::regex_error& e) {
-      return MakeError(ErrorCode::kInvalidArgument,
-                       std::string("invalid ") + what + " pattern \"" + p + "\": " + e.what());
+    const auto invalid = [&](const std::string& why) {
+      return MakeError(ErrorCode::kInvalidArgument, std::string("invalid ") + what + " pattern " +
+                                                        QuoteUntrusted(p) + ": " + why);
+    };
+    if (p.size() > kMaxTagPatternLength) {
+      return invalid("longer than " + std::to_string(kMaxTagPatternLength) + " characters");
     }
+    re2::RE2::Options options;
+    options.set_log_errors(false);
+    options.set_max_mem(kMaxPatternMemory);
+    auto re = std::make_shared<const re2::RE2>(p, options);
+    if (!re->ok()) return invalid(QuoteUntrusted(re->error()));
+    out.push_back(std::move(re));
   }
   return out;
 }
 
-bool AnyMatches(const std::vector<std::regex>& patterns, const std::string& tag) {
+bool AnyMatches(const Patterns& patterns, const std::string& tag) {
   return std::any_of(patterns.begin(), patterns.end(),
-                     [&](const std::regex& re) { return std::regex_search(tag, re); });
+                     [&](const auto& re) { return re2::RE2::PartialMatch(tag, *re); });
 }
 
 bool AnyGlob(const std::vector<std::string>& globs, const std::string& path) {
-  return std::any_of(globs.begin(), globs.end(), [&](const std::string& g) {
-    return fnmatch(g.c_str(), path.c_str(), 0) == 0;
-  });
+  return std::any_of(globs.begin(), globs.end(),
+                     [&](const std::string& g) { return GlobMatch(g, path); });
+}
+
+// Matches `c` against the one-character element of `pattern` at `pi` (not '*'); on a match,
+// `next` is where the element ends. A '[' without its ']' is a literal, as in fnmatch.
+bool MatchOne(std::string_view pattern, size_t pi, char c, size_t& next) {
+  const char p = pattern[pi];
+  if (p == '?') {
+    next = pi + 1;
+    return true;
+  }
+  if (p == '\\' && pi + 1 < pattern.size()) {
+    next = pi + 2;
+    return pattern[pi + 1] == c;
+  }
+  if (p == '[') {
+    size_t i = pi + 1;
+    const bool negated = i < pattern.size() && (pattern[i] == '!' || pattern[i] == '^');
+    if (negated) ++i;
+    const size_t body = i;  // a ']' right here is a member, not the end
+    bool matched = false;
+    while (i < pattern.size() && (i == body || pattern[i] != ']')) {
+      char low = pattern[i];
+      if (low == '\\' && i + 1 < pattern.size()) low = pattern[++i];
+      char high = low;
+      if (i + 2 < pattern.size() && pattern[i + 1] == '-' && pattern[i + 2] != ']') {
+        high = pattern[i + 2];
+        i += 2;
+      }
+      if (low <= c && c <= high) matched = true;
+      ++i;
+    }
+    if (i < pattern.size()) {  // the closing ']'
+      next = i + 1;
+      return matched != negated;
+    }
+  }
+  next = pi + 1;
+  return p == c;
 }
 
 }  // namespace
+
+bool GlobMatch(std::string_view pattern, std::string_view text) {
+  // Greedy with one backtrack point, the last '*': a later '*' subsumes what an earlier one
+  // could still try, so no other backtracking is needed.
+  size_t pi = 0;
+  size_t ti = 0;
+  size_t star = std::string_view::npos;  // pattern index after the last '*'
+  size_t star_text = 0;                  // where that '*' stopped matching
+  while (ti < text.size()) {
+    if (pi < pattern.size() && pattern[pi] == '*') {
+      star = ++pi;
+      star_text = ti;
+      continue;
+    }
+    size_t next = 0;
+    if (pi < pattern.size() && MatchOne(pattern, pi, text[ti], next)) {
+      pi = next;
+      ++ti;
+      continue;
+    }
+    if (star == std::string_view::npos) return false;
+    pi = star;
+    ti = ++star_text;
+  }
+  while (pi < pattern.size() && pattern[pi] == '*')
+    ++pi;
+  return pi == pattern.size();
+}
+
+Status RepoSelection::Check() const {
+  for (const auto* globs : {&include, &exclude}) {
+    for (const std::string& g : *globs) {
+      if (g.size() > kMaxRepoGlobLength) {
+        return MakeError(ErrorCode::kInvalidArgument,
+                         "repository pattern " + QuoteUntrusted(g) + " is longer than " +
+                             std::to_string(kMaxRepoGlobLength) + " characters");
+      }
+    }
+  }
+  return Ok();
+}
 
 Result<TagFilter> TagFilter::Create(const TagSelection& selection) {
   TagFilter f;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "replication/planner.hpp"
+
 namespace freightliner::replication {
 namespace {
 
@@ -51,6 +53,63 @@ TEST(TagFilterTest, BadPatternsNameThemselves) {
   EXPECT_FALSE(TagFilter::Create({.latest = 0}));
 }
 
+TEST(TagFilterTest, BadRe2PatternIsAnErrorNamingIt) {
+  for (const std::string& bad : {std::string("v(1"), std::string("(?=lookahead)"),
+                                 std::string("\\1"), std::string("[z-a]")}) {
+    auto f = TagFilter::Create({.exclude = {bad}});
+    ASSERT_FALSE(f) << bad;
+    EXPECT_EQ(f.error().code, ErrorCode::kInvalidArgument);
+    EXPECT_NE(f.error().message.find("exclude-tag pattern"), std::string::npos);
+  }
+  auto f = TagFilter::Create({.include = {"v(1"}});
+  ASSERT_FALSE(f);
+  EXPECT_NE(f.error().message.find("\"v(1\""), std::string::npos) << f.error().message;
+}
+
+TEST(TagFilterTest, OverlongPatternIsRefused) {
+  auto f = TagFilter::Create({.include = {std::string(kMaxTagPatternLength + 1, 'a')}});
+  ASSERT_FALSE(f);
+  EXPECT_NE(f.error().message.find("longer than 1024"), std::string::npos);
+  EXPECT_LT(f.error().message.size(), 400u);
+  EXPECT_TRUE(TagFilter::Create({.include = {std::string(kMaxTagPatternLength, 'a')}}));
+}
+
+TEST(TagFilterTest, PatternNeedingTooMuchMemoryIsRefused) {
+  // A counted repetition that RE2 would compile to a huge automaton.
+  auto f = TagFilter::Create({.include = {"((a{100}){100}){100}"}});
+  EXPECT_FALSE(f);
+}
+
+TEST(TagFilterTest, CatastrophicBacktrackingPatternRunsInLinearTime) {
+  // ^(a+)+$ against "aaa...a!" is exponential in a backtracking engine (42 'a': hours).
+  const std::string tag = std::string(42, 'a') + "!";
+  const std::string valid_tag = std::string(42, 'a') + "b";
+  const Tags tags = {tag, valid_tag, std::string(42, 'a')};
+  EXPECT_EQ(Select({.include = {"^(a+)+$"}}, tags), (Tags{std::string(42, 'a')}));
+  EXPECT_EQ(Select({.exclude = {"^(a+)+$"}}, tags), (Tags{tag, valid_tag}));
+}
+
+TEST(TagFilterTest, MatchesAnywhereLikeBefore) {
+  EXPECT_EQ(Select({.include = {"rc"}}, kTags), (Tags{"v1.2.0-rc.1"}));
+  EXPECT_EQ(Select({.include = {"^v[0-9]+\\.0\\.0$"}}, kTags), (Tags{"v1.0.0", "v2.0.0"}));
+  // A copy of a filter shares its compiled patterns.
+  auto f = TagFilter::Create({.include = {"^main$"}});
+  ASSERT_TRUE(f);
+  const TagFilter copy = *f;
+  EXPECT_EQ(copy.Select(kTags), (Tags{"main"}));
+}
+
+TEST(PrefixTest, DestinationMustStayInsideItsPrefix) {
+  EXPECT_TRUE(IsInsidePrefix("mirror", "mirror/app"));
+  EXPECT_TRUE(IsInsidePrefix("mirror", "mirror"));
+  EXPECT_TRUE(IsInsidePrefix("", "app"));
+  EXPECT_FALSE(IsInsidePrefix("mirror", "mirrored/app"));
+  EXPECT_FALSE(IsInsidePrefix("mirror", "victim/app"));
+  EXPECT_FALSE(IsInsidePrefix("mirror", "mirror/../victim/app"));
+  EXPECT_FALSE(IsInsidePrefix("mirror", "mirror//app"));
+  EXPECT_FALSE(IsInsidePrefix("mirror", "mirror/" + std::string(250, 'a')));
+}
+
 TEST(RepoSelectionTest, Globs) {
   RepoSelection s{.include = {"app*", "tools/*"}, .exclude = {"*-test"}};
   EXPECT_TRUE(s.Matches("app"));
@@ -59,6 +118,39 @@ TEST(RepoSelectionTest, Globs) {
   EXPECT_FALSE(s.Matches("app-test"));
   EXPECT_FALSE(s.Matches("other"));
   EXPECT_TRUE(RepoSelection{}.Matches("anything/at/all"));
+}
+
+TEST(GlobTest, BehavesLikeFnmatchWithoutFlags) {
+  EXPECT_TRUE(GlobMatch("app*", "app"));
+  EXPECT_TRUE(GlobMatch("app*", "app/sub"));  // * crosses '/'
+  EXPECT_TRUE(GlobMatch("*-test", "app-test"));
+  EXPECT_TRUE(GlobMatch("a?c", "abc"));
+  EXPECT_FALSE(GlobMatch("a?c", "ac"));
+  EXPECT_TRUE(GlobMatch("[a-c]x", "bx"));
+  EXPECT_FALSE(GlobMatch("[a-c]x", "dx"));
+  EXPECT_TRUE(GlobMatch("[!a-c]x", "dx"));
+  EXPECT_TRUE(GlobMatch("[]]x", "]x"));
+  EXPECT_TRUE(GlobMatch("[x", "[x"));  // no closing ']': a literal
+  EXPECT_TRUE(GlobMatch("a\\*b", "a*b"));
+  EXPECT_FALSE(GlobMatch("a\\*b", "axb"));
+  EXPECT_TRUE(GlobMatch("*a*b*c*", "xxaxxbxxcxx"));
+  EXPECT_FALSE(GlobMatch("*a*b*c*", "xxaxxcxxbxx"));
+  EXPECT_TRUE(GlobMatch("", ""));
+  EXPECT_FALSE(GlobMatch("", "a"));
+  EXPECT_TRUE(GlobMatch("***", ""));
+}
+
+TEST(GlobTest, ManyStarsRunInPolynomialTime) {
+  // glibc's fnmatch backtracks exponentially here.
+  std::string pattern;
+  for (int i = 0; i < 40; ++i)
+    pattern += "*a";
+  pattern += "*b";
+  EXPECT_FALSE(GlobMatch(pattern, std::string(255, 'a')));
+  EXPECT_TRUE(RepoSelection{.include = {std::string(kMaxRepoGlobLength, '*')}}.Check());
+  auto too_long = RepoSelection{.exclude = {std::string(kMaxRepoGlobLength + 1, '*')}}.Check();
+  ASSERT_FALSE(too_long);
+  EXPECT_NE(too_long.error().message.find("longer than 1024"), std::string::npos);
 }
 
 TEST(PrefixTest, RelativeAndJoin) {

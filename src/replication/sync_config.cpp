@@ -7,6 +7,7 @@
 #include <set>
 #include <sstream>
 
+#include "common/format.hpp"
 #include "common/yaml_reader.hpp"
 
 namespace freightliner::replication {
@@ -35,8 +36,8 @@ Result<RegistrySettings> Parser::Registry(const YAML::Node& node, const std::str
   if (!host) return tl::unexpected(host.error());
   auto parsed = registry::ParseRepositoryPrefix(*host);
   if (!parsed || !parsed->path.empty()) {
-    return tl::unexpected(
-        At(node["host"], where + ".host \"" + *host + "\" is not a registry host[:port]"));
+    return tl::unexpected(At(
+        node["host"], where + ".host " + QuoteUntrusted(*host) + " is not a registry host[:port]"));
   }
   r.host = parsed->registry;
   if (node["insecure"]) {
@@ -112,7 +113,8 @@ Result<TagSelection> Parser::Tags(const YAML::Node& node, const std::string& whe
   }
   for (const std::string& tag : t.list) {
     if (!registry::IsValidTag(tag)) {
-      return tl::unexpected(At(node["list"], where + ".list has an invalid tag \"" + tag + "\""));
+      return tl::unexpected(
+          At(node["list"], where + ".list has an invalid tag " + QuoteUntrusted(tag)));
     }
   }
   return t;
@@ -154,6 +156,9 @@ Result<SyncMapping> Parser::Mapping(const YAML::Node& node, const std::string& w
     auto values = Strings(node[key], where + "." + key);
     if (!values) return tl::unexpected(values.error());
     *target = std::move(*values);
+  }
+  if (Status s = m.repos.Check(); !s) {
+    return tl::unexpected(At(node, where + ": " + s.error().message));
   }
   if (node["tags"]) {
     auto tags = Tags(node["tags"], where + ".tags");

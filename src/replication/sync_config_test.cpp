@@ -61,7 +61,7 @@ TEST(SyncConfigTest, ParsesEverySetting) {
 
 // Each bad file must be refused with the file name and the line of the mistake.
 struct BadCase {
-  const char* yaml;
+  std::string yaml;
   const char* location;  // "file:line"
   const char* words;     // part of the message
 };
@@ -85,6 +85,20 @@ INSTANTIATE_TEST_SUITE_P(
         BadCase{"mappings:\n  - source: a.io/x\n    destination: b.io/y\n    tags:\n"
                 "      include: ['v(1']\n",
                 "bad.yaml:5:", "v(1"},
+        // ECMAScript took lookahead; RE2 (linear time) does not: refused at load, with its line.
+        BadCase{"mappings:\n  - source: a.io/x\n    destination: b.io/y\n    tags:\n"
+                "      exclude: ['^(?!v)']\n",
+                "bad.yaml:5:", "invalid exclude-tag pattern \"^(?!v)\""},
+        BadCase{"mappings:\n  - source: a.io/x\n    destination: b.io/y\n    tags:\n"
+                "      include: ['" +
+                    std::string(1100, 'a') + "']\n",
+                "bad.yaml:5:", "longer than 1024 characters"},
+        BadCase{"mappings:\n  - source: a.io/x\n    destination: b.io/y\n    tags:\n"
+                "      list: ['v2#frag']\n",
+                "bad.yaml:5:", "invalid tag \"v2#frag\""},
+        BadCase{"mappings:\n  - source: a.io/" + std::string(50000, 'a') +
+                    "\n    destination: b.io/y\n",
+                "bad.yaml:2:", "longer than 4096 bytes"},
         BadCase{"mappings:\n  - source: a.io/x\n    destination: b.io/y\n    tags:\n"
                 "      semver: '>=banana'\n",
                 "bad.yaml:5:", "semver"},

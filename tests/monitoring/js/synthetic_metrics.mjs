@@ -36,7 +36,7 @@ function histogram(name, labels, les, perStep, obs) {
   series(`${name}_count`, labels, (i) => cache[i].inf);
   series(`${name}_sum`, labels, (i) => cache[i].sum);
 }
-const ERROR_TYPES = ['auth', 'not_found', 'rate_limited', 'network', 'timeout', 'digest_mismatch', 'server_error', 'client_error', 'canceled', 'invalid_argument', 'internal'];
+const ERROR_TYPES = ['auth', 'not_found', 'rate_limited', 'network', 'timeout', 'digest_mismatch', 'server_error', 'client_error', 'canceled', 'invalid_argument', 'invalid_name', 'internal'];
 for (const [p, [src, dst]] of pairs.entries()) {
   const rl = { source_registry: src, dest_registry: dst };
   series('freightliner_replications_total', { ...rl, status: 'success' }, (i) => 2 * i);
