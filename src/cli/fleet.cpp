@@ -53,7 +53,9 @@ json SummaryJson(const std::string& run_id, const RunSummary& s, bool interrupte
 void PrintSummary(const Context& ctx, const std::string& kind, const std::string& run_id,
                   const RunSummary& s, bool interrupted) {
   if (ctx.json_output()) {
-    std::cout << SummaryJson(run_id, s, interrupted).dump() << "\n";
+    std::cout
+        << SummaryJson(run_id, s, interrupted).dump(-1, ' ', false, json::error_handler_t::replace)
+        << "\n";
     return;
   }
   char took[32];
@@ -123,7 +125,8 @@ int Execute(Context& ctx, FleetPlan plan) {
 
   std::string run_id = plan.flags.resume;
   if (run_id.empty()) {
-    auto id = (*store)->CreateRun(plan.kind, plan.spec.dump());
+    auto id = (*store)->CreateRun(plan.kind,
+                                  plan.spec.dump(-1, ' ', false, json::error_handler_t::replace));
     if (!id) return Fail(id.error());
     run_id = *id;
   }
@@ -262,7 +265,8 @@ int RunCheckpoint(Context& ctx, const CheckpointArgs& args) {
                   << " failed\n";
       }
     }
-    if (ctx.json_output()) std::cout << out.dump() << "\n";
+    if (ctx.json_output())
+      std::cout << out.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
     return kExitOk;
   }
   if (args.id.empty()) {
@@ -296,9 +300,9 @@ int RunCheckpoint(Context& ctx, const CheckpointArgs& args) {
                       {"kind", r.kind},
                       {"status", r.status},
                       {"plan_complete", r.plan_complete},
-                      {"spec", json::parse(r.spec)},
+                      {"spec", json::parse(r.spec, nullptr, /*allow_exceptions=*/false)},
                       {"tasks", jt}}
-                     .dump(2)
+                     .dump(2, ' ', false, json::error_handler_t::replace)
               << "\n";
     return kExitOk;
   }
