@@ -266,7 +266,8 @@ Result<std::optional<ManifestHead>> RegistryClient::HeadManifest(const std::stri
   }
   const std::string what = "HEAD manifest " + registry_ + "/" + repo + ":" + reference;
   ManifestHead head;
-  if (auto announced = r->headers.Get("Docker-Content-Digest")) {
+  // An empty header is no announcement (as before); anything else must be a digest.
+  if (auto announced = r->headers.Get("Docker-Content-Digest"); announced && !announced->empty()) {
     auto digest = CheckedDigest(*announced);
     if (!digest) {
       return Refuse(what + ": invalid Docker-Content-Digest \"" + http::Printable(*announced) +
@@ -309,7 +310,8 @@ Result<Manifest> RegistryClient::GetManifest(const std::string& repo, const std:
   auto manifest = ParseManifest(std::move(r->body), r->headers.Get("Content-Type").value_or(""));
   if (!manifest) return tl::unexpected(manifest.error().WithContext(what));
   std::string expected = IsValidDigest(reference) ? reference : "";
-  if (auto announced = r->headers.Get("Docker-Content-Digest"); announced && expected.empty()) {
+  if (auto announced = r->headers.Get("Docker-Content-Digest");
+      announced && !announced->empty() && expected.empty()) {
     auto digest = CheckedDigest(*announced);
     if (!digest) {
       return Refuse("manifest " + what + ": invalid Docker-Content-Digest \"" +

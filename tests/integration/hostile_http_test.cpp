@@ -282,6 +282,23 @@ TEST(HostileHttpTest, AnUploadLocationOnAnotherPortGetsNoCredentials) {
     EXPECT_EQ(request.authorization, "") << request.method << " " << request.target;
 }
 
+// Blob downloads may be redirected (to storage hosts), but what started on TLS stays on TLS.
+TEST(HostileHttpTest, ARedirectFromTlsToPlainHttpIsNotFollowed) {
+  HostileRegistry evil({.tls = true, .basic_user = "u", .basic_password = "p"});
+  evil.AddImage("team/app", "v1");
+  const std::string plain = "http://" + evil.host();
+  evil.Override("GET", "/v2/team/app/blobs/", [=](const std::string& target) {
+    return CraftedResponse{.status = 307, .headers = {{"Location", plain + target}}};
+  });
+  HostileRegistry dst;
+  auto r = Freightliner({"--ca-file", evil.ca_file(), "replicate", evil.host() + "/team/app:v1",
+                         dst.host() + "/team/app:v1", "--src-creds", "u:p"});
+  EXPECT_NE(r.exit_code, 0) << r.err;
+  for (const HostileRequest& request : evil.Log())
+    EXPECT_TRUE(request.tls) << request.method << " " << request.target << " went in clear";
+  EXPECT_TRUE(dst.PushedManifests().empty());
+}
+
 // A token goes into every later request's headers as it is: one with CR LF would inject lines.
 TEST(HostileHttpTest, ATokenWithControlCharactersIsRefused) {
   HostileRegistry evil;
