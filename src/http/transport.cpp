@@ -22,9 +22,10 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-// "4 MiB" for whole MiB, else the byte count.
+// "4 MiB" or "256 KiB" when whole, else the byte count.
 std::string FormatBytes(size_t bytes) {
   if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+  if (bytes >= (1u << 10) && bytes % (1u << 10) == 0) return std::to_string(bytes >> 10) + " KiB";
   return std::to_string(bytes) + " bytes";
 }
 
@@ -53,9 +54,9 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   t->header_bytes += n;
   if (t->header_bytes > kMaxHeaderBytes) {
     t->callback_error =
-        Error(ErrorCode::kServerError,
-              "response headers larger than the " + std::to_string(kMaxHeaderBytes >> 20) +
-                  " MiB cap (kMaxHeaderBytes) from " + Printable(t->request->url));
+        Error(ErrorCode::kServerError, "response headers larger than the cap of " +
+                                           FormatBytes(kMaxHeaderBytes) +
+                                           " (kMaxHeaderBytes) from " + Printable(t->request->url));
     t->callback_error->no_retry = true;
     return 0;  // any other count than n aborts the transfer
   }

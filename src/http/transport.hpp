@@ -24,8 +24,9 @@ namespace freightliner::http {
 
 // Error bodies are read only to quote the registry's error code and message.
 inline constexpr size_t kMaxErrorBodyBytes = 1u << 20;
-// All header lines of one response together (a registry sending endless Link headers).
-inline constexpr size_t kMaxHeaderBytes = 1u << 20;
+// All header lines of one response together (a registry sending endless Link headers). Below
+// libcurl's own limit (300 KB), so that the error is ours: named, and not retried.
+inline constexpr size_t kMaxHeaderBytes = 256u << 10;
 
 // Response headers, names compared case-insensitively, in arrival order. Values are valid UTF-8:
 // the transport replaces invalid sequences with U+FFFD as they arrive.

@@ -282,6 +282,19 @@ TEST(HostileHttpTest, AnUploadLocationOnAnotherPortGetsNoCredentials) {
     EXPECT_EQ(request.authorization, "") << request.method << " " << request.target;
 }
 
+TEST(HostileHttpTest, AnswersWithEndlessHeadersAreRefusedNamingTheCap) {
+  HostileRegistry evil;
+  evil.Override("GET", "/v2/team/app/tags/list", [](const std::string&) {
+    CraftedResponse response{.body = R"({"name":"team/app","tags":["a"]})"};
+    for (int i = 0; i < 100000; ++i)  // 100,000 Link headers, about 3 MB
+      response.headers.emplace_back("Link", "</v2/x?" + std::to_string(i) + ">; rel=\"prev\"");
+    return response;
+  });
+  auto r = Freightliner({"list-tags", evil.host() + "/team/app"});
+  EXPECT_EQ(r.exit_code, 1) << r.out.substr(0, 200);
+  EXPECT_NE(r.err.find("kMaxHeaderBytes"), std::string::npos) << r.err.substr(0, 2000);
+}
+
 // Blob downloads may be redirected (to storage hosts), but what started on TLS stays on TLS.
 TEST(HostileHttpTest, ARedirectFromTlsToPlainHttpIsNotFollowed) {
   HostileRegistry evil({.tls = true, .basic_user = "u", .basic_password = "p"});
