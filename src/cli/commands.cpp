@@ -67,7 +67,7 @@ int RunReplicate(Context& ctx, const ReplicateArgs& args) {
                 {"manifests_pushed", report->manifests_pushed},
                 {"duration_seconds", seconds},
                 {"plan", report->plan}};
-    std::cout << out.dump() << "\n";
+    std::cout << out.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
     return kExitOk;
   }
   for (const std::string& line : report->plan)
@@ -122,7 +122,7 @@ int RunInspect(Context& ctx, const InspectArgs& args) {
       }
       out["layers"] = layers;
     }
-    std::cout << out.dump(2) << "\n";
+    std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
     return kExitOk;
   }
   std::cout << "Name:       " << ref->String() << "\n"
@@ -166,7 +166,9 @@ int RunListTags(Context& ctx, const ListTagsArgs& args) {
   });
   const int exit_code = tags->size() == listed ? kExitOk : kExitFailed;
   if (ctx.json_output()) {
-    std::cout << json{{"repository", repo->String()}, {"tags", *tags}}.dump() << "\n";
+    std::cout << json{{"repository", repo->String()}, {"tags", *tags}}.dump(
+                     -1, ' ', false, json::error_handler_t::replace)
+              << "\n";
     return exit_code;
   }
   for (const std::string& tag : *tags)

@@ -135,7 +135,8 @@ int Execute(Context& ctx, FleetPlan plan) {
 
   std::string run_id = plan.flags.resume;
   if (run_id.empty()) {
-    auto id = (*store)->CreateRun(plan.kind, plan.spec.dump());
+    auto id = (*store)->CreateRun(plan.kind,
+                                  plan.spec.dump(-1, ' ', false, json::error_handler_t::replace));
     if (!id) return Fail(id.error());
     run_id = *id;
   }
@@ -274,7 +275,8 @@ int RunCheckpoint(Context& ctx, const CheckpointArgs& args) {
                   << " failed\n";
       }
     }
-    if (ctx.json_output()) std::cout << out.dump() << "\n";
+    if (ctx.json_output())
+      std::cout << out.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
     return kExitOk;
   }
   if (args.id.empty()) {
@@ -308,7 +310,7 @@ int RunCheckpoint(Context& ctx, const CheckpointArgs& args) {
                       {"kind", r.kind},
                       {"status", r.status},
                       {"plan_complete", r.plan_complete},
-                      {"spec", json::parse(r.spec)},
+                      {"spec", json::parse(r.spec, nullptr, /*allow_exceptions=*/false)},
                       {"tasks", jt}}
                      .dump(2, ' ', false, json::error_handler_t::replace)
               << "\n";

@@ -7,6 +7,8 @@
 #include <cctype>
 #include <cstring>
 
+#include "http/untrusted.hpp"
+
 namespace freightliner::http {
 namespace {
 
@@ -18,6 +20,13 @@ std::string Lower(std::string_view s) {
   std::transform(out.begin(), out.end(), out.begin(),
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return out;
+}
+
+// "4 MiB" or "256 KiB" when whole, else the byte count.
+std::string FormatBytes(size_t bytes) {
+  if (bytes >= (1u << 20) && bytes % (1u << 20) == 0) return std::to_string(bytes >> 20) + " MiB";
+  if (bytes >= (1u << 10) && bytes % (1u << 10) == 0) return std::to_string(bytes >> 10) + " KiB";
+  return std::to_string(bytes) + " bytes";
 }
 
 std::string_view Trim(std::string_view s) {
@@ -35,12 +44,22 @@ struct Transfer {
   CURL* easy = nullptr;
   std::stop_token stop;
   size_t body_offset = 0;               // for in-memory request bodies
+  size_t header_bytes = 0;              // of every response so far (redirects included)
   std::optional<Error> callback_error;  // why a callback aborted the transfer
 };
 
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const size_t n = size * count;
+  t->header_bytes += n;
+  if (t->header_bytes > kMaxHeaderBytes) {
+    t->callback_error =
+        Error(ErrorCode::kServerError, "response headers larger than the cap of " +
+                                           FormatBytes(kMaxHeaderBytes) +
+                                           " (kMaxHeaderBytes) from " + Printable(t->request->url));
+    t->callback_error->no_retry = true;
+    return 0;  // any other count than n aborts the transfer
+  }
   std::string_view line(data, n);
   if (line.rfind("HTTP/", 0) == 0) {
     t->response->headers.Clear();  // a new response (after a redirect or 100 Continue)
@@ -48,7 +67,10 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   }
   const size_t colon = line.find(':');
   if (colon != std::string_view::npos) {
-    t->response->headers.Add(Trim(line.substr(0, colon)), Trim(line.substr(colon + 1)));
+    // Header bytes are the registry's choice: keep them valid UTF-8 from here on, so that no
+    // JSON document or log line built from them can fail.
+    t->response->headers.Add(SanitizeUtf8(Trim(line.substr(0, colon))),
+                             SanitizeUtf8(Trim(line.substr(colon + 1))));
   }
   return n;
 }
@@ -65,10 +87,18 @@ size_t OnWrite(char* data, size_t size, size_t count, void* user) {
     }
     return n;
   }
-  if (t->response->body.size() + n > t->request->max_buffered_body) {
-    t->callback_error = Error(
-        ErrorCode::kClientError,
-        "response body larger than " + std::to_string(t->request->max_buffered_body) + " bytes");
+  const bool success = status >= 200 && status < 300;
+  const size_t cap = success ? t->request->max_buffered_body
+                             : std::min(t->request->max_buffered_body, t->request->max_error_body);
+  if (t->response->body.size() + n > cap) {
+    // A cap reached is an error naming the cap, never a silently shortened body.
+    const std::string what =
+        success ? "response body" : "HTTP " + std::to_string(status) + " error body";
+    const std::string name = success ? t->request->body_cap_name : "max_error_body";
+    t->callback_error = Error(status >= 500 ? ErrorCode::kServerError : ErrorCode::kClientError,
+                              what + " larger than the cap of " + FormatBytes(cap) + " (" + name +
+                                  ") from " + Printable(t->request->url));
+    t->callback_error->no_retry = true;
     return CURL_WRITEFUNC_ERROR;
   }
   t->response->body.append(data, n);
@@ -206,7 +236,7 @@ Result<Response> Transport::Perform(const Request& request, std::stop_token stop
   if (easy == nullptr) return MakeError(ErrorCode::kInternal, "curl_easy_init failed");
 
   Response response;
-  Transfer transfer{&request, &response, easy, stop, 0, std::nullopt};
+  Transfer transfer{.request = &request, .response = &response, .easy = easy, .stop = stop};
   std::array<char, CURL_ERROR_SIZE> error_buffer{};
 
   curl_easy_setopt(easy, CURLOPT_SHARE, share_->share);
@@ -226,7 +256,9 @@ Result<Response> Transport::Perform(const Request& request, std::stop_token stop
   curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, kTransferBufferBytes);
   curl_easy_setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE, kTransferBufferBytes);
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
-  curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+  // A redirect never downgrades: what started on TLS stays on TLS.
+  const bool started_on_tls = request.url.rfind("https://", 0) == 0;
+  curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, started_on_tls ? "https" : "http,https");
   curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, request.follow_redirects ? 1L : 0L);
   curl_easy_setopt(easy, CURLOPT_MAXREDIRS, 10L);
   curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, request.tls.verify ? 1L : 0L);

@@ -22,7 +22,14 @@
 
 namespace freightliner::http {
 
-// Response headers, names compared case-insensitively, in arrival order.
+// Error bodies are read only to quote the registry's error code and message.
+inline constexpr size_t kMaxErrorBodyBytes = 1u << 20;
+// All header lines of one response together (a registry sending endless Link headers). Below
+// libcurl's own limit (300 KB), so that the error is ours: named, and not retried.
+inline constexpr size_t kMaxHeaderBytes = 256u << 10;
+
+// Response headers, names compared case-insensitively, in arrival order. Values are valid UTF-8:
+// the transport replaces invalid sequences with U+FFFD as they arrive.
 class Headers {
  public:
   void Add(std::string_view name, std::string_view value);
@@ -53,8 +60,14 @@ struct Request {
   std::optional<uint64_t> body_size;
   BodySink body_sink;
   TlsOptions tls;
+  // Redirects are followed (GET/HEAD blob downloads go to storage hosts), but never from https to
+  // http; libcurl sends Authorization only while scheme, host and port stay the same.
   bool follow_redirects = true;
-  size_t max_buffered_body = 32u << 20;  // buffered responses larger than this fail
+  // Buffered 2xx bodies larger than this fail with an error that names `body_cap_name`.
+  size_t max_buffered_body = 32u << 20;
+  std::string body_cap_name = "max_buffered_body";
+  // Non-2xx bodies (only read for an error message) larger than this fail too.
+  size_t max_error_body = kMaxErrorBodyBytes;
 };
 
 struct Response {

@@ -6,8 +6,23 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "http/untrusted.hpp"
+#include "registry/json_fields.hpp"
+
 namespace freightliner::registry {
 namespace {
+
+// A token goes into an Authorization header as it is: it must be one visible-ASCII word, or a
+// token service could inject header lines (CR LF) into every later request.
+bool IsHeaderSafeToken(std::string_view token) {
+  return !token.empty() && std::all_of(token.begin(), token.end(), [](char c) {
+    return static_cast<unsigned char>(c) > 0x20 && static_cast<unsigned char>(c) < 0x7F;
+  });
+}
+
+// Longer than a day is not a lifetime but a number chosen to overflow the clock.
+constexpr uint64_t kMaxTokenLifetimeSeconds = 24 * 3600;
+constexpr size_t kMaxTokenResponseBytes = 1u << 20;
 
 std::string UrlHost(std::string_view url) {
   std::string_view u = url;
@@ -131,6 +146,8 @@ Result<Authenticator::CachedToken> Authenticator::FetchToken(const Challenge& ch
                          UrlHost(realm) + " (allow it with --insecure-registry)");
   }
   http::Request request;
+  request.max_buffered_body = kMaxTokenResponseBytes;
+  request.body_cap_name = "max_token_response_bytes";
   request.tls.verify = !hosts_.IsInsecure(UrlHost(realm));
   request.tls.ca_file = hosts_.ca_file();
   std::string query;
@@ -178,15 +195,20 @@ Result<Authenticator::CachedToken> Authenticator::FetchToken(const Challenge& ch
     return MakeError(ErrorCode::kAuth, "the token service of " + registry_ + " sent no JSON");
   }
   CachedToken token;
-  token.token = doc.value("token", "");
-  if (token.token.empty()) token.token = doc.value("access_token", "");
+  token.token = StringField(doc, "token");
+  if (token.token.empty()) token.token = StringField(doc, "access_token");
   if (token.token.empty()) {
     return MakeError(ErrorCode::kAuth, "the token service of " + registry_ + " sent no token");
   }
+  if (!IsHeaderSafeToken(token.token)) {
+    return MakeError(ErrorCode::kAuth, "the token service of " + registry_ +
+                                           " sent a token with spaces or control characters");
+  }
   // 60 s is the spec's default lifetime; renew a little early so a token never dies mid-request.
+  // Out of range (negative, huge, not an integer): the default, not an overflowing deadline.
   int64_t lifetime = 60;
-  if (auto e = doc.find("expires_in"); e != doc.end() && e->is_number_integer()) {
-    lifetime = std::max<int64_t>(1, e->get<int64_t>());
+  if (auto e = BoundedUnsignedField(doc, "expires_in", kMaxTokenLifetimeSeconds)) {
+    lifetime = std::max<int64_t>(1, static_cast<int64_t>(*e));
   }
   const int64_t margin = std::min<int64_t>(10, lifetime / 5);
   token.expires = clock_.Now() + std::chrono::seconds(lifetime - margin);

@@ -5,15 +5,34 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "http/untrusted.hpp"
+#include "registry/json_fields.hpp"
 #include "registry/reference.hpp"
 
 namespace freightliner::registry {
 namespace {
 
-std::string UrlHostOf(std::string_view url) {
-  const size_t scheme = url.find("://");
-  if (scheme != std::string_view::npos) url.remove_prefix(scheme + 3);
-  return std::string(url.substr(0, url.find_first_of("/?#")));
+// The longest digest the spec names: "sha512:" and 128 hex digits.
+constexpr size_t kMaxDigestLength = 7 + 128;
+
+// A digest a registry announced, checked before any use: valid, or nullopt.
+std::optional<std::string> CheckedDigest(std::string_view announced) {
+  if (announced.empty() || announced.size() > kMaxDigestLength) return std::nullopt;
+  std::string digest(announced);
+  if (!IsValidDigest(digest)) return std::nullopt;
+  return digest;
+}
+
+// A registry's answer we will not act on (a lie, or more than a cap allows). Asking again would
+// get the same answer: not retried.
+tl::unexpected<Error> Refuse(std::string message) {
+  Error error(ErrorCode::kServerError, std::move(message));
+  error.no_retry = true;
+  return tl::unexpected(std::move(error));
+}
+
+std::string MiB(size_t bytes) {
+  return std::to_string(bytes >> 20) + " MiB";
 }
 
 std::string WithQuery(const std::string& url, const std::string& param) {
@@ -65,7 +84,9 @@ Error ErrorFromResponse(const http::Response& response, const std::string& what)
     if (auto errors = doc.find("errors"); errors != doc.end() && errors->is_array()) {
       for (const auto& e : *errors) {
         if (!e.is_object()) continue;
-        message += " " + e.value("code", std::string()) + ": " + e.value("message", std::string());
+        // The registry's words, so quoted as data: no newline or escape reaches a log line.
+        message += " " + http::Printable(StringField(e, "code"), 64) + ": " +
+                   http::Printable(StringField(e, "message"));
         break;  // the first says enough; the rest repeat it
       }
     }
@@ -119,7 +140,12 @@ Result<std::string> RegistryClient::BaseUrl(std::stop_token stop) {
     auto response = RetryCall<http::Response>(
         policy, *options_.clock, stop,
         [&]() -> Result<http::Response> {
-          auto r = transport_->Perform({.method = "GET", .url = base + "/v2/", .tls = Tls()}, stop);
+          auto r = transport_->Perform({.method = "GET",
+                                        .url = base + "/v2/",
+                                        .tls = Tls(),
+                                        .max_buffered_body = http::kMaxErrorBodyBytes,
+                                        .body_cap_name = "max_response_bytes"},
+                                       stop);
           if (r && r->status >= 500) return tl::unexpected(ErrorFromResponse(*r, "GET /v2/"));
           return r;
         },
@@ -164,9 +190,19 @@ Result<http::Response> RegistryClient::SendOnce(const Call& call, std::stop_toke
                         .body_source = call.body_source,
                         .body_size = call.body_size,
                         .body_sink = call.body_sink,
-                        .tls = Tls()};
-  // Credentials go to the registry's own host only, never to a Location elsewhere.
-  const bool same_host = UrlHostOf(request.url) == api_host_;
+                        .tls = Tls(),
+                        .max_buffered_body = call.max_body,
+                        .body_cap_name = call.body_cap_name};
+  // Credentials are bound to the registry's origin (scheme, host and port), as Docker binds
+  // them: a Location or Link elsewhere gets the request without them. A plain-HTTP URL handed
+  // out by a TLS registry is refused outright, not just sent without credentials: whatever it
+  // carries (a blob, a page) would travel in clear where the operator chose TLS, and a
+  // man-in-the-middle able to rewrite one answer would otherwise steer the rest.
+  if (base->rfind("https://", 0) == 0 && request.url.rfind("https://", 0) != 0) {
+    return Refuse(registry_ + " speaks HTTPS but sent " + call.method + " to " +
+                  http::Printable(request.url) + ": refusing to downgrade to plain HTTP");
+  }
+  const bool same_host = http::SameOrigin(request.url, *base);
   Result<http::Response> response = MakeError(ErrorCode::kInternal, "not sent");
   for (int attempt = 0; attempt < 2; ++attempt) {
     request.headers = call.headers;
@@ -228,10 +264,30 @@ Result<std::optional<ManifestHead>> RegistryClient::HeadManifest(const std::stri
     return tl::unexpected(
         ErrorFromResponse(*r, "HEAD manifest " + registry_ + "/" + repo + ":" + reference));
   }
+  const std::string what = "HEAD manifest " + registry_ + "/" + repo + ":" + reference;
   ManifestHead head;
-  head.digest = r->headers.Get("Docker-Content-Digest").value_or("");
+  // An empty header is no announcement (as before); anything else must be a digest.
+  if (auto announced = r->headers.Get("Docker-Content-Digest"); announced && !announced->empty()) {
+    auto digest = CheckedDigest(*announced);
+    if (!digest) {
+      return Refuse(what + ": invalid Docker-Content-Digest \"" + http::Printable(*announced) +
+                    "\"");
+    }
+    head.digest = *digest;
+  }
   head.media_type = StripMediaTypeParameters(r->headers.Get("Content-Type").value_or(""));
-  head.size = std::stoll(r->headers.Get("Content-Length").value_or("0"));
+  if (auto length = r->headers.Get("Content-Length")) {
+    auto size = http::ParseBoundedUnsigned(*length, INT64_MAX);
+    if (!size) {
+      return Refuse(what + ": invalid Content-Length \"" + http::Printable(*length) + "\"");
+    }
+    if (*size > options_.max_manifest_bytes) {
+      return Refuse(what + ": manifest of " + std::to_string(*size) +
+                    " bytes is larger than the cap of " + MiB(options_.max_manifest_bytes) +
+                    " (max_manifest_bytes)");
+    }
+    head.size = static_cast<int64_t>(*size);
+  }
   return std::optional<ManifestHead>(std::move(head));
 }
 
@@ -242,9 +298,11 @@ Result<Manifest> RegistryClient::GetManifest(const std::string& repo, const std:
   auto r = Send({.method = "GET",
                  .url = "/v2/" + repo + "/manifests/" + reference,
                  .headers = {"Accept: " + ManifestAcceptHeader()},
-                 .scopes = {{repo, options_.push_scopes}}},
+                 .scopes = {{repo, options_.push_scopes}},
+                 .max_body = options_.max_manifest_bytes,
+                 .body_cap_name = "max_manifest_bytes"},
                 stop);
-  if (!r) return tl::unexpected(r.error());
+  if (!r) return tl::unexpected(r.error().WithContext("GET manifest " + what));
   if (r->status == 404) {
     return MakeError(ErrorCode::kNotFound, "manifest " + what + " not found");
   }
@@ -252,9 +310,14 @@ Result<Manifest> RegistryClient::GetManifest(const std::string& repo, const std:
   auto manifest = ParseManifest(std::move(r->body), r->headers.Get("Content-Type").value_or(""));
   if (!manifest) return tl::unexpected(manifest.error().WithContext(what));
   std::string expected = IsValidDigest(reference) ? reference : "";
-  if (expected.empty()) {
-    const std::string announced = r->headers.Get("Docker-Content-Digest").value_or("");
-    if (announced.rfind("sha256:", 0) == 0) expected = announced;
+  if (auto announced = r->headers.Get("Docker-Content-Digest");
+      announced && !announced->empty() && expected.empty()) {
+    auto digest = CheckedDigest(*announced);
+    if (!digest) {
+      return Refuse("manifest " + what + ": invalid Docker-Content-Digest \"" +
+                    http::Printable(*announced) + "\"");
+    }
+    if (digest->rfind("sha256:", 0) == 0) expected = *digest;
   }
   if (!expected.empty() && expected != manifest->digest) {
     return MakeError(ErrorCode::kDigestMismatch, "manifest " + what + " hashes to " +
@@ -295,8 +358,9 @@ Status RegistryClient::PutManifest(const std::string& repo, const std::string& r
   }
   const std::string stored = r->headers.Get("Docker-Content-Digest").value_or(manifest.digest);
   if (stored != manifest.digest) {
-    return MakeError(ErrorCode::kDigestMismatch,
-                     what + " was stored as " + stored + ", not " + manifest.digest);
+    return MakeError(
+        ErrorCode::kDigestMismatch,
+        what + " was stored as " + http::Printable(stored) + ", not " + manifest.digest);
   }
   return Ok();
 }
@@ -437,27 +501,54 @@ Result<std::vector<std::string>> RegistryClient::ListPaged(std::string first_pat
                                                            const std::string& field,
                                                            const std::vector<Scope>& scopes,
                                                            std::stop_token stop) {
+  auto base = BaseUrl(stop);
+  if (!base) return tl::unexpected(base.error());
   std::vector<std::string> items;
   std::set<std::string> seen_pages;
   std::string url = std::move(first_path);
-  while (true) {
-    if (!seen_pages.insert(url).second) {
-      return MakeError(ErrorCode::kServerError, registry_ + " paginates in a loop at " + url);
+  const std::string first = url;
+  for (size_t pages = 0;; ++pages) {
+    // Every cap reached is an error naming it: a shortened list would look complete, and a
+    // mirror planned from it would silently miss what lies past the cap.
+    if (pages == options_.max_list_pages) {
+      return Refuse(registry_ + " listing " + http::Printable(first) + " has more than " +
+                    std::to_string(options_.max_list_pages) +
+                    " pages (max_list_pages): refusing to follow its Link further");
     }
-    auto r = Send({.method = "GET", .url = url, .scopes = scopes}, stop);
+    if (!seen_pages.insert(url).second) {
+      return Refuse(registry_ + " paginates in a loop at " + http::Printable(url));
+    }
+    auto r = Send({.method = "GET",
+                   .url = url,
+                   .scopes = scopes,
+                   .max_body = options_.max_list_page_bytes,
+                   .body_cap_name = "max_list_page_bytes"},
+                  stop);
     if (!r) return tl::unexpected(r.error());
-    if (r->status != 200) return tl::unexpected(ErrorFromResponse(*r, "GET " + url));
+    if (r->status != 200)
+      return tl::unexpected(ErrorFromResponse(*r, "GET " + http::Printable(url)));
     auto doc = nlohmann::json::parse(r->body, nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) {
-      return MakeError(ErrorCode::kServerError, registry_ + " answered " + url + " without JSON");
+      return MakeError(ErrorCode::kServerError,
+                       registry_ + " answered " + http::Printable(url) + " without JSON");
     }
     if (auto list = doc.find(field); list != doc.end() && list->is_array()) {
+      if (items.size() + list->size() > options_.max_list_entries) {
+        return Refuse(registry_ + " listing " + http::Printable(first) + " has more than " +
+                      std::to_string(options_.max_list_entries) + " entries (max_list_entries)");
+      }
       for (const auto& item : *list) {
         if (item.is_string()) items.push_back(item.get<std::string>());
       }
     }
     auto next = NextLink(r->headers);
     if (!next) return items;
+    // The next page is the registry's own: a Link elsewhere (another host, port or scheme)
+    // would make us fetch, and trust, a list from a server nobody configured.
+    if (!http::SameOrigin(Absolute(*next, *base), *base)) {
+      return Refuse(registry_ + " links its listing to " + http::Printable(*next) +
+                    ", outside the registry: refusing to follow");
+    }
     url = *next;
   }
 }

@@ -28,6 +28,13 @@
 
 namespace freightliner::registry {
 
+// containers/image's cap on a manifest: larger is not a manifest but an attack.
+inline constexpr size_t kMaxManifestBytes = 4u << 20;
+// One page of _catalog or tags/list.
+inline constexpr size_t kMaxListPageBytes = 1u << 20;
+inline constexpr size_t kMaxListPages = 10000;
+inline constexpr size_t kMaxListEntries = 1000000;
+
 struct ClientOptions {
   HostPolicy hosts;  // insecure hosts and CA file
   RetryPolicy retry;
@@ -38,6 +45,11 @@ struct ClientOptions {
   Clock* clock = &SystemClock::Instance();
   // Ask for push access on every repository scope (a destination), or pull only (a source).
   bool push_scopes = false;
+  // Caps on what a registry can make us hold. Reaching one is an error that names it.
+  size_t max_manifest_bytes = kMaxManifestBytes;
+  size_t max_list_page_bytes = kMaxListPageBytes;
+  size_t max_list_pages = kMaxListPages;
+  size_t max_list_entries = kMaxListEntries;
   // Metrics hooks; may be empty.
   std::function<void()> on_auth_failure;
   std::function<void(const Error&, Clock::Duration)> on_retry;
@@ -117,6 +129,9 @@ class RegistryClient {
     http::BodySink body_sink;
     std::vector<Scope> scopes;
     bool replayable = true;  // safe to send again (no stream consumed)
+    // A buffered body (2xx without a sink) larger than this fails, naming body_cap_name.
+    size_t max_body = http::kMaxErrorBodyBytes;
+    std::string body_cap_name = "max_response_bytes";
   };
 
   // Sends with auth (one re-auth on 401), limits and, for replayable calls, retries.

@@ -10,6 +10,7 @@
 
 #include "common/subprocess.hpp"
 #include "registry/auth.hpp"
+#include "registry/json_fields.hpp"
 #include "registry/reference.hpp"
 
 namespace freightliner::registry {
@@ -87,10 +88,10 @@ Result<DockerConfig> DockerConfig::Parse(std::string_view json_text, const std::
         }
         c = *parsed;
       } else {
-        c.username = entry.value("username", "");
-        c.password = entry.value("password", "");
+        c.username = StringField(entry, "username");
+        c.password = StringField(entry, "password");
       }
-      c.identity_token = entry.value("identitytoken", "");
+      c.identity_token = StringField(entry, "identitytoken");
       if (!c.Empty()) config.auths_[NormaliseAuthKey(key)] = std::move(c);
     }
   }
@@ -99,7 +100,7 @@ Result<DockerConfig> DockerConfig::Parse(std::string_view json_text, const std::
       if (name.is_string()) config.cred_helpers_[NormaliseAuthKey(key)] = name.get<std::string>();
     }
   }
-  config.creds_store_ = doc.value("credsStore", "");
+  config.creds_store_ = StringField(doc, "credsStore");
   return config;
 }
 
@@ -138,8 +139,8 @@ Result<std::optional<Credentials>> RunCredentialHelper(const std::string& helper
     return MakeError(ErrorCode::kAuth, program + " printed something that is not JSON");
   }
   Credentials c;
-  const std::string username = doc.value("Username", "");
-  const std::string secret = doc.value("Secret", "");
+  const std::string username = StringField(doc, "Username");
+  const std::string secret = StringField(doc, "Secret");
   if (username == "<token>") {
     c.identity_token = secret;  // Docker's convention for identity tokens
   } else {

@@ -58,6 +58,18 @@ TEST(DockerConfigTest, MalformedFilesAreClearErrors) {
   EXPECT_NE(bad_auth.error().message.find("f.json"), std::string::npos);
 }
 
+// nlohmann's value() threw type_error on each of these fields.
+TEST(DockerConfigTest, FieldsOfTheWrongTypeAreIgnoredNotThrown) {
+  auto config = DockerConfig::Parse(
+      R"({"auths": {"h": {"username": 5, "password": ["p"], "identitytoken": {}},
+                    "g": {"username": "u", "password": "p"}},
+          "credsStore": 7})",
+      "f.json");
+  ASSERT_TRUE(config) << config.error().message;
+  EXPECT_FALSE(config->Lookup("h")->has_value());
+  EXPECT_EQ((*config->Lookup("g"))->username, "u");
+}
+
 TEST(DockerConfigTest, MissingFileIsEmpty) {
   auto config = DockerConfig::Load("/nonexistent/freightliner/config.json");
   ASSERT_TRUE(config);

@@ -4,6 +4,8 @@
 
 #include "common/format.hpp"
 #include "common/sha256.hpp"
+#include "http/untrusted.hpp"
+#include "registry/json_fields.hpp"
 #include "registry/reference.hpp"
 
 namespace freightliner::registry {
@@ -29,20 +31,21 @@ Result<Descriptor> ParseDescriptor(const json& j, std::string_view where) {
     return MakeError(ErrorCode::kInvalidArgument, std::string(where) + " is not an object");
   }
   Descriptor d;
-  d.media_type = j.value("mediaType", "");
-  d.digest = j.value("digest", "");
-  if (!IsValidDigest(d.digest)) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     std::string(where) + " has an invalid digest " + QuoteUntrusted(d.digest));
+  d.media_type = StringField(j, "mediaType");
+  d.digest = StringField(j, "digest");
+  // The length check first: a digest is at most "sha512:" and 128 hex digits.
+  if (d.digest.size() > 7 + 128 || !IsValidDigest(d.digest)) {
+    return MakeError(ErrorCode::kInvalidArgument, std::string(where) + " has an invalid digest " +
+                                                      QuoteUntrusted(d.digest));
   }
-  const auto size = j.find("size");
-  if (size == j.end() || !size->is_number_integer() || size->get<int64_t>() < 0) {
+  const auto size = BoundedUnsignedField(j, "size", INT64_MAX);
+  if (!size) {
     return MakeError(ErrorCode::kInvalidArgument, std::string(where) + " has no valid size");
   }
-  d.size = size->get<int64_t>();
+  d.size = static_cast<int64_t>(*size);
   if (const auto p = j.find("platform"); p != j.end() && p->is_object()) {
-    d.platform =
-        Platform{p->value("os", ""), p->value("architecture", ""), p->value("variant", "")};
+    d.platform = Platform{StringField(*p, "os"), StringField(*p, "architecture"),
+                          StringField(*p, "variant")};
   }
   const auto urls = j.find("urls");
   d.foreign = IsForeignLayer(d.media_type) && urls != j.end() && urls->is_array() && !urls->empty();
@@ -52,7 +55,8 @@ Result<Descriptor> ParseDescriptor(const json& j, std::string_view where) {
 std::string InferMediaType(const json& doc) {
   if (doc.contains("manifests")) return std::string(media::kOciIndex);
   if (doc.contains("config") && doc.contains("layers")) return std::string(media::kOciManifest);
-  if (doc.value("schemaVersion", 0) == 1) return std::string(media::kDockerSchema1);
+  if (BoundedUnsignedField(doc, "schemaVersion", 2) == 1u)
+    return std::string(media::kDockerSchema1);
   return "";
 }
 
@@ -125,7 +129,7 @@ Result<Manifest> ParseManifest(std::string bytes, std::string_view content_type)
   m.media_type = StripParameters(content_type);
   if (!IsIndexMediaType(m.media_type) && !IsImageManifestMediaType(m.media_type)) {
     // Generic or missing Content-Type: trust the document.
-    m.media_type = doc.value("mediaType", "");
+    m.media_type = StringField(doc, "mediaType");
     if (m.media_type.empty()) m.media_type = InferMediaType(doc);
   }
   if (m.media_type == media::kDockerSchema1 || m.media_type == media::kDockerSchema1Signed) {
@@ -181,7 +185,7 @@ Result<Manifest> FilterIndex(const Manifest& index, const std::vector<Descriptor
   }
   json kept = json::array();
   for (const auto& entry : doc["manifests"]) {
-    const std::string digest = entry.value("digest", "");
+    const std::string digest = StringField(entry, "digest");
     for (const Descriptor& d : keep) {
       if (d.digest == digest) {
         kept.push_back(entry);
@@ -190,7 +194,7 @@ Result<Manifest> FilterIndex(const Manifest& index, const std::vector<Descriptor
     }
   }
   doc["manifests"] = std::move(kept);
-  return ParseManifest(doc.dump(3), index.media_type);
+  return ParseManifest(SafeDump(doc, 3), index.media_type);
 }
 
 }  // namespace freightliner::registry

@@ -101,5 +101,44 @@ TEST(MediaTypeTest, AcceptListsAllFour) {
   }
 }
 
+// A registry chooses every field's type: nlohmann's value() threw type_error on each of these.
+TEST(ManifestTest, FieldsOfTheWrongTypeAreErrorsNotExceptions) {
+  const std::string config = R"({"mediaType": "x", "digest": ")" + kD1 + R"(", "size": 7})";
+  // mediaType a number: the document's shape decides (an image manifest).
+  auto m = ParseManifest(
+      R"({"schemaVersion": 2, "mediaType": 5, "config": )" + config + R"(, "layers": []})",
+      "application/json");
+  ASSERT_TRUE(m) << m.error().message;
+  EXPECT_EQ(m->media_type, "application/vnd.oci.image.manifest.v1+json");
+  // schemaVersion a string and nothing else to go by: unsupported, not a throw.
+  EXPECT_FALSE(ParseManifest(R"({"schemaVersion": "1"})", ""));
+  // A digest that is a number, a size that is a float or beyond int64.
+  EXPECT_FALSE(
+      ParseManifest(R"({"config": {"mediaType": "x", "digest": 5, "size": 7}, "layers": []})", ""));
+  EXPECT_FALSE(ParseManifest(
+      R"({"config": {"mediaType": "x", "digest": ")" + kD1 + R"(", "size": 1e300}, "layers": []})",
+      ""));
+  EXPECT_FALSE(ParseManifest(R"({"config": {"mediaType": "x", "digest": ")" + kD1 +
+                                 R"(", "size": 18446744073709551615}, "layers": []})",
+                             ""));
+  // An index whose platform fields are not strings.
+  auto index = ParseManifest(R"({"manifests": [{"mediaType": "x", "digest": ")" + kD2 +
+                                 R"(", "size": 3, "platform": {"os": 5, "architecture": []}}]})",
+                             "application/vnd.oci.image.index.v1+json");
+  ASSERT_TRUE(index) << index.error().message;
+  ASSERT_EQ(index->children.size(), 1u);
+  EXPECT_EQ(index->children[0].platform->os, "");
+}
+
+TEST(ManifestTest, AHugeDigestIsRefusedAndQuotedShort) {
+  const std::string digest = "sha256:" + std::string(200000, 'a') + "\n\x1b[31m";
+  auto m = ParseManifest(
+      R"({"config": {"mediaType": "x", "digest": ")" + digest + R"(", "size": 1}, "layers": []})",
+      "");
+  ASSERT_FALSE(m);
+  EXPECT_LT(m.error().message.size(), 1000u);
+  EXPECT_EQ(m.error().message.find('\n'), std::string::npos);
+}
+
 }  // namespace
 }  // namespace freightliner::registry

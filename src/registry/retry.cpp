@@ -8,6 +8,8 @@
 #include <random>
 #include <string>
 
+#include "http/untrusted.hpp"
+
 namespace freightliner::registry {
 
 Clock::Duration RetryPolicy::BaseBackoff(int failed_attempts) const {
@@ -50,8 +52,10 @@ std::optional<Clock::Duration> ParseRetryAfter(std::string_view value,
   if (value.empty()) return std::nullopt;
   if (std::all_of(value.begin(), value.end(),
                   [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) {
-    if (value.size() > 9) return std::nullopt;  // more than ~30 years: not a real answer
-    return std::chrono::seconds(std::stol(std::string(value)));
+    // More than ~30 years is not a real answer (and would overflow the clock's durations).
+    auto seconds = http::ParseBoundedUnsigned(value, 999'999'999);
+    if (!seconds) return std::nullopt;
+    return std::chrono::seconds(static_cast<int64_t>(*seconds));
   }
   // curl_getdate understands all three HTTP-date forms (IMF-fixdate, RFC 850, asctime).
   const time_t when = curl_getdate(std::string(value).c_str(), nullptr);
