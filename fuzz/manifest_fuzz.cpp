@@ -8,10 +8,10 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   namespace registry = freightliner::registry;
   static constexpr std::array<std::string_view, 8> kContentTypes = {
-      registry::kDockerManifest,
-      registry::kDockerManifestList,
-      registry::kOciManifest,
-      registry::kOciIndex,
+      registry::media::kDockerManifest,
+      registry::media::kDockerManifestList,
+      registry::media::kOciManifest,
+      registry::media::kOciIndex,
       "application/json",
       "",
       "text/plain",
