@@ -173,7 +173,9 @@ Result<YAML::Node> LoadYaml(std::string_view yaml_text, const std::string& path)
 }
 
 Error YamlReader::At(const YAML::Node& node, const std::string& what) const {
-  return Error(ErrorCode::kInvalidArgument, Position(path_, node.Mark()).append(": ").append(what));
+  // Mark() of an absent key's (invalid) node throws.
+  const YAML::Mark mark = node.IsDefined() ? node.Mark() : YAML::Mark::null_mark();
+  return Error(ErrorCode::kInvalidArgument, Position(path_, mark).append(": ").append(what));
 }
 
 }  // namespace freightliner

@@ -50,12 +50,14 @@ class YamlReader {
  public:
   YamlReader(std::string path, const EnvLookup& env) : path_(std::move(path)), env_(env) {}
 
-  // "path:line:column: what"
+  // "path:line:column: what" ("path: what" for a node that is not in the document).
   Error At(const YAML::Node& node, const std::string& what) const;
 
   Status OnlyKeys(const YAML::Node& map, const std::string& where,
                   const std::set<std::string>& allowed) const {
-    if (!map.IsMap()) return tl::unexpected(At(map, where + " must be a mapping"));
+    if (!map.IsDefined() || !map.IsMap()) {
+      return tl::unexpected(At(map, where + " must be a mapping"));
+    }
     for (const auto& kv : map) {
       // A complex key (`? [a, b]: x`) is no key we know; as<std::string>() would throw.
       if (!kv.first.IsScalar()) {
@@ -74,6 +76,8 @@ class YamlReader {
   }
 
   Result<std::string> String(const YAML::Node& node, const std::string& what) const {
+    // A key that is absent from its (const) mapping reads as an invalid node, whose Type() throws.
+    if (!node.IsDefined()) return tl::unexpected(At(node, what + " is missing"));
     if (!node.IsScalar()) return tl::unexpected(At(node, what + " must be a string"));
     auto expanded = ExpandEnv(node.Scalar(), env_);
     if (!expanded) return tl::unexpected(At(node, what + ": " + expanded.error().message));
@@ -111,6 +115,7 @@ class YamlReader {
 
   Result<std::vector<std::string>> Strings(const YAML::Node& node, const std::string& what) const {
     std::vector<std::string> out;
+    if (!node.IsDefined()) return tl::unexpected(At(node, what + " is missing"));
     if (node.IsScalar()) {
       auto s = String(node, what);
       if (!s) return tl::unexpected(s.error());

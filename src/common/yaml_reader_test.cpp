@@ -92,5 +92,22 @@ TEST(YamlReaderTest, ComplexKeysAreAnErrorNotAnException) {
   EXPECT_NE(s.error().message.find("must be plain names"), std::string::npos) << s.error().message;
 }
 
+// Found by fuzz_server_config: `item["file"]` of a const mapping without that key is an invalid
+// node, and yaml-cpp throws InvalidNode from its Type() and Mark().
+TEST(YamlReaderTest, AbsentKeysOfConstMappingsAreErrorsNotExceptions) {
+  const EnvLookup env = FixedEnvironment({});
+  YamlReader reader("server.yaml", env);
+  auto doc = LoadYaml("syncs:\n  - name: mirror\n", "server.yaml");
+  ASSERT_TRUE(doc) << doc.error().message;
+  const YAML::Node item = (*doc)["syncs"][0];
+  const YAML::Node absent = item["file"];
+  auto s = reader.String(absent, "sync file");
+  ASSERT_FALSE(s);
+  EXPECT_EQ(s.error().message, "server.yaml: sync file is missing");
+  EXPECT_FALSE(reader.Strings(absent, "files"));
+  EXPECT_FALSE(reader.Duration(absent, "every"));
+  EXPECT_FALSE(reader.OnlyKeys(absent, "a sync", {"name"}));
+}
+
 }  // namespace
 }  // namespace freightliner
