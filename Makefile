@@ -1,8 +1,10 @@
 # Thin wrapper over CMake presets and the project's scripts. `make demo` and `make test` are the
 # README's two commands; both install what they need first.
-.PHONY: deps build test demo demo-stop format format-check release asan clean
+.PHONY: deps build test demo demo-stop format format-check release package asan tsan fuzz clean
 
 JOBS ?= $(shell nproc)
+# How long each fuzz target runs in `make test` (scripts/fuzz.sh; 8 targets, one after another).
+FUZZ_SECONDS ?= 20
 
 deps:
 	./scripts/deps.sh
@@ -13,9 +15,23 @@ release:
 	cmake --preset release
 	cmake --build --preset release -j $(JOBS)
 
+# -O3 without debug info, as a distribution builds it, with warnings as errors (the presets'
+# FREIGHTLINER_WERROR): proves that a packager's plain Release build compiles without a warning.
+package:
+	cmake --preset package
+	cmake --build --preset package -j $(JOBS)
+
 asan:
 	cmake --preset asan
 	cmake --build --preset asan -j $(JOBS)
+
+# Builds and runs the unit and concurrency-heavy integration tests under ThreadSanitizer.
+tsan:
+	JOBS=$(JOBS) ./scripts/tsan.sh
+
+# Builds the libFuzzer targets (clang-14) and runs each for FUZZ_SECONDS.
+fuzz:
+	JOBS=$(JOBS) ./scripts/fuzz.sh $(FUZZ_SECONDS)
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i
@@ -23,10 +39,14 @@ format:
 format-check:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run -Werror
 
-# Every test: formatting, the optimised build, then the same suite under ASan+UBSan.
-test: deps format-check release asan
-	ctest --preset release -j $(JOBS)
+# Every test (CI runs this): formatting; the Release build and the whole suite; the same suite
+# under ASan+UBSan; unit and concurrency tests under TSan; then every fuzz target. The `release`
+# preset (RelWithDebInfo, for development) is not built here: the Release build covers it.
+test: deps format-check package asan
+	ctest --preset package -j $(JOBS)
 	ctest --preset asan -j $(JOBS)
+	JOBS=$(JOBS) ./scripts/tsan.sh
+	JOBS=$(JOBS) ./scripts/fuzz.sh $(FUZZ_SECONDS)
 
 demo: build
 	./scripts/stack.sh up

@@ -9,6 +9,8 @@ packages=(
   libcurl4-openssl-dev libssl-dev zlib1g-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libspdlog-dev prometheus-cpp-dev libcivetweb-dev libsqlite3-dev libexpected-dev
   libgtest-dev libgmock-dev libbenchmark-dev libre2-dev libmicrohttpd-dev
+  # fuzzing (scripts/fuzz.sh): clang with libFuzzer and its sanitizer runtimes
+  clang-14 libclang-rt-14-dev
   # real peers for tests, the demo and the benchmarks
   docker-registry skopeo umoci prometheus prometheus-alertmanager apache2-utils openssl
   jq curl wrk hyperfine procps iproute2 ca-certificates time bc

@@ -1,6 +1,7 @@
 #include "common/yaml_reader.hpp"
 
 #include <cstdlib>
+#include <string>
 
 namespace freightliner {
 
@@ -98,6 +99,83 @@ Result<std::chrono::seconds> ParseDuration(std::string_view text) {
     }
   }
   return std::chrono::seconds(total);
+}
+
+namespace {
+
+// "path:line:column" (lines and columns from 1), or "path" without a position. Built with
+// append only: `":" + std::to_string(n)` (operator+(const char*, std::string&&)) makes gcc 12
+// at -O3 report a -Wrestrict false positive inside char_traits.h (GCC bug 105329).
+std::string Position(const std::string& path, const YAML::Mark& mark) {
+  std::string where = path;
+  if (mark.line >= 0) {
+    where.append(":").append(std::to_string(mark.line + 1));
+    where.append(":").append(std::to_string(mark.column + 1));
+  }
+  return where;
+}
+
+// Where a node may start: an alias is `*` at such a place, followed by its name.
+bool StartsNode(char before) {
+  switch (before) {
+    case ' ':
+    case '\t':
+    case '\n':
+    case '\r':
+    case '[':
+    case '{':
+    case ',':
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool EndsToken(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == ',' || c == ']' || c == '}';
+}
+
+}  // namespace
+
+size_t CountYamlAliases(std::string_view yaml_text) {
+  size_t aliases = 0;
+  for (size_t i = 0; i + 1 < yaml_text.size(); ++i) {
+    if (yaml_text[i] != '*' || EndsToken(yaml_text[i + 1])) continue;
+    if (i == 0 || StartsNode(yaml_text[i - 1])) ++aliases;
+  }
+  return aliases;
+}
+
+Result<YAML::Node> LoadYaml(std::string_view yaml_text, const std::string& path) {
+  if (yaml_text.size() > kMaxYamlBytes) {
+    return MakeError(ErrorCode::kInvalidArgument, std::string(path)
+                                                      .append(": ")
+                                                      .append(std::to_string(yaml_text.size()))
+                                                      .append(" bytes, more than the ")
+                                                      .append(std::to_string(kMaxYamlBytes))
+                                                      .append(" a YAML file may have"));
+  }
+  if (const size_t aliases = CountYamlAliases(yaml_text); aliases > kMaxYamlAliases) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     std::string(path)
+                         .append(": ")
+                         .append(std::to_string(aliases))
+                         .append(" YAML aliases (*name), more than the ")
+                         .append(std::to_string(kMaxYamlAliases))
+                         .append(" a file may use"));
+  }
+  try {
+    return YAML::Load(std::string(yaml_text));
+  } catch (const YAML::Exception& e) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     Position(path, e.mark).append(": invalid YAML: ").append(e.msg));
+  }
+}
+
+Error YamlReader::At(const YAML::Node& node, const std::string& what) const {
+  // Mark() of an absent key's (invalid) node throws.
+  const YAML::Mark mark = node.IsDefined() ? node.Mark() : YAML::Mark::null_mark();
+  return Error(ErrorCode::kInvalidArgument, Position(path_, mark).append(": ").append(what));
 }
 
 }  // namespace freightliner

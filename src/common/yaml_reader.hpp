@@ -30,25 +30,40 @@ Result<std::string> ExpandEnv(std::string_view text, const EnvLookup& env);
 // Parses "90s", "15m", "2h", "1h30m"; a bare number is seconds.
 Result<std::chrono::seconds> ParseDuration(std::string_view text);
 
+// What YAML text may be before yaml-cpp sees it. A config file is far below both; the caps keep
+// a hostile or corrupt file (and the fuzzers) from making the uninstrumented library, or the
+// readers walking what it returns, spend memory and time out of proportion: an alias (`*name`)
+// repeats its anchor's whole node wherever it is used.
+inline constexpr size_t kMaxYamlBytes = 1024 * 1024;
+inline constexpr size_t kMaxYamlAliases = 64;
+
+// How many aliases (`*name` where a node starts) the text holds, counted from the text alone;
+// a `*` inside a quoted string or a comment is counted too (the count only ever errs high).
+size_t CountYamlAliases(std::string_view yaml_text);
+
+// Parses YAML text after checking it against the caps above. Errors name `path` and, for a
+// syntax error, the line and column: "sync.yaml:3:7: invalid YAML: ...".
+Result<YAML::Node> LoadYaml(std::string_view yaml_text, const std::string& path);
+
 // Reads typed values out of YAML nodes, with positions in its errors.
 class YamlReader {
  public:
   YamlReader(std::string path, const EnvLookup& env) : path_(std::move(path)), env_(env) {}
 
-  Error At(const YAML::Node& node, const std::string& what) const {
-    const YAML::Mark mark = node.Mark();
-    std::string where = path_;
-    if (mark.line >= 0) {
-      where += ":" + std::to_string(mark.line + 1) + ":" + std::to_string(mark.column + 1);
-    }
-    return Error(ErrorCode::kInvalidArgument, where + ": " + what);
-  }
+  // "path:line:column: what" ("path: what" for a node that is not in the document).
+  Error At(const YAML::Node& node, const std::string& what) const;
 
   Status OnlyKeys(const YAML::Node& map, const std::string& where,
                   const std::set<std::string>& allowed) const {
-    if (!map.IsMap()) return tl::unexpected(At(map, where + " must be a mapping"));
+    if (!map.IsDefined() || !map.IsMap()) {
+      return tl::unexpected(At(map, where + " must be a mapping"));
+    }
     for (const auto& kv : map) {
-      const std::string key = kv.first.as<std::string>();
+      // A complex key (`? [a, b]: x`) is no key we know; as<std::string>() would throw.
+      if (!kv.first.IsScalar()) {
+        return tl::unexpected(At(kv.first, "keys in " + where + " must be plain names"));
+      }
+      const std::string& key = kv.first.Scalar();
       if (allowed.count(key) == 0) {
         std::string known;
         for (const std::string& k : allowed)
@@ -61,6 +76,8 @@ class YamlReader {
   }
 
   Result<std::string> String(const YAML::Node& node, const std::string& what) const {
+    // A key that is absent from its (const) mapping reads as an invalid node, whose Type() throws.
+    if (!node.IsDefined()) return tl::unexpected(At(node, what + " is missing"));
     if (!node.IsScalar()) return tl::unexpected(At(node, what + " must be a string"));
     auto expanded = ExpandEnv(node.Scalar(), env_);
     if (!expanded) return tl::unexpected(At(node, what + ": " + expanded.error().message));
@@ -98,6 +115,7 @@ class YamlReader {
 
   Result<std::vector<std::string>> Strings(const YAML::Node& node, const std::string& what) const {
     std::vector<std::string> out;
+    if (!node.IsDefined()) return tl::unexpected(At(node, what + " is missing"));
     if (node.IsScalar()) {
       auto s = String(node, what);
       if (!s) return tl::unexpected(s.error());

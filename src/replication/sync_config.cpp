@@ -208,14 +208,9 @@ Result<std::vector<RegistrySettings>> ParseRegistries(const YAML::Node& regs,
 
 Result<SyncConfig> ParseSyncConfig(std::string_view yaml_text, const std::string& path,
                                    const EnvLookup& env) {
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml_text));
-  } catch (const YAML::Exception& e) {
-    return MakeError(ErrorCode::kInvalidArgument, path + ":" + std::to_string(e.mark.line + 1) +
-                                                      ":" + std::to_string(e.mark.column + 1) +
-                                                      ": invalid YAML: " + e.msg);
-  }
+  auto loaded = LoadYaml(yaml_text, path);
+  if (!loaded) return tl::unexpected(loaded.error());
+  YAML::Node root = *loaded;
   Parser p(path, env);
   if (!root || root.IsNull()) {
     return MakeError(ErrorCode::kInvalidArgument, path + ": the file is empty");

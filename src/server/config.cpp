@@ -368,15 +368,10 @@ const NamedSync* ServerConfig::Sync(const std::string& name) const {
 Result<ServerConfig> ParseServerConfig(std::string_view yaml_text, const std::string& path,
                                        const EnvLookup& env) {
   ServerConfig config;
-  YAML::Node root;
-  try {
-    root = YAML::Load(std::string(yaml_text));
-  } catch (const YAML::Exception& e) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     path + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
-  }
+  auto root = LoadYaml(yaml_text, path);
+  if (!root) return tl::unexpected(root.error());
   ConfigParser parser(path, env);
-  if (Status s = parser.Parse(root, config); !s) return tl::unexpected(s.error());
+  if (Status s = parser.Parse(*root, config); !s) return tl::unexpected(s.error());
   return config;
 }
 
