@@ -1,9 +1,23 @@
-// API request bodies (POST /api/v1/replicate-tree and friends): the JSON parse, the tree
-// mapping built from it, and the JSON the server prints back.
+// API request bodies (POST /api/v1/replicate, /replicate-tree, /sync): the JSON parse, the
+// server's validation of each job type (fields, sizes, references, patterns, the registry
+// allow-list), and the JSON the server stores and prints back.
 #include <nlohmann/json.hpp>
 
 #include "fuzz_input.hpp"
-#include "replication/fleet_run.hpp"
+#include "server/job_request.hpp"
+
+namespace {
+
+const freightliner::server::ServerConfig& Config() {
+  static const freightliner::server::ServerConfig config = [] {
+    freightliner::server::ServerConfig c;
+    c.allowed_registries = std::vector<std::string>{"127.0.0.1:*", "*.example.com"};
+    return c;
+  }();
+  return config;
+}
+
+}  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const auto text = freightliner::fuzz::Text(data, size);
@@ -12,11 +26,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (body.is_discarded()) return 0;
   // Every JSON the tool prints is valid, whatever bytes its strings hold.
   (void)body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  if (!body.is_object()) return 0;
-  try {
-    (void)freightliner::replication::TreeMapping(body);
-  } catch (const nlohmann::json::exception&) {
-    // A field of the wrong JSON type: the API answers 500 through its handler's catch.
+  for (const char* type : {"replicate", "replicate-tree", "sync"}) {
+    auto stored = freightliner::server::ValidateJobRequest(type, body, Config());
+    if (stored) (void)stored->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   return 0;
 }

@@ -51,8 +51,10 @@ void AppendHexEscape(std::string& out, unsigned char c) {
 
 }  // namespace
 
-std::string QuoteUntrusted(std::string_view text, size_t max) {
-  std::string out = "\"";
+namespace {
+
+// Appends `text` escaped, at most `max` input bytes of it; true when it was cut.
+bool AppendEscaped(std::string& out, std::string_view text, size_t max) {
   size_t i = 0;
   while (i < text.size() && i < max) {
     const auto c = static_cast<unsigned char>(text[i]);
@@ -98,8 +100,22 @@ std::string QuoteUntrusted(std::string_view text, size_t max) {
     }
     ++i;
   }
+  return i < text.size();
+}
+
+}  // namespace
+
+std::string EscapeUntrusted(std::string_view text, size_t max) {
+  std::string out;
+  if (AppendEscaped(out, text, max)) out += "...";
+  return out;
+}
+
+std::string QuoteUntrusted(std::string_view text, size_t max) {
+  std::string out = "\"";
+  const bool cut = AppendEscaped(out, text, max);
   out += '"';
-  if (i < text.size()) out += "...";
+  if (cut) out += "...";
   return out;
 }
 

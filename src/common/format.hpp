@@ -17,5 +17,7 @@ std::string HumanBytes(uint64_t bytes);
 //
 //   spdlog::warn("skipping tag {}", QuoteUntrusted(tag));  // skipping tag "v1\n\x1b[31m"
 std::string QuoteUntrusted(std::string_view text, size_t max = 128);
+// The same escaping without the quotes, for text already set apart (a URL, a header value).
+std::string EscapeUntrusted(std::string_view text, size_t max = 256);
 
 }  // namespace freightliner

@@ -18,6 +18,8 @@
 #include <exception>
 #include <limits>
 
+#include "common/format.hpp"
+
 namespace freightliner::http {
 namespace {
 
@@ -66,23 +68,6 @@ std::string Lowercase(std::string s) {
   return s;
 }
 
-// MHD's messages may quote a URL path sent by anyone: no control characters reach the log
-// (forged lines, terminal escapes), and the line is bounded.
-std::string Printable(std::string_view text) {
-  std::string out;
-  for (char c : text.substr(0, kLogLineMaxBytes)) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u >= 0x20 && u < 0x7f) {
-      out.push_back(c);
-    } else if (c != '\n') {
-      char escaped[8];
-      std::snprintf(escaped, sizeof(escaped), "\\x%02x", u);
-      out += escaped;
-    }
-  }
-  return out;
-}
-
 // Lets kLogLinesPerWindow lines through per window, then counts what it drops and says so
 // with the next line it lets through.
 class LogLimiter {
@@ -122,7 +107,7 @@ bool ConcernsTheServer(std::string_view message) {
 void LogFromMhd(void* cls, const char* format, va_list args) {
   char line[1024];
   std::vsnprintf(line, sizeof(line), format, args);
-  const std::string message = Printable(line);
+  const std::string message = EscapeUntrusted(line, kLogLineMaxBytes);
   if (!ConcernsTheServer(message)) {
     spdlog::debug("http server: {}", message);
     return;
@@ -245,7 +230,7 @@ MHD_Result Send(MHD_Connection* connection, const ServerResponse& response) {
     if (Lowercase(name) == "content-length") continue;  // MHD writes it
     // MHD refuses names and values with line breaks: a handler cannot split the response.
     if (MHD_add_response_header(r, name.c_str(), value.c_str()) != MHD_YES) {
-      spdlog::warn("http server: response header {} refused", Printable(name));
+      spdlog::warn("http server: response header {} refused", EscapeUntrusted(name));
     }
   }
   const auto status = static_cast<unsigned>(std::clamp(response.status, 100, 999));
@@ -364,11 +349,11 @@ struct Server::Impl {
     try {
       return owner.handler_(request);
     } catch (const std::exception& e) {
-      spdlog::error("http server: {} {}: handler threw: {}", Printable(request.method),
-                    Printable(request.path), Printable(e.what()));
+      spdlog::error("http server: {} {}: handler threw: {}", EscapeUntrusted(request.method),
+                    EscapeUntrusted(request.path), EscapeUntrusted(e.what()));
     } catch (...) {
-      spdlog::error("http server: {} {}: handler threw", Printable(request.method),
-                    Printable(request.path));
+      spdlog::error("http server: {} {}: handler threw", EscapeUntrusted(request.method),
+                    EscapeUntrusted(request.path));
     }
     if (owner.options_.on_panic) {
       try {

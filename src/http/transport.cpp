@@ -7,6 +7,7 @@
 #include <cctype>
 #include <cstring>
 
+#include "common/format.hpp"
 #include "http/untrusted.hpp"
 
 namespace freightliner::http {
@@ -54,9 +55,9 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   t->header_bytes += n;
   if (t->header_bytes > kMaxHeaderBytes) {
     t->callback_error =
-        Error(ErrorCode::kServerError, "response headers larger than the cap of " +
-                                           FormatBytes(kMaxHeaderBytes) +
-                                           " (kMaxHeaderBytes) from " + Printable(t->request->url));
+        Error(ErrorCode::kServerError,
+              "response headers larger than the cap of " + FormatBytes(kMaxHeaderBytes) +
+                  " (kMaxHeaderBytes) from " + EscapeUntrusted(t->request->url));
     t->callback_error->no_retry = true;
     return 0;  // any other count than n aborts the transfer
   }
@@ -97,7 +98,7 @@ size_t OnWrite(char* data, size_t size, size_t count, void* user) {
     const std::string name = success ? t->request->body_cap_name : "max_error_body";
     t->callback_error = Error(status >= 500 ? ErrorCode::kServerError : ErrorCode::kClientError,
                               what + " larger than the cap of " + FormatBytes(cap) + " (" + name +
-                                  ") from " + Printable(t->request->url));
+                                  ") from " + EscapeUntrusted(t->request->url));
     t->callback_error->no_retry = true;
     return CURL_WRITEFUNC_ERROR;
   }

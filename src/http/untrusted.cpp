@@ -80,28 +80,6 @@ std::string SanitizeUtf8(std::string_view text) {
   return out;
 }
 
-std::string Printable(std::string_view text, size_t max_bytes) {
-  const size_t shown = std::min(text.size(), max_bytes);
-  const std::string clean = SanitizeUtf8(text.substr(0, shown));
-  std::string out;
-  out.reserve(clean.size());
-  for (char c : clean) {
-    const auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7F) {
-      static constexpr char kHex[] = "0123456789abcdef";
-      out += "\\x";
-      out += kHex[u >> 4];
-      out += kHex[u & 15];
-    } else {
-      out += c;
-    }
-  }
-  if (shown < text.size()) {
-    out += "... (" + std::to_string(text.size() - shown) + " more bytes)";
-  }
-  return out;
-}
-
 }  // namespace freightliner::http
 
 namespace freightliner::http {

@@ -4,7 +4,6 @@
 // UTF-8 before it can reach a JSON document, a log line or an error message.
 //
 //   auto size = http::ParseBoundedUnsigned(headers.Get("Content-Length").value_or(""), kMax);
-//   spdlog::warn("registry sent {}", http::Printable(value));
 
 #include <cstdint>
 #include <optional>
@@ -21,10 +20,6 @@ std::optional<uint64_t> ParseBoundedUnsigned(std::string_view text, uint64_t max
 // sequences, surrogates, code points above U+10FFFF) replaced by U+FFFD.
 std::string SanitizeUtf8(std::string_view text);
 bool IsValidUtf8(std::string_view text);
-
-// For error messages and logs: valid UTF-8, control characters (newlines, ANSI escapes) written
-// as \xNN, and at most `max_bytes` of the input (the rest counted, not shown).
-std::string Printable(std::string_view text, size_t max_bytes = 256);
 
 }  // namespace freightliner::http
 

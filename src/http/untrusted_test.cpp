@@ -51,13 +51,6 @@ TEST(SanitizeUtf8Test, MakesAnyBytesSerialisableAsJson) {
   EXPECT_NO_THROW((void)doc.dump());
 }
 
-TEST(PrintableTest, EscapesControlCharactersAndBoundsTheLength) {
-  EXPECT_EQ(Printable("v1\n\x1b[31mFAKE"), "v1\\x0a\\x1b[31mFAKE");
-  EXPECT_EQ(Printable("\xFF"), "\xEF\xBF\xBD");
-  const std::string shown = Printable(std::string(1000, 'a'), 10);
-  EXPECT_EQ(shown, "aaaaaaaaaa... (990 more bytes)");
-}
-
 TEST(OriginTest, ParsesSchemeHostAndPortWithDefaults) {
   EXPECT_EQ(OriginOf("https://Registry.example/v2/"), (Origin{"https", "registry.example", 443}));
   EXPECT_EQ(OriginOf("http://127.0.0.1:5000/v2/x?y=1"), (Origin{"http", "127.0.0.1", 5000}));

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/format.hpp"
 #include "http/untrusted.hpp"
 #include "registry/json_fields.hpp"
 #include "registry/reference.hpp"
@@ -85,8 +86,8 @@ Error ErrorFromResponse(const http::Response& response, const std::string& what)
       for (const auto& e : *errors) {
         if (!e.is_object()) continue;
         // The registry's words, so quoted as data: no newline or escape reaches a log line.
-        message += " " + http::Printable(StringField(e, "code"), 64) + ": " +
-                   http::Printable(StringField(e, "message"));
+        message += " " + EscapeUntrusted(StringField(e, "code"), 64) + ": " +
+                   EscapeUntrusted(StringField(e, "message"));
         break;  // the first says enough; the rest repeat it
       }
     }
@@ -200,7 +201,7 @@ Result<http::Response> RegistryClient::SendOnce(const Call& call, std::stop_toke
   // man-in-the-middle able to rewrite one answer would otherwise steer the rest.
   if (base->rfind("https://", 0) == 0 && request.url.rfind("https://", 0) != 0) {
     return Refuse(registry_ + " speaks HTTPS but sent " + call.method + " to " +
-                  http::Printable(request.url) + ": refusing to downgrade to plain HTTP");
+                  EscapeUntrusted(request.url) + ": refusing to downgrade to plain HTTP");
   }
   const bool same_host = http::SameOrigin(request.url, *base);
   Result<http::Response> response = MakeError(ErrorCode::kInternal, "not sent");
@@ -270,7 +271,7 @@ Result<std::optional<ManifestHead>> RegistryClient::HeadManifest(const std::stri
   if (auto announced = r->headers.Get("Docker-Content-Digest"); announced && !announced->empty()) {
     auto digest = CheckedDigest(*announced);
     if (!digest) {
-      return Refuse(what + ": invalid Docker-Content-Digest \"" + http::Printable(*announced) +
+      return Refuse(what + ": invalid Docker-Content-Digest \"" + EscapeUntrusted(*announced) +
                     "\"");
     }
     head.digest = *digest;
@@ -279,7 +280,7 @@ Result<std::optional<ManifestHead>> RegistryClient::HeadManifest(const std::stri
   if (auto length = r->headers.Get("Content-Length")) {
     auto size = http::ParseBoundedUnsigned(*length, INT64_MAX);
     if (!size) {
-      return Refuse(what + ": invalid Content-Length \"" + http::Printable(*length) + "\"");
+      return Refuse(what + ": invalid Content-Length \"" + EscapeUntrusted(*length) + "\"");
     }
     if (*size > options_.max_manifest_bytes) {
       return Refuse(what + ": manifest of " + std::to_string(*size) +
@@ -315,7 +316,7 @@ Result<Manifest> RegistryClient::GetManifest(const std::string& repo, const std:
     auto digest = CheckedDigest(*announced);
     if (!digest) {
       return Refuse("manifest " + what + ": invalid Docker-Content-Digest \"" +
-                    http::Printable(*announced) + "\"");
+                    EscapeUntrusted(*announced) + "\"");
     }
     if (digest->rfind("sha256:", 0) == 0) expected = *digest;
   }
@@ -360,7 +361,7 @@ Status RegistryClient::PutManifest(const std::string& repo, const std::string& r
   if (stored != manifest.digest) {
     return MakeError(
         ErrorCode::kDigestMismatch,
-        what + " was stored as " + http::Printable(stored) + ", not " + manifest.digest);
+        what + " was stored as " + EscapeUntrusted(stored) + ", not " + manifest.digest);
   }
   return Ok();
 }
@@ -511,12 +512,12 @@ Result<std::vector<std::string>> RegistryClient::ListPaged(std::string first_pat
     // Every cap reached is an error naming it: a shortened list would look complete, and a
     // mirror planned from it would silently miss what lies past the cap.
     if (pages == options_.max_list_pages) {
-      return Refuse(registry_ + " listing " + http::Printable(first) + " has more than " +
+      return Refuse(registry_ + " listing " + EscapeUntrusted(first) + " has more than " +
                     std::to_string(options_.max_list_pages) +
                     " pages (max_list_pages): refusing to follow its Link further");
     }
     if (!seen_pages.insert(url).second) {
-      return Refuse(registry_ + " paginates in a loop at " + http::Printable(url));
+      return Refuse(registry_ + " paginates in a loop at " + EscapeUntrusted(url));
     }
     auto r = Send({.method = "GET",
                    .url = url,
@@ -526,15 +527,15 @@ Result<std::vector<std::string>> RegistryClient::ListPaged(std::string first_pat
                   stop);
     if (!r) return tl::unexpected(r.error());
     if (r->status != 200)
-      return tl::unexpected(ErrorFromResponse(*r, "GET " + http::Printable(url)));
+      return tl::unexpected(ErrorFromResponse(*r, "GET " + EscapeUntrusted(url)));
     auto doc = nlohmann::json::parse(r->body, nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) {
       return MakeError(ErrorCode::kServerError,
-                       registry_ + " answered " + http::Printable(url) + " without JSON");
+                       registry_ + " answered " + EscapeUntrusted(url) + " without JSON");
     }
     if (auto list = doc.find(field); list != doc.end() && list->is_array()) {
       if (items.size() + list->size() > options_.max_list_entries) {
-        return Refuse(registry_ + " listing " + http::Printable(first) + " has more than " +
+        return Refuse(registry_ + " listing " + EscapeUntrusted(first) + " has more than " +
                       std::to_string(options_.max_list_entries) + " entries (max_list_entries)");
       }
       for (const auto& item : *list) {
@@ -546,7 +547,7 @@ Result<std::vector<std::string>> RegistryClient::ListPaged(std::string first_pat
     // The next page is the registry's own: a Link elsewhere (another host, port or scheme)
     // would make us fetch, and trust, a list from a server nobody configured.
     if (!http::SameOrigin(Absolute(*next, *base), *base)) {
-      return Refuse(registry_ + " links its listing to " + http::Printable(*next) +
+      return Refuse(registry_ + " links its listing to " + EscapeUntrusted(*next) +
                     ", outside the registry: refusing to follow");
     }
     url = *next;

@@ -35,8 +35,8 @@ Result<Descriptor> ParseDescriptor(const json& j, std::string_view where) {
   d.digest = StringField(j, "digest");
   // The length check first: a digest is at most "sha512:" and 128 hex digits.
   if (d.digest.size() > 7 + 128 || !IsValidDigest(d.digest)) {
-    return MakeError(ErrorCode::kInvalidArgument, std::string(where) + " has an invalid digest " +
-                                                      QuoteUntrusted(d.digest));
+    return MakeError(ErrorCode::kInvalidArgument,
+                     std::string(where) + " has an invalid digest " + QuoteUntrusted(d.digest));
   }
   const auto size = BoundedUnsignedField(j, "size", INT64_MAX);
   if (!size) {
