@@ -37,7 +37,9 @@ API_PORT=$(free_port)
 METRICS_PORT=$(free_port)
 API=http://127.0.0.1:$API_PORT
 METRICS=http://127.0.0.1:$METRICS_PORT/metrics
-"$BIN" --log-level warn serve --api-addr "127.0.0.1:$API_PORT" \
+# API jobs may name only the registries the config allows.
+echo "allowed_registries: [\"$REG\"]" > "$WORK/server.yaml"
+"$BIN" --log-level warn serve --config "$WORK/server.yaml" --api-addr "127.0.0.1:$API_PORT" \
   --metrics-addr "127.0.0.1:$METRICS_PORT" --state-dir "$WORK/state" > "$WORK/serve.log" 2>&1 &
 echo $! > "$WORK/serve.pid"
 wait_http "$API/ready" 20 "$(cat "$WORK/serve.pid")"
