@@ -127,7 +127,9 @@ TEST(HostileHttpTest, NonUtf8DigestHeaderFailsAServeJobAndTheServerStaysWhole) {
   AnnounceDigest(evil, "team/app", kNonUtf8Digest);
   Registry dst;
   TempDir state("freightliner-hostile-serve");
-  Serve serve(state);
+  // The API takes jobs between the registries its config allows (the hostile one included here).
+  Serve serve(state, {.config_yaml = "allowed_registries: [\"" + evil.host() + "\", \"" +
+                                     dst.host() + "\"]\n"});
   const std::string id = serve.Submit(
       "/api/v1/replicate",
       {{"source", evil.host() + "/team/app:v1"}, {"destination", dst.host() + "/a:v1"}});
