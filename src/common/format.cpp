@@ -1,6 +1,8 @@
 #include "common/format.hpp"
 
+#include <algorithm>
 #include <array>
+#include <cctype>
 #include <cstdio>
 
 namespace freightliner {
@@ -104,6 +106,13 @@ bool AppendEscaped(std::string& out, std::string_view text, size_t max) {
 }
 
 }  // namespace
+
+bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
+  return std::equal(a.begin(), a.end(), b.begin(), b.end(), [](char x, char y) {
+    return std::tolower(static_cast<unsigned char>(x)) ==
+           std::tolower(static_cast<unsigned char>(y));
+  });
+}
 
 std::string EscapeUntrusted(std::string_view text, size_t max) {
   std::string out;

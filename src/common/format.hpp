@@ -7,6 +7,9 @@
 
 namespace freightliner {
 
+// ASCII letters compared without case (header names, tokens such as "gzip").
+bool EqualsIgnoringCase(std::string_view a, std::string_view b);
+
 // "12.3 MiB": binary units, one decimal above bytes.
 std::string HumanBytes(uint64_t bytes);
 

@@ -2,21 +2,11 @@
 #include <string>
 #include <string_view>
 
+#include "common/format.hpp"
 #include "http/server.hpp"
 
 namespace freightliner::http {
 namespace {
-
-bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 int HexValue(char ch) {
   if (ch >= '0' && ch <= '9') return ch - '0';

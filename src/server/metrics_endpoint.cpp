@@ -11,6 +11,8 @@
 #include <string_view>
 #include <utility>
 
+#include "common/format.hpp"
+
 namespace freightliner::server {
 namespace {
 
@@ -28,17 +30,6 @@ std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t'))
     s.remove_suffix(1);
   return s;
-}
-
-bool EqualsIgnoringCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
 }
 
 // Accept-Encoding lists gzip with a weight above 0 ("gzip", "gzip;q=0.5"; not "gzip;q=0").
