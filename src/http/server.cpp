@@ -56,6 +56,12 @@ ServerResponse TooLarge(size_t max_body_bytes) {
               "too_large", "the body is larger than " + std::to_string(max_body_bytes) + " bytes")};
 }
 
+// How much of a body over the limit is read and thrown away to answer 413 cleanly: bounded
+// time and bandwidth, no memory.
+size_t DiscardLimit(size_t max_body_bytes) {
+  return std::max<size_t>(4 * max_body_bytes, 256 * 1024);
+}
+
 ServerResponse InternalError() {
   return {.status = 500,
           .headers = {{"Content-Type", "application/json"}},
@@ -322,8 +328,18 @@ struct Server::Impl {
       MHD_get_connection_values(connection, MHD_HEADER_KIND, &CollectHeader, &r.headers);
       r.remote_address = RemoteAddress(connection);
       const std::optional<uint64_t> declared = DeclaredLength(r);
-      // Answered before the body is read (and before "100 Continue"); MHD then closes.
-      if (declared && *declared > max_body) return Send(connection, TooLarge(max_body));
+      if (declared && *declared > max_body) {
+        // A client that waits for "100 Continue", or one that would send more than is worth
+        // reading, is answered at once (MHD then closes). Any other is read to the end and
+        // discarded first: closing on a client that is still sending makes its kernel reset
+        // the connection, and the 413 would be lost with it.
+        const auto expect = r.Header("expect");
+        if ((expect && EqualsIgnoringCase(*expect, "100-continue")) ||
+            *declared > DiscardLimit(max_body)) {
+          return Send(connection, TooLarge(max_body));
+        }
+        pending.too_large = true;
+      }
       return MHD_YES;
     }
     if (*upload_data_size != 0) {
@@ -333,13 +349,13 @@ struct Server::Impl {
         pending.request.body.append(upload_data, n);
         return MHD_YES;
       }
-      // A chunked body outgrew the limit. MHD answers only once a body ends: read on, up to
-      // as much again, to say 413; a body that still goes on is cut off.
+      // Too large (declared so, or a chunked body that outgrew the limit). MHD answers only once
+      // a body ends: read on, discarding, up to DiscardLimit, to say 413; past it, cut off.
       pending.too_large = true;
       pending.request.body.clear();
       pending.request.body.shrink_to_fit();
       pending.discarded_bytes += n;
-      return pending.discarded_bytes <= std::max<size_t>(max_body, 64 * 1024) ? MHD_YES : MHD_NO;
+      return pending.discarded_bytes <= DiscardLimit(max_body) ? MHD_YES : MHD_NO;
     }
     if (pending.too_large) return Send(connection, TooLarge(max_body));
     return Send(connection, Run(pending.request));
@@ -395,6 +411,9 @@ Status Server::Start() {
   MHD_OptionItem pool[] = {{MHD_OPTION_THREAD_POOL_SIZE, static_cast<intptr_t>(threads), nullptr},
                            {MHD_OPTION_END, 0, nullptr}};
   if (threads < 2) pool[0] = pool[1];
+  // spdlog's registry is created on first use; event-loop threads log, so create it here, on
+  // one thread, before they start (its lazy creation races under TSan's eyes otherwise).
+  spdlog::default_logger_raw();
   // The logger comes first, or MHD writes what it says about the other options to stderr.
   // clang-format off
   impl->daemon = MHD_start_daemon(
