@@ -6,7 +6,9 @@
 #include <yaml-cpp/yaml.h>
 
 #include <chrono>
+#include <cmath>
 #include <functional>
+#include <limits>
 #include <map>
 #include <optional>
 #include <set>
@@ -97,7 +99,8 @@ class YamlReader {
     if (!s) return tl::unexpected(s.error());
     char* end = nullptr;
     const double v = std::strtod(s->c_str(), &end);
-    if (s->empty() || end == nullptr || *end != '\0' || v < min) {
+    // !(v >= min) also refuses NaN; "inf" and overflowing literals are refused as not finite.
+    if (s->empty() || end == nullptr || *end != '\0' || !std::isfinite(v) || !(v >= min)) {
       return tl::unexpected(At(node, what + " must be a number >= " + std::to_string(int(min)) +
                                          ", not \"" + *s + "\""));
     }
@@ -107,6 +110,11 @@ class YamlReader {
   Result<int> Integer(const YAML::Node& node, const std::string& what, int min) const {
     auto v = Number(node, what, min);
     if (!v) return tl::unexpected(v.error());
+    // Range first: casting a double outside int's range is undefined behaviour.
+    if (*v > static_cast<double>(std::numeric_limits<int>::max())) {
+      return tl::unexpected(
+          At(node, what + " must be at most " + std::to_string(std::numeric_limits<int>::max())));
+    }
     if (*v != static_cast<double>(static_cast<int>(*v))) {
       return tl::unexpected(At(node, what + " must be a whole number"));
     }

@@ -32,6 +32,29 @@ TEST(YamlReaderTest, ErrorsNameFileLineAndUnknownKeys) {
   EXPECT_NE(d.error().message.find("server.yaml:1:8"), std::string::npos) << d.error().message;
 }
 
+// Found by fuzz_sync_yaml: "version: 1222...2" (51 digits) was cast from double to int, which is
+// undefined behaviour; NaN passed the lower bound because every comparison with it is false.
+TEST(YamlReaderTest, NumbersOutsideTheirRangeOrNotFiniteAreErrors) {
+  const EnvLookup env = [](const std::string&) -> std::optional<std::string> { return "x"; };
+  YamlReader reader("sync.yaml", env);
+  const auto integer = [&](const char* text) {
+    return reader.Integer(YAML::Load(std::string("v: ") + text)["v"], "v", 1);
+  };
+  EXPECT_EQ(*integer("7"), 7);
+  EXPECT_EQ(*integer("2147483647"), 2147483647);
+  for (const char* bad : {"2147483648", "122222222222222222222222222222222222222222222222222",
+                          "1e400", "inf", "nan", "-nan", "0", "1.5"}) {
+    auto r = integer(bad);
+    EXPECT_FALSE(r) << bad;
+  }
+  const auto number = [&](const char* text) {
+    return reader.Number(YAML::Load(std::string("v: ") + text)["v"], "v", 0);
+  };
+  EXPECT_DOUBLE_EQ(*number("0.25"), 0.25);
+  for (const char* bad : {"nan", "inf", "-inf", "1e999", "-1"})
+    EXPECT_FALSE(number(bad)) << bad;
+}
+
 TEST(LoadYamlTest, ParsesAndNamesFileLineAndColumnOfSyntaxErrors) {
   auto ok = LoadYaml("a: [1, 2]\n", "sync.yaml");
   ASSERT_TRUE(ok) << ok.error().message;
