@@ -35,6 +35,25 @@ void ScrubSecretArguments(int argc, char** argv) {
   }
 }
 
+// `--log-format json` (or `=json`) anywhere before a `--`.
+LogFormat RequestedLogFormat(int argc, char** argv) {
+  LogFormat format = LogFormat::kText;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--") break;
+    std::string_view value;
+    if (arg == "--log-format" && i + 1 < argc) {
+      value = argv[++i];
+    } else if (arg.starts_with("--log-format=")) {
+      value = arg.substr(std::string_view("--log-format=").size());
+    } else {
+      continue;
+    }
+    format = value == "json" ? LogFormat::kJson : LogFormat::kText;
+  }
+  return format;
+}
+
 void AddCredsOption(CLI::App* cmd, std::string& target, const char* name, const char* what) {
   cmd->add_option(name, target,
                   std::string("USER:PASSWORD for the ") + what +
@@ -87,6 +106,8 @@ int RunServe(const GlobalOptions& global, const server::ServerFlags& flags, std:
 }  // namespace
 
 int Main(int argc, char** argv) {
+  // The command line's own errors are reported in the format it asks for, before it is parsed.
+  (void)InitLogging("info", RequestedLogFormat(argc, argv));
   CLI::App app{"freightliner: replicate container images between OCI/Docker registries"};
   app.require_subcommand(1);
   app.set_version_flag("--version", std::string(kVersion));
@@ -203,8 +224,8 @@ int Main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "error: " << e.what() << "\n(run with --help for usage)\n";
-    return kExitUsage;
+    const auto parsed = app.get_subcommands();
+    return FailUsage(e.what(), parsed.empty() ? "" : parsed.back()->get_name());
   }
   ScrubSecretArguments(argc, argv);
 
@@ -221,8 +242,11 @@ int Main(int argc, char** argv) {
   std::stop_source stop;
   int exit_code = kExitOk;
   {
-    SignalStopper signals(stop, [](int) {
-      std::cerr << "interrupted: stopping (press Ctrl-C again to quit at once)\n";
+    SignalStopper signals(stop, [](int signal) {
+      NoteInterrupted(signal);
+      Say(spdlog::level::warn, "interrupted: stopping (press Ctrl-C again to quit at once)",
+          "interrupted: stopping (signal again to quit at once)",
+          {{"signal", InterruptSignalName()}});
     });
     Context ctx(global, stop.get_token());
     if (rep->parsed()) exit_code = RunReplicate(ctx, replicate);

@@ -1,7 +1,11 @@
 #include "cli/context.hpp"
 
-#include <iostream>
+#include <signal.h>
 
+#include <atomic>
+
+#include "common/format.hpp"
+#include "common/log.hpp"
 #include "common/version.hpp"
 
 namespace freightliner::cli {
@@ -35,9 +39,77 @@ int ExitCodeFor(const Error& error) {
   }
 }
 
-int Fail(const Error& error) {
-  std::cerr << "error: " << error.ToString() << "\n";
-  return ExitCodeFor(error);
+namespace {
+
+std::atomic<int> g_interrupt_signal{0};
+
+// One line whatever the message holds: a control character (a newline in a library's message)
+// is escaped, never written.
+std::string OneLine(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte < 0x20 || byte == 0x7f) {
+      out += EscapeUntrusted(std::string_view(&c, 1), 1);
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+// The transfer layers say "canceled" without knowing why; after a signal the reason is known.
+std::string CancelReason(std::string message) {
+  const std::string signal = InterruptSignalName();
+  if (signal.empty()) return message;
+  const std::string reason = "interrupted by " + signal;
+  constexpr std::string_view kBare = "canceled";
+  if (message == kBare) return reason;
+  if (message.ends_with(": canceled")) {
+    message.resize(message.size() - kBare.size());
+    return message + reason;
+  }
+  return message;
+}
+
+}  // namespace
+
+void NoteInterrupted(int signal) {
+  g_interrupt_signal = signal;
+}
+
+std::string InterruptSignalName() {
+  switch (g_interrupt_signal.load()) {
+    case 0:
+      return "";
+    case SIGINT:
+      return "SIGINT";
+    case SIGTERM:
+      return "SIGTERM";
+    default:
+      return "signal " + std::to_string(g_interrupt_signal.load());
+  }
+}
+
+int Fail(const Error& error, const nlohmann::json& fields, std::string_view hint) {
+  std::string message =
+      OneLine(error.code == ErrorCode::kCanceled ? CancelReason(error.message) : error.message);
+  if (!hint.empty()) message += "; " + OneLine(hint);
+  const int exit_code = ExitCodeFor(error);
+  nlohmann::json all = fields.is_object() ? fields : nlohmann::json::object();
+  all["error_code"] = ErrorCodeName(error.code);
+  all["exit_code"] = exit_code;
+  Say(spdlog::level::err, "error: " + std::string(ErrorCodeName(error.code)) + ": " + message,
+      message, all);
+  return exit_code;
+}
+
+int FailUsage(std::string_view why, std::string_view command) {
+  const std::string help =
+      command.empty() ? "freightliner --help" : "freightliner " + std::string(command) + " --help";
+  return Fail(Error(ErrorCode::kInvalidArgument,
+                    "command line: " + std::string(why) + " (usage: " + help + ")"));
 }
 
 }  // namespace freightliner::cli

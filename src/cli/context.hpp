@@ -3,8 +3,10 @@
 // the stop token that Ctrl-C triggers.
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <stop_token>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "common/error.hpp"
@@ -49,7 +51,18 @@ inline constexpr int kExitNotFound = 4;
 inline constexpr int kExitCanceled = 130;
 
 int ExitCodeFor(const Error& error);
-// Prints "error: <message>" on stderr (one line) and returns the matching exit code.
-int Fail(const Error& error);
+// Reports a failed command on stderr and returns the matching exit code. Text: exactly one line,
+// "error: CODE: what failed: why[; hint]" (control characters escaped). JSON logs: one object
+// with level "error", msg, error_code, exit_code and `fields`.
+int Fail(const Error& error, const nlohmann::json& fields = nlohmann::json::object(),
+         std::string_view hint = "");
+// Fail for a command line that does not parse: invalid_argument, and where to read the usage.
+int FailUsage(std::string_view why, std::string_view command);
+
+// The signal that stopped the command (Ctrl-C, SIGTERM): a canceled failure then says so instead
+// of the bare "canceled" the transfer layers report. Called from the signal thread.
+void NoteInterrupted(int signal);
+// "SIGINT", "SIGTERM", or "" before a signal.
+std::string InterruptSignalName();
 
 }  // namespace freightliner::cli

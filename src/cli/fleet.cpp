@@ -10,6 +10,7 @@
 
 #include "cli/progress.hpp"
 #include "common/format.hpp"
+#include "common/log.hpp"
 #include "replication/checkpoint_store.hpp"
 #include "replication/engine.hpp"
 #include "replication/fleet_run.hpp"
@@ -84,9 +85,29 @@ std::string StateDir(const FleetFlags& flags) {
   return flags.state_dir.empty() ? replication::DefaultStateDir() : flags.state_dir;
 }
 
-void PrintResumeHint(const FleetPlan& plan, const std::string& run_id) {
-  std::cerr << "resume with: freightliner " << plan.kind << " --resume " << run_id
-            << (plan.flags.state_dir.empty() ? "" : " --state-dir " + plan.flags.state_dir) << "\n";
+std::string ResumeCommand(const FleetPlan& plan, const std::string& run_id) {
+  return "freightliner " + plan.kind + " --resume " + run_id +
+         (plan.flags.state_dir.empty() ? "" : " --state-dir " + plan.flags.state_dir);
+}
+
+// The one line of a run that did not complete: why, and how to go on from its checkpoint.
+int FailRun(const FleetPlan& plan, const std::string& run_id, const Error& error) {
+  const std::string resume = ResumeCommand(plan, run_id);
+  return Fail(error, {{"run_id", run_id}, {"resume", resume}}, "resume with: " + resume);
+}
+
+// A run that ended with failed or unrun tags: the first failure stands for them all.
+Error PartialRunError(const std::string& kind, const std::string& run_id, const RunSummary& s) {
+  std::string message = kind + " " + run_id + ": ";
+  if (s.failures.empty() || !s.failures.front().error) {
+    message += std::to_string(s.not_run) + " of " + std::to_string(s.total) + " tags not run";
+    return Error(ErrorCode::kInternal, message);
+  }
+  const TaskResult& first = s.failures.front();
+  message += std::to_string(s.failed) + " of " + std::to_string(s.total) +
+             " tags failed, first " + first.task.source.String() + " -> " +
+             first.task.destination.String() + ": " + first.error->message;
+  return Error(first.error->code, message);
 }
 
 int DryRun(Context& ctx, FleetPlan& plan) {
@@ -140,7 +161,8 @@ int Execute(Context& ctx, FleetPlan plan) {
     if (!id) return Fail(id.error());
     run_id = *id;
   }
-  Progress progress(isatty(STDERR_FILENO) == 1);
+  // A live line on a terminal, unless every stderr line must be JSON.
+  Progress progress(isatty(STDERR_FILENO) == 1 && CurrentLogFormat() == LogFormat::kText);
   replication::WorkerPool workers(plan.flags.workers);
   auto result = replication::RunFleet(
       **store, run_id, *pool, workers, plan.mappings,
@@ -157,21 +179,26 @@ int Execute(Context& ctx, FleetPlan plan) {
        .on_planned =
            [&](int64_t planned, int64_t left) {
              if (!plan.flags.resume.empty() && planned > 0) {
-               std::cerr << "resuming " << run_id << ": " << left << " of " << planned
-                         << " tags left\n";
+               LogWith(spdlog::level::info,
+                       {{"run_id", run_id}, {"tags_left", left}, {"tags_planned", planned}},
+                       "resuming {}: {} of {} tags left", run_id, left, planned);
              }
              progress.PlanComplete(left);
            }});
   progress.Finish();  // its last line goes out before the summary
   if (!result) {
-    if (ctx.stop().stop_requested()) PrintResumeHint(plan, run_id);
-    return Fail(result.error());
+    if (ctx.stop().stop_requested()) return FailRun(plan, run_id, result.error());
+    return Fail(result.error(), {{"run_id", run_id}});
   }
   const bool interrupted = ctx.stop().stop_requested();
   PrintSummary(ctx, plan.kind, run_id, result->summary, interrupted);
-  if (result->status != "completed") PrintResumeHint(plan, run_id);
-  if (interrupted) return kExitCanceled;
-  return result->status == "completed" ? kExitOk : kExitFailed;
+  if (interrupted) {
+    return FailRun(plan, run_id,
+                   Error(ErrorCode::kCanceled, plan.kind + " " + run_id + ": canceled"));
+  }
+  if (result->status == "completed") return kExitOk;
+  FailRun(plan, run_id, PartialRunError(plan.kind, run_id, result->summary));
+  return kExitFailed;  // whatever the code of the first failure: the run as a whole failed
 }
 
 // The stored spec of a run being resumed, checked to be of this command.

@@ -1,52 +1,135 @@
 #include "common/log.hpp"
 
-#include <spdlog/pattern_formatter.h>
-#include <spdlog/sinks/stdout_sinks.h>
-#include <spdlog/spdlog.h>
+#include <spdlog/sinks/base_sink.h>
 
+#include <atomic>
+#include <cstdio>
+#include <ctime>
 #include <memory>
+#include <mutex>
+#include <vector>
 
 namespace freightliner {
 namespace {
 
-// %j: the message as the inside of a JSON string, so that JSON log lines stay valid whatever the
-// message holds (quotes in registry error bodies, backslashes, control characters).
-class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
+using nlohmann::json;
+using nlohmann::ordered_json;
+
+std::atomic<LogFormat> g_format{LogFormat::kText};
+
+// The fields of the ScopedLogFields alive on this thread, outermost first.
+thread_local std::vector<const json*> t_fields;
+
+void MergeFields(ordered_json& line, const json& fields) {
+  if (!fields.is_object()) return;
+  for (const auto& [key, value] : fields.items()) {
+    if (key != "ts" && key != "level" && key != "msg") line[key] = value;
+  }
+}
+
+std::string TextLogLine(std::chrono::system_clock::time_point time,
+                        spdlog::level::level_enum level, std::string_view msg) {
+  std::string line = Rfc3339Utc(time);
+  line += ' ';
+  line += LevelName(level);
+  line += ' ';
+  line += msg;
+  return line;
+}
+
+// Every line on stderr goes through here, one fwrite a line under one mutex, so that lines of
+// different threads (and Say's) never interleave. Formats itself: spdlog patterns cannot build
+// JSON with a library nor print UTC with microseconds and a true Z.
+class StderrSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
-  void format(const spdlog::details::log_msg& msg, const std::tm& /*tm*/,
-              spdlog::memory_buf_t& dest) override {
-    for (char c : msg.payload) {
-      switch (c) {
-        case '"':
-          dest.append(std::string_view("\\\""));
-          break;
-        case '\\':
-          dest.append(std::string_view("\\\\"));
-          break;
-        case '\n':
-          dest.append(std::string_view("\\n"));
-          break;
-        case '\t':
-          dest.append(std::string_view("\\t"));
-          break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            constexpr std::string_view kHex = "0123456789abcdef";
-            const auto byte = static_cast<unsigned char>(c);
-            const char escaped[] = {'\\', 'u', '0', '0', kHex[byte >> 4], kHex[byte & 0xf]};
-            dest.append(escaped, escaped + sizeof(escaped));
-          } else {
-            dest.push_back(c);
-          }
+  void WriteLine(std::string line) {
+    std::lock_guard lock(mutex_);
+    Write(std::move(line));
+  }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    const std::string_view text(msg.payload.data(), msg.payload.size());
+    if (g_format == LogFormat::kJson) {
+      json fields = json::object();
+      for (const json* scope : t_fields) {
+        for (const auto& [key, value] : scope->items())
+          fields[key] = value;
       }
+      Write(JsonLogLine(msg.time, msg.level, text, fields));
+    } else {
+      Write(TextLogLine(msg.time, msg.level, text));
     }
   }
-  std::unique_ptr<custom_flag_formatter> clone() const override {
-    return std::make_unique<JsonEscapedMessage>();
+  void flush_() override { std::fflush(stderr); }
+  // Our lines are formatted above; spdlog's patterns do not apply.
+  void set_pattern_(const std::string& /*pattern*/) override {}
+  void set_formatter_(std::unique_ptr<spdlog::formatter> /*formatter*/) override {}
+
+ private:
+  static void Write(std::string line) {
+    line += '\n';
+    std::fwrite(line.data(), 1, line.size(), stderr);
   }
 };
 
+const std::shared_ptr<StderrSink>& Sink() {
+  static const auto sink = std::make_shared<StderrSink>();
+  return sink;
+}
+
 }  // namespace
+
+std::string_view LevelName(spdlog::level::level_enum level) {
+  switch (level) {
+    case spdlog::level::trace:
+      return "trace";
+    case spdlog::level::debug:
+      return "debug";
+    case spdlog::level::info:
+      return "info";
+    case spdlog::level::warn:
+      return "warn";
+    case spdlog::level::err:
+      return "error";
+    case spdlog::level::critical:
+      return "critical";
+    default:
+      return "off";
+  }
+}
+
+std::string Rfc3339Utc(std::chrono::system_clock::time_point time) {
+  const auto micros =
+      std::chrono::floor<std::chrono::microseconds>(time.time_since_epoch()).count();
+  const auto seconds = static_cast<std::time_t>(micros >= 0 ? micros / 1000000
+                                                            : (micros - 999999) / 1000000);
+  const auto fraction = static_cast<long>(micros - static_cast<int64_t>(seconds) * 1000000);
+  std::tm utc{};
+  gmtime_r(&seconds, &utc);
+  char text[40];
+  const size_t n = std::strftime(text, sizeof(text), "%Y-%m-%dT%H:%M:%S", &utc);
+  std::snprintf(text + n, sizeof(text) - n, ".%06ldZ", fraction);
+  return text;
+}
+
+std::string JsonLogLine(std::chrono::system_clock::time_point time,
+                        spdlog::level::level_enum level, std::string_view msg,
+                        const json& fields) {
+  ordered_json line = {{"ts", Rfc3339Utc(time)}, {"level", LevelName(level)}, {"msg", msg}};
+  MergeFields(line, fields);
+  // A message or field that is not UTF-8 (bytes a registry sent) still makes a valid line.
+  return line.dump(-1, ' ', false, ordered_json::error_handler_t::replace);
+}
+
+ScopedLogFields::ScopedLogFields(json fields) : fields_(std::move(fields)) {
+  if (!fields_.is_object()) fields_ = json::object();
+  t_fields.push_back(&fields_);
+}
+
+ScopedLogFields::~ScopedLogFields() {
+  t_fields.pop_back();
+}
 
 Status InitLogging(std::string_view level, LogFormat format) {
   const spdlog::level::level_enum parsed = spdlog::level::from_str(std::string(level));
@@ -55,19 +138,24 @@ Status InitLogging(std::string_view level, LogFormat format) {
                      "invalid log level '" + std::string(level) +
                          "' (want trace, debug, info, warn, error or off)");
   }
-  auto logger = std::make_shared<spdlog::logger>("freightliner",
-                                                 std::make_shared<spdlog::sinks::stderr_sink_mt>());
-  auto formatter = std::make_unique<spdlog::pattern_formatter>();
-  if (format == LogFormat::kJson) {
-    formatter->add_flag<JsonEscapedMessage>('j').set_pattern(
-        R"({"time":"%Y-%m-%dT%H:%M:%S.%eZ","level":"%l","msg":"%j"})");
-  } else {
-    formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v");
-  }
-  logger->set_formatter(std::move(formatter));
+  g_format = format;
+  auto logger = std::make_shared<spdlog::logger>("freightliner", Sink());
   logger->set_level(parsed);
   spdlog::set_default_logger(std::move(logger));
   return Ok();
+}
+
+LogFormat CurrentLogFormat() {
+  return g_format;
+}
+
+void Say(spdlog::level::level_enum level, std::string_view text, std::string_view msg,
+         const json& fields) {
+  if (g_format == LogFormat::kJson) {
+    Sink()->WriteLine(JsonLogLine(std::chrono::system_clock::now(), level, msg, fields));
+  } else {
+    Sink()->WriteLine(std::string(text));
+  }
 }
 
 }  // namespace freightliner

@@ -388,11 +388,12 @@ Result<ServerConfig> LoadServerConfig(const ServerFlags& flags, const EnvLookup&
     if (!parsed) return parsed;
     config = std::move(*parsed);
   }
+  // The file, then the environment, then the flags: the closer to this one run, the stronger.
+  if (Status s = ApplyEnvironment(config, env); !s) return tl::unexpected(s.error());
   if (flags.api_addr) config.api_addr = *flags.api_addr;
   if (flags.metrics_addr) config.metrics_addr = *flags.metrics_addr;
   if (flags.state_dir) config.state_dir = *flags.state_dir;
   if (flags.allow_unauthenticated) config.allow_unauthenticated = true;
-  if (Status s = ApplyEnvironment(config, env); !s) return tl::unexpected(s.error());
   if (Status s = ReadApiKeys(config); !s) return tl::unexpected(s.error());
   if (auto key = env("FREIGHTLINER_API_KEY"); key && !key->empty()) config.api_keys.push_back(*key);
   if (Status s = Check(config); !s) return tl::unexpected(s.error());

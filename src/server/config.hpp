@@ -1,6 +1,7 @@
 #pragma once
-// The server's configuration: a YAML file (docs/SERVER.md, examples/server.yaml), then command-line
-// flags, then FREIGHTLINER_* environment variables, each overriding the one before. Without a
+// The server's configuration: a YAML file (docs/SERVER.md, examples/server.yaml), then
+// FREIGHTLINER_* environment variables, then command-line flags, each overriding the one before
+// (as in most tools: what is typed for this one run wins). Without a
 // file the embedded defaults serve. API keys come from a file or FREIGHTLINER_API_KEY, never
 // from the command line.
 
@@ -65,7 +66,7 @@ struct ServerFlags {
   bool allow_unauthenticated = false;
 };
 
-// Reads the file (if any), applies flags and environment, loads API keys, checks everything
+// Reads the file (if any), applies the environment, then the flags, loads API keys, checks everything
 // (addresses, files, that every sync file parses, that schedules name known syncs).
 Result<ServerConfig> LoadServerConfig(const ServerFlags& flags, const EnvLookup& env);
 // True for 127.0.0.0/8, ::1 and localhost: the HOST of a HOST:PORT address.

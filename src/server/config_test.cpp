@@ -96,21 +96,34 @@ TEST(ServerConfigTest, RetentionSettings) {
   EXPECT_FALSE(ParseServerConfig("max_jobs: 0\n", "t.yaml", FixedEnvironment({})));
 }
 
-TEST(ServerConfigTest, FlagsOverrideTheFileAndTheEnvironmentOverridesBoth) {
-  const std::string file = WriteTemp(
-      "srv1.yaml", "api_addr: 127.0.0.1:1000\nmetrics_addr: 127.0.0.1:1001\nworkers: 3\n");
-  ServerFlags flags{.config = file, .api_addr = "127.0.0.1:2000"};
-  auto c =
-      LoadServerConfig(flags, FixedEnvironment({{"FREIGHTLINER_METRICS_ADDR", "127.0.0.1:3001"}}));
+TEST(ServerConfigTest, FlagsOverrideTheEnvironmentWhichOverridesTheFile) {
+  const std::string file =
+      WriteTemp("srv1.yaml",
+                "api_addr: 127.0.0.1:1000\nmetrics_addr: 127.0.0.1:1001\nstate_dir: /from/file\n"
+                "workers: 3\n");
+  const auto env = FixedEnvironment({{"FREIGHTLINER_API_ADDR", "127.0.0.1:2000"},
+                                     {"FREIGHTLINER_METRICS_ADDR", "127.0.0.1:2001"},
+                                     {"FREIGHTLINER_WORKERS", "5"}});
+  // The file alone.
+  auto c = LoadServerConfig({.config = file}, FixedEnvironment({}));
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->api_addr, "127.0.0.1:1000");
+  EXPECT_EQ(c->state_dir, "/from/file");
+  EXPECT_EQ(c->workers, 3);
+  // The environment over the file.
+  c = LoadServerConfig({.config = file}, env);
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->api_addr, "127.0.0.1:2000");
-  EXPECT_EQ(c->metrics_addr, "127.0.0.1:3001");
-  EXPECT_EQ(c->workers, 3);
-  flags.api_addr.reset();
-  c = LoadServerConfig(flags, FixedEnvironment({{"FREIGHTLINER_API_ADDR", "127.0.0.1:4000"},
-                                                {"FREIGHTLINER_WORKERS", "5"}}));
-  ASSERT_TRUE(c);
-  EXPECT_EQ(c->api_addr, "127.0.0.1:4000");
+  EXPECT_EQ(c->metrics_addr, "127.0.0.1:2001");
+  EXPECT_EQ(c->state_dir, "/from/file");
+  EXPECT_EQ(c->workers, 5);
+  // Flags over both; what no flag sets keeps the environment's (or the file's) value.
+  c = LoadServerConfig({.config = file, .api_addr = "127.0.0.1:3000", .state_dir = "/from/flag"},
+                       env);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->api_addr, "127.0.0.1:3000");
+  EXPECT_EQ(c->metrics_addr, "127.0.0.1:2001");
+  EXPECT_EQ(c->state_dir, "/from/flag");
   EXPECT_EQ(c->workers, 5);
 }
 
