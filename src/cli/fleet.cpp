@@ -96,20 +96,6 @@ int FailRun(const FleetPlan& plan, const std::string& run_id, const Error& error
   return Fail(error, {{"run_id", run_id}, {"resume", resume}}, "resume with: " + resume);
 }
 
-// A run that ended with failed or unrun tags: the first failure stands for them all.
-Error PartialRunError(const std::string& kind, const std::string& run_id, const RunSummary& s) {
-  std::string message = kind + " " + run_id + ": ";
-  if (s.failures.empty() || !s.failures.front().error) {
-    message += std::to_string(s.not_run) + " of " + std::to_string(s.total) + " tags not run";
-    return Error(ErrorCode::kInternal, message);
-  }
-  const TaskResult& first = s.failures.front();
-  message += std::to_string(s.failed) + " of " + std::to_string(s.total) +
-             " tags failed, first " + first.task.source.String() + " -> " +
-             first.task.destination.String() + ": " + first.error->message;
-  return Error(first.error->code, message);
-}
-
 int DryRun(Context& ctx, FleetPlan& plan) {
   auto pool = ctx.MakePool(plan.pool);
   replication::WorkerPool workers(plan.flags.workers);
@@ -145,7 +131,9 @@ int DryRun(Context& ctx, FleetPlan& plan) {
   if (!planned) return Fail(planned.error());
   // In a dry run "copied" means "would be copied".
   PrintSummary(ctx, plan.kind + " (dry run)", "", summary, false);
-  return summary.failed > 0 ? kExitFailed : kExitOk;
+  if (summary.failed == 0) return kExitOk;
+  Fail(replication::SummaryError(summary).WithContext(plan.kind + " (dry run)"));
+  return kExitFailed;
 }
 
 int Execute(Context& ctx, FleetPlan plan) {
@@ -187,8 +175,9 @@ int Execute(Context& ctx, FleetPlan plan) {
            }});
   progress.Finish();  // its last line goes out before the summary
   if (!result) {
-    if (ctx.stop().stop_requested()) return FailRun(plan, run_id, result.error());
-    return Fail(result.error(), {{"run_id", run_id}});
+    const Error error = result.error().WithContext(plan.kind + " " + run_id);
+    if (ctx.stop().stop_requested()) return FailRun(plan, run_id, error);
+    return Fail(error, {{"run_id", run_id}});
   }
   const bool interrupted = ctx.stop().stop_requested();
   PrintSummary(ctx, plan.kind, run_id, result->summary, interrupted);
@@ -197,7 +186,8 @@ int Execute(Context& ctx, FleetPlan plan) {
                    Error(ErrorCode::kCanceled, plan.kind + " " + run_id + ": canceled"));
   }
   if (result->status == "completed") return kExitOk;
-  FailRun(plan, run_id, PartialRunError(plan.kind, run_id, result->summary));
+  FailRun(plan, run_id,
+          replication::SummaryError(result->summary).WithContext(plan.kind + " " + run_id));
   return kExitFailed;  // whatever the code of the first failure: the run as a whole failed
 }
 

@@ -27,8 +27,8 @@ void MergeFields(ordered_json& line, const json& fields) {
   }
 }
 
-std::string TextLogLine(std::chrono::system_clock::time_point time,
-                        spdlog::level::level_enum level, std::string_view msg) {
+std::string TextLogLine(std::chrono::system_clock::time_point time, spdlog::level::level_enum level,
+                        std::string_view msg) {
   std::string line = Rfc3339Utc(time);
   line += ' ';
   line += LevelName(level);
@@ -102,8 +102,8 @@ std::string_view LevelName(spdlog::level::level_enum level) {
 std::string Rfc3339Utc(std::chrono::system_clock::time_point time) {
   const auto micros =
       std::chrono::floor<std::chrono::microseconds>(time.time_since_epoch()).count();
-  const auto seconds = static_cast<std::time_t>(micros >= 0 ? micros / 1000000
-                                                            : (micros - 999999) / 1000000);
+  const auto seconds =
+      static_cast<std::time_t>(micros >= 0 ? micros / 1000000 : (micros - 999999) / 1000000);
   const auto fraction = static_cast<long>(micros - static_cast<int64_t>(seconds) * 1000000);
   std::tm utc{};
   gmtime_r(&seconds, &utc);
@@ -113,9 +113,8 @@ std::string Rfc3339Utc(std::chrono::system_clock::time_point time) {
   return text;
 }
 
-std::string JsonLogLine(std::chrono::system_clock::time_point time,
-                        spdlog::level::level_enum level, std::string_view msg,
-                        const json& fields) {
+std::string JsonLogLine(std::chrono::system_clock::time_point time, spdlog::level::level_enum level,
+                        std::string_view msg, const json& fields) {
   ordered_json line = {{"ts", Rfc3339Utc(time)}, {"level", LevelName(level)}, {"msg", msg}};
   MergeFields(line, fields);
   // A message or field that is not UTF-8 (bytes a registry sent) still makes a valid line.

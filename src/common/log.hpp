@@ -57,9 +57,8 @@ void Say(spdlog::level::level_enum level, std::string_view text, std::string_vie
          const nlohmann::json& fields = nlohmann::json::object());
 
 // The JSON line of a log record (exposed for its tests): ts, level, msg, then the fields.
-std::string JsonLogLine(std::chrono::system_clock::time_point time,
-                        spdlog::level::level_enum level, std::string_view msg,
-                        const nlohmann::json& fields);
+std::string JsonLogLine(std::chrono::system_clock::time_point time, spdlog::level::level_enum level,
+                        std::string_view msg, const nlohmann::json& fields);
 // RFC 3339 in UTC with microseconds: "2026-12-01T11:04:03.123456Z".
 std::string Rfc3339Utc(std::chrono::system_clock::time_point time);
 // The level as logs name it: trace, debug, info, warn, error, critical.

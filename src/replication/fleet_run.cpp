@@ -253,4 +253,15 @@ Result<FleetRunResult> RunFleet(CheckpointStore& store, const std::string& run_i
   return result;
 }
 
+Error SummaryError(const RunSummary& summary) {
+  const std::string of = " of " + std::to_string(summary.total) + " tags ";
+  if (summary.failures.empty() || !summary.failures.front().error) {
+    return Error(ErrorCode::kInternal, std::to_string(summary.not_run) + of + "not run");
+  }
+  const TaskResult& first = summary.failures.front();
+  return Error(first.error->code,
+               std::to_string(summary.failed) + of + "failed, first " + first.task.source.String() +
+                   " -> " + first.task.destination.String() + ": " + first.error->message);
+}
+
 }  // namespace freightliner::replication

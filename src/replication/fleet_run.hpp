@@ -36,6 +36,10 @@ struct FleetRunResult {
   std::string status;        // completed | failed | interrupted
 };
 
+// Why a run that copied some tags did not complete, as one error: the first failed tag's code,
+// "2 of 10 tags failed, first SRC -> DST: why" (or "3 of 10 tags not run").
+Error SummaryError(const RunSummary& summary);
+
 // How the plan grows. Calls are never concurrent.
 struct PlanObserver {
   // A repository's tags joined the run (they may start at once); not called on a resume.

@@ -113,6 +113,7 @@ ApiServer::ApiServer(const ServerConfig& config, JobManager& jobs, Metrics& metr
            {"POST", "/api/v1/replicate-tree"},
            {"POST", "/api/v1/sync"},
            {"GET", "/api/v1/jobs"},
+           {"GET", "/api/v1/syncs"},
            {"GET", "/api/v1/jobs/{id}"},
            {"DELETE", "/api/v1/jobs/{id}"}}) {
     metrics_.ObserveRoute(method, route);
@@ -203,7 +204,11 @@ ApiServer::Response ApiServer::Route(const http::ServerRequest& request, std::st
   if (path == "/ready") {
     route = path;
     if (!allow({"GET", "HEAD"})) return not_allowed();
-    if (draining_) return {503, {{"status", "draining"}}};
+    if (draining_) {
+      return {503,
+              {{"status", "draining"},
+               {"reason", "the server is stopping: no new jobs; running jobs are checkpointing"}}};
+    }
     // A store that cannot take writes fails every job: not ready.
     if (!jobs_.store_writable()) return {503, {{"status", "store_unwritable"}}};
     if (jobs_.store_corrupt()) return {503, {{"status", "store_corrupt"}}};
@@ -216,7 +221,7 @@ ApiServer::Response ApiServer::Route(const http::ServerRequest& request, std::st
   }
   std::string job_id;
   if (path == "/api/v1/replicate" || path == "/api/v1/replicate-tree" || path == "/api/v1/sync" ||
-      path == "/api/v1/jobs") {
+      path == "/api/v1/jobs" || path == "/api/v1/syncs") {
     route = path;
   } else if (path.rfind(kJobsPrefix, 0) == 0 && ValidJobId(path.substr(kJobsPrefix.size()))) {
     route = "/api/v1/jobs/{id}";
@@ -237,6 +242,11 @@ ApiServer::Response ApiServer::Route(const http::ServerRequest& request, std::st
   if (route == "/api/v1/jobs") {
     if (!allow({"GET", "HEAD"})) return not_allowed();
     return ListJobs(request);
+  }
+  if (route == "/api/v1/syncs") {
+    if (!allow({"GET", "HEAD"})) return not_allowed();
+    auto syncs = jobs_.Syncs();
+    return syncs ? Response{200, {{"syncs", *syncs}}} : from_error(syncs.error());
   }
   if (!job_id.empty()) {
     if (method == "GET" || method == "HEAD") {

@@ -29,7 +29,8 @@ class ApiServer {
 
   // The whole API for one request; never throws (an exception is a counted 500).
   http::ServerResponse Handle(const http::ServerRequest& request);
-  // /ready answers 503 from now on; requests keep being served.
+  // /ready answers 503 {"status": "draining", "reason": ...} from now on; requests keep being
+  // served (submissions are refused by the JobManager once it shuts down).
   void Drain() { draining_ = true; }
 
  private:

@@ -2,8 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <ctime>
 #include <filesystem>
+#include <regex>
+#include <thread>
 
+#include "common/log.hpp"
 #include "replication/checkpoint_store.hpp"
 
 namespace freightliner::server {
@@ -74,6 +79,9 @@ TEST_F(ApiHandleTest, HealthReadyAndDrain) {
   auto ready = Call("GET", "/ready");
   EXPECT_EQ(ready.status, 503);
   EXPECT_EQ(Body(ready)["status"], "draining");
+  EXPECT_EQ(Body(ready)["reason"],
+            "the server is stopping: no new jobs; running jobs are checkpointing");
+  EXPECT_EQ(Call("GET", "/health").status, 200);  // alive, only not ready
 }
 
 TEST_F(ApiHandleTest, RoutesTakeOnlyWellFormedJobIds) {
@@ -153,3 +161,72 @@ TEST(ApiHandleKeyTest, KeysAreRequiredWhenConfigured) {
 
 }  // namespace
 }  // namespace freightliner::server
+
+// GET /api/v1/syncs, and the error object and RFC 3339 times of a failed job, through a scheduled
+// sync whose file is missing (its job fails as soon as it runs, with no registry involved).
+TEST(ApiSyncsTest, ListsTheConfiguredSyncsWithTheirScheduleLastRunAndNextRun) {
+  const std::string dir = ::testing::TempDir() + "api-syncs";
+  std::filesystem::remove_all(dir);
+  ServerConfig config;
+  config.syncs = {{"nightly", dir + "/missing.yaml"}, {"adhoc", dir + "/adhoc.yaml"}};
+  config.schedules = {{"nightly", std::chrono::seconds(900)}};
+  Metrics metrics("test", "test");
+  auto store = replication::CheckpointStore::Open(dir);
+  ASSERT_TRUE(store);
+  JobManager jobs(config, **store, metrics, nullptr);
+  const double started = static_cast<double>(std::time(nullptr));
+  ASSERT_TRUE(jobs.Start());
+  ApiServer api(config, jobs, metrics);
+  const auto get = [&](const std::string& path) {
+    return json::parse(api.Handle({.method = "GET", .path = path}).body, nullptr, false);
+  };
+  json syncs;
+  for (int i = 0; i < 200; ++i) {  // the schedule submits at start; the job fails at once
+    syncs = get("/api/v1/syncs")["syncs"];
+    if (syncs[0]["last_run"].is_object() && syncs[0]["last_run"]["status"] == "failed") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(syncs.size(), 2u) << syncs.dump();
+  const json& nightly = syncs[0];
+  EXPECT_EQ(nightly["name"], "nightly");
+  EXPECT_EQ(nightly["schedules"], (json::array({{{"every_seconds", 900}}})));
+  EXPECT_GE(nightly["next_run"].get<double>(), started + 899);
+  EXPECT_LE(nightly["next_run"].get<double>(), started + 910);
+  const auto next_text = nightly["next_run_rfc3339"].get<std::string>();
+  EXPECT_TRUE(std::regex_match(next_text, std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)")))
+      << next_text;
+  const json& last = nightly["last_run"];
+  ASSERT_EQ(last["status"], "failed") << syncs.dump();
+  EXPECT_EQ(last["trigger"], "schedule");
+  EXPECT_EQ(last["error"]["code"], "invalid_argument");
+  EXPECT_EQ(last["error"]["message"], "cannot read sync file " + dir + "/missing.yaml");
+
+  // The job itself: the same error object, each time as Unix seconds and as RFC 3339 text.
+  const json job = get("/api/v1/jobs/" + last["job_id"].get<std::string>());
+  EXPECT_EQ(job["error"], last["error"]);
+  EXPECT_EQ(job["created_at_rfc3339"],
+            Rfc3339Utc(std::chrono::system_clock::time_point(
+                std::chrono::duration_cast<std::chrono::system_clock::duration>(
+                    std::chrono::duration<double>(job["created_at"].get<double>())))));
+  EXPECT_TRUE(job["finished_at_rfc3339"].is_string()) << job.dump();
+  EXPECT_EQ(last["finished_at"], job["finished_at"]);
+
+  const json& adhoc = syncs[1];
+  EXPECT_EQ(adhoc["name"], "adhoc");
+  EXPECT_EQ(adhoc["schedules"], json::array());
+  EXPECT_TRUE(adhoc["next_run"].is_null());
+  EXPECT_TRUE(adhoc["next_run_rfc3339"].is_null());
+  EXPECT_TRUE(adhoc["last_run"].is_null());
+  http::ServerRequest submit{.method = "POST",
+                             .path = "/api/v1/sync",
+                             .headers = {{"content-type", "application/json"}},
+                             .body = R"({"name":"adhoc"})"};
+  const json queued = json::parse(api.Handle(submit).body);
+  EXPECT_TRUE(queued["job"]["started_at"].is_null());
+  EXPECT_TRUE(queued["job"]["started_at_rfc3339"].is_null());
+  EXPECT_TRUE(queued["job"]["created_at_rfc3339"].is_string());
+  const json after = get("/api/v1/syncs")["syncs"][1]["last_run"];
+  EXPECT_EQ(after["job_id"], queued["job_id"]);
+  EXPECT_EQ(after["trigger"], "api");
+  EXPECT_EQ(api.Handle({.method = "POST", .path = "/api/v1/syncs"}).status, 405);
+}

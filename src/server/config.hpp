@@ -66,8 +66,8 @@ struct ServerFlags {
   bool allow_unauthenticated = false;
 };
 
-// Reads the file (if any), applies the environment, then the flags, loads API keys, checks everything
-// (addresses, files, that every sync file parses, that schedules name known syncs).
+// Reads the file (if any), applies the environment, then the flags, loads API keys, checks
+// everything (addresses, files, that every sync file parses, that schedules name known syncs).
 Result<ServerConfig> LoadServerConfig(const ServerFlags& flags, const EnvLookup& env);
 // True for 127.0.0.0/8, ::1 and localhost: the HOST of a HOST:PORT address.
 bool IsLoopbackAddress(std::string_view host_port);

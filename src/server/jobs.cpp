@@ -9,6 +9,7 @@
 #include <iterator>
 #include <string_view>
 
+#include "common/log.hpp"
 #include "registry/client_pool.hpp"
 #include "replication/fleet_run.hpp"
 #include "server/job_request.hpp"
@@ -66,6 +67,50 @@ bool NullOr(const json& doc, const char* key, bool (json::*kind)() const noexcep
   return !doc.contains(key) || doc[key].is_null() || (doc[key].*kind)();
 }
 
+// A job's error as stored: {code, message}; rows older versions wrote hold "code: message".
+bool ErrorWellFormed(const json& doc) {
+  if (NullOr(doc, "error", &json::is_string)) return true;
+  const json& e = doc["error"];
+  return e.is_object() && e.contains("code") && e["code"].is_string() && e.contains("message") &&
+         e["message"].is_string();
+}
+
+json ErrorJson(const Error& error) {
+  return {{"code", ErrorCodeName(error.code)}, {"message", Bounded(error.message)}};
+}
+
+// The error object of the API from what a row holds: an older row's "code: message" string is
+// split where its code is a known one.
+json ErrorObject(const json& stored) {
+  if (!stored.is_string()) return stored;
+  const std::string& text = stored.get_ref<const std::string&>();
+  const size_t colon = text.find(": ");
+  if (colon != std::string::npos) {
+    if (auto code = ErrorCodeFromName(text.substr(0, colon))) {
+      return {{"code", ErrorCodeName(*code)}, {"message", text.substr(colon + 2)}};
+    }
+  }
+  return {{"code", ErrorCodeName(ErrorCode::kInternal)}, {"message", text}};
+}
+
+std::string TimeText(double unix_seconds) {
+  const auto since_epoch = std::chrono::duration_cast<std::chrono::system_clock::duration>(
+      std::chrono::duration<double>(unix_seconds));
+  return Rfc3339Utc(std::chrono::system_clock::time_point(since_epoch));
+}
+
+// What the API shows of a stored job: every time also as RFC 3339 text (`created_at_rfc3339`
+// beside the Unix seconds of `created_at`, null with it), the error as an object.
+json PublicView(json job) {
+  for (const char* key : {"created_at", "started_at", "finished_at"}) {
+    const json& value = job.contains(key) ? job[key] : json();
+    job[std::string(key) + "_rfc3339"] =
+        value.is_number() ? json(TimeText(value.get<double>())) : json(nullptr);
+  }
+  if (job.contains("error")) job["error"] = ErrorObject(job["error"]);
+  return job;
+}
+
 // What the code reading a job relies on; anything else is a corrupt record.
 bool WellFormed(const json& doc, const std::string& id) {
   return doc.is_object() && doc.contains("id") && doc["id"] == id &&
@@ -74,7 +119,7 @@ bool WellFormed(const json& doc, const std::string& id) {
          doc["request"].is_object() && doc.contains("trigger") && doc["trigger"].is_string() &&
          doc.contains("run_id") && doc["run_id"].is_string() && doc.contains("created_at") &&
          doc["created_at"].is_number() && NullOr(doc, "started_at", &json::is_number) &&
-         NullOr(doc, "finished_at", &json::is_number) && NullOr(doc, "error", &json::is_string) &&
+         NullOr(doc, "finished_at", &json::is_number) && ErrorWellFormed(doc) &&
          NullOr(doc, "progress", &json::is_object) && NullOr(doc, "errors", &json::is_array) &&
          NullOr(doc, "plan", &json::is_array);
 }
@@ -98,7 +143,7 @@ json QuarantinedDoc(const std::string& id, const std::string& type, int64_t crea
           {"finished_at", nullptr},
           {"progress", EmptyProgress()},
           {"errors", json::array()},
-          {"error", "corrupt record"}};
+          {"error", {{"code", "internal"}, {"message", "corrupt record"}}}};
 }
 
 bool ValidJobId(std::string_view id) {
@@ -222,6 +267,10 @@ Status JobManager::Start() {
     runners_.emplace_back([this](std::stop_token stop) { RunnerLoop(stop); });
   }
   if (!config_.schedules.empty()) {
+    {
+      std::lock_guard lock(mu_);
+      next_runs_.assign(config_.schedules.size(), std::chrono::system_clock::now());
+    }
     scheduler_ = std::jthread([this](std::stop_token stop) { SchedulerLoop(stop); });
   }
   maintenance_ = std::jthread([this](std::stop_token stop) { MaintenanceLoop(stop); });
@@ -482,7 +531,7 @@ Result<json> JobManager::Submit(const std::string& type, const json& request,
   auto doc = Load(id);
   if (!doc) return tl::unexpected(doc.error());
   if (!*doc) return MakeError(ErrorCode::kInternal, "job " + id + " vanished");
-  return **doc;
+  return PublicView(std::move(**doc));
 }
 
 json JobManager::WithProgress(json job) {
@@ -502,7 +551,7 @@ json JobManager::WithProgress(json job) {
     std::lock_guard lock(live->mu);
     job["errors"] = live->errors;
   }
-  return job;
+  return PublicView(std::move(job));
 }
 
 Result<json> JobManager::Get(const std::string& id) {
@@ -612,7 +661,7 @@ void JobManager::FailAfterPanic(const std::string& id, const std::string& what) 
     spdlog::error("job {}: unexpected exception: {}", id, what);
     Persist(id, {{"status", "failed"},
                  {"finished_at", NowSeconds()},
-                 {"error", "internal: " + what.substr(0, 1024)}});
+                 {"error", ErrorJson(Error(ErrorCode::kInternal, what.substr(0, 1024)))}});
   } catch (...) {
     spdlog::error("job {}: could not be marked failed", id);
   }
@@ -647,7 +696,6 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
   const auto start = std::chrono::steady_clock::now();
   const std::string type = job["type"];
   const auto finish = [&](const std::string& status, json error) {
-    if (error.is_string()) error = Bounded(error.get<std::string>());
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     json fields = {{"status", status},
@@ -668,7 +716,7 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
   };
 
   auto prepared = PrepareJob(type, job["request"], config_);
-  if (!prepared) return finish("failed", prepared.error().ToString());
+  if (!prepared) return finish("failed", ErrorJson(prepared.error()));
   prepared->pool.on_auth_failure = [this] { metrics_.RecordAuthFailure("registry"); };
 
   std::string run_id = job.value("run_id", "");
@@ -676,13 +724,13 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
     auto created = store_.CreateRun(type, Dump(job["request"]));
     if (!created) {
       StoreError("insert", created.error());
-      return finish("failed", created.error().ToString());
+      return finish("failed", ErrorJson(created.error()));
     }
     run_id = *created;
     if (prepared->task) {
       if (Status s = store_.SavePlan(run_id, {replication::ToRecord(*prepared->task)}); !s) {
         StoreError("insert", s.error());
-        return finish("failed", s.error().ToString());
+        return finish("failed", ErrorJson(s.error()));
       }
     }
     Persist(id, {{"run_id", run_id}});
@@ -744,8 +792,71 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
     spdlog::info("job {} stopped for shutdown; it resumes at the next start", id);
     return;
   }
-  if (!result) return finish("failed", result.error().ToString());
-  finish(result->status == "completed" ? "succeeded" : "failed", nullptr);
+  if (!result) return finish("failed", ErrorJson(result.error()));
+  if (result->status == "completed") return finish("succeeded", nullptr);
+  finish("failed", ErrorJson(replication::SummaryError(result->summary)));
+}
+
+Result<std::optional<json>> JobManager::LastSyncJob(const std::string& name) {
+  std::lock_guard lock(store_.mutex());
+  // CASE, not AND: a row that is not JSON must not fail the query (it is quarantined when read).
+  auto st = store_.database().Prepare(
+      "SELECT id, type, created_at, doc FROM jobs WHERE type = 'sync' AND CASE WHEN "
+      "json_valid(doc) THEN json_extract(doc, '$.request.name') END = ?1 "
+      "ORDER BY created_at DESC, id DESC LIMIT 1");
+  if (!st) return tl::unexpected(st.error());
+  (*st)->Bind(1, name);
+  auto row = (*st)->Step();
+  if (!row) {
+    StoreError("read", row.error());
+    return tl::unexpected(row.error());
+  }
+  if (!*row) return std::optional<json>();
+  const std::string id = (*st)->Text(0);
+  const std::string type = (*st)->Text(1);
+  const int64_t created_at_ms = (*st)->Int(2);
+  const std::string text = (*st)->Text(3);
+  (*st)->Reset();
+  return std::optional<json>(ParseRowLocked(id, type, created_at_ms, text));
+}
+
+Result<json> JobManager::Syncs() {
+  std::vector<std::chrono::system_clock::time_point> next_runs;
+  {
+    std::lock_guard lock(mu_);
+    next_runs = next_runs_;
+  }
+  json syncs = json::array();
+  for (const NamedSync& sync : config_.syncs) {
+    json schedules = json::array();
+    std::optional<std::chrono::system_clock::time_point> next;
+    for (size_t i = 0; i < config_.schedules.size(); ++i) {
+      if (config_.schedules[i].sync != sync.name) continue;
+      schedules.push_back({{"every_seconds", config_.schedules[i].every.count()}});
+      if (i < next_runs.size() && (!next || next_runs[i] < *next)) next = next_runs[i];
+    }
+    auto last = LastSyncJob(sync.name);
+    if (!last) return tl::unexpected(last.error());
+    json last_run = nullptr;
+    if (*last) {
+      const json job = WithProgress(std::move(**last));
+      last_run = {{"job_id", job["id"]}, {"status", job["status"]}, {"trigger", job["trigger"]}};
+      for (const char* key :
+           {"created_at", "created_at_rfc3339", "started_at", "started_at_rfc3339", "finished_at",
+            "finished_at_rfc3339", "error"}) {
+        last_run[key] = job.value(key, json());
+      }
+    }
+    const auto unix_seconds = [](std::chrono::system_clock::time_point t) {
+      return std::chrono::duration<double>(t.time_since_epoch()).count();
+    };
+    syncs.push_back({{"name", sync.name},
+                     {"schedules", schedules},
+                     {"next_run", next ? json(unix_seconds(*next)) : json(nullptr)},
+                     {"next_run_rfc3339", next ? json(Rfc3339Utc(*next)) : json(nullptr)},
+                     {"last_run", last_run}});
+  }
+  return syncs;
 }
 
 bool JobManager::SyncPending(const std::string& name) {
@@ -773,6 +884,10 @@ void JobManager::SchedulerLoop(std::stop_token stop) {
       if (Clock::now() < due[i]) continue;
       const Schedule& s = config_.schedules[i];
       due[i] = Clock::now() + s.every;
+      {
+        std::lock_guard lock(mu_);
+        next_runs_[i] = std::chrono::system_clock::now() + s.every;
+      }
       try {
         if (SyncPending(s.sync)) {
           spdlog::info("schedule {}: the previous run is still going; skipped", s.sync);

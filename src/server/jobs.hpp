@@ -8,6 +8,7 @@
 //   auto job = jobs.Submit("replicate", {{"source", "..."}, {"destination", "..."}}, "api");
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -68,6 +69,10 @@ class JobManager {
                                 const std::string& trigger);
   Result<nlohmann::json> Get(const std::string& id);
   Result<JobPage> List(const JobQuery& query);
+  // The config's named syncs, in its order: {name, schedules: [{every_seconds}], next_run (Unix
+  // seconds, null when unscheduled), next_run_rfc3339, last_run (null, or {job_id, status,
+  // trigger, created_at, started_at, finished_at (each with its _rfc3339 twin), error})}.
+  Result<nlohmann::json> Syncs();
   // Cancels a queued or running job (running transfers stop promptly). kNotFound for an unknown
   // id; kClientError for a job that already ended.
   Result<nlohmann::json> Cancel(const std::string& id);
@@ -113,6 +118,8 @@ class JobManager {
   void Execute(const std::string& id, const nlohmann::json& job, Live& live);
   nlohmann::json WithProgress(nlohmann::json job);
   bool SyncPending(const std::string& name);
+  // The newest job of the named sync, whatever its status.
+  Result<std::optional<nlohmann::json>> LastSyncJob(const std::string& name);
 
   const ServerConfig& config_;
   replication::CheckpointStore& store_;
@@ -126,6 +133,8 @@ class JobManager {
   std::map<std::string, std::shared_ptr<Live>> running_;
   bool shutting_down_ = false;
   std::map<std::string, nlohmann::json> unsaved_;  // fields whose write failed, by job id (mu_)
+  // When each of config_.schedules runs next, by index (mu_); empty until the scheduler starts.
+  std::vector<std::chrono::system_clock::time_point> next_runs_;
   std::atomic<bool> store_writable_{true};
   std::atomic<bool> store_corrupt_{false};
   std::vector<std::jthread> runners_;

@@ -83,11 +83,13 @@ Status Serve(const ServerConfig& config, std::stop_token stop) {
   LogApiSecurity(config);
 
   WaitForStop(stop);
-  spdlog::info("stopping: no new requests; running jobs checkpoint (up to {}s)",
+  spdlog::info("stopping: /ready answers 503, no new jobs; running jobs checkpoint (up to {}s)",
                config.shutdown_timeout.count());
+  // The API keeps answering while jobs drain: /ready says 503 (load balancers take the server
+  // out), job reads still work, and submissions get 503 "shutting down".
   api.Drain();
-  api_http.Stop();
   jobs.Shutdown(config.shutdown_timeout);
+  api_http.Stop();
   metrics.SetWorkerPool({});
   spdlog::info("stopped");
   return Ok();

@@ -54,7 +54,15 @@ void Serve::Start() {
 }
 
 int Serve::Stop() {
-  process_->Signal(SIGTERM);
+  Signal(SIGTERM);
+  return Wait();
+}
+
+void Serve::Signal(int sig) {
+  process_->Signal(sig);
+}
+
+int Serve::Wait() {
   auto code = process_->Wait(std::chrono::seconds(60));
   process_.reset();
   return code.value_or(-1);

@@ -33,6 +33,9 @@ class Serve {
   void Start();
   // SIGTERM; returns the exit code.
   int Stop();
+  // Sends `sig` and returns at once; Wait() then waits for the exit and returns its code.
+  void Signal(int sig);
+  int Wait();
 
   std::string api() const {
     return (options_.ca_file.empty() ? "http://" : "https://") + std::string("127.0.0.1:") +

@@ -292,10 +292,11 @@ TEST_F(ServeSecurityTest, ACorruptJobRowIsQuarantinedNeverACrash) {
   for (const char* id : {"job-bad-json", "job-bad-shape", "job-bad-utf8", "job-bad-type"}) {
     ASSERT_TRUE(by_id.count(id)) << id << " missing: " << list.body;
     EXPECT_EQ(by_id[id]["status"], "failed") << id;
-    EXPECT_EQ(by_id[id]["error"], "corrupt record") << id;
+    EXPECT_EQ(by_id[id]["error"], (json{{"code", "internal"}, {"message", "corrupt record"}}))
+        << id;
     HttpResponse one = serve->Call("GET", std::string("/api/v1/jobs/") + id);
     EXPECT_EQ(one.status, 200) << one.body;
-    EXPECT_EQ(Body(one)["error"], "corrupt record");
+    EXPECT_EQ(Body(one)["error"]["message"], "corrupt record");
     EXPECT_EQ(serve->Call("DELETE", std::string("/api/v1/jobs/") + id).status, 409);
   }
   EXPECT_EQ(by_id[good]["status"], "succeeded");
@@ -365,7 +366,8 @@ TEST_F(ServeSecurityTest, AnErrorThatIsNotUtf8FailsTheJobAndNeverThrows) {
   EXPECT_EQ(serve.Call("DELETE", "/api/v1/jobs/" + busy).status, 202);
   json job = serve.WaitForJob(id);
   EXPECT_EQ(job["status"], "failed") << job.dump();
-  EXPECT_NE(job["error"].get<std::string>().find("t\xef\xbf\xbdgs"), std::string::npos)
+  EXPECT_EQ(job["error"]["code"], "invalid_argument") << job.dump();
+  EXPECT_NE(job["error"]["message"].get<std::string>().find("t\xef\xbf\xbdgs"), std::string::npos)
       << job.dump();
   HttpResponse list = serve.Call("GET", "/api/v1/jobs");
   EXPECT_EQ(list.status, 200);
