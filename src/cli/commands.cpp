@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/format.hpp"
+#include "common/log.hpp"
 
 namespace freightliner::cli {
 namespace {
@@ -45,6 +46,10 @@ int RunReplicate(Context& ctx, const ReplicateArgs& args) {
   if (!dest_client) return Fail(dest_client.error());
 
   const auto start = std::chrono::steady_clock::now();
+  ScopedLogFields log_fields({{"source", src->String()},
+                              {"destination", dst.String()},
+                              {"registry", src->repository.registry},
+                              {"repository", src->repository.path}});
   replication::Copier copier(**source_client, **dest_client, options);
   auto report = copier.Copy(*src, dst, ctx.stop());
   const double seconds = SecondsSince(start);
@@ -159,21 +164,24 @@ int RunListTags(Context& ctx, const ListTagsArgs& args) {
   // A tag outside the grammar is not printed (it could forge lines, or break the JSON): it is
   // named escaped on stderr, and the listing ends partial.
   const size_t listed = tags->size();
-  std::erase_if(*tags, [](const std::string& tag) {
+  std::erase_if(*tags, [&](const std::string& tag) {
     if (registry::IsValidTag(tag)) return false;
-    spdlog::warn("skipping tag {}: outside the distribution grammar", QuoteUntrusted(tag));
+    LogWith(spdlog::level::warn, {{"repository", repo->String()}, {"tag", tag}},
+            "skipping tag {}: outside the distribution grammar", QuoteUntrusted(tag));
     return true;
   });
-  const int exit_code = tags->size() == listed ? kExitOk : kExitFailed;
   if (ctx.json_output()) {
     std::cout << json{{"repository", repo->String()}, {"tags", *tags}}.dump(
                      -1, ' ', false, json::error_handler_t::replace)
               << "\n";
-    return exit_code;
+  } else {
+    for (const std::string& tag : *tags)
+      std::cout << tag << "\n";
   }
-  for (const std::string& tag : *tags)
-    std::cout << tag << "\n";
-  return exit_code;
+  if (tags->size() == listed) return kExitOk;
+  return Fail(Error(ErrorCode::kInvalidName,
+                    "list-tags " + repo->String() + ": " + std::to_string(listed - tags->size()) +
+                        " tag(s) outside the distribution grammar not printed"));
 }
 
 }  // namespace freightliner::cli

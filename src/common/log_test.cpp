@@ -59,7 +59,7 @@ TEST_F(LogTest, JsonModeWritesOneObjectALineWithTheScopesFields) {
   ::testing::internal::CaptureStderr();
   {
     ScopedLogFields outer({{"repository", "team/app"}, {"registry", "r.example"}});
-    ScopedLogFields inner({{"repository", "team/lib"}});
+    ScopedLogFields inner(json{{"repository", "team/lib"}});
     LogWith(spdlog::level::info, {{"digest", "sha256:ab"}}, "copied {}", "team/lib:v1");
   }
   spdlog::debug("no fields {}", 1);

@@ -7,7 +7,23 @@
 #include <condition_variable>
 #include <mutex>
 
+#include "common/log.hpp"
+
 namespace freightliner::replication {
+namespace {
+
+// What JSON log lines of one tag's copy carry, whichever layer logs them (retries, uploads).
+nlohmann::json TaskLogFields(const CopyTask& task) {
+  nlohmann::json fields = {{"source", task.source.String()},
+                           {"destination", task.destination.String()},
+                           {"registry", task.source.repository.registry},
+                           {"repository", task.source.repository.path}};
+  if (!task.source.tag.empty()) fields["tag"] = task.source.tag;
+  if (!task.source.digest.empty()) fields["digest"] = task.source.digest;
+  return fields;
+}
+
+}  // namespace
 
 Engine::Engine(registry::ClientPool& clients, WorkerPool& pool, EngineOptions options,
                EngineObserver observer, BlobLedger* ledger)
@@ -109,6 +125,7 @@ RunSummary Engine::Run(const Producer& produce, std::stop_token stop) {
     }
     pool_.Submit([&, task = std::move(task)] {
       TaskResult result;
+      ScopedLogFields log_fields(TaskLogFields(task));
       // Whatever happens inside, the task must end or Run never returns.
       try {
         result = RunOne(task, run_stop.get_token());

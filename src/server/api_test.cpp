@@ -5,6 +5,7 @@
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <regex>
 #include <thread>
 
@@ -159,21 +160,23 @@ TEST(ApiHandleKeyTest, KeysAreRequiredWhenConfigured) {
   EXPECT_EQ(api.Handle({.method = "GET", .path = "/health"}).status, 200);
 }
 
-}  // namespace
-}  // namespace freightliner::server
-
 // GET /api/v1/syncs, and the error object and RFC 3339 times of a failed job, through a scheduled
-// sync whose file is missing (its job fails as soon as it runs, with no registry involved).
+// sync of a registry whose name does not resolve (its job fails at once: no retry helps).
 TEST(ApiSyncsTest, ListsTheConfiguredSyncsWithTheirScheduleLastRunAndNextRun) {
   const std::string dir = ::testing::TempDir() + "api-syncs";
   std::filesystem::remove_all(dir);
   ServerConfig config;
-  config.syncs = {{"nightly", dir + "/missing.yaml"}, {"adhoc", dir + "/adhoc.yaml"}};
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/nightly.yaml")
+      << "mappings:\n  - source: no-such-host.invalid/a\n    destination: 127.0.0.1:1/b\n";
+  std::filesystem::copy_file(dir + "/nightly.yaml", dir + "/adhoc.yaml");
+  config.syncs = {{"nightly", dir + "/nightly.yaml"}, {"adhoc", dir + "/adhoc.yaml"}};
   config.schedules = {{"nightly", std::chrono::seconds(900)}};
   Metrics metrics("test", "test");
   auto store = replication::CheckpointStore::Open(dir);
   ASSERT_TRUE(store);
-  JobManager jobs(config, **store, metrics, nullptr);
+  JobManager jobs(config, **store, metrics,
+                  std::make_shared<http::Transport>(http::TransportOptions{}));
   const double started = static_cast<double>(std::time(nullptr));
   ASSERT_TRUE(jobs.Start());
   ApiServer api(config, jobs, metrics);
@@ -198,8 +201,10 @@ TEST(ApiSyncsTest, ListsTheConfiguredSyncsWithTheirScheduleLastRunAndNextRun) {
   const json& last = nightly["last_run"];
   ASSERT_EQ(last["status"], "failed") << syncs.dump();
   EXPECT_EQ(last["trigger"], "schedule");
-  EXPECT_EQ(last["error"]["code"], "invalid_argument");
-  EXPECT_EQ(last["error"]["message"], "cannot read sync file " + dir + "/missing.yaml");
+  EXPECT_EQ(last["error"]["code"], "network") << last;
+  EXPECT_NE(last["error"]["message"].get<std::string>().find("no-such-host.invalid"),
+            std::string::npos)
+      << last;
 
   // The job itself: the same error object, each time as Unix seconds and as RFC 3339 text.
   const json job = get("/api/v1/jobs/" + last["job_id"].get<std::string>());
@@ -230,3 +235,6 @@ TEST(ApiSyncsTest, ListsTheConfiguredSyncsWithTheirScheduleLastRunAndNextRun) {
   EXPECT_EQ(after["trigger"], "api");
   EXPECT_EQ(api.Handle({.method = "POST", .path = "/api/v1/syncs"}).status, 405);
 }
+
+}  // namespace
+}  // namespace freightliner::server

@@ -190,6 +190,11 @@ TEST_F(HostileNamesTest, ListTagsPrintsOnlyValidTags) {
   EXPECT_EQ(r.exit_code, 1) << r.err;
   EXPECT_EQ(r.out, "v1\n");
   ExpectNoRawRegistryText(r.err);
+  ASSERT_EQ(r.ErrorLines().size(), 1u) << r.err;
+  EXPECT_EQ(
+      r.ErrorLines()[0].rfind("error: invalid_name: list-tags " + src_.host() + "/evil/app: ", 0),
+      0u)
+      << r.err;
   CliResult j = Freightliner({"-o", "json", "list-tags", src_.host() + "/evil/app"});
   EXPECT_EQ(j.exit_code, 1) << j.err;
   EXPECT_EQ(json::parse(j.out)["tags"], json::array({"v1"}));
