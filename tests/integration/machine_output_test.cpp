@@ -148,6 +148,27 @@ TEST_F(MachineOutputTest, APartialRunIsOneErrorLineNamingTheFirstFailureAndTheRe
   EXPECT_EQ(r.err.find("\nresume with"), std::string::npos) << r.err;
 }
 
+TEST_F(MachineOutputTest, AnInterruptedCopySaysWhichSignalStoppedIt) {
+  Registry dst;
+  FaultProxy slow(src_->host());
+  slow.SetDelay(std::chrono::milliseconds(1000));
+  const std::string dir = state_.path();
+  ChildProcess run({"sh", "-c", "exec \"$0\" \"$@\" 2>" + dir + "/err.log", FreightlinerBinary(),
+                    "replicate", slow.host() + "/team/app:v1", dst.host() + "/c/app:v1"},
+                   dir + "/sh.log");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  run.Signal(SIGINT);
+  ASSERT_EQ(run.Wait(std::chrono::seconds(30)), 130);
+  const std::string err = ReadFile(dir + "/err.log");
+  const CliResult r{.exit_code = 130, .err = err};
+  ASSERT_EQ(r.ErrorLines().size(), 1u) << err;
+  EXPECT_TRUE(
+      std::regex_match(r.ErrorLines()[0],
+                       std::regex("error: canceled: replicate " + slow.host() + "/team/app:v1 to " +
+                                  dst.host() + "/c/app:v1: (.*: )?interrupted by SIGINT")))
+      << err;
+}
+
 // Ctrl-C: a warning that it stops, then one error line saying why and how to go on.
 TEST_F(MachineOutputTest, AnInterruptedRunSaysSoInOneLineWithTheResumeCommand) {
   Registry dst;
@@ -219,7 +240,8 @@ TEST_F(MachineOutputTest, ReadyAnswers503WhileRunningJobsDrain) {
   slow.SetDelay(std::chrono::milliseconds(2000));
   Registry dst;
   Serve serve(state_, {.config_yaml = "allowed_registries: [\"" + slow.host() + "\", \"" +
-                                      dst.host() + "\"]\nshutdown_timeout: 20s\n"});
+                                      dst.host() + "\"]\nshutdown_timeout: 20s\n",
+                       .global_args = {"--log-format", "json"}});
   const std::string id =
       serve.Submit("/api/v1/replicate-tree",
                    {{"source", slow.host() + "/team"}, {"destination", dst.host() + "/drain"}});
@@ -244,7 +266,18 @@ TEST_F(MachineOutputTest, ReadyAnswers503WhileRunningJobsDrain) {
   EXPECT_EQ(draining["status"], "draining");
   EXPECT_EQ(draining["reason"],
             "the server is stopping: no new jobs; running jobs are checkpointing");
+  const std::string log = serve.Log();
   EXPECT_EQ(serve.Wait(), 0);
+  // The server's log, the Ctrl-C notice included, is one JSON object a line.
+  const std::vector<json> lines = JsonLines(ReadFile(state_.path() + "/serve.log"));
+  bool stopping = false;
+  bool notice = false;
+  for (const json& line : lines) {
+    stopping |= line["msg"].get<std::string>().starts_with("stopping: /ready answers 503");
+    notice |= line.value("signal", "") == "SIGTERM";
+  }
+  EXPECT_TRUE(stopping) << log;
+  EXPECT_TRUE(notice) << log;
 }
 
 }  // namespace

@@ -25,16 +25,12 @@ Serve::~Serve() {
 }
 
 void Serve::Start() {
-  std::vector<std::string> argv = {FreightlinerBinary(),
-                                   "--log-level",
-                                   "debug",
-                                   "serve",
-                                   "--api-addr",
-                                   options_.api_host + ":" + std::to_string(api_port_),
-                                   "--metrics-addr",
-                                   "127.0.0.1:" + std::to_string(metrics_port_),
-                                   "--state-dir",
-                                   dir_.path() + "/state"};
+  std::vector<std::string> argv = {FreightlinerBinary(), "--log-level", "debug"};
+  argv.insert(argv.end(), options_.global_args.begin(), options_.global_args.end());
+  argv.insert(
+      argv.end(),
+      {"serve", "--api-addr", options_.api_host + ":" + std::to_string(api_port_), "--metrics-addr",
+       "127.0.0.1:" + std::to_string(metrics_port_), "--state-dir", dir_.path() + "/state"});
   if (!options_.config_yaml.empty()) {
     argv.push_back("--config");
     argv.push_back(dir_.path() + "/server.yaml");

@@ -19,9 +19,10 @@ struct ServeOptions {
   std::map<std::string, std::string> env;
   std::string api_key;  // sent with every API call when not empty
   std::string ca_file;  // the config serves TLS with a certificate this CA signed: call https
-  std::string api_host = "127.0.0.1";  // where the API listens (it is called on 127.0.0.1)
-  std::vector<std::string> args;       // more flags of serve
-  bool wait_ready = true;              // false: Start() waits for /health only
+  std::string api_host = "127.0.0.1";    // where the API listens (it is called on 127.0.0.1)
+  std::vector<std::string> args;         // more flags of serve
+  std::vector<std::string> global_args;  // flags before `serve` (--log-format json)
+  bool wait_ready = true;                // false: Start() waits for /health only
 };
 
 class Serve {
