@@ -149,6 +149,7 @@ int Execute(Context& ctx, FleetPlan plan) {
     if (!id) return Fail(id.error());
     run_id = *id;
   }
+  ScopedLogFields log_fields(json{{"run_id", run_id}});  // on the lines of every tag's copy
   // A live line on a terminal, unless every stderr line must be JSON.
   Progress progress(isatty(STDERR_FILENO) == 1 && CurrentLogFormat() == LogFormat::kText);
   replication::WorkerPool workers(plan.flags.workers);

@@ -40,6 +40,15 @@ std::string TextLogLine(std::chrono::system_clock::time_point time, spdlog::leve
 // Every line on stderr goes through here, one fwrite a line under one mutex, so that lines of
 // different threads (and Say's) never interleave. Formats itself: spdlog patterns cannot build
 // JSON with a library nor print UTC with microseconds and a true Z.
+json MergedFields() {
+  json fields = json::object();
+  for (const json* scope : t_fields) {
+    for (const auto& [key, value] : scope->items())
+      fields[key] = value;
+  }
+  return fields;
+}
+
 class StderrSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
   void WriteLine(std::string line) {
@@ -51,12 +60,7 @@ class StderrSink final : public spdlog::sinks::base_sink<std::mutex> {
   void sink_it_(const spdlog::details::log_msg& msg) override {
     const std::string_view text(msg.payload.data(), msg.payload.size());
     if (g_format == LogFormat::kJson) {
-      json fields = json::object();
-      for (const json* scope : t_fields) {
-        for (const auto& [key, value] : scope->items())
-          fields[key] = value;
-      }
-      Write(JsonLogLine(msg.time, msg.level, text, fields));
+      Write(JsonLogLine(msg.time, msg.level, text, MergedFields()));
     } else {
       Write(TextLogLine(msg.time, msg.level, text));
     }
@@ -142,6 +146,10 @@ Status InitLogging(std::string_view level, LogFormat format) {
   logger->set_level(parsed);
   spdlog::set_default_logger(std::move(logger));
   return Ok();
+}
+
+json CurrentLogFields() {
+  return MergedFields();
 }
 
 LogFormat CurrentLogFormat() {

@@ -41,6 +41,10 @@ class ScopedLogFields {
   nlohmann::json fields_;
 };
 
+// The fields of this thread's scopes, merged: for work handed to another thread, whose lines
+// should carry them too (a job's id on the lines of its tags' copies).
+nlohmann::json CurrentLogFields();
+
 // A log line at `level` carrying `fields` in JSON.
 template <typename... Args>
 void LogWith(spdlog::level::level_enum level, nlohmann::json fields,

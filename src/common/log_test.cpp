@@ -60,6 +60,7 @@ TEST_F(LogTest, JsonModeWritesOneObjectALineWithTheScopesFields) {
   {
     ScopedLogFields outer({{"repository", "team/app"}, {"registry", "r.example"}});
     ScopedLogFields inner(json{{"repository", "team/lib"}});
+    EXPECT_EQ(CurrentLogFields(), (json{{"repository", "team/lib"}, {"registry", "r.example"}}));
     LogWith(spdlog::level::info, {{"digest", "sha256:ab"}}, "copied {}", "team/lib:v1");
   }
   spdlog::debug("no fields {}", 1);

@@ -96,6 +96,7 @@ RunSummary Engine::Run(const Producer& produce, std::stop_token stop) {
   std::condition_variable all_ended;
   int64_t running = 0;  // added and not yet ended
   RunSummary summary;
+  const nlohmann::json caller_log_fields = CurrentLogFields();  // a run or job id
 
   auto count = [&](const TaskResult& result) {
     std::lock_guard lock(mu);
@@ -125,6 +126,7 @@ RunSummary Engine::Run(const Producer& produce, std::stop_token stop) {
     }
     pool_.Submit([&, task = std::move(task)] {
       TaskResult result;
+      ScopedLogFields inherited(caller_log_fields);
       ScopedLogFields log_fields(TaskLogFields(task));
       // Whatever happens inside, the task must end or Run never returns.
       try {

@@ -687,6 +687,7 @@ void JobManager::RunJob(const std::string& id) {
   }};
   metrics_.jobs_active().Increment();
   OnExit inactive{[&] { metrics_.jobs_active().Decrement(); }};
+  ScopedLogFields log_fields({{"job_id", id}, {"job_type", job["type"]}});
   if (job["started_at"].is_null()) job["started_at"] = NowSeconds();
   Persist(id, {{"status", "running"}, {"started_at", job["started_at"]}});
   Execute(id, job, *live);

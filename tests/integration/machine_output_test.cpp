@@ -127,6 +127,26 @@ TEST_F(MachineOutputTest, JsonLogsMakeEveryStderrLineAnObjectInUtcAndResultsStay
   EXPECT_LT(std::abs(SecondsAgo(error["ts"])), 120) << error.dump();
 }
 
+TEST_F(MachineOutputTest, JsonLinesOfATagsCopyCarryItsRunRepositoryAndTag) {
+  Registry dst;
+  CliResult r = Freightliner({"--log-format", "json", "-o", "json", "replicate-tree", "--state-dir",
+                              state_.path(), Src("team"), dst.host() + "/f"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string run_id = json::parse(r.out)["run_id"];
+  int copied = 0;
+  for (const json& line : JsonLines(r.err)) {
+    if (!line["msg"].get<std::string>().starts_with("copied ")) continue;
+    ++copied;
+    EXPECT_EQ(line["run_id"], run_id) << line;
+    EXPECT_EQ(line["registry"], src_->host()) << line;
+    EXPECT_EQ(line["repository"], "team/app") << line;
+    const std::string tag = line["tag"];
+    EXPECT_EQ(line["source"], Src("team/app:" + tag)) << line;
+    EXPECT_EQ(line["destination"], dst.host() + "/f/app:" + tag) << line;
+  }
+  EXPECT_EQ(copied, 4) << r.err;
+}
+
 TEST_F(MachineOutputTest, APartialRunIsOneErrorLineNamingTheFirstFailureAndTheResume) {
   Registry dst;
   FaultProxy proxy(src_->host());
@@ -272,12 +292,15 @@ TEST_F(MachineOutputTest, ReadyAnswers503WhileRunningJobsDrain) {
   const std::vector<json> lines = JsonLines(ReadFile(state_.path() + "/serve.log"));
   bool stopping = false;
   bool notice = false;
+  bool of_the_job = false;  // a line logged while the job ran carries its id
   for (const json& line : lines) {
     stopping |= line["msg"].get<std::string>().starts_with("stopping: /ready answers 503");
     notice |= line.value("signal", "") == "SIGTERM";
+    of_the_job |= line.value("job_id", "") == id && line.value("job_type", "") == "replicate-tree";
   }
   EXPECT_TRUE(stopping) << log;
   EXPECT_TRUE(notice) << log;
+  EXPECT_TRUE(of_the_job) << log;
 }
 
 }  // namespace
