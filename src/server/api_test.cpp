@@ -153,8 +153,11 @@ TEST(ApiHandleKeyTest, KeysAreRequiredWhenConfigured) {
   for (const auto& [key, value] : refused.headers)
     challenge |= key == "WWW-Authenticate" && value == "Bearer";
   EXPECT_TRUE(challenge);
+  EXPECT_EQ(api.Handle({.method = "GET", .path = "/api/v1/syncs"}).status, 401);
   r.headers = {{"authorization", "Bearer k1"}};
   EXPECT_EQ(api.Handle(r).status, 200);
+  EXPECT_EQ(api.Handle({.method = "GET", .path = "/api/v1/syncs", .headers = r.headers}).status,
+            200);
   r.headers = {{"x-api-key", "k2"}};
   EXPECT_EQ(api.Handle(r).status, 401);
   EXPECT_EQ(api.Handle({.method = "GET", .path = "/health"}).status, 200);
