@@ -85,6 +85,27 @@ TEST_F(ApiHandleTest, HealthReadyAndDrain) {
   EXPECT_EQ(Call("GET", "/health").status, 200);  // alive, only not ready
 }
 
+TEST_F(ApiHandleTest, ARowAnOlderVersionWroteShowsItsErrorAsAnObject) {
+  const auto row = [](const std::string& id, const std::string& error) {
+    return "('" + id + "', 'replicate', 'failed', 1796123043000, '{\"id\":\"" + id +
+           "\",\"type\":\"replicate\",\"status\":\"failed\",\"trigger\":\"api\","
+           "\"request\":{},\"run_id\":\"\",\"created_at\":1796123043.5,\"error\":\"" +
+           error + "\"}')";
+  };
+  ASSERT_TRUE(
+      store_->database().Exec("INSERT INTO jobs(id, type, status, created_at, doc) VALUES " +
+                              row("job-old-1", "not_found: manifest v9 not found in team/app") +
+                              ", " + row("job-old-2", "a message without a code")));
+  const json known = Body(Call("GET", "/api/v1/jobs/job-old-1"));
+  EXPECT_EQ(known["error"],
+            (json{{"code", "not_found"}, {"message", "manifest v9 not found in team/app"}}));
+  EXPECT_EQ(known["created_at"], 1796123043.5);
+  EXPECT_EQ(known["created_at_rfc3339"], "2026-12-01T11:04:03.500000Z");
+  EXPECT_TRUE(known["finished_at_rfc3339"].is_null());
+  EXPECT_EQ(Body(Call("GET", "/api/v1/jobs/job-old-2"))["error"],
+            (json{{"code", "internal"}, {"message", "a message without a code"}}));
+}
+
 TEST_F(ApiHandleTest, RoutesTakeOnlyWellFormedJobIds) {
   EXPECT_EQ(Call("GET", "/api/v1/jobs/job-0123456789abcdef").status, 404);  // well formed, absent
   for (const std::string& path : std::vector<std::string>{
