@@ -128,9 +128,11 @@ int DryRun(Context& ctx, FleetPlan& plan) {
         return planned;
       },
       ctx.stop());
-  if (!planned) return Fail(planned.error());
+  if (!planned) return Fail(planned.error().WithContext(plan.kind + " (dry run)"));
   // In a dry run "copied" means "would be copied".
-  PrintSummary(ctx, plan.kind + " (dry run)", "", summary, false);
+  const bool interrupted = ctx.stop().stop_requested();
+  PrintSummary(ctx, plan.kind + " (dry run)", "", summary, interrupted);
+  if (interrupted) return Fail(Error(ErrorCode::kCanceled, plan.kind + " (dry run): canceled"));
   if (summary.failed == 0) return kExitOk;
   Fail(replication::SummaryError(summary).WithContext(plan.kind + " (dry run)"));
   return kExitFailed;

@@ -168,25 +168,29 @@ TEST_F(MachineOutputTest, APartialRunIsOneErrorLineNamingTheFirstFailureAndTheRe
   EXPECT_EQ(r.err.find("\nresume with"), std::string::npos) << r.err;
 }
 
-TEST_F(MachineOutputTest, AnInterruptedCopySaysWhichSignalStoppedIt) {
+TEST_F(MachineOutputTest, AnInterruptedCopyOrDryRunSaysWhichSignalStoppedIt) {
   Registry dst;
   FaultProxy slow(src_->host());
   slow.SetDelay(std::chrono::milliseconds(1000));
   const std::string dir = state_.path();
-  ChildProcess run({"sh", "-c", "exec \"$0\" \"$@\" 2>" + dir + "/err.log", FreightlinerBinary(),
-                    "replicate", slow.host() + "/team/app:v1", dst.host() + "/c/app:v1"},
-                   dir + "/sh.log");
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
-  run.Signal(SIGINT);
-  ASSERT_EQ(run.Wait(std::chrono::seconds(30)), 130);
-  const std::string err = ReadFile(dir + "/err.log");
-  const CliResult r{.exit_code = 130, .err = err};
-  ASSERT_EQ(r.ErrorLines().size(), 1u) << err;
-  EXPECT_TRUE(
-      std::regex_match(r.ErrorLines()[0],
-                       std::regex("error: canceled: replicate " + slow.host() + "/team/app:v1 to " +
-                                  dst.host() + "/c/app:v1: (.*: )?interrupted by SIGINT")))
-      << err;
+  const std::string copy = "error: canceled: replicate " + slow.host() + "/team/app:v1 to " +
+                           dst.host() + "/c/app:v1: (.*: )?interrupted by SIGINT";
+  const std::string dry_run = "error: canceled: replicate-tree (.*: )?interrupted by SIGINT";
+  for (const auto& [args, expected] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{"replicate", slow.host() + "/team/app:v1", dst.host() + "/c/app:v1"}, copy},
+           {{"replicate-tree", "--dry-run", slow.host() + "/team", dst.host() + "/d"}, dry_run}}) {
+    std::vector<std::string> argv = {"sh", "-c", "exec \"$0\" \"$@\" 2>" + dir + "/err.log",
+                                     FreightlinerBinary()};
+    argv.insert(argv.end(), args.begin(), args.end());
+    ChildProcess run(argv, dir + "/sh.log");
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    run.Signal(SIGINT);
+    ASSERT_EQ(run.Wait(std::chrono::seconds(30)), 130) << args[0];
+    const std::string err = ReadFile(dir + "/err.log");
+    const CliResult r{.exit_code = 130, .err = err};
+    ASSERT_EQ(r.ErrorLines().size(), 1u) << err;
+    EXPECT_TRUE(std::regex_match(r.ErrorLines()[0], std::regex(expected))) << err;
+  }
 }
 
 // Ctrl-C: a warning that it stops, then one error line saying why and how to go on.
