@@ -58,6 +58,9 @@ struct RunSummary {
   int64_t not_run = 0;  // left pending by a stop or --fail-fast
   uint64_t bytes = 0;
   uint64_t layers = 0;
+  uint64_t blobs_uploaded = 0;  // over the copied tags (would be, in a dry run)
+  uint64_t blobs_mounted = 0;
+  uint64_t blobs_existing = 0;
   double seconds = 0;
   std::vector<TaskResult> failures;
 };
@@ -81,6 +84,8 @@ struct EngineObserver {
 // Thread-safe: several runs may share one engine's pool and ledger (the server does).
 class Engine {
  public:
+  // `ledger`: knowledge of destination blobs shared with other engines (default: its own). A dry
+  // run always keeps its own, which records what the run would transfer.
   Engine(registry::ClientPool& clients, WorkerPool& pool, EngineOptions options,
          EngineObserver observer = {}, BlobLedger* ledger = nullptr);
 
