@@ -97,9 +97,9 @@ int RunReplicate(Context& ctx, const ReplicateArgs& args) {
   }
   char took[32];
   std::snprintf(took, sizeof(took), "%.2f s", seconds);
-  std::cout << (args.dry_run ? "would copy " : "copied ") << src->String() << " -> "
-            << dst.String() << " " << report->digest << ": " << report->blobs_uploaded
-            << " blobs " << (args.dry_run ? "to upload" : "uploaded") << " ("
+  std::cout << (args.dry_run ? "would copy " : "copied ") << src->String() << " -> " << dst.String()
+            << " " << report->digest << ": " << report->blobs_uploaded << " blobs "
+            << (args.dry_run ? "to upload" : "uploaded") << " ("
             << HumanBytes(report->bytes_transferred) << "), " << report->blobs_mounted
             << (args.dry_run ? " to mount, " : " mounted, ") << report->blobs_existing
             << " already present, " << report->manifests_pushed

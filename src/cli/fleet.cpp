@@ -124,12 +124,9 @@ json DryRunTagJson(const TaskResult& r) {
                      {"size", b.size},
                      {"action", replication::BlobActionName(b.outcome)}});
   }
-  json tag = {{"source", r.task.source.String()},
-              {"destination", r.task.destination.String()},
-              {"action", DryRunAction(r)},
-              {"digest", r.report.digest},
-              {"bytes", r.report.bytes_transferred},
-              {"blobs", blobs}};
+  json tag = {{"source", r.task.source.String()},    {"destination", r.task.destination.String()},
+              {"action", DryRunAction(r)},           {"digest", r.report.digest},
+              {"bytes", r.report.bytes_transferred}, {"blobs", blobs}};
   if (r.error) {
     tag["error"] = {{"code", ErrorCodeName(r.error->code)}, {"message", r.error->message}};
   }
@@ -184,8 +181,7 @@ int DryRun(Context& ctx, FleetPlan& plan) {
         if (ctx.json_output()) {
           results.push_back(r);
         } else if (r.state == TaskState::kDone) {
-          std::cout << WouldCopyLine(r.task.source.String(), r.task.destination.String(),
-                                     r.report)
+          std::cout << WouldCopyLine(r.task.source.String(), r.task.destination.String(), r.report)
                     << "\n";
         }
       }});

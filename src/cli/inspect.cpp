@@ -22,8 +22,8 @@ using registry::Manifest;
 
 // What a reference names once --platform has picked from an index.
 struct Resolved {
-  Manifest manifest;  // an image manifest; an index only when no platform was asked for
-  std::optional<Manifest> index;             // the index the manifest was picked from
+  Manifest manifest;              // an image manifest; an index only when no platform was asked for
+  std::optional<Manifest> index;  // the index the manifest was picked from
   std::optional<registry::Platform> wanted;  // --platform
   std::optional<ImageConfig> config;         // image manifests with an image config
 };
@@ -65,8 +65,8 @@ Result<Resolved> Resolve(registry::RegistryClient& client, const registry::Refer
     }
     if (chosen == nullptr) {
       return MakeError(ErrorCode::kNotFound, ref.String() + " has no platform " +
-                                                 r.wanted->String() + " (it has: " +
-                                                 PlatformList(r.manifest) + ")");
+                                                 r.wanted->String() +
+                                                 " (it has: " + PlatformList(r.manifest) + ")");
     }
     auto child = client.GetManifest(repo, chosen->digest, stop);
     if (!child) return tl::unexpected(child.error());
@@ -227,8 +227,7 @@ void PrintText(const registry::Reference& ref, const Resolved& r) {
             << Field("Digest") << m.digest << "\n"
             << Field("MediaType") << m.media_type << "\n";
   if (r.index) {
-    std::cout << Field("Index") << r.index->digest << " (platform " << r.wanted->String()
-              << ")\n";
+    std::cout << Field("Index") << r.index->digest << " (platform " << r.wanted->String() << ")\n";
   }
   if (m.is_index) {
     std::cout << "Platforms:\n";
@@ -239,7 +238,8 @@ void PrintText(const registry::Reference& ref, const Resolved& r) {
     return;
   }
   if (r.config) PrintConfigText(*r.config);
-  std::cout << Field("Config") << m.config->digest << "\n" << "Layers:\n";
+  std::cout << Field("Config") << m.config->digest << "\n"
+            << "Layers:\n";
   for (const auto& l : m.layers) {
     std::cout << "  " << l.digest << "  " << HumanBytes(static_cast<uint64_t>(l.size))
               << (l.foreign ? "  (foreign)" : "") << "\n";

@@ -38,7 +38,8 @@ Result<Step> ParseBracket(std::string_view path, size_t& pos) {
   size_t index = 0;
   const auto [end, ec] = std::from_chars(inside.data(), inside.data() + inside.size(), index);
   if (ec != std::errc() || end != inside.data() + inside.size()) {
-    return tl::unexpected(BadFormat("want [N] or [\"key\"], not [" + Escaped(std::string(inside)) + "]"));
+    return tl::unexpected(
+        BadFormat("want [N] or [\"key\"], not [" + Escaped(std::string(inside)) + "]"));
   }
   return Step(index);
 }
@@ -75,13 +76,16 @@ Result<const json*> Select(const json& root, const std::vector<Step>& steps) {
   for (const Step& step : steps) {
     if (at->is_null()) return nullptr;
     if (const auto* key = std::get_if<std::string>(&step)) {
-      if (!at->is_object()) return tl::unexpected(BadFormat("cannot take ." + Escaped(*key) + " of a " + at->type_name()));
+      if (!at->is_object())
+        return tl::unexpected(
+            BadFormat("cannot take ." + Escaped(*key) + " of a " + at->type_name()));
       const auto it = at->find(*key);
       if (it == at->end()) return nullptr;
       at = &*it;
     } else {
       const size_t index = std::get<size_t>(step);
-      if (!at->is_array()) return tl::unexpected(BadFormat("cannot index a " + std::string(at->type_name())));
+      if (!at->is_array())
+        return tl::unexpected(BadFormat("cannot index a " + std::string(at->type_name())));
       if (index >= at->size()) return nullptr;
       at = &(*at)[index];
     }
@@ -183,8 +187,9 @@ Result<std::string> RenderAction(std::string_view action, const json& view) {
     if (!value) return tl::unexpected(value.error());
     return GoString(*value);
   }
-  return tl::unexpected(BadFormat("unsupported action {{" + Escaped(std::string(action)) +
-                                  "}}: use {{.Field}}, {{json .Field}} or {{index .Field \"key\"}}"));
+  return tl::unexpected(
+      BadFormat("unsupported action {{" + Escaped(std::string(action)) +
+                "}}: use {{.Field}}, {{json .Field}} or {{index .Field \"key\"}}"));
 }
 
 Result<std::string> RenderTemplate(std::string_view format, const json& view) {

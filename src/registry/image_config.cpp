@@ -77,9 +77,9 @@ Result<std::string> FetchConfigBlob(RegistryClient& client, const std::string& r
       repo, descriptor.digest,
       [&](std::string_view chunk) -> Status {
         if (bytes.size() + chunk.size() > declared) {
-          return MakeError(ErrorCode::kDigestMismatch,
-                           "config blob is larger than the " + std::to_string(declared) +
-                               " bytes its descriptor declares");
+          return MakeError(ErrorCode::kDigestMismatch, "config blob is larger than the " +
+                                                           std::to_string(declared) +
+                                                           " bytes its descriptor declares");
         }
         bytes.append(chunk);
         return Ok();
