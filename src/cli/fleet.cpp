@@ -170,21 +170,31 @@ void PrintDryRunSummary(const Context& ctx, const std::string& kind, const RunSu
 
 int DryRun(Context& ctx, FleetPlan& plan) {
   auto pool = ctx.MakePool(plan.pool);
+  // Where earlier runs saw blobs: the real run mounts from there. A dry run creates no database.
+  std::unique_ptr<replication::CheckpointStore> memory;
+  if (std::error_code ec; std::filesystem::exists(StateDir(plan.flags) + "/freightliner.db", ec)) {
+    auto store = replication::CheckpointStore::Open(StateDir(plan.flags));
+    if (!store) return Fail(store.error());
+    memory = std::move(*store);
+  }
   replication::WorkerPool workers(plan.flags.workers);
   std::mutex mu;
   std::vector<TaskResult> results;
-  replication::Engine engine(
-      *pool, workers,
-      {.dry_run = true, .force = plan.flags.force, .blob_concurrency = plan.flags.blob_concurrency},
-      {.on_task_done = [&](const TaskResult& r) {
-        std::lock_guard lock(mu);
-        if (ctx.json_output()) {
-          results.push_back(r);
-        } else if (r.state == TaskState::kDone) {
-          std::cout << WouldCopyLine(r.task.source.String(), r.task.destination.String(), r.report)
-                    << "\n";
-        }
-      }});
+  replication::Engine engine(*pool, workers,
+                             {.dry_run = true,
+                              .force = plan.flags.force,
+                              .blob_concurrency = plan.flags.blob_concurrency,
+                              .dry_run_memory = memory.get()},
+                             {.on_task_done = [&](const TaskResult& r) {
+                               std::lock_guard lock(mu);
+                               if (ctx.json_output()) {
+                                 results.push_back(r);
+                               } else if (r.state == TaskState::kDone) {
+                                 std::cout << WouldCopyLine(r.task.source.String(),
+                                                            r.task.destination.String(), r.report)
+                                           << "\n";
+                               }
+                             }});
   Status planned = Ok();
   RunSummary summary = engine.Run(
       [&](const replication::Engine::AddTask& add, std::stop_token stop) {

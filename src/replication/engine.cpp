@@ -15,6 +15,8 @@ Engine::Engine(registry::ClientPool& clients, WorkerPool& pool, EngineOptions op
       pool_(pool),
       options_(options),
       observer_(std::move(observer)),
+      dry_run_memory_(options.dry_run ? options.dry_run_memory : nullptr),
+      own_ledger_(&dry_run_memory_),
       // A dry run records the blobs it would transfer: in a ledger of its own, never in one a
       // real run trusts.
       ledger_(ledger != nullptr && !options.dry_run ? ledger : &own_ledger_),

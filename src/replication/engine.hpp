@@ -71,6 +71,9 @@ struct EngineOptions {
   bool fail_fast = false;  // the first failed tag stops the run (default: keep going)
   int blob_concurrency = 4;
   int max_transfers = 16;  // blob transfers in flight across all tags
+  // A dry run: where earlier runs saw blobs (read, never written), so that it counts a mount
+  // where the real run will mount from there.
+  BlobMemory* dry_run_memory = nullptr;
 };
 
 // Called from worker threads: must be thread-safe.
@@ -108,6 +111,7 @@ class Engine {
   WorkerPool& pool_;
   EngineOptions options_;
   EngineObserver observer_;
+  ReadOnlyBlobMemory dry_run_memory_;
   BlobLedger own_ledger_;
   BlobLedger* ledger_;
   Semaphore transfer_slots_;

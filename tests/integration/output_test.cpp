@@ -330,10 +330,42 @@ TEST_F(OutputTest, FleetDryRunsAgreeWithTheRealRun) {
       EXPECT_TRUE(tag["blobs"].empty());
     }
     CliResult text = Freightliner(with({"--dry-run"}));
+    EXPECT_EQ(text.exit_code, 0) << text.err;
     EXPECT_NE(text.out.find(kind + " (dry run): 3 tags: 0 would copy, 3 up to date, 0 failed; "
                                    "would upload 0 blobs (0 B), mount 0, find 0 present\n"),
               std::string::npos)
         << text.out;
+  }
+}
+
+// A later run into another prefix of the same destination mounts every blob from where the state
+// directory saw it; the dry run counts those mounts too.
+TEST_F(OutputTest, FleetDryRunsCountMountsFromEarlierRuns) {
+  int seed = 260;
+  for (const std::string name : {"u/a:v1", "u/b:v1"}) {
+    Seed(name, {.layers = {{.size = 20000, .seed = 2},
+                           {.size = 2000, .seed = static_cast<uint64_t>(++seed)}}});
+  }
+  Registry dst;
+  TempDir state("freightliner-output-state");
+  auto tree = [&](const std::string& prefix, std::vector<std::string> extra) {
+    std::vector<std::string> args = {"replicate-tree", "--state-dir", state.path(),
+                                     src_->host() + "/u", dst.host() + "/" + prefix};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return RunJson(args);
+  };
+  const json first = tree("one", {});
+  EXPECT_EQ(first["blobs_uploaded"], 5);  // 2 configs, 2 own layers, the base once
+  EXPECT_EQ(first["blobs_mounted"], 1);
+
+  const json dry = tree("two", {"--dry-run"});
+  EXPECT_EQ(dry["blobs_uploaded"], 0);
+  EXPECT_EQ(dry["blobs_mounted"], 6);
+  EXPECT_EQ(dry["bytes"], 0);
+  const json real = tree("two", {});
+  for (const char* key :
+       {"copied", "bytes", "layers", "blobs_uploaded", "blobs_mounted", "blobs_existing"}) {
+    EXPECT_EQ(dry[key], real[key]) << key;
   }
 }
 
