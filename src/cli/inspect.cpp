@@ -196,9 +196,8 @@ std::string ExecForm(const std::vector<std::string>& args) {
 }
 
 void PrintConfigText(const ImageConfig& c) {
-  const registry::Platform platform{c.os, c.architecture, c.variant};
-  std::cout << Field("Created") << EscapeUntrusted(c.created) << "\n"
-            << Field("Architecture") << EscapeUntrusted(c.architecture) << "\n"
+  if (!c.created.empty()) std::cout << Field("Created") << EscapeUntrusted(c.created) << "\n";
+  std::cout << Field("Architecture") << EscapeUntrusted(c.architecture) << "\n"
             << Field("Os") << EscapeUntrusted(c.os) << "\n";
   if (!c.variant.empty()) std::cout << Field("Variant") << EscapeUntrusted(c.variant) << "\n";
   if (!c.author.empty()) std::cout << Field("Author") << EscapeUntrusted(c.author) << "\n";
