@@ -63,13 +63,15 @@ Result<std::string> FetchConfigBlob(RegistryClient& client, const std::string& r
                                     const Descriptor& descriptor, std::stop_token stop,
                                     size_t max_bytes) {
   const auto declared = static_cast<uint64_t>(descriptor.size);
+  // Like a manifest over its cap, or a digest we cannot check: an answer not to act on.
   if (declared > max_bytes) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "config blob " + descriptor.digest + " declares " + std::to_string(declared) +
-                         " bytes, over the cap of " + std::to_string(max_bytes));
+    return MakeError(ErrorCode::kServerError,
+                     "config blob " + descriptor.digest + " of " + std::to_string(declared) +
+                         " bytes is larger than the cap of " + std::to_string(max_bytes >> 20) +
+                         " MiB (max_manifest_bytes)");
   }
   if (!descriptor.digest.starts_with("sha256:")) {
-    return MakeError(ErrorCode::kInvalidArgument,
+    return MakeError(ErrorCode::kServerError,
                      "config blob " + descriptor.digest + ": only sha256 digests can be verified");
   }
   std::string bytes;

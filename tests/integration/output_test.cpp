@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "common/format.hpp"
+#include "fixtures/hostile_registry.hpp"
 #include "fixtures/oci_image.hpp"
 #include "fixtures/registry.hpp"
 #include "fixtures/skopeo.hpp"
@@ -159,6 +160,45 @@ TEST_F(OutputTest, InspectEscapesWhatTheConfigSays) {
   EXPECT_NE(r.out.find("  X=1\\rY\n"), std::string::npos) << r.out;
   CliResult f = Freightliner({"inspect", "--format", "{{.Labels.note}}", ref});
   EXPECT_EQ(f.out, "a\\x1b[31mred\\nforged=1\n");
+}
+
+// The config is a blob from the registry: its size is capped and its bytes must hash to its digest.
+TEST_F(OutputTest, InspectRefusesAConfigOverTheCapOrNotMatchingItsDigest) {
+  HostileRegistry evil;
+  evil.AddImage("team/app", "v1");
+  json manifest = json::parse(evil.ManifestBytes());
+  const std::string config_digest = manifest["config"]["digest"];
+  const size_t config_size = manifest["config"]["size"];
+  evil.Override("GET", "/v2/team/app/blobs/" + config_digest, [&](const std::string&) {
+    return CraftedResponse{.body = std::string(config_size, ' ')};
+  });
+  CliResult forged = Freightliner({"inspect", evil.host() + "/team/app:v1"});
+  EXPECT_EQ(forged.exit_code, 1);
+  ASSERT_EQ(forged.ErrorLines().size(), 1u) << forged.err;
+  EXPECT_NE(forged.err.find("config blob " + config_digest + " does not match its digest"),
+            std::string::npos)
+      << forged.err;
+  EXPECT_EQ(forged.out, "");
+
+  manifest["config"]["size"] = 5u << 20;
+  const std::string huge = manifest.dump();
+  evil.Override("GET", "/v2/team/app/manifests/", [&](const std::string&) {
+    return CraftedResponse{
+        .headers = {{"Content-Type", "application/vnd.oci.image.manifest.v1+json"}}, .body = huge};
+  });
+  CliResult capped = Freightliner({"inspect", evil.host() + "/team/app:v1"});
+  EXPECT_EQ(capped.exit_code, 1);
+  EXPECT_NE(
+      capped.err.find("of 5242880 bytes is larger than the cap of 4 MiB (max_manifest_bytes)"),
+      std::string::npos)
+      << capped.err;
+  int config_gets = 0;
+  for (const std::string& request : evil.Requests())
+    config_gets += request == "GET /v2/team/app/blobs/" + config_digest ? 1 : 0;
+  EXPECT_EQ(config_gets, 1);  // the forged one only: a capped config is not even asked for
+  // `digest` reads no config, so the cap does not concern it.
+  CliResult digest = Freightliner({"digest", evil.host() + "/team/app:v1"});
+  EXPECT_EQ(digest.exit_code, 0) << digest.err;
 }
 
 TEST_F(OutputTest, InspectAndDigestPickAPlatformOfAnIndex) {
