@@ -221,6 +221,8 @@ TEST_F(OutputTest, InspectAndDigestPickAPlatformOfAnIndex) {
       std::string::npos)
       << text.out;
   EXPECT_EQ(text.out.find("Architecture:"), std::string::npos);
+  EXPECT_EQ(Freightliner({"inspect", "--format", "{{.Platforms}}", ref}).out,
+            "[linux/amd64 linux/arm64/v8]\n");
 
   const json picked = RunJson({"inspect", "--platform", "linux/arm64", ref});
   EXPECT_EQ(picked["digest"], arm64);
