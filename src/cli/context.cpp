@@ -3,20 +3,33 @@
 #include <iostream>
 
 #include "common/version.hpp"
+#include "common/yaml_reader.hpp"
 
 namespace freightliner::cli {
 
 Context::Context(GlobalOptions options, std::stop_token stop)
     : options_(std::move(options)),
       stop_(stop),
-      transport_(std::make_shared<http::Transport>(
-          http::TransportOptions{.user_agent = std::string("freightliner/") + kVersion})) {}
+      // --retry-delay was checked by its flag's validator: an error here cannot happen.
+      retry_policy_(registry::RetryPolicyFromFlags(
+          options_.retry_times,
+          options_.retry_delay.empty()
+              ? std::nullopt
+              : std::optional(registry::ParseRetryDelay(options_.retry_delay)
+                                  .value_or(registry::RetryPolicy().initial_backoff)))),
+      transport_(std::make_shared<http::Transport>(http::TransportOptions{
+          .user_agent = std::string("freightliner/") + kVersion,
+          .proxy = http::ProxySettings::FromEnvironment(ProcessEnvironment())})) {}
 
 std::unique_ptr<registry::ClientPool> Context::MakePool(registry::ClientPoolOptions options) const {
   options.insecure_hosts.insert(options_.insecure_registries.begin(),
                                 options_.insecure_registries.end());
   if (options.ca_file.empty()) options.ca_file = options_.ca_file;
-  if (options.auth_file.empty()) options.auth_file = options_.authfile;
+  if (options.auth_file.empty() && !options_.authfile.empty()) {
+    options.auth_file = options_.authfile;
+    options.auth_file_flag = "--authfile";
+  }
+  options.retry = retry_policy_;
   return std::make_unique<registry::ClientPool>(std::move(options), transport_);
 }
 
