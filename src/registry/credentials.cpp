@@ -124,7 +124,7 @@ std::optional<Credentials> DockerConfig::FromCredsStore(std::string_view host) c
     spdlog::warn(
         "the credential store docker-credential-{} of {} does not work ({}): going on without "
         "it (anonymous access unless credentials come from elsewhere)",
-        QuoteUntrusted(creds_store_, 64), origin_, c.error().message);
+        EscapeUntrusted(creds_store_, 64), origin_, c.error().message);
   }
   return std::nullopt;
 }
