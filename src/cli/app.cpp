@@ -102,6 +102,7 @@ int RunServe(const GlobalOptions& global, const server::ServerFlags& flags, std:
                                      global.insecure_registries.end());
   if (!global.ca_file.empty()) config->ca_file = global.ca_file;
   if (!global.authfile.empty()) config->auth_file = global.authfile;
+  config->retry = RetryPolicyOf(global);
   if (Status s = server::Serve(*config, stop); !s) return Fail(s.error());
   return kExitOk;
 }

@@ -10,13 +10,7 @@ namespace freightliner::cli {
 Context::Context(GlobalOptions options, std::stop_token stop)
     : options_(std::move(options)),
       stop_(stop),
-      // --retry-delay was checked by its flag's validator: an error here cannot happen.
-      retry_policy_(registry::RetryPolicyFromFlags(
-          options_.retry_times,
-          options_.retry_delay.empty()
-              ? std::nullopt
-              : std::optional(registry::ParseRetryDelay(options_.retry_delay)
-                                  .value_or(registry::RetryPolicy().initial_backoff)))),
+      retry_policy_(RetryPolicyOf(options_)),
       transport_(std::make_shared<http::Transport>(http::TransportOptions{
           .user_agent = std::string("freightliner/") + kVersion,
           .proxy = http::ProxySettings::FromEnvironment(ProcessEnvironment())})) {}
@@ -31,6 +25,16 @@ std::unique_ptr<registry::ClientPool> Context::MakePool(registry::ClientPoolOpti
   }
   options.retry = retry_policy_;
   return std::make_unique<registry::ClientPool>(std::move(options), transport_);
+}
+
+registry::RetryPolicy RetryPolicyOf(const GlobalOptions& options) {
+  std::optional<Clock::Duration> delay;
+  if (!options.retry_delay.empty()) {
+    // The flag's validator ran ParseRetryDelay already: the fallback is never used.
+    delay = registry::ParseRetryDelay(options.retry_delay)
+                .value_or(registry::RetryPolicy().initial_backoff);
+  }
+  return registry::RetryPolicyFromFlags(options.retry_times, delay);
 }
 
 int ExitCodeFor(const Error& error) {

@@ -25,6 +25,9 @@ struct GlobalOptions {
   bool password_stdin = false;  // the password of a USER-only credential flag is on stdin
 };
 
+// From --retry-times and --retry-delay (already checked by their validators).
+registry::RetryPolicy RetryPolicyOf(const GlobalOptions& options);
+
 // Not thread-safe; built once per command.
 class Context {
  public:
