@@ -142,6 +142,27 @@ TEST_F(RegistryAccessTest, BlobTransferRetriesAreLoggedToo) {
   EXPECT_EQ(RawDigest(dst), RawDigest(anon_->host() + "/team/app:v1"));
 }
 
+TEST_F(RegistryAccessTest, RetryTimesReachesFleetCommands) {
+  FaultProxy proxy(anon_->host());
+  proxy.CutAfter("/blobs/sha256:", 100, /*times=*/1);
+  CliResult none =
+      Freightliner({"--retry-times", "0", "replicate-tree", "--state-dir", dir_->Sub("state-none"),
+                    proxy.host() + "/team", anon_->host() + "/tree-none"});
+  EXPECT_EQ(none.exit_code, 1) << none.err;
+  EXPECT_EQ(CountOf(none.err, "retrying"), 0u) << none.err;
+  EXPECT_FALSE(TagExists(anon_->host() + "/tree-none/app:v1"));
+
+  proxy.CutAfter("/blobs/sha256:", 100, /*times=*/1);
+  CliResult one =
+      Freightliner({"--retry-times", "1", "--retry-delay", "10ms", "replicate-tree", "--state-dir",
+                    dir_->Sub("state-one"), proxy.host() + "/team", anon_->host() + "/tree-one"});
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_EQ(CountOf(one.err, "info retrying the transfer of blob "), 1u) << one.err;
+  EXPECT_EQ(CountOf(one.err, "(attempt 1 of 2 failed: "), 1u) << one.err;
+  EXPECT_EQ(RawDigest(anon_->host() + "/tree-one/app:v1"),
+            RawDigest(anon_->host() + "/team/app:v1"));
+}
+
 // --- Credentials ----------------------------------------------------------------------------
 
 TEST_F(RegistryAccessTest, ARefusalNamesTheFlagItTried) {
