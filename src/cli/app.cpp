@@ -9,6 +9,7 @@
 #include "cli/commands.hpp"
 #include "cli/context.hpp"
 #include "cli/fleet.hpp"
+#include "cli/password.hpp"
 #include "common/log.hpp"
 #include "common/signals.hpp"
 #include "common/version.hpp"
@@ -57,7 +58,8 @@ LogFormat RequestedLogFormat(int argc, char** argv) {
 void AddCredsOption(CLI::App* cmd, std::string& target, const char* name, const char* what) {
   cmd->add_option(name, target,
                   std::string("USER:PASSWORD for the ") + what +
-                      " registry (prefer the environment variable or --authfile)");
+                      " registry; USER alone asks for the password (or see --password-stdin); "
+                      "prefer the environment variable or --authfile");
 }
 
 void AddFleetOptions(CLI::App* cmd, FleetFlags& flags) {
@@ -91,6 +93,26 @@ void AddFleetOptions(CLI::App* cmd, FleetFlags& flags) {
                   "~/.local/state/freightliner)");
 }
 
+// skopeo's names: --retry-times, --retry-delay, --password-stdin (docs/CLI.md).
+void AddRetryAndPasswordOptions(CLI::App& app, GlobalOptions& global) {
+  app.add_option("--retry-times", global.retry_times,
+                 "retries of a failed registry request or blob transfer (0: none)")
+      ->check(CLI::Range(0, registry::kMaxRetryTimes))
+      ->capture_default_str();
+  app.add_option("--retry-delay", global.retry_delay,
+                 "fixed wait between retries, e.g. 500ms or 2s, at most 10m (default: "
+                 "exponential backoff from 200ms)")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            auto delay = registry::ParseRetryDelay(text);
+            return delay ? std::string() : delay.error().message;
+          },
+          "DURATION"));
+  app.add_flag("--password-stdin", global.password_stdin,
+               "read the password of --creds/--src-creds/--dest-creds USER (given without "
+               ":PASSWORD) from stdin");
+}
+
 int RunServe(const GlobalOptions& global, const server::ServerFlags& flags, std::stop_token stop) {
   auto config = server::LoadServerConfig(flags, ProcessEnvironment());
   if (!config) return Fail(config.error());
@@ -99,6 +121,7 @@ int RunServe(const GlobalOptions& global, const server::ServerFlags& flags, std:
                                      global.insecure_registries.end());
   if (!global.ca_file.empty()) config->ca_file = global.ca_file;
   if (!global.authfile.empty()) config->auth_file = global.authfile;
+  config->retry = RetryPolicyOf(global);
   if (Status s = server::Serve(*config, stop); !s) return Fail(s.error());
   return kExitOk;
 }
@@ -130,6 +153,7 @@ int Main(int argc, char** argv) {
       ->allow_extra_args(false);
   app.add_option("--ca-file", global.ca_file, "extra CA bundle (PEM) for registry TLS")
       ->check(CLI::ExistingFile);
+  AddRetryAndPasswordOptions(app, global);
 
   ReplicateArgs replicate;
   auto* rep =
@@ -152,11 +176,22 @@ int Main(int argc, char** argv) {
                   "upload in PATCH chunks of this many bytes (default: one PUT per blob)");
 
   InspectArgs inspect;
-  auto* ins =
-      app.add_subcommand("inspect", "Show an image's digest, media type, platforms, layers");
+  auto* ins = app.add_subcommand(
+      "inspect", "Show an image's digest, platforms, config (labels, env, entrypoint), layers");
   ins->add_option("image", inspect.image, "image reference")->required();
   ins->add_flag("--raw", inspect.raw, "print the manifest bytes exactly as served");
+  ins->add_option("--platform", inspect.platform,
+                  "os/arch[/variant]: inspect this platform of a multi-arch image");
+  ins->add_option("--format,-f", inspect.format,
+                  "print a template ({{.Digest}}, {{json .Env}}) or a path (.config.Labels)");
   AddCredsOption(ins, inspect.creds, "--creds", "image's");
+
+  DigestArgs digest;
+  auto* dig = app.add_subcommand("digest", "Print an image's manifest digest");
+  dig->add_option("image", digest.image, "image reference")->required();
+  dig->add_option("--platform", digest.platform,
+                  "os/arch[/variant]: the digest of this platform's manifest, not the index's");
+  AddCredsOption(dig, digest.creds, "--creds", "image's");
 
   ListTagsArgs list_tags;
   auto* lst = app.add_subcommand("list-tags", "List a repository's tags (all pages)");
@@ -228,6 +263,16 @@ int Main(int argc, char** argv) {
     return FailUsage(e.what(), parsed.empty() ? "" : parsed.back()->get_name());
   }
   ScrubSecretArguments(argc, argv);
+  if (Status s = CompletePasswords({{"--src-creds", &replicate.src_creds},
+                                    {"--dest-creds", &replicate.dest_creds},
+                                    {"--creds", &inspect.creds},
+                                    {"--creds", &list_tags.creds},
+                                    {"--src-creds", &tree.src_creds},
+                                    {"--dest-creds", &tree.dest_creds}},
+                                   global.password_stdin, ProcessPasswordInput());
+      !s) {
+    return Fail(s.error());
+  }
 
   if (ver->parsed()) {
     std::cout << "freightliner " << kVersion << " (revision " << kRevision << ")\n";
@@ -251,6 +296,7 @@ int Main(int argc, char** argv) {
     Context ctx(global, stop.get_token());
     if (rep->parsed()) exit_code = RunReplicate(ctx, replicate);
     if (ins->parsed()) exit_code = RunInspect(ctx, inspect);
+    if (dig->parsed()) exit_code = RunDigest(ctx, digest);
     if (lst->parsed()) exit_code = RunListTags(ctx, list_tags);
     if (tre->parsed()) exit_code = RunReplicateTree(ctx, tree);
     if (syn->parsed()) {
