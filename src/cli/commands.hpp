@@ -19,18 +19,21 @@ struct ReplicateArgs {
   std::string dest_creds;
   int blob_concurrency = 4;
   uint64_t chunk_size = 0;
+  TlsFlags tls;
 };
 
 struct InspectArgs {
   std::string image;
   bool raw = false;
   std::string creds;
+  TlsFlags tls;
 };
 
 struct ListTagsArgs {
   std::string repository;
   std::string creds;
   int page_size = 0;
+  TlsFlags tls;
 };
 
 int RunReplicate(Context& ctx, const ReplicateArgs& args);

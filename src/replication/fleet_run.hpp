@@ -55,8 +55,10 @@ Result<FleetRunResult> RunFleet(CheckpointStore& store, const std::string& run_i
                                 std::stop_token stop, BlobLedger* ledger = nullptr,
                                 const PlanObserver& plan_observer = {});
 
-// A tree copy's mapping from its spec: source, destination, include_repos, exclude_repos,
-// include_tags, exclude_tags (lists of strings) and platforms ("os/arch,..."), checked.
+// A tree copy's mapping from its spec: source and destination (prefixes, "docker://" allowed),
+// include_repos, exclude_repos (globs), include_tags, exclude_tags (RE2 regexes on the whole tag),
+// include_tag_globs, exclude_tag_globs (lists of strings), allow_empty (bool) and platforms
+// ("os/arch,..."), checked.
 Result<SyncMapping> TreeMapping(const nlohmann::json& spec);
 
 // Client settings for one registry of a sync file's (or the server config's) `registries`.

@@ -179,7 +179,7 @@ TEST_F(ServeTest, TreeJobHonoursEveryFilter) {
                                                                  {"destination", Dst("tree")},
                                                                  {"include_repos", {"app", "lib"}},
                                                                  {"exclude_repos", {"lib"}},
-                                                                 {"include_tags", {"v*"}},
+                                                                 {"include_tags", {"v.*"}},
                                                                  {"exclude_tags", {"v2"}}});
   json job = serve.WaitForJob(id);
   ASSERT_EQ(job["status"], "succeeded") << job.dump();
