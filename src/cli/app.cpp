@@ -91,6 +91,14 @@ void AddTlsOptions(CLI::App* cmd, TlsFlags& tls, bool two_sides) {
                 "--dest-tls-verify=false: the same for the destination registry only");
 }
 
+// The command called `name`, or null (CLI11 2.1 has no non-throwing lookup).
+CLI::App* FindCommand(CLI::App& app, const std::string& name) {
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    if (sub->get_name() == name) return sub;
+  }
+  return nullptr;
+}
+
 // The first argument that is not an option nor an option's value: the command name as typed.
 std::string CommandWord(CLI::App& app, int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
@@ -123,7 +131,7 @@ Error UnknownCommand(const CLI::App& app, const std::string& word) {
 std::optional<Error> MistypedCommand(CLI::App& app, int argc, char** argv) {
   if (!app.get_subcommands().empty()) return std::nullopt;  // a command was recognised
   const std::string word = CommandWord(app, argc, argv);
-  if (word.empty() || app.get_subcommand_no_throw(word) != nullptr) return std::nullopt;
+  if (word.empty() || FindCommand(app, word) != nullptr) return std::nullopt;
   return UnknownCommand(app, word);
 }
 
@@ -312,10 +320,11 @@ int Main(int argc, char** argv) {
   }
   if (hlp->parsed()) {
     if (help_topic.empty()) {
-      std::cout << app.help();
+      // Not app.help(): that shows the selected command's, and `help` is selected.
+      std::cout << app.get_formatter()->make_help(&app, app.get_name(), CLI::AppFormatMode::Normal);
       return kExitOk;
     }
-    CLI::App* topic = app.get_subcommand_no_throw(help_topic);
+    CLI::App* topic = FindCommand(app, help_topic);
     if (topic == nullptr) return Fail(UnknownCommand(app, help_topic));
     std::cout << topic->help(app.get_name());
     return kExitOk;

@@ -58,7 +58,8 @@ Result<SyncMapping> TreeMapping(const nlohmann::json& spec) {
   m.recursive = true;
   for (auto [key, target] :
        {std::pair{"source", &m.source}, std::pair{"destination", &m.destination}}) {
-    auto text = registry::StripTransport(spec.value(key, ""));
+    const std::string given = spec.value(key, "");
+    auto text = registry::StripTransport(given);
     if (!text) return tl::unexpected(text.error());
     auto prefix = registry::ParseRepositoryPrefix(*text);
     if (!prefix) return tl::unexpected(prefix.error());

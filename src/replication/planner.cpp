@@ -184,6 +184,9 @@ Status PlanMappings(registry::ClientPool& clients, const std::vector<SyncMapping
         });
         std::vector<std::string> selected = filter.Select(source_tags);
         std::sort(selected.begin(), selected.end());
+        // The first tags in order, for the message if nothing is selected.
+        std::vector<std::string> first(std::min(kNamesShown, source_tags.size()));
+        std::partial_sort_copy(source_tags.begin(), source_tags.end(), first.begin(), first.end());
         {
           std::lock_guard lock(mu);
           TagCounts& c = counts[job.mapping_index];
@@ -191,8 +194,9 @@ Status PlanMappings(registry::ClientPool& clients, const std::vector<SyncMapping
           c.listed += static_cast<int64_t>(listed_here);
           c.repositories += 1;
           c.rejected = c.rejected || source_tags.size() < listed_here;
-          for (size_t i = 0; i < source_tags.size() && c.sample.size() < kNamesShown; ++i)
-            c.sample.push_back(source_tags[i]);
+          c.sample.insert(c.sample.end(), first.begin(), first.end());
+          std::sort(c.sample.begin(), c.sample.end());
+          c.sample.resize(std::min(kNamesShown, c.sample.size()));
         }
         if (selected.empty()) return Ok();
         auto dst = clients.Get(m.destination.registry, registry::Role::kDestination);
