@@ -189,7 +189,13 @@ TEST_F(CliConventionsTest, TlsVerifyFalseAndInsecureApplyToTheCommandsRegistries
   // Without a flag, TLS is required of a registry that is not loopback: this one speaks HTTP.
   CliResult verified = Freightliner({"inspect", image});
   EXPECT_EQ(verified.exit_code, 1) << verified.err;
-  EXPECT_EQ(verified.ErrorLines().size(), 1u) << verified.err;
+  ASSERT_EQ(verified.ErrorLines().size(), 1u) << verified.err;
+  // It says why, and names the flags.
+  EXPECT_TRUE(verified.ErrorLines()[0].ends_with(
+      "; the registry speaks plain HTTP, not HTTPS: allow it with --tls-verify=false or "
+      "--insecure-registry 0.0.0.0:" +
+      std::to_string(src_->port()) + " (in a sync or server config: insecure: true)"))
+      << verified.ErrorLines()[0];
 
   for (const std::string flag : {"--tls-verify=false", "--insecure"}) {
     CliResult r = Freightliner({"-o", "json", "inspect", flag, image});
