@@ -292,8 +292,8 @@ int Main(int argc, char** argv) {
   auto* ver = app.add_subcommand("version", "Print version and revision");
 
   std::string help_topic;
-  auto* hlp = app.add_subcommand("help", "Show the help of a command (or this one)");
-  hlp->add_option("command", help_topic, "a command, e.g. replicate");
+  auto* hlp = app.add_subcommand("help", "Show the help of COMMAND (without one: this overview)");
+  hlp->add_option("COMMAND", help_topic, "a command, e.g. replicate");
 
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
     if (sub != ver && sub != hlp) AddGlobalOptions(sub, global);

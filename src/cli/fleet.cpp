@@ -207,7 +207,7 @@ int RunReplicateTree(Context& ctx, const TreeArgs& args) {
     }
     auto spec = StoredSpec(args.fleet, plan.kind);
     if (!spec) return Fail(spec.error());
-    plan.spec = *spec;
+    plan.spec = replication::UpgradeStoredTreeSpec(*spec);
   } else {
     if (args.source.empty() || args.destination.empty()) {
       return Fail(

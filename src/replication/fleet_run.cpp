@@ -83,6 +83,18 @@ Result<SyncMapping> TreeMapping(const nlohmann::json& spec) {
   return m;
 }
 
+nlohmann::json UpgradeStoredTreeSpec(nlohmann::json spec) {
+  if (!spec.is_object() || spec.contains("include_tag_globs")) return spec;
+  for (const char* key : {"include_tags", "exclude_tags"}) {
+    if (!spec.contains(key) || !spec[key].is_array()) continue;
+    for (auto& pattern : spec[key]) {
+      if (pattern.is_string()) pattern = WholeTagEquivalent(pattern.get<std::string>());
+    }
+  }
+  spec["include_tag_globs"] = nlohmann::json::array();
+  return spec;
+}
+
 registry::RegistryOverride ToOverride(const RegistrySettings& r) {
   return {.host = r.host,
           .insecure = r.insecure,

@@ -60,6 +60,10 @@ Result<FleetRunResult> RunFleet(CheckpointStore& store, const std::string& run_i
 // include_tag_globs, exclude_tag_globs (lists of strings), allow_empty (bool) and platforms
 // ("os/arch,..."), checked.
 Result<SyncMapping> TreeMapping(const nlohmann::json& spec);
+// A replicate-tree spec as a checkpoint stored it. One written before tag patterns matched the
+// whole tag (it has no include_tag_globs) held regexes matched anywhere: they are rewritten to
+// their whole-tag equivalents ("-rc" -> ".*-rc.*"), so that a resume selects what it did.
+nlohmann::json UpgradeStoredTreeSpec(nlohmann::json spec);
 
 // Client settings for one registry of a sync file's (or the server config's) `registries`.
 registry::RegistryOverride ToOverride(const RegistrySettings& settings);
