@@ -72,8 +72,8 @@ TEST(TagFilterTest, SubstringOnlyRegexIsRefusedWithTheFix) {
             std::string::npos);
   // Each of these can never fully match a tag: every string they match starts with a byte no
   // tag starts with (or is empty).
-  for (const std::string p : {"\\.x", "(-rc|-beta)", "[-.]rc", "(-rc)*", "(?i)-RC", "", "^$", ":x",
-                              "~", "\\+"}) {
+  for (const std::string p :
+       {"\\.x", "(-rc|-beta)", "[-.]rc", "(-rc)*", "(?i)-RC", "", "^$", ":x", "~", "\\+"}) {
     EXPECT_NE(CreateError({.include = {p}}).find("matches no tag"), std::string::npos) << p;
   }
   EXPECT_NE(CreateError({.include = {"-rc|-beta"}}).find("write \".*(?:-rc|-beta).*\""),
