@@ -10,6 +10,7 @@
 #include "fixtures/registry.hpp"
 #include "fixtures/skopeo.hpp"
 #include "integration/cli.hpp"
+#include "registry/auth.hpp"
 
 namespace freightliner::testing {
 namespace {
@@ -46,24 +47,30 @@ TempDir* CliConventionsTest::dir_ = nullptr;
 Registry* CliConventionsTest::src_ = nullptr;
 
 TEST_F(CliConventionsTest, GlobalOptionsWorkAfterTheCommand) {
-  Registry dst;
+  Registry dst({.auth = RegistryAuth::kBasic});
   const std::string authfile = dir_->path() + "/auth.json";
-  WriteFile(authfile, R"({"auths": {}})");
-  // The issue's example: --authfile between the command and its arguments.
+  WriteFile(authfile, R"({"auths": {")" + dst.host() + R"(": {"auth": ")" +
+                          registry::Base64Encode(dst.creds()) + R"("}}})");
+  // The issue's example: --authfile between the command and its arguments, and it counts: the
+  // destination takes no anonymous push.
   CliResult r = Freightliner({"replicate", "--authfile", authfile, "-o", "json", "--log-level",
                               "warn", Src("conv/app:v1"), dst.host() + "/copy/app"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(json::parse(r.out)["digest"], RawDigest(Src("conv/app:v1")));  // -o json honoured
-  EXPECT_EQ(RawDigest(dst.host() + "/copy/app:v1"), RawDigest(Src("conv/app:v1")));
+  EXPECT_EQ(RawDigest(dst.host() + "/copy/app:v1", dst.creds()), RawDigest(Src("conv/app:v1")));
+  CliResult anonymous = Freightliner({"replicate", Src("conv/app:v1"), dst.host() + "/anon/app"},
+                                     {{"DOCKER_CONFIG", dir_->path() + "/none"}});
+  EXPECT_EQ(anonymous.exit_code, 3) << anonymous.err;
 
   // --insecure-registry before and after the command: both lists count (each registry needs its
   // own entry to be reached as 0.0.0.0 without TLS).
+  Registry plain;
   CliResult both =
       Freightliner({"--insecure-registry", "0.0.0.0:" + std::to_string(src_->port()), "replicate",
-                    "--insecure-registry", "0.0.0.0:" + std::to_string(dst.port()),
-                    Unverified(*src_, "conv/app:v1"), Unverified(dst, "both/app:v1")});
+                    "--insecure-registry", "0.0.0.0:" + std::to_string(plain.port()),
+                    Unverified(*src_, "conv/app:v1"), Unverified(plain, "both/app:v1")});
   EXPECT_EQ(both.exit_code, 0) << both.err;
-  EXPECT_EQ(RawDigest(dst.host() + "/both/app:v1"), RawDigest(Src("conv/app:v1")));
+  EXPECT_EQ(RawDigest(plain.host() + "/both/app:v1"), RawDigest(Src("conv/app:v1")));
 }
 
 TEST_F(CliConventionsTest, EachCommandsHelpListsTheOptionsThatApply) {
