@@ -207,10 +207,42 @@ std::vector<std::string> TagFilter::Select(const std::vector<std::string>& sourc
   return kept;
 }
 
+namespace {
+
+// Whether `pattern` has a '|' outside any group and character class ("a|b", not "(a|b)", "[|]").
+bool HasTopLevelAlternation(std::string_view pattern) {
+  int depth = 0;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    const char c = pattern[i];
+    if (c == '\\') {
+      ++i;  // the escaped character
+    } else if (c == '[') {
+      // A ']' right after '[' or '[^' is a member; the class ends at the next ']'.
+      size_t j = i + 1;
+      if (j < pattern.size() && pattern[j] == '^') ++j;
+      if (j < pattern.size() && pattern[j] == ']') ++j;
+      while (j < pattern.size() && pattern[j] != ']') {
+        if (pattern[j] == '\\') ++j;
+        ++j;
+      }
+      i = j;
+    } else if (c == '(') {
+      ++depth;
+    } else if (c == ')') {
+      --depth;
+    } else if (c == '|' && depth == 0) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
 std::string WholeTagEquivalent(const std::string& pattern) {
   // An alternation at the top level would bind looser than the added ".*": keep it in a group
   // (an anchor inside still anchors: ".*(?:^v|x).*" keeps the tags starting with v).
-  if (pattern.find('|') != std::string::npos) return ".*(?:" + pattern + ").*";
+  if (HasTopLevelAlternation(pattern)) return ".*(?:" + pattern + ").*";
   const bool starts = pattern.starts_with('^');
   const bool ends = EndsWithAnchor(pattern);
   std::string core = pattern.substr(starts ? 1 : 0);

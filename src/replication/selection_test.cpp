@@ -110,9 +110,13 @@ TEST(TagFilterTest, WholeTagEquivalentKeepsWhatTheSubstringSearchKept) {
   EXPECT_EQ(WholeTagEquivalent("^v1$"), "v1");
   EXPECT_EQ(WholeTagEquivalent("x\\$"), ".*x\\$.*");  // an escaped $ is no anchor
   EXPECT_EQ(WholeTagEquivalent("^a|b"), ".*(?:^a|b).*");
+  EXPECT_EQ(WholeTagEquivalent("^(a|b)"), "(a|b).*");  // the alternation is inside a group
+  EXPECT_EQ(WholeTagEquivalent("[|]x"), ".*[|]x.*");
+  EXPECT_EQ(WholeTagEquivalent("\\|x"), ".*\\|x.*");
+  EXPECT_EQ(WholeTagEquivalent("[]|]|x"), ".*(?:[]|]|x).*");
   // The equivalent keeps, as a whole match, exactly what the pattern kept as a substring search.
   const Tags tags = {"a1", "xa", "b", "ab", "v1-rc", "v-rc1", "rc"};
-  for (const std::string p : {"^a|b", "-rc", "^v", "1$", "a"}) {
+  for (const std::string p : {"^a|b", "-rc", "^v", "1$", "a", "^(a|x)", "[|]x|b$"}) {
     const re2::RE2 old(p);
     Tags kept_before;
     for (const std::string& t : tags) {
