@@ -183,7 +183,15 @@ Result<std::string> RegistryClient::BaseUrl(std::stop_token stop) {
     spdlog::debug("registry {} speaks {}", registry_, scheme.substr(0, scheme.size() - 3));
     return base_url_;
   }
-  return tl::unexpected(last.WithContext("cannot reach registry " + registry_));
+  Error error = last.WithContext("cannot reach registry " + registry_);
+  // OpenSSL's words for a TLS handshake answered in plain HTTP: say what to do about it.
+  if (!insecure && last.message.find("wrong version number") != std::string::npos) {
+    error.message +=
+        "; the registry speaks plain HTTP, not HTTPS: allow it with "
+        "--tls-verify=false or --insecure-registry " +
+        registry_ + " (in a sync or server config: insecure: true)";
+  }
+  return tl::unexpected(std::move(error));
 }
 
 Result<http::Response> RegistryClient::SendOnce(const Call& call, std::stop_token stop) {
