@@ -161,7 +161,9 @@ Result<std::string> RegistryClient::BaseUrl(std::stop_token stop) {
                          registry_ +
                              " speaks plain HTTP, not HTTPS: if that is intended, allow "
                              "it with --insecure-registry " +
-                             api_host_ + " (or --tls-verify=false)");
+                             api_host_ +
+                             " (or --tls-verify=false; in a sync or server config: insecure: "
+                             "true)");
       }
       // A TLS handshake against a plain-HTTP server fails at once: try the next scheme.
       if (last.code == ErrorCode::kNetwork || last.code == ErrorCode::kTimeout) continue;
@@ -183,15 +185,7 @@ Result<std::string> RegistryClient::BaseUrl(std::stop_token stop) {
     spdlog::debug("registry {} speaks {}", registry_, scheme.substr(0, scheme.size() - 3));
     return base_url_;
   }
-  Error error = last.WithContext("cannot reach registry " + registry_);
-  // OpenSSL's words for a TLS handshake answered in plain HTTP: say what to do about it.
-  if (!insecure && last.message.find("wrong version number") != std::string::npos) {
-    error.message +=
-        "; the registry speaks plain HTTP, not HTTPS: allow it with "
-        "--tls-verify=false or --insecure-registry " +
-        registry_ + " (in a sync or server config: insecure: true)";
-  }
-  return tl::unexpected(std::move(error));
+  return tl::unexpected(last.WithContext("cannot reach registry " + registry_));
 }
 
 Result<http::Response> RegistryClient::SendOnce(const Call& call, std::stop_token stop) {

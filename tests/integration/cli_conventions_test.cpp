@@ -199,9 +199,10 @@ TEST_F(CliConventionsTest, TlsVerifyFalseAndInsecureApplyToTheCommandsRegistries
   ASSERT_EQ(verified.ErrorLines().size(), 1u) << verified.err;
   // It says why, and names the flags.
   EXPECT_TRUE(verified.ErrorLines()[0].ends_with(
-      "; the registry speaks plain HTTP, not HTTPS: allow it with --tls-verify=false or "
-      "--insecure-registry 0.0.0.0:" +
-      std::to_string(src_->port()) + " (in a sync or server config: insecure: true)"))
+      " speaks plain HTTP, not HTTPS: if that is intended, allow it with --insecure-registry "
+      "0.0.0.0:" +
+      std::to_string(src_->port()) +
+      " (or --tls-verify=false; in a sync or server config: insecure: true)"))
       << verified.ErrorLines()[0];
 
   for (const std::string flag : {"--tls-verify=false", "--insecure"}) {
