@@ -11,6 +11,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   (void)registry::ParseReference(*text, /*default_tag_latest=*/false);
   (void)registry::ParseRepository(*text);
   (void)registry::ParseRepositoryPrefix(*text);
+  if (auto stripped = registry::StripTransport(*text)) (void)registry::ParseReference(*stripped);
   if (ref) {
     (void)ref->String();
     (void)registry::ParseCopyDestination(*ref, *text);

@@ -10,6 +10,8 @@
 #include "cli/context.hpp"
 #include "cli/fleet.hpp"
 #include "cli/password.hpp"
+#include "cli/suggest.hpp"
+#include "common/format.hpp"
 #include "common/log.hpp"
 #include "common/signals.hpp"
 #include "common/version.hpp"
@@ -62,6 +64,117 @@ void AddCredsOption(CLI::App* cmd, std::string& target, const char* name, const 
                       "prefer the environment variable or --authfile");
 }
 
+// The global options, on the top level and on each command, so that they work after the command
+// name too (`replicate --authfile a.json SRC DST`) and each command's --help lists them.
+void AddGlobalOptions(CLI::App* cmd, GlobalOptions& global) {
+  const std::string group = "Global options (before or after the command)";
+  cmd->add_option("--log-level", global.log_level, "trace|debug|info|warn|error|off")
+      ->capture_default_str()
+      ->group(group);
+  cmd->add_option("--log-format", global.log_format, "text|json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str()
+      ->group(group);
+  cmd->add_option("--output,-o", global.output, "text|json: the format of results on stdout")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str()
+      ->group(group);
+  cmd->add_option("--authfile", global.authfile,
+                  "Docker config file with credentials (default: $REGISTRY_AUTH_FILE, else "
+                  "$DOCKER_CONFIG/config.json or ~/.docker/config.json)")
+      ->group(group);
+  // Appended, not assigned: given before and after the command, both lists count.
+  cmd->add_option_function<std::vector<std::string>>(
+         "--insecure-registry",
+         [&global](const std::vector<std::string>& hosts) {
+           global.insecure_registries.insert(global.insecure_registries.end(), hosts.begin(),
+                                             hosts.end());
+         },
+         "HOST[:PORT] reachable over plain HTTP or unverified TLS (repeatable); "
+         "localhost and 127.0.0.0/8 always are")
+      ->allow_extra_args(false)
+      ->group(group);
+  cmd->add_option("--ca-file", global.ca_file, "extra CA bundle (PEM) for registry TLS")
+      ->check(CLI::ExistingFile)
+      ->group(group);
+  cmd->add_option("--retry-times", global.retry_times,
+                  "retries of a failed registry request or blob transfer (0: none)")
+      ->check(CLI::Range(0, registry::kMaxRetryTimes))
+      ->capture_default_str()
+      ->group(group);
+  cmd->add_option("--retry-delay", global.retry_delay,
+                  "fixed wait between retries, e.g. 500ms or 2s, at most 10m (default: "
+                  "exponential backoff from 200ms)")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            auto delay = registry::ParseRetryDelay(text);
+            return delay ? std::string() : delay.error().message;
+          },
+          "DURATION"))
+      ->group(group);
+  cmd->add_flag("--password-stdin", global.password_stdin,
+                "read the password of --creds/--src-creds/--dest-creds USER (given without "
+                ":PASSWORD) from stdin")
+      ->group(group);
+}
+
+// skopeo's and crane's TLS flags; `two_sides`: the command has a source and a destination.
+void AddTlsOptions(CLI::App* cmd, TlsFlags& tls, bool two_sides) {
+  cmd->add_flag("--tls-verify", tls.verify,
+                "--tls-verify=false: plain HTTP or unverified TLS for this command's "
+                "registries (as --insecure-registry for each)");
+  cmd->add_flag("--insecure", tls.insecure, "the same as --tls-verify=false");
+  if (!two_sides) return;
+  cmd->add_flag("--src-tls-verify", tls.source_verify,
+                "--src-tls-verify=false: the same for the source registry only");
+  cmd->add_flag("--dest-tls-verify", tls.destination_verify,
+                "--dest-tls-verify=false: the same for the destination registry only");
+}
+
+// The command called `name`, or null (CLI11 2.1 has no non-throwing lookup).
+CLI::App* FindCommand(CLI::App& app, const std::string& name) {
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    if (sub->get_name() == name) return sub;
+  }
+  return nullptr;
+}
+
+// The first argument that is not an option nor an option's value: the command name as typed.
+std::string CommandWord(CLI::App& app, int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") return i + 1 < argc ? argv[i + 1] : "";
+    if (arg.empty() || arg[0] != '-') return arg;
+    if (arg.find('=') != std::string::npos) continue;
+    const CLI::Option* option = app.get_option_no_throw(arg);
+    if (option != nullptr && option->get_type_size() > 0) ++i;  // skip its value
+  }
+  return "";
+}
+
+// "unknown command "replicat"; did you mean "replicate"?": the closest visible command name.
+Error UnknownCommand(const CLI::App& app, const std::string& word) {
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands([](const CLI::App*) { return true; })) {
+    if (!sub->get_group().empty()) names.push_back(sub->get_name());  // hidden ones have none
+  }
+  std::string message = "unknown command " + QuoteUntrusted(word, 64);
+  if (auto closest = ClosestName(word, names)) {
+    message += "; did you mean \"" + *closest + "\"?";
+  } else {
+    message += " (see: freightliner help)";
+  }
+  return Error(ErrorCode::kInvalidArgument, message);
+}
+
+// After a parse error: whether it came from a command name that names no command.
+std::optional<Error> MistypedCommand(CLI::App& app, int argc, char** argv) {
+  if (!app.get_subcommands().empty()) return std::nullopt;  // a command was recognised
+  const std::string word = CommandWord(app, argc, argv);
+  if (word.empty() || FindCommand(app, word) != nullptr) return std::nullopt;
+  return UnknownCommand(app, word);
+}
+
 void AddFleetOptions(CLI::App* cmd, FleetFlags& flags) {
   cmd->add_option("--workers", flags.workers, "tags copied in parallel")
       ->check(CLI::Range(1, 256))
@@ -94,25 +207,6 @@ void AddFleetOptions(CLI::App* cmd, FleetFlags& flags) {
 }
 
 // skopeo's names: --retry-times, --retry-delay, --password-stdin (docs/CLI.md).
-void AddRetryAndPasswordOptions(CLI::App& app, GlobalOptions& global) {
-  app.add_option("--retry-times", global.retry_times,
-                 "retries of a failed registry request or blob transfer (0: none)")
-      ->check(CLI::Range(0, registry::kMaxRetryTimes))
-      ->capture_default_str();
-  app.add_option("--retry-delay", global.retry_delay,
-                 "fixed wait between retries, e.g. 500ms or 2s, at most 10m (default: "
-                 "exponential backoff from 200ms)")
-      ->check(CLI::Validator(
-          [](std::string& text) {
-            auto delay = registry::ParseRetryDelay(text);
-            return delay ? std::string() : delay.error().message;
-          },
-          "DURATION"));
-  app.add_flag("--password-stdin", global.password_stdin,
-               "read the password of --creds/--src-creds/--dest-creds USER (given without "
-               ":PASSWORD) from stdin");
-}
-
 int RunServe(const GlobalOptions& global, const server::ServerFlags& flags, std::stop_token stop) {
   auto config = server::LoadServerConfig(flags, ProcessEnvironment());
   if (!config) return Fail(config.error());
@@ -136,24 +230,7 @@ int Main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(kVersion));
 
   GlobalOptions global;
-  app.add_option("--log-level", global.log_level, "trace|debug|info|warn|error|off")
-      ->capture_default_str();
-  app.add_option("--log-format", global.log_format, "text|json")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
-  app.add_option("--output,-o", global.output, "text|json: the format of results on stdout")
-      ->check(CLI::IsMember({"text", "json"}))
-      ->capture_default_str();
-  app.add_option("--authfile", global.authfile,
-                 "Docker config file with credentials (default: $REGISTRY_AUTH_FILE, else "
-                 "$DOCKER_CONFIG/config.json or ~/.docker/config.json)");
-  app.add_option("--insecure-registry", global.insecure_registries,
-                 "HOST[:PORT] reachable over plain HTTP or unverified TLS (repeatable); "
-                 "localhost and 127.0.0.0/8 always are")
-      ->allow_extra_args(false);
-  app.add_option("--ca-file", global.ca_file, "extra CA bundle (PEM) for registry TLS")
-      ->check(CLI::ExistingFile);
-  AddRetryAndPasswordOptions(app, global);
+  AddGlobalOptions(&app, global);
 
   ReplicateArgs replicate;
   auto* rep =
@@ -174,6 +251,7 @@ int Main(int argc, char** argv) {
       ->capture_default_str();
   rep->add_option("--chunk-size", replicate.chunk_size,
                   "upload in PATCH chunks of this many bytes (default: one PUT per blob)");
+  AddTlsOptions(rep, replicate.tls, /*two_sides=*/true);
 
   InspectArgs inspect;
   auto* ins = app.add_subcommand(
@@ -185,6 +263,7 @@ int Main(int argc, char** argv) {
   ins->add_option("--format,-f", inspect.format,
                   "print a template ({{.Digest}}, {{json .Env}}) or a path (.config.Labels)");
   AddCredsOption(ins, inspect.creds, "--creds", "image's");
+  AddTlsOptions(ins, inspect.tls, /*two_sides=*/false);
 
   DigestArgs digest;
   auto* dig = app.add_subcommand("digest", "Print an image's manifest digest");
@@ -192,12 +271,14 @@ int Main(int argc, char** argv) {
   dig->add_option("--platform", digest.platform,
                   "os/arch[/variant]: the digest of this platform's manifest, not the index's");
   AddCredsOption(dig, digest.creds, "--creds", "image's");
+  AddTlsOptions(dig, digest.tls, /*two_sides=*/false);
 
   ListTagsArgs list_tags;
   auto* lst = app.add_subcommand("list-tags", "List a repository's tags (all pages)");
   lst->add_option("repository", list_tags.repository, "e.g. 127.0.0.1:5001/team/app")->required();
   AddCredsOption(lst, list_tags.creds, "--creds", "repository's");
   lst->add_option("--page-size", list_tags.page_size, "tags per request (default: the registry's)");
+  AddTlsOptions(lst, list_tags.tls, /*two_sides=*/false);
 
   TreeArgs tree;
   auto* tre = app.add_subcommand("replicate-tree",
@@ -211,21 +292,37 @@ int Main(int argc, char** argv) {
       ->allow_extra_args(false);
   tre->add_option("--exclude-repo", tree.exclude_repos, "glob of repositories to skip (repeatable)")
       ->allow_extra_args(false);
-  tre->add_option("--include-tag", tree.include_tags,
-                  "regular expression a tag must match (repeatable: any)")
+  // Tag patterns match the whole tag, like the repository globs (docs/SYNC.md).
+  tre->add_option("--include-tag", tree.include_tag_globs,
+                  "glob matched against the whole tag: 'v*' keeps the tags starting with v "
+                  "(repeatable: any may match)")
       ->allow_extra_args(false);
-  tre->add_option("--exclude-tag", tree.exclude_tags,
-                  "regular expression of tags to skip (write --exclude-tag=-rc for a leading -)")
+  tre->add_option("--exclude-tag", tree.exclude_tag_globs,
+                  "glob of tags to skip, matched against the whole tag: '*-rc*' (repeatable)")
       ->allow_extra_args(false);
+  tre->add_option("--include-tag-regex", tree.include_tag_regexes,
+                  "RE2 regular expression matched against the whole tag: 'v[0-9]+\\..*' "
+                  "(repeatable: any may match)")
+      ->allow_extra_args(false);
+  tre->add_option("--exclude-tag-regex", tree.exclude_tag_regexes,
+                  "RE2 regular expression of tags to skip, matched against the whole tag: "
+                  "'.*-rc.*' (repeatable)")
+      ->allow_extra_args(false);
+  tre->add_flag("--allow-empty", tree.allow_empty,
+                "selecting no repository or no tag is a success (default: an error, exit 4)");
   tre->add_option("--platform", tree.platforms, "os/arch[/variant] to copy (repeatable)")
       ->allow_extra_args(false);
   AddCredsOption(tre, tree.src_creds, "--src-creds", "source");
   AddCredsOption(tre, tree.dest_creds, "--dest-creds", "destination");
+  AddTlsOptions(tre, tree.tls, /*two_sides=*/true);
   AddFleetOptions(tre, tree.fleet);
 
   SyncArgs sync;
   auto* syn = app.add_subcommand("sync", "Copy what a sync file describes (docs/SYNC.md)");
   syn->add_option("--config,-c", sync.config, "the sync file (YAML)");
+  syn->add_flag("--allow-empty", sync.allow_empty,
+                "a mapping selecting no repository or no tag is a success (default: an error, "
+                "exit 4; per mapping: allow_empty: true)");
   AddFleetOptions(syn, sync.fleet);
 
   CheckpointArgs checkpoint;
@@ -250,6 +347,14 @@ int Main(int argc, char** argv) {
 
   auto* ver = app.add_subcommand("version", "Print version and revision");
 
+  std::string help_topic;
+  auto* hlp = app.add_subcommand("help", "Show the help of COMMAND (without one: this overview)");
+  hlp->add_option("COMMAND", help_topic, "a command, e.g. replicate");
+
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
+    if (sub != ver && sub != hlp) AddGlobalOptions(sub, global);
+  }
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -259,6 +364,7 @@ int Main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
+    if (auto unknown = MistypedCommand(app, argc, argv)) return Fail(*unknown);
     const auto parsed = app.get_subcommands();
     return FailUsage(e.what(), parsed.empty() ? "" : parsed.back()->get_name());
   }
@@ -276,6 +382,17 @@ int Main(int argc, char** argv) {
 
   if (ver->parsed()) {
     std::cout << "freightliner " << kVersion << " (revision " << kRevision << ")\n";
+    return kExitOk;
+  }
+  if (hlp->parsed()) {
+    if (help_topic.empty()) {
+      // Not app.help(): that shows the selected command's, and `help` is selected.
+      std::cout << app.get_formatter()->make_help(&app, app.get_name(), CLI::AppFormatMode::Normal);
+      return kExitOk;
+    }
+    CLI::App* topic = FindCommand(app, help_topic);
+    if (topic == nullptr) return Fail(UnknownCommand(app, help_topic));
+    std::cout << topic->help(app.get_name());
     return kExitOk;
   }
   if (Status s = InitLogging(global.log_level,

@@ -34,10 +34,18 @@ json BlobsJson(const replication::CopyReport& report) {
 
 }  // namespace
 
+Result<registry::Reference> ReferenceArgument(const std::string& text) {
+  auto name = registry::StripTransport(text);
+  if (!name) return tl::unexpected(name.error());
+  return registry::ParseReference(*name);
+}
+
 int RunReplicate(Context& ctx, const ReplicateArgs& args) {
-  auto src = registry::ParseReference(args.source);
+  auto src = ReferenceArgument(args.source);
   if (!src) return Fail(src.error());
-  auto parsed_dst = registry::ParseCopyDestination(*src, args.destination);
+  auto dst_text = registry::StripTransport(args.destination);
+  if (!dst_text) return Fail(dst_text.error());
+  auto parsed_dst = registry::ParseCopyDestination(*src, *dst_text);
   if (!parsed_dst) return Fail(parsed_dst.error());
   const registry::Reference dst = *parsed_dst;
 
@@ -53,7 +61,11 @@ int RunReplicate(Context& ctx, const ReplicateArgs& args) {
     options.platforms = {*platform};
   }
 
-  auto pool = ctx.MakePool({.src_creds = args.src_creds, .dest_creds = args.dest_creds});
+  registry::ClientPoolOptions pool_options{.src_creds = args.src_creds,
+                                           .dest_creds = args.dest_creds};
+  if (args.tls.SourceInsecure()) pool_options.insecure_hosts.insert(src->repository.registry);
+  if (args.tls.DestinationInsecure()) pool_options.insecure_hosts.insert(dst.repository.registry);
+  auto pool = ctx.MakePool(std::move(pool_options));
   auto source_client = pool->Get(src->repository.registry, registry::Role::kSource);
   if (!source_client) return Fail(source_client.error());
   auto dest_client = pool->Get(dst.repository.registry, registry::Role::kDestination);
@@ -118,10 +130,13 @@ int RunReplicate(Context& ctx, const ReplicateArgs& args) {
 }
 
 int RunListTags(Context& ctx, const ListTagsArgs& args) {
-  auto repo = registry::ParseRepository(args.repository);
+  auto name = registry::StripTransport(args.repository);
+  if (!name) return Fail(name.error());
+  auto repo = registry::ParseRepository(*name);
   if (!repo) return Fail(repo.error());
-  auto client = ctx.MakePool({.src_creds = args.creds, .src_creds_flag = "--creds"})
-                    ->Get(repo->registry, registry::Role::kSource);
+  registry::ClientPoolOptions pool_options{.src_creds = args.creds, .src_creds_flag = "--creds"};
+  if (args.tls.SourceInsecure()) pool_options.insecure_hosts.insert(repo->registry);
+  auto client = ctx.MakePool(std::move(pool_options))->Get(repo->registry, registry::Role::kSource);
   if (!client) return Fail(client.error());
   auto tags = (*client)->ListTags(repo->path, ctx.stop(), args.page_size);
   if (!tags) return Fail(tags.error());

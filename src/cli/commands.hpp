@@ -20,6 +20,7 @@ struct ReplicateArgs {
   std::string dest_creds;
   int blob_concurrency = 4;
   uint64_t chunk_size = 0;
+  TlsFlags tls;
 };
 
 struct InspectArgs {
@@ -28,19 +29,25 @@ struct InspectArgs {
   std::string creds;
   std::string platform;  // os/arch[/variant]: one platform of an index
   std::string format;    // a template ({{.Digest}}) or a path (.config.Labels)
+  TlsFlags tls;
 };
 
 struct DigestArgs {
   std::string image;
   std::string platform;
   std::string creds;
+  TlsFlags tls;
 };
 
 struct ListTagsArgs {
   std::string repository;
   std::string creds;
   int page_size = 0;
+  TlsFlags tls;
 };
+
+// A reference from the command line: "docker://" dropped, other transports refused.
+Result<registry::Reference> ReferenceArgument(const std::string& text);
 
 int RunReplicate(Context& ctx, const ReplicateArgs& args);
 int RunInspect(Context& ctx, const InspectArgs& args);

@@ -29,6 +29,17 @@ struct GlobalOptions {
 
 // From --retry-times and --retry-delay (already checked by their validators).
 registry::RetryPolicy RetryPolicyOf(const GlobalOptions& options);
+// skopeo's --tls-verify[=BOOL], --src-tls-verify, --dest-tls-verify and crane's --insecure: forms
+// of --insecure-registry for the registries a command names (its source and destination).
+struct TlsFlags {
+  bool verify = true;
+  bool source_verify = true;
+  bool destination_verify = true;
+  bool insecure = false;
+
+  bool SourceInsecure() const { return insecure || !verify || !source_verify; }
+  bool DestinationInsecure() const { return insecure || !verify || !destination_verify; }
+};
 
 // Not thread-safe; built once per command.
 class Context {

@@ -316,7 +316,7 @@ int RunReplicateTree(Context& ctx, const TreeArgs& args) {
     }
     auto spec = StoredSpec(args.fleet, plan.kind);
     if (!spec) return Fail(spec.error());
-    plan.spec = *spec;
+    plan.spec = replication::UpgradeStoredTreeSpec(*spec);
   } else {
     if (args.source.empty() || args.destination.empty()) {
       return Fail(
@@ -329,8 +329,11 @@ int RunReplicateTree(Context& ctx, const TreeArgs& args) {
                  {"destination", args.destination},
                  {"include_repos", args.include_repos},
                  {"exclude_repos", args.exclude_repos},
-                 {"include_tags", args.include_tags},
-                 {"exclude_tags", args.exclude_tags},
+                 {"include_tag_globs", args.include_tag_globs},
+                 {"exclude_tag_globs", args.exclude_tag_globs},
+                 {"include_tags", args.include_tag_regexes},
+                 {"exclude_tags", args.exclude_tag_regexes},
+                 {"allow_empty", args.allow_empty},
                  {"platforms", platforms}};
   }
   auto mapping = replication::TreeMapping(plan.spec);
@@ -338,6 +341,10 @@ int RunReplicateTree(Context& ctx, const TreeArgs& args) {
   plan.mappings = {*mapping};
   plan.pool.src_creds = args.src_creds;
   plan.pool.dest_creds = args.dest_creds;
+  if (args.tls.SourceInsecure()) plan.pool.insecure_hosts.insert(mapping->source.registry);
+  if (args.tls.DestinationInsecure()) {
+    plan.pool.insecure_hosts.insert(mapping->destination.registry);
+  }
   return Execute(ctx, std::move(plan));
 }
 
@@ -356,6 +363,10 @@ int RunSync(Context& ctx, const SyncArgs& args) {
   const auto absolute = std::filesystem::absolute(path, ec);
   plan.spec = {{"config", ec ? path : absolute.string()}};
   plan.mappings = config->mappings;
+  if (args.allow_empty) {
+    for (SyncMapping& m : plan.mappings)
+      m.allow_empty = true;
+  }
   plan.pool = replication::PoolFromSyncConfig(*config);
   if (config->workers > 0 && !args.workers_set) plan.flags.workers = config->workers;
   return Execute(ctx, std::move(plan));

@@ -27,11 +27,15 @@ struct TreeArgs {
   std::string destination;
   std::vector<std::string> include_repos;
   std::vector<std::string> exclude_repos;
-  std::vector<std::string> include_tags;
-  std::vector<std::string> exclude_tags;
+  std::vector<std::string> include_tag_globs;  // --include-tag
+  std::vector<std::string> exclude_tag_globs;
+  std::vector<std::string> include_tag_regexes;  // --include-tag-regex
+  std::vector<std::string> exclude_tag_regexes;
   std::vector<std::string> platforms;
   std::string src_creds;
   std::string dest_creds;
+  bool allow_empty = false;
+  TlsFlags tls;
   FleetFlags fleet;
 };
 
@@ -39,6 +43,7 @@ struct SyncArgs {
   std::string config;
   FleetFlags fleet;
   bool workers_set = false;  // --workers given: it wins over the file's `workers`
+  bool allow_empty = false;  // every mapping may select nothing (as with allow_empty: true)
 };
 
 struct CheckpointArgs {

@@ -246,13 +246,22 @@ void PrintText(const registry::Reference& ref, const Resolved& r) {
   std::cout << Field("Total size") << HumanBytes(LayerBytes(m)) << "\n";
 }
 
+// The client for the image's registry, with --creds and the TLS flags applied.
+Result<std::shared_ptr<registry::RegistryClient>> SourceClient(const Context& ctx,
+                                                               const registry::Reference& ref,
+                                                               const std::string& creds,
+                                                               const TlsFlags& tls) {
+  registry::ClientPoolOptions options{.src_creds = creds, .src_creds_flag = "--creds"};
+  if (tls.SourceInsecure()) options.insecure_hosts.insert(ref.repository.registry);
+  return ctx.MakePool(std::move(options))->Get(ref.repository.registry, registry::Role::kSource);
+}
+
 }  // namespace
 
 int RunInspect(Context& ctx, const InspectArgs& args) {
-  auto ref = registry::ParseReference(args.image);
+  auto ref = ReferenceArgument(args.image);
   if (!ref) return Fail(ref.error());
-  auto client = ctx.MakePool({.src_creds = args.creds, .src_creds_flag = "--creds"})
-                    ->Get(ref->repository.registry, registry::Role::kSource);
+  auto client = SourceClient(ctx, *ref, args.creds, args.tls);
   if (!client) return Fail(client.error());
   auto resolved = Resolve(**client, *ref, args.platform, /*with_config=*/!args.raw, ctx.stop());
   if (!resolved) return Fail(resolved.error());
@@ -276,10 +285,9 @@ int RunInspect(Context& ctx, const InspectArgs& args) {
 }
 
 int RunDigest(Context& ctx, const DigestArgs& args) {
-  auto ref = registry::ParseReference(args.image);
+  auto ref = ReferenceArgument(args.image);
   if (!ref) return Fail(ref.error());
-  auto client = ctx.MakePool({.src_creds = args.creds, .src_creds_flag = "--creds"})
-                    ->Get(ref->repository.registry, registry::Role::kSource);
+  auto client = SourceClient(ctx, *ref, args.creds, args.tls);
   if (!client) return Fail(client.error());
   auto resolved = Resolve(**client, *ref, args.platform, /*with_config=*/false, ctx.stop());
   if (!resolved) return Fail(resolved.error());

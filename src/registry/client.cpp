@@ -161,7 +161,9 @@ Result<std::string> RegistryClient::BaseUrl(std::stop_token stop) {
                          registry_ +
                              " speaks plain HTTP, not HTTPS: if that is intended, allow "
                              "it with --insecure-registry " +
-                             api_host_ + " (or --tls-verify=false)");
+                             api_host_ +
+                             " (or --tls-verify=false; in a sync or server config: insecure: "
+                             "true)");
       }
       // A TLS handshake against a plain-HTTP server fails at once: try the next scheme.
       if (last.code == ErrorCode::kNetwork || last.code == ErrorCode::kTimeout) continue;

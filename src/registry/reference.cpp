@@ -251,6 +251,46 @@ Result<Repository> ParseRepositoryPrefix(std::string_view text) {
   return ParseRepository(trimmed);
 }
 
+Result<std::string_view> StripTransport(std::string_view text) {
+  constexpr std::string_view kDocker = "docker://";
+  constexpr std::string_view kHint =
+      "; freightliner copies between registries: use docker://HOST/REPO:TAG or HOST/REPO:TAG";
+  if (text.starts_with(kDocker)) return text.substr(kDocker.size());
+  const size_t colon = text.find(':');
+  if (colon == std::string_view::npos) return text;
+  const std::string_view head = text.substr(0, colon);
+  const std::string_view rest = text.substr(colon + 1);
+  if (text.starts_with("http://") || text.starts_with("https://")) {
+    return MakeError(ErrorCode::kInvalidArgument, "a URL scheme (" + std::string(head) +
+                                                      "://) is not part of an image reference" +
+                                                      std::string(kHint));
+  }
+  // "docker:24-dind" is Docker Hub's docker image; "docker:ghcr.io/x" is docker:// mistyped.
+  if (head == "docker") {
+    if (IsValidTag(rest)) return text;
+    return MakeError(
+        ErrorCode::kInvalidArgument,
+        "the docker transport is written docker://REF (with two slashes)" + std::string(kHint));
+  }
+  // containers/image's other transports: none is a registry host (a host has a '.' or is
+  // localhost, and a port follows its ':'), nor a Docker Hub image anyone pulls.
+  constexpr std::string_view kOtherTransports[] = {"containers-storage",
+                                                   "docker-daemon",
+                                                   "docker-archive",
+                                                   "oci",
+                                                   "oci-archive",
+                                                   "dir",
+                                                   "tarball",
+                                                   "sif",
+                                                   "ostree"};
+  if (std::find(std::begin(kOtherTransports), std::end(kOtherTransports), head) ==
+      std::end(kOtherTransports)) {
+    return text;
+  }
+  return MakeError(ErrorCode::kInvalidArgument,
+                   "transport " + std::string(head) + ": is not supported" + std::string(kHint));
+}
+
 std::string ApiHost(std::string_view registry) {
   if (registry == kDockerHub) return std::string(kDockerHubApiHost);
   return std::string(registry);

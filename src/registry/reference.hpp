@@ -53,6 +53,13 @@ Result<Repository> ParseRepository(std::string_view text);
 // registry's root (empty path): the prefix form that tree copies take.
 Result<Repository> ParseRepositoryPrefix(std::string_view text);
 
+// A reference as a person writes it, in a flag, a sync file or an API request: skopeo's
+// "docker://" transport prefix is dropped ("docker://ghcr.io/a/b:1" -> "ghcr.io/a/b:1"); any other
+// transport ("containers-storage:", "docker-daemon:", "oci:", "dir:", ...) or a URL scheme is a
+// kInvalidArgument error that says how to write a registry reference. Called at each edge, once,
+// before ParseReference and its kin (which never see a prefix).
+Result<std::string_view> StripTransport(std::string_view text);
+
 // The host that serves the registry API: Docker Hub's name "docker.io" is served elsewhere.
 std::string ApiHost(std::string_view registry);
 

@@ -230,5 +230,42 @@ TEST(DockerHubTest, ApiHostAndCredentialKey) {
   EXPECT_EQ(CredentialKey("127.0.0.1:5001"), "127.0.0.1:5001");
 }
 
+TEST(StripTransportTest, DockerPrefixIsDropped) {
+  EXPECT_EQ(StripTransport("docker://127.0.0.1:5001/team/app:v1").value(),
+            "127.0.0.1:5001/team/app:v1");
+  EXPECT_EQ(StripTransport("docker://nginx").value(), "nginx");
+  EXPECT_EQ(StripTransport("127.0.0.1:5001/team/app:v1").value(), "127.0.0.1:5001/team/app:v1");
+  // Names that look like a transport without being one stay references.
+  EXPECT_EQ(StripTransport("localhost:5000/oci").value(), "localhost:5000/oci");
+  EXPECT_EQ(StripTransport("oci").value(), "oci");
+  EXPECT_EQ(StripTransport("dir/app:1").value(), "dir/app:1");
+  EXPECT_EQ(StripTransport("app:latest").value(), "app:latest");
+  EXPECT_EQ(StripTransport("docker:24-dind").value(), "docker:24-dind");  // Docker Hub's image
+}
+
+TEST(StripTransportTest, OtherTransportsGetAHint) {
+  auto r = StripTransport("containers-storage:localhost/app:1");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(r.error().message,
+            "transport containers-storage: is not supported; freightliner copies between "
+            "registries: use docker://HOST/REPO:TAG or HOST/REPO:TAG");
+  for (const char* text : {"docker-daemon:app:1", "docker-archive:/tmp/a.tar", "oci:/tmp/layout",
+                           "oci-archive:/tmp/a.tar", "dir:/tmp/x"}) {
+    auto t = StripTransport(text);
+    ASSERT_FALSE(t) << text;
+    EXPECT_TRUE(t.error().message.starts_with("transport ")) << t.error().message;
+  }
+  auto one_slash = StripTransport("docker:/ghcr.io/a/b");
+  ASSERT_FALSE(one_slash);
+  EXPECT_TRUE(
+      one_slash.error().message.starts_with("the docker transport is written docker://REF"));
+  auto url = StripTransport("https://ghcr.io/a/b");
+  ASSERT_FALSE(url);
+  EXPECT_EQ(url.error().message,
+            "a URL scheme (https://) is not part of an image reference; freightliner copies "
+            "between registries: use docker://HOST/REPO:TAG or HOST/REPO:TAG");
+}
+
 }  // namespace
 }  // namespace freightliner::registry

@@ -56,16 +56,23 @@ Result<CopyTask> FromRecord(const TaskRecord& r) {
 Result<SyncMapping> TreeMapping(const nlohmann::json& spec) {
   SyncMapping m;
   m.recursive = true;
-  auto src = registry::ParseRepositoryPrefix(spec.value("source", ""));
-  if (!src) return tl::unexpected(src.error());
-  auto dst = registry::ParseRepositoryPrefix(spec.value("destination", ""));
-  if (!dst) return tl::unexpected(dst.error());
-  m.source = *src;
-  m.destination = *dst;
-  m.repos.include = spec.value("include_repos", std::vector<std::string>{});
-  m.repos.exclude = spec.value("exclude_repos", std::vector<std::string>{});
-  m.tags.include = spec.value("include_tags", std::vector<std::string>{});
-  m.tags.exclude = spec.value("exclude_tags", std::vector<std::string>{});
+  for (auto [key, target] :
+       {std::pair{"source", &m.source}, std::pair{"destination", &m.destination}}) {
+    const std::string given = spec.value(key, "");
+    auto text = registry::StripTransport(given);
+    if (!text) return tl::unexpected(text.error());
+    auto prefix = registry::ParseRepositoryPrefix(*text);
+    if (!prefix) return tl::unexpected(prefix.error());
+    *target = std::move(*prefix);
+  }
+  const auto strings = [&](const char* key) { return spec.value(key, std::vector<std::string>{}); };
+  m.repos.include = strings("include_repos");
+  m.repos.exclude = strings("exclude_repos");
+  m.tags.include = strings("include_tags");
+  m.tags.exclude = strings("exclude_tags");
+  m.tags.include_globs = strings("include_tag_globs");
+  m.tags.exclude_globs = strings("exclude_tag_globs");
+  m.allow_empty = spec.value("allow_empty", false);
   if (Status s = m.repos.Check(); !s) return tl::unexpected(s.error());
   auto platforms = SplitPlatforms(spec.value("platforms", ""));
   if (!platforms) return tl::unexpected(platforms.error());
@@ -74,6 +81,18 @@ Result<SyncMapping> TreeMapping(const nlohmann::json& spec) {
     return tl::unexpected(filter.error());
   }
   return m;
+}
+
+nlohmann::json UpgradeStoredTreeSpec(nlohmann::json spec) {
+  if (!spec.is_object() || spec.contains("include_tag_globs")) return spec;
+  for (const char* key : {"include_tags", "exclude_tags"}) {
+    if (!spec.contains(key) || !spec[key].is_array()) continue;
+    for (auto& pattern : spec[key]) {
+      if (pattern.is_string()) pattern = WholeTagEquivalent(pattern.get<std::string>());
+    }
+  }
+  spec["include_tag_globs"] = nlohmann::json::array();
+  return spec;
 }
 
 registry::RegistryOverride ToOverride(const RegistrySettings& r) {

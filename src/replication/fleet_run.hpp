@@ -59,9 +59,15 @@ Result<FleetRunResult> RunFleet(CheckpointStore& store, const std::string& run_i
                                 std::stop_token stop, BlobLedger* ledger = nullptr,
                                 const PlanObserver& plan_observer = {});
 
-// A tree copy's mapping from its spec: source, destination, include_repos, exclude_repos,
-// include_tags, exclude_tags (lists of strings) and platforms ("os/arch,..."), checked.
+// A tree copy's mapping from its spec: source and destination (prefixes, "docker://" allowed),
+// include_repos, exclude_repos (globs), include_tags, exclude_tags (RE2 regexes on the whole tag),
+// include_tag_globs, exclude_tag_globs (lists of strings), allow_empty (bool) and platforms
+// ("os/arch,..."), checked.
 Result<SyncMapping> TreeMapping(const nlohmann::json& spec);
+// A replicate-tree spec as a checkpoint stored it. One written before tag patterns matched the
+// whole tag (it has no include_tag_globs) held regexes matched anywhere: they are rewritten to
+// their whole-tag equivalents ("-rc" -> ".*-rc.*"), so that a resume selects what it did.
+nlohmann::json UpgradeStoredTreeSpec(nlohmann::json spec);
 
 // Client settings for one registry of a sync file's (or the server config's) `registries`.
 registry::RegistryOverride ToOverride(const RegistrySettings& settings);

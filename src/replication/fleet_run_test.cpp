@@ -93,5 +93,29 @@ TEST_F(FleetRunResumeTest, PoisonedRowsFailAloneAndTheRunResumes) {
   EXPECT_NE((*tasks)[1].error.find("invalid_name"), std::string::npos) << (*tasks)[1].error;
 }
 
+TEST(UpgradeStoredTreeSpecTest, OldSubstringRegexesKeepSelectingWhatTheyDid) {
+  const nlohmann::json legacy = {{"source", "a.example/team"},
+                                 {"destination", "b.example/m"},
+                                 {"include_tags", {"^v"}},
+                                 {"exclude_tags", {"-rc", "beta$"}}};
+  // As stored, the old patterns are refused under the whole-tag rule...
+  EXPECT_FALSE(TreeMapping(legacy));
+  // ...upgraded, they select what the substring search selected.
+  const nlohmann::json upgraded = UpgradeStoredTreeSpec(legacy);
+  EXPECT_EQ(upgraded["include_tags"], nlohmann::json({"v.*"}));
+  EXPECT_EQ(upgraded["exclude_tags"], nlohmann::json({".*-rc.*", ".*beta"}));
+  auto mapping = TreeMapping(upgraded);
+  ASSERT_TRUE(mapping) << mapping.error().message;
+  auto filter = TagFilter::Create(mapping->tags);
+  ASSERT_TRUE(filter);
+  EXPECT_EQ(filter->Select({"v1", "v1-rc1", "v2-beta", "latest", "av1"}),
+            (std::vector<std::string>{"v1"}));
+  // A spec written since is left alone (its regexes already match whole tags).
+  EXPECT_EQ(UpgradeStoredTreeSpec(upgraded), upgraded);
+  nlohmann::json current = legacy;
+  current["include_tag_globs"] = nlohmann::json::array();
+  EXPECT_EQ(UpgradeStoredTreeSpec(current), current);
+}
+
 }  // namespace
 }  // namespace freightliner::replication

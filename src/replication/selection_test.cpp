@@ -1,6 +1,7 @@
 #include "replication/selection.hpp"
 
 #include <gtest/gtest.h>
+#include <re2/re2.h>
 
 #include "replication/planner.hpp"
 
@@ -23,11 +24,106 @@ TEST(TagFilterTest, EverythingByDefault) {
 }
 
 TEST(TagFilterTest, IncludeAndExcludeRegexes) {
-  EXPECT_EQ(Select({.include = {"^v1\\."}}, kTags),
+  EXPECT_EQ(Select({.include = {"v1\\..*"}}, kTags),
             (Tags{"v1.0.0", "v1.1.0", "v1.2.0-rc.1", "v1.10.0"}));
-  EXPECT_EQ(Select({.include = {"^v1\\."}, .exclude = {"-rc"}}, kTags),
+  EXPECT_EQ(Select({.include = {"v1\\..*"}, .exclude = {".*-rc.*"}}, kTags),
             (Tags{"v1.0.0", "v1.1.0", "v1.10.0"}));
-  EXPECT_EQ(Select({.exclude = {"^latest$", "^main$"}}, kTags).size(), 6u);
+  EXPECT_EQ(Select({.exclude = {"^latest$", "main"}}, kTags).size(), 6u);
+}
+
+TEST(TagFilterTest, RegexesMatchTheWholeTag) {
+  EXPECT_EQ(Select({.include = {"v1"}}, {"v1", "v10", "av1"}), (Tags{"v1"}));
+  EXPECT_EQ(Select({.include = {"rc"}}, kTags), Tags{});
+  EXPECT_EQ(Select({.include = {"v[0-9]+\\.0\\.0"}}, kTags), (Tags{"v1.0.0", "v2.0.0"}));
+  // Alternation binds inside the whole match: "a|b" is "^(?:a|b)$", not "^a|b$".
+  EXPECT_EQ(Select({.include = {"latest|v2.*"}}, kTags), (Tags{"latest", "v2.0.0"}));
+  EXPECT_EQ(Select({.include = {"main|.*-rc.*"}}, {"main", "main2", "v1-rc1"}),
+            (Tags{"main", "v1-rc1"}));
+}
+
+TEST(TagFilterTest, GlobsMatchTheWholeTag) {
+  // The README's example: 'v*' keeps the tags that start with v, nothing else.
+  EXPECT_EQ(Select({.include_globs = {"v*"}}, kTags),
+            (Tags{"v1.0.0", "v1.1.0", "v1.2.0-rc.1", "v2.0.0", "v1.10.0"}));
+  EXPECT_EQ(Select({.include_globs = {"v*"}, .exclude_globs = {"*-rc*"}}, kTags),
+            (Tags{"v1.0.0", "v1.1.0", "v2.0.0", "v1.10.0"}));
+  EXPECT_EQ(Select({.include_globs = {"v1.?.0"}}, kTags), (Tags{"v1.0.0", "v1.1.0"}));
+  EXPECT_EQ(Select({.include_globs = {"main"}}, kTags), (Tags{"main"}));
+  // Globs and regexes together: an include of either kind keeps a tag, either exclude drops it.
+  EXPECT_EQ(Select({.include = {"lat.*"}, .include_globs = {"main"}}, kTags),
+            (Tags{"latest", "main"}));
+  EXPECT_EQ(Select({.exclude = {"v.*"}, .exclude_globs = {"[lm]*"}}, kTags), (Tags{"1.9.0"}));
+}
+
+std::string CreateError(const TagSelection& s) {
+  auto f = TagFilter::Create(s);
+  return f ? std::string("accepted") : f.error().message;
+}
+
+TEST(TagFilterTest, SubstringOnlyRegexIsRefusedWithTheFix) {
+  EXPECT_EQ(CreateError({.exclude = {"-rc"}}),
+            "invalid exclude-tag regex \"-rc\": patterns match the whole tag and this one "
+            "matches no tag (a tag starts with a letter, digit or _); for tags containing it "
+            "write \".*-rc.*\"");
+  EXPECT_EQ(CreateError({.include = {"^v"}}),
+            "invalid include-tag regex \"^v\": patterns match the whole tag, so an anchor at one "
+            "end only is left from substring search; for tags starting with it write \"v.*\"");
+  EXPECT_NE(CreateError({.exclude = {"-rc$"}}).find("for tags ending with it write \".*-rc\""),
+            std::string::npos);
+  // Each of these can never fully match a tag: every string they match starts with a byte no
+  // tag starts with (or is empty).
+  for (const std::string p :
+       {"\\.x", "(-rc|-beta)", "[-.]rc", "(-rc)*", "(?i)-RC", "", "^$", ":x", "~", "\\+"}) {
+    EXPECT_NE(CreateError({.include = {p}}).find("matches no tag"), std::string::npos) << p;
+  }
+  EXPECT_NE(CreateError({.include = {"-rc|-beta"}}).find("write \".*(?:-rc|-beta).*\""),
+            std::string::npos);
+}
+
+TEST(TagFilterTest, RegexThatCanMatchATagIsAccepted) {
+  // No false alarm: each of these fully matches some valid tag.
+  for (const std::string p : {".*-rc.*", "v*", "-?x", "x?-rc", "a|-b", "^v.*$", "v1\\.0", "(?i)V.*",
+                              "[^a-z]rc", "_x", "[[:digit:]]+", ".*", "\\d+\\.\\d+"}) {
+    EXPECT_EQ(CreateError({.include = {p}}), "accepted") << p;
+  }
+}
+
+TEST(TagFilterTest, GlobThatCanNeverMatchIsRefusedWithTheFix) {
+  EXPECT_EQ(CreateError({.exclude_globs = {"-rc"}}),
+            "invalid exclude-tag glob \"-rc\": globs match the whole tag and no tag starts with "
+            "\"-\"; for tags containing it write \"*-rc*\"");
+  EXPECT_NE(CreateError({.include_globs = {"^v"}}).find("looks like a regular expression"),
+            std::string::npos);
+  EXPECT_NE(CreateError({.include_globs = {"\\.x"}}).find("no tag starts with"), std::string::npos);
+  for (const std::string g : {"*-rc*", "?x", "[-.]x", "v*", "_", "\\v"}) {
+    EXPECT_EQ(CreateError({.include_globs = {g}}), "accepted") << g;
+  }
+  EXPECT_NE(CreateError({.include_globs = {std::string(kMaxTagPatternLength + 1, '*')}})
+                .find("longer than 1024"),
+            std::string::npos);
+}
+
+TEST(TagFilterTest, WholeTagEquivalentKeepsWhatTheSubstringSearchKept) {
+  EXPECT_EQ(WholeTagEquivalent("-rc"), ".*-rc.*");
+  EXPECT_EQ(WholeTagEquivalent("^v"), "v.*");
+  EXPECT_EQ(WholeTagEquivalent("-rc$"), ".*-rc");
+  EXPECT_EQ(WholeTagEquivalent("^v1$"), "v1");
+  EXPECT_EQ(WholeTagEquivalent("x\\$"), ".*x\\$.*");  // an escaped $ is no anchor
+  EXPECT_EQ(WholeTagEquivalent("^a|b"), ".*(?:^a|b).*");
+  EXPECT_EQ(WholeTagEquivalent("^(a|b)"), "(a|b).*");  // the alternation is inside a group
+  EXPECT_EQ(WholeTagEquivalent("[|]x"), ".*[|]x.*");
+  EXPECT_EQ(WholeTagEquivalent("\\|x"), ".*\\|x.*");
+  EXPECT_EQ(WholeTagEquivalent("[]|]|x"), ".*(?:[]|]|x).*");
+  // The equivalent keeps, as a whole match, exactly what the pattern kept as a substring search.
+  const Tags tags = {"a1", "xa", "b", "ab", "v1-rc", "v-rc1", "rc"};
+  for (const std::string p : {"^a|b", "-rc", "^v", "1$", "a", "^(a|x)", "[|]x|b$"}) {
+    const re2::RE2 old(p);
+    Tags kept_before;
+    for (const std::string& t : tags) {
+      if (re2::RE2::PartialMatch(t, old)) kept_before.push_back(t);
+    }
+    EXPECT_EQ(Select({.include = {WholeTagEquivalent(p)}}, tags), kept_before) << p;
+  }
 }
 
 TEST(TagFilterTest, SemverConstraintAndLatest) {
@@ -59,7 +155,7 @@ TEST(TagFilterTest, BadRe2PatternIsAnErrorNamingIt) {
     auto f = TagFilter::Create({.exclude = {bad}});
     ASSERT_FALSE(f) << bad;
     EXPECT_EQ(f.error().code, ErrorCode::kInvalidArgument);
-    EXPECT_NE(f.error().message.find("exclude-tag pattern"), std::string::npos);
+    EXPECT_NE(f.error().message.find("exclude-tag regex"), std::string::npos);
   }
   auto f = TagFilter::Create({.include = {"v(1"}});
   ASSERT_FALSE(f);
@@ -85,15 +181,12 @@ TEST(TagFilterTest, CatastrophicBacktrackingPatternRunsInLinearTime) {
   const std::string tag = std::string(42, 'a') + "!";
   const std::string valid_tag = std::string(42, 'a') + "b";
   const Tags tags = {tag, valid_tag, std::string(42, 'a')};
-  EXPECT_EQ(Select({.include = {"^(a+)+$"}}, tags), (Tags{std::string(42, 'a')}));
-  EXPECT_EQ(Select({.exclude = {"^(a+)+$"}}, tags), (Tags{tag, valid_tag}));
+  EXPECT_EQ(Select({.include = {"(a+)+"}}, tags), (Tags{std::string(42, 'a')}));
+  EXPECT_EQ(Select({.exclude = {"(a+)+"}}, tags), (Tags{tag, valid_tag}));
 }
 
-TEST(TagFilterTest, MatchesAnywhereLikeBefore) {
-  EXPECT_EQ(Select({.include = {"rc"}}, kTags), (Tags{"v1.2.0-rc.1"}));
-  EXPECT_EQ(Select({.include = {"^v[0-9]+\\.0\\.0$"}}, kTags), (Tags{"v1.0.0", "v2.0.0"}));
-  // A copy of a filter shares its compiled patterns.
-  auto f = TagFilter::Create({.include = {"^main$"}});
+TEST(TagFilterTest, CopiesShareCompiledPatterns) {
+  auto f = TagFilter::Create({.include = {"main"}});
   ASSERT_TRUE(f);
   const TagFilter copy = *f;
   EXPECT_EQ(copy.Select(kTags), (Tags{"main"}));

@@ -123,7 +123,7 @@ Result<TagSelection> Parser::Tags(const YAML::Node& node, const std::string& whe
 Result<SyncMapping> Parser::Mapping(const YAML::Node& node, const std::string& where) const {
   if (Status s = OnlyKeys(node, where,
                           {"source", "destination", "recursive", "include_repos", "exclude_repos",
-                           "tags", "platforms"});
+                           "tags", "platforms", "allow_empty"});
       !s) {
     return tl::unexpected(s.error());
   }
@@ -137,12 +137,20 @@ Result<SyncMapping> Parser::Mapping(const YAML::Node& node, const std::string& w
     if (!b) return tl::unexpected(b.error());
     m.recursive = *b;
   }
+  if (node["allow_empty"]) {
+    auto b = Bool(node["allow_empty"], where + ".allow_empty");
+    if (!b) return tl::unexpected(b.error());
+    m.allow_empty = *b;
+  }
   for (auto [key, target] :
        {std::pair{"source", &m.source}, std::pair{"destination", &m.destination}}) {
     auto text = String(node[key], where + "." + key);
     if (!text) return tl::unexpected(text.error());
+    auto name = registry::StripTransport(*text);
+    if (!name)
+      return tl::unexpected(At(node[key], where + "." + key + ": " + name.error().message));
     auto repo =
-        m.recursive ? registry::ParseRepositoryPrefix(*text) : registry::ParseRepository(*text);
+        m.recursive ? registry::ParseRepositoryPrefix(*name) : registry::ParseRepository(*name);
     if (!repo)
       return tl::unexpected(At(node[key], where + "." + key + ": " + repo.error().message));
     *target = std::move(*repo);

@@ -38,7 +38,9 @@ struct SyncMapping {
   RepoSelection repos;  // recursive mappings only
   TagSelection tags;
   std::vector<registry::Platform> platforms;  // empty: every platform
-  int line = 0;                               // for messages
+  // Selecting no repository (recursive) or no tag is a success, not an error (see planner.hpp).
+  bool allow_empty = false;
+  int line = 0;  // for messages
 };
 
 struct SyncConfig {

@@ -16,11 +16,11 @@ registries:
     username: ${GH_USER}
     password: ${GH_TOKEN}
 mappings:
-  - source: ${SRC}/team/app
+  - source: docker://${SRC}/team/app
     destination: 127.0.0.1:5002/mirror/app
     tags:
-      include: ['^v\d+']
-      exclude: [-rc]
+      include: ['v\d+.*']
+      exclude: ['.*-rc.*']
       semver: '>=1.2 <2'
       latest: 3
     platforms: [linux/amd64]
@@ -28,6 +28,7 @@ mappings:
     destination: 127.0.0.1:5002/mirror
     recursive: true
     include_repos: ['tools/*']
+    allow_empty: true
     tags: {list: [stable, "1.0"]}
 )";
 
@@ -49,12 +50,14 @@ TEST(SyncConfigTest, ParsesEverySetting) {
   const SyncMapping& m = c->mappings[0];
   EXPECT_EQ(m.source.String(), "127.0.0.1:5001/team/app");
   EXPECT_EQ(m.destination.path, "mirror/app");
-  EXPECT_EQ(m.tags.include, (std::vector<std::string>{"^v\\d+"}));
+  EXPECT_EQ(m.tags.include, (std::vector<std::string>{"v\\d+.*"}));
+  EXPECT_FALSE(m.allow_empty);
   EXPECT_EQ(m.tags.latest, 3u);
   ASSERT_EQ(m.platforms.size(), 1u);
   EXPECT_EQ(m.platforms[0].architecture, "amd64");
   EXPECT_EQ(m.line, 12);
   EXPECT_TRUE(c->mappings[1].recursive);
+  EXPECT_TRUE(c->mappings[1].allow_empty);
   EXPECT_EQ(c->mappings[1].repos.include, (std::vector<std::string>{"tools/*"}));
   EXPECT_EQ(c->mappings[1].tags.list, (std::vector<std::string>{"stable", "1.0"}));
 }
@@ -88,7 +91,23 @@ INSTANTIATE_TEST_SUITE_P(
         // ECMAScript took lookahead; RE2 (linear time) does not: refused at load, with its line.
         BadCase{"mappings:\n  - source: a.io/x\n    destination: b.io/y\n    tags:\n"
                 "      exclude: ['^(?!v)']\n",
-                "bad.yaml:5:", "invalid exclude-tag pattern \"^(?!v)\""},
+                "bad.yaml:5:", "invalid exclude-tag regex \"^(?!v)\""},
+        // Patterns match whole tags: one that only worked as a substring search names the fix.
+        BadCase{"mappings:\n  - source: a.io/x\n    destination: b.io/y\n    tags:\n"
+                "      exclude: [-rc]\n",
+                "bad.yaml:5:",
+                "invalid exclude-tag regex \"-rc\": patterns match the whole tag and this one "
+                "matches no tag (a tag starts with a letter, digit or _); for tags containing it "
+                "write \".*-rc.*\""},
+        BadCase{"mappings:\n  - source: a.io/x\n    destination: b.io/y\n    tags:\n"
+                "      include: ['^v']\n",
+                "bad.yaml:5:", "for tags starting with it write \"v.*\""},
+        BadCase{"mappings:\n  - source: containers-storage:a.io/x\n    destination: b.io/y\n",
+                "bad.yaml:2:",
+                "mappings[0].source: transport containers-storage: is not supported; "
+                "freightliner copies between registries: use docker://HOST/REPO:TAG"},
+        BadCase{"mappings:\n  - source: a.io/x\n    destination: b.io/y\n    allow_empty: maybe\n",
+                "bad.yaml:4:", "allow_empty"},
         BadCase{"mappings:\n  - source: a.io/x\n    destination: b.io/y\n    tags:\n"
                 "      include: ['" +
                     std::string(1100, 'a') + "']\n",

@@ -26,7 +26,7 @@ const Fields kTreeFields = {{"source", Kind::kString},         {"destination", K
                             {"include_repos", Kind::kStrings}, {"exclude_repos", Kind::kStrings},
                             {"include_tags", Kind::kStrings},  {"exclude_tags", Kind::kStrings},
                             {"platforms", Kind::kStrings},     {"force", Kind::kBool},
-                            {"dry_run", Kind::kBool}};
+                            {"dry_run", Kind::kBool},          {"allow_empty", Kind::kBool}};
 const Fields kSyncFields = {
     {"name", Kind::kString}, {"force", Kind::kBool}, {"dry_run", Kind::kBool}};
 
@@ -96,9 +96,13 @@ Result<PreparedJob> PrepareReplicate(const json& r) {
     return tl::unexpected(s.error());
   }
   PreparedJob p;
-  auto src = registry::ParseReference(r["source"].get<std::string>());
+  auto src_text = registry::StripTransport(r["source"].get_ref<const std::string&>());
+  if (!src_text) return tl::unexpected(src_text.error().WithContext("source"));
+  auto src = registry::ParseReference(*src_text);
   if (!src) return tl::unexpected(src.error().WithContext("source"));
-  auto dst = registry::ParseCopyDestination(*src, r["destination"].get<std::string>());
+  auto dst_text = registry::StripTransport(r["destination"].get_ref<const std::string&>());
+  if (!dst_text) return tl::unexpected(dst_text.error().WithContext("destination"));
+  auto dst = registry::ParseCopyDestination(*src, *dst_text);
   if (!dst) return tl::unexpected(dst.error().WithContext("destination"));
   auto platforms = replication::SplitPlatforms(JoinStrings(r.value("platforms", json::array())));
   if (!platforms) return tl::unexpected(platforms.error().WithContext("platforms"));

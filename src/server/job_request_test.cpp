@@ -51,6 +51,56 @@ TEST(ValidateJobRequestTest, RefusesWhatIsNotAsked) {
   EXPECT_FALSE(ValidateJobRequest("delete-everything", json::object(), config));
 }
 
+TEST(ValidateJobRequestTest, DockerTransportIsAcceptedOthersAreRefusedWithAHint) {
+  const ServerConfig config = AllowOnly({"src.example", "dst.example"});
+  auto prepared = PrepareJob(
+      "replicate",
+      {{"source", "docker://src.example/a:1"}, {"destination", "docker://dst.example/b"}}, config);
+  ASSERT_TRUE(prepared) << prepared.error().message;
+  EXPECT_EQ(prepared->task->source.String(), "src.example/a:1");
+  EXPECT_EQ(prepared->task->destination.String(), "dst.example/b:1");
+  auto tree = PrepareJob(
+      "replicate-tree", {{"source", "docker://src.example/team"}, {"destination", "dst.example/m"}},
+      config);
+  ASSERT_TRUE(tree) << tree.error().message;
+  EXPECT_EQ(tree->mappings.at(0).source.String(), "src.example/team");
+  // The allow list sees the registry, not the prefix.
+  EXPECT_TRUE(ValidateJobRequest(
+      "replicate", {{"source", "docker://src.example/a:1"}, {"destination", "dst.example/b"}},
+      config));
+
+  auto bad = ValidateJobRequest(
+      "replicate",
+      {{"source", "containers-storage:src.example/a:1"}, {"destination", "dst.example/b"}}, config);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_EQ(bad.error().message,
+            "source: transport containers-storage: is not supported; freightliner copies between "
+            "registries: use docker://HOST/REPO:TAG or HOST/REPO:TAG");
+}
+
+TEST(ValidateJobRequestTest, TagRegexesMatchWholeTagsAndSubstringPatternsAreRefused) {
+  const ServerConfig config = AllowOnly({"*"});
+  auto ok = PrepareJob("replicate-tree",
+                       {{"source", "a.example/team"},
+                        {"destination", "b.example/m"},
+                        {"include_tags", {"v1.*"}},
+                        {"allow_empty", true}},
+                       config);
+  ASSERT_TRUE(ok) << ok.error().message;
+  EXPECT_EQ(ok->mappings.at(0).tags.include, (std::vector<std::string>{"v1.*"}));
+  EXPECT_TRUE(ok->mappings.at(0).allow_empty);
+  auto bad = ValidateJobRequest(
+      "replicate-tree",
+      {{"source", "a.example/team"}, {"destination", "b.example/m"}, {"exclude_tags", {"-rc"}}},
+      config);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kInvalidArgument);
+  EXPECT_NE(bad.error().message.find("invalid exclude-tag regex \"-rc\""), std::string::npos)
+      << bad.error().message;
+  EXPECT_NE(bad.error().message.find("write \".*-rc.*\""), std::string::npos);
+}
+
 TEST(ValidateJobRequestTest, RegistriesOutsideTheAllowListAreRefusedWithOneMessage) {
   const ServerConfig config = AllowOnly({"*.internal.example", "127.0.0.1:*"});
   EXPECT_TRUE(ValidateJobRequest(

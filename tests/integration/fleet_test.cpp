@@ -117,10 +117,126 @@ TEST_F(FleetTest, TreeCopiesEveryRepositoryUnderThePrefixAcrossCatalogPages) {
 TEST_F(FleetTest, RepositoryAndTagFiltersSelect) {
   Registry dst;
   json s = RunJson({"replicate-tree", "--state-dir", StateDir(), "--include-repo", "app*",
-                    "--exclude-repo", "*-test", "--include-tag", "^v", "--exclude-tag=-rc",
+                    "--exclude-repo", "*-test", "--include-tag", "v*", "--exclude-tag", "*-rc*",
                     src_->host() + "/team", dst.host() + "/f"});
   EXPECT_EQ(s["copied"], 3);
   EXPECT_EQ(Copied(dst, "f"), (std::set<std::string>{"app:v1.0.0", "app:v1.2.0", "app:v2.0.0"}));
+}
+
+TEST_F(FleetTest, TagGlobsAndRegexesMatchTheWholeTag) {
+  Registry dst;
+  // The README's example: 'v*' keeps the tags that start with v, and only those.
+  json readme = RunJson({"replicate-tree", "--state-dir", StateDir(), "--include-tag", "v*",
+                         "--exclude-tag", "*-rc*", src_->host() + "/team", dst.host() + "/g"});
+  EXPECT_EQ(readme["copied"], 4);
+  EXPECT_EQ(Copied(dst, "g"),
+            (std::set<std::string>{"app:v1.0.0", "app:v1.2.0", "app:v2.0.0", "app-test:v1"}));
+
+  json regex =
+      RunJson({"replicate-tree", "--state-dir", StateDir(), "--include-tag-regex", "v1\\..*",
+               "--exclude-tag-regex", ".*-rc.*", src_->host() + "/team", dst.host() + "/r"});
+  EXPECT_EQ(Copied(dst, "r"), (std::set<std::string>{"app:v1.0.0", "app:v1.2.0"}));
+  // A regex without wildcards is the tag itself, not a substring of it.
+  json whole = RunJson({"replicate-tree", "--state-dir", StateDir(), "--include-tag-regex", "v1",
+                        src_->host() + "/team", dst.host() + "/w"});
+  EXPECT_EQ(Copied(dst, "w"), (std::set<std::string>{"app-test:v1"}));
+}
+
+TEST_F(FleetTest, SubstringOnlyPatternsAreRefusedWithTheFix) {
+  Registry dst;
+  CliResult glob = Freightliner({"replicate-tree", "--state-dir", StateDir(), "--exclude-tag=-rc",
+                                 src_->host() + "/team", dst.host() + "/x"});
+  EXPECT_EQ(glob.exit_code, 2);
+  EXPECT_EQ(glob.ErrorLines(),
+            std::vector<std::string>{
+                "error: invalid_argument: invalid exclude-tag glob \"-rc\": globs match the whole "
+                "tag and no tag starts with \"-\"; for tags containing it write \"*-rc*\""});
+  CliResult anchored =
+      Freightliner({"replicate-tree", "--state-dir", StateDir(), "--include-tag-regex", "^v",
+                    src_->host() + "/team", dst.host() + "/x"});
+  EXPECT_EQ(anchored.exit_code, 2);
+  EXPECT_EQ(anchored.ErrorLines(),
+            std::vector<std::string>{
+                "error: invalid_argument: invalid include-tag regex \"^v\": patterns match the "
+                "whole tag, so an anchor at one end only is left from substring search; for tags "
+                "starting with it write \"v.*\""});
+
+  const std::string file = state_.path() + "/substring.yaml";
+  WriteFile(file, "mappings:\n  - source: " + src_->host() + "/team/app\n    destination: " +
+                      dst.host() + "/x/app\n    tags:\n      exclude: [-rc]\n");
+  CliResult sync = Freightliner({"sync", "--config", file, "--state-dir", StateDir()});
+  EXPECT_EQ(sync.exit_code, 2);
+  ASSERT_EQ(sync.ErrorLines().size(), 1u) << sync.err;
+  EXPECT_EQ(sync.ErrorLines()[0],
+            "error: invalid_argument: " + file +
+                ":5:7: mappings[0].tags: invalid exclude-tag regex \"-rc\": patterns match the "
+                "whole tag and this one matches no tag (a tag starts with a letter, digit or _); "
+                "for tags containing it write \".*-rc.*\"");
+  EXPECT_TRUE(ListTags(dst.host() + "/x/app").empty());
+}
+
+TEST_F(FleetTest, NothingSelectedIsAnErrorUnlessAllowed) {
+  Registry dst;
+  const std::string hint =
+      " (--allow-empty, or allow_empty: true in a sync file, accepts an empty selection)";
+  CliResult typo = Freightliner({"replicate-tree", "--state-dir", StateDir(),
+                                 src_->host() + "/nosuchprefix", dst.host() + "/m"});
+  EXPECT_EQ(typo.exit_code, 4);
+  EXPECT_EQ(typo.ErrorLines(),
+            std::vector<std::string>{"error: not_found: " + src_->host() +
+                                     "/nosuchprefix: no repository selected: the registry lists "
+                                     "5, none under nosuchprefix: other/z, team/app, "
+                                     "team/app-test, team/tools, team/x/y" +
+                                     hint});
+  CliResult dry = Freightliner(
+      {"replicate-tree", "--dry-run", src_->host() + "/nosuchprefix", dst.host() + "/m"});
+  EXPECT_EQ(dry.exit_code, 4) << dry.err;
+
+  CliResult filtered = Freightliner({"replicate-tree", "--state-dir", StateDir(), "--include-repo",
+                                     "nomatch*", src_->host() + "/team", dst.host() + "/m"});
+  EXPECT_EQ(filtered.exit_code, 4);
+  EXPECT_EQ(filtered.ErrorLines(),
+            std::vector<std::string>{
+                "error: not_found: " + src_->host() +
+                "/team: no repository selected: 4 under the prefix, none matching include_repos "
+                "[\"nomatch*\"]: team/app, team/app-test, team/tools, team/x/y" +
+                hint});
+
+  CliResult no_tags = Freightliner({"replicate-tree", "--state-dir", StateDir(), "--include-tag",
+                                    "nomatch*", src_->host() + "/team/app", dst.host() + "/m"});
+  EXPECT_EQ(no_tags.exit_code, 4);
+  EXPECT_EQ(no_tags.ErrorLines(),
+            std::vector<std::string>{
+                "error: not_found: " + src_->host() +
+                "/team/app: no tag selected: 5 listed in 1 repository, none kept by "
+                "include-tag glob [\"nomatch*\"]: latest, v1.0.0, v1.2.0, v1.3.0-rc.1, v2.0.0" +
+                hint});
+
+  json allowed = RunJson({"replicate-tree", "--state-dir", StateDir(), "--allow-empty",
+                          src_->host() + "/nosuchprefix", dst.host() + "/m"});
+  EXPECT_EQ(allowed["tags_total"], 0);
+  json allowed_tags =
+      RunJson({"replicate-tree", "--state-dir", StateDir(), "--allow-empty", "--include-tag",
+               "nomatch*", src_->host() + "/team/app", dst.host() + "/m"});
+  EXPECT_EQ(allowed_tags["tags_total"], 0);
+
+  // A sync: each mapping on its own; the file's allow_empty or the flag accepts it.
+  const std::string file = state_.path() + "/empty.yaml";
+  const std::string mapping = "mappings:\n  - source: " + src_->host() +
+                              "/nosuchprefix\n    destination: " + dst.host() +
+                              "/m\n    recursive: true\n";
+  WriteFile(file, mapping);
+  CliResult sync = Freightliner({"sync", "--config", file, "--state-dir", StateDir()});
+  EXPECT_EQ(sync.exit_code, 4) << sync.err;
+  ASSERT_EQ(sync.ErrorLines().size(), 1u) << sync.err;
+  EXPECT_NE(sync.ErrorLines()[0].find("/nosuchprefix: no repository selected"), std::string::npos)
+      << sync.err;
+  CliResult flag =
+      Freightliner({"sync", "--allow-empty", "--config", file, "--state-dir", StateDir()});
+  EXPECT_EQ(flag.exit_code, 0) << flag.err;
+  WriteFile(file, mapping + "    allow_empty: true\n");
+  CliResult key = Freightliner({"sync", "--config", file, "--state-dir", StateDir()});
+  EXPECT_EQ(key.exit_code, 0) << key.err;
 }
 
 TEST_F(FleetTest, SyncFileSelectsBySemverLatestAndList) {

@@ -239,8 +239,8 @@ TEST(HostileRegexTest, CatastrophicIncludePatternFinishes) {
   src.SetTags("evil/app", {matching, matching + "b", matching + "!"});
   CommandResult r;
   ASSERT_NO_THROW(r = RunCommand({FreightlinerBinary(), "replicate-tree", src.host() + "/evil",
-                                  dst.host() + "/mirror", "--include-tag", "^(a+)+$", "--state-dir",
-                                  TempDir("freightliner-redos").path()},
+                                  dst.host() + "/mirror", "--include-tag-regex", "^(a+)+$",
+                                  "--state-dir", TempDir("freightliner-redos").path()},
                                  "", std::chrono::seconds(120)));
   EXPECT_EQ(r.exit_code, 1) << r.err;  // "aaa...a!" is not a tag: skipped, counted
   EXPECT_EQ(ListTags(dst.host() + "/mirror/app"), std::vector<std::string>{matching});
@@ -256,13 +256,14 @@ TEST(HostileRegexTest, SyncFileWithAPatternRe2RefusesIsALoadError) {
   EXPECT_EQ(r.exit_code, 2) << r.err;
   ASSERT_EQ(r.ErrorLines().size(), 1u) << r.err;
   EXPECT_NE(r.err.find("sync.yaml:5:"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("include-tag pattern \"^(?!v)\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("include-tag regex \"^(?!v)\""), std::string::npos) << r.err;
 
-  CliResult flag = Freightliner({"replicate-tree", "127.0.0.1:1/a", "127.0.0.1:1/b",
-                                 "--exclude-tag", "(?<=x)", "--state-dir", dir.path() + "/state"});
+  CliResult flag =
+      Freightliner({"replicate-tree", "127.0.0.1:1/a", "127.0.0.1:1/b", "--exclude-tag-regex",
+                    "(?<=x)", "--state-dir", dir.path() + "/state"});
   EXPECT_EQ(flag.exit_code, 2) << flag.err;
   ASSERT_EQ(flag.ErrorLines().size(), 1u) << flag.err;
-  EXPECT_NE(flag.err.find("exclude-tag pattern \"(?<=x)\""), std::string::npos) << flag.err;
+  EXPECT_NE(flag.err.find("exclude-tag regex \"(?<=x)\""), std::string::npos) << flag.err;
 }
 
 TEST(HostileReferenceTest, HugeCliReferenceIsAShortUsageError) {

@@ -362,7 +362,9 @@ TEST_F(RegistryAccessTest, HttpsToAPlainHttpRegistryNamesTheFix) {
   EXPECT_EQ(OnlyErrorLine(r), "error: network: " + name +
                                   " speaks plain HTTP, not HTTPS: if that is intended, allow it "
                                   "with --insecure-registry " +
-                                  name + " (or --tls-verify=false)");
+                                  name +
+                                  " (or --tls-verify=false; in a sync or server config: "
+                                  "insecure: true)");
   // One TLS attempt: the answer will not change on a retry.
   EXPECT_EQ(proxy.Requests(), std::vector<std::string>{"CONNECT " + name});
 }

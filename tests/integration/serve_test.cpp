@@ -179,7 +179,7 @@ TEST_F(ServeTest, TreeJobHonoursEveryFilter) {
                                                                  {"destination", Dst("tree")},
                                                                  {"include_repos", {"app", "lib"}},
                                                                  {"exclude_repos", {"lib"}},
-                                                                 {"include_tags", {"v*"}},
+                                                                 {"include_tags", {"v.*"}},
                                                                  {"exclude_tags", {"v2"}}});
   json job = serve.WaitForJob(id);
   ASSERT_EQ(job["status"], "succeeded") << job.dump();
@@ -194,6 +194,26 @@ TEST_F(ServeTest, TreeJobHonoursEveryFilter) {
   job = serve.WaitForJob(all);
   ASSERT_EQ(job["status"], "succeeded") << job.dump();
   EXPECT_EQ(ListTags(Dst("all/lib")).size(), 6u);
+}
+
+TEST_F(ServeTest, RequestsTakeTheDockerTransportPrefixAndRefuseOthers) {
+  Serve serve(state_, {.config_yaml = Allowed()});
+  const std::string id =
+      serve.Submit("/api/v1/replicate", {{"source", "docker://" + Src("team/app:v1")},
+                                         {"destination", "docker://" + Dst("dock/app:v1")}});
+  json job = serve.WaitForJob(id);
+  ASSERT_EQ(job["status"], "succeeded") << job.dump();
+  EXPECT_EQ(RawDigest(Dst("dock/app:v1")), app_v1_->manifest.digest);
+
+  HttpResponse bad = serve.Call(
+      "POST", "/api/v1/replicate",
+      json{{"source", "containers-storage:" + Src("team/app:v1")}, {"destination", Dst("x/y:1")}}
+          .dump());
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_NE(bad.body.find("transport containers-storage: is not supported; freightliner copies "
+                          "between registries: use docker://HOST/REPO:TAG or HOST/REPO:TAG"),
+            std::string::npos)
+      << bad.body;
 }
 
 TEST_F(ServeTest, DryRunForceAndPlatformsChangeWhatHappens) {
