@@ -267,9 +267,10 @@ int Execute(Context& ctx, FleetPlan plan) {
            }});
   progress.Finish();  // its last line goes out before the summary
   if (!result) {
-    const Error error = result.error().WithContext(plan.kind + " " + run_id);
-    if (ctx.stop().stop_requested()) return FailRun(plan, run_id, error);
-    return Fail(error, {{"run_id", run_id}});
+    if (ctx.stop().stop_requested()) {
+      return FailRun(plan, run_id, result.error().WithContext(plan.kind + " " + run_id));
+    }
+    return Fail(result.error(), {{"run_id", run_id}});
   }
   const bool interrupted = ctx.stop().stop_requested();
   PrintSummary(ctx, plan.kind, run_id, result->summary, interrupted);

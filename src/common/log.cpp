@@ -27,11 +27,13 @@ void MergeFields(ordered_json& line, const json& fields) {
   }
 }
 
+// Text lines keep spdlog's level names ("warning"), which people and scripts already grep for.
 std::string TextLogLine(std::chrono::system_clock::time_point time, spdlog::level::level_enum level,
                         std::string_view msg) {
   std::string line = Rfc3339Utc(time);
   line += ' ';
-  line += LevelName(level);
+  const auto name = spdlog::level::to_string_view(level);
+  line.append(name.data(), name.size());
   line += ' ';
   line += msg;
   return line;

@@ -65,7 +65,7 @@ std::string JsonLogLine(std::chrono::system_clock::time_point time, spdlog::leve
                         std::string_view msg, const nlohmann::json& fields);
 // RFC 3339 in UTC with microseconds: "2026-12-01T11:04:03.123456Z".
 std::string Rfc3339Utc(std::chrono::system_clock::time_point time);
-// The level as logs name it: trace, debug, info, warn, error, critical.
+// The level as JSON lines name it: trace, debug, info, warn, error, critical.
 std::string_view LevelName(spdlog::level::level_enum level);
 
 }  // namespace freightliner

@@ -91,10 +91,10 @@ TEST_F(LogTest, TextModeKeepsReadableLinesAndSayWritesItsTextAsIs) {
   Say(spdlog::level::err, "error: canceled: interrupted by SIGINT", "interrupted by SIGINT");
   const std::vector<std::string> lines = Lines(::testing::internal::GetCapturedStderr());
   ASSERT_EQ(lines.size(), 2u);
-  // "2026-12-01T11:04:03.123456Z warn skipping tag v1"
-  ASSERT_EQ(lines[0].size(), 27u + std::string(" warn skipping tag v1").size()) << lines[0];
+  // "2026-12-01T11:04:03.123456Z warning skipping tag v1"
+  ASSERT_EQ(lines[0].size(), 27u + std::string(" warning skipping tag v1").size()) << lines[0];
   EXPECT_EQ(lines[0][26], 'Z');
-  EXPECT_EQ(lines[0].substr(27), " warn skipping tag v1");
+  EXPECT_EQ(lines[0].substr(27), " warning skipping tag v1");
   EXPECT_EQ(lines[1], "error: canceled: interrupted by SIGINT");
 }
 
