@@ -6,9 +6,12 @@
 #include <cstring>
 #include <iostream>
 
+#include "cli/command_tree.hpp"
 #include "cli/commands.hpp"
+#include "cli/completion.hpp"
 #include "cli/context.hpp"
 #include "cli/fleet.hpp"
+#include "cli/manpage.hpp"
 #include "common/log.hpp"
 #include "common/signals.hpp"
 #include "common/version.hpp"
@@ -194,6 +197,16 @@ int Main(int argc, char** argv) {
 
   auto* ver = app.add_subcommand("version", "Print version and revision");
 
+  // Both are generated from `app` as parsed: every command and flag defined here is in them.
+  std::string completion_shell;
+  auto* completion =
+      app.add_subcommand("completion", "Print a shell completion script (bash or zsh) on stdout");
+  completion->add_option("shell", completion_shell, "bash | zsh")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh"}));
+  auto* man = app.add_subcommand("man", "Print the freightliner(1) man page (roff) on stdout");
+  man->group("");  // hidden: for packagers
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -210,6 +223,15 @@ int Main(int argc, char** argv) {
 
   if (ver->parsed()) {
     std::cout << "freightliner " << kVersion << " (revision " << kRevision << ")\n";
+    return kExitOk;
+  }
+  if (completion->parsed()) {
+    const CommandInfo commands = DescribeCommands(app);
+    std::cout << (completion_shell == "bash" ? BashCompletion(commands) : ZshCompletion(commands));
+    return kExitOk;
+  }
+  if (man->parsed()) {
+    std::cout << ManPage(DescribeCommands(app), kVersion);
     return kExitOk;
   }
   if (Status s = InitLogging(global.log_level,
