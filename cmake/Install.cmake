@@ -50,13 +50,13 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 # TLS to public registries needs the CA bundle; the rest of Depends comes from dpkg-shlibdeps.
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "ca-certificates")
+# The body under the summary line: CPack indents each line as Debian's control format wants.
 set(CPACK_DEBIAN_PACKAGE_DESCRIPTION
-  "${CPACK_PACKAGE_DESCRIPTION_SUMMARY}
- Freightliner copies container images between registries exactly: the same bytes
- and the same digests, every platform of a multi-arch image, blobs streamed from
- source to destination with their SHA-256 verified in flight. It copies single
- images, whole repository trees and YAML-described syncs (checkpointed and
- resumable), and runs as a service with an HTTP API, scheduled syncs and
- Prometheus metrics.")
+  "Freightliner copies container images between registries exactly: the same
+bytes and the same digests, every platform of a multi-arch image, blobs
+streamed from source to destination with their SHA-256 verified in flight.
+It copies single images, whole repository trees and YAML-described syncs
+(checkpointed and resumable), and runs as a service with an HTTP API,
+scheduled syncs and Prometheus metrics.")
 set(CPACK_GENERATOR DEB)
 include(CPack)
