@@ -103,26 +103,26 @@ void WriteBashValueFunction(std::ostream& out, const std::vector<FlatCommand>& c
 
 // The case arm that sets `kind` for the word under the cursor of one command.
 void WriteBashWordsArm(std::ostream& out, const FlatCommand& cmd) {
-  out << "    \"" << cmd.path << "\")\n"
-      << "      if [[ $cur == -* ]]; then\n"
-      << "        kind=\"choice " << Join(OptionNames(cmd.options), " ") << "\"\n";
+  out << "      \"" << cmd.path << "\")\n"
+      << "        if [[ $cur == -* ]]; then\n"
+      << "          kind=\"choice " << Join(OptionNames(cmd.options), " ") << "\"\n";
   if (!cmd.info->subcommands.empty()) {
-    out << "      elif ((npos == 0)); then\n"
-        << "        kind=\"choice " << Join(SubcommandNames(*cmd.info), " ") << "\"\n";
+    out << "        elif ((npos == 0)); then\n"
+        << "          kind=\"choice " << Join(SubcommandNames(*cmd.info), " ") << "\"\n";
   } else if (!cmd.info->positionals.empty()) {
-    out << "      else\n"
-        << "        case $npos in\n";
+    out << "        else\n"
+        << "          case $npos in\n";
     const auto& positionals = cmd.info->positionals;
     for (size_t i = 0; i < positionals.size(); ++i) {
       const bool last_repeats = i + 1 == positionals.size() && positionals[i].repeatable;
-      out << "          " << (last_repeats ? "*" : std::to_string(i)) << ") kind=\""
+      out << "            " << (last_repeats ? "*" : std::to_string(i)) << ") kind=\""
           << BashValueKind(positionals[i].value, positionals[i].choices) << "\" ;;  # "
           << positionals[i].name << "\n";
     }
-    out << "        esac\n";
+    out << "          esac\n";
   }
-  out << "      fi\n"
-      << "      ;;\n";
+  out << "        fi\n"
+      << "        ;;\n";
 }
 
 void WriteBashMainFunction(std::ostream& out, const std::vector<FlatCommand>& commands) {
@@ -162,11 +162,9 @@ void WriteBashMainFunction(std::ostream& out, const std::vector<FlatCommand>& co
          "      fi\n"
          "    fi\n"
          "  done\n\n"
+         "  # After an option that takes a value: its choices or paths; else by command.\n"
          "  local kind=\n"
-         "  if [[ $prev == -* ]] && kind=$(_freightliner_value \"$cmd\" \"$prev\"); then\n"
-         "    :\n"
-         "  else\n"
-         "    kind=\n"
+         "  if ! { [[ $prev == -* ]] && kind=$(_freightliner_value \"$cmd\" \"$prev\"); }; then\n"
          "    case $cmd in\n";
   for (const FlatCommand& cmd : commands)
     WriteBashWordsArm(out, cmd);
