@@ -131,7 +131,7 @@ void WriteBashMainFunction(std::ostream& out, const std::vector<FlatCommand>& co
     if (!cmd.path.empty()) paths.push_back(cmd.path);
   }
   out << "_freightliner() {\n"
-         "  local cur=${COMP_WORDS[COMP_CWORD]} prev=\n"
+         "  local cur=${COMP_WORDS[COMP_CWORD]} prev=''\n"
          "  ((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD - 1]}\n"
          "  # COMP_WORDBREAKS splits --option=value into \"--option\" \"=\" \"value\".\n"
          "  if [[ $cur == = ]]; then\n"
@@ -143,7 +143,7 @@ void WriteBashMainFunction(std::ostream& out, const std::vector<FlatCommand>& co
          "  local commands=\"|"
       << Join(paths, "|")
       << "|\"\n"
-         "  local cmd= npos=0 i word candidate\n"
+         "  local cmd='' npos=0 i word candidate\n"
          "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
          "    word=${COMP_WORDS[i]}\n"
          "    if [[ $word == = ]]; then\n"

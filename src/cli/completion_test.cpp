@@ -93,6 +93,12 @@ TEST_F(BashCompletionTest, ScriptIsValidBash) {
   ASSERT_TRUE(result.has_value());
   EXPECT_EQ(result->exit_code, 0) << result->err;
   EXPECT_THAT(result->err, ::testing::IsEmpty());
+  if (HaveProgram("shellcheck")) {
+    auto lint =
+        RunProcess({"shellcheck", "-s", "bash", script_.string()}, "", std::chrono::seconds(30));
+    ASSERT_TRUE(lint.has_value());
+    EXPECT_EQ(lint->exit_code, 0) << lint->out;
+  }
 }
 
 TEST_F(BashCompletionTest, CompletesEveryVisibleCommandButNotHiddenOnes) {
