@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -138,19 +139,65 @@ TEST_F(BashCompletionTest, CompletesFilesForPathOptions) {
   EXPECT_THAT(Complete({"replicate", "--platform", "sy"}), ::testing::IsEmpty());
 }
 
-TEST(ZshCompletionTest, ScriptIsValidZshAndRegistersItself) {
-  if (!HaveProgram("zsh")) GTEST_SKIP() << "zsh is not installed";
-  ScratchDir dir;
-  const fs::path script = dir.Write("_freightliner", MainOutput({"completion", "zsh"}));
-  auto syntax = RunProcess({"zsh", "-n", script.string()}, "", std::chrono::seconds(20));
+// Types WORDS and a Tab into an interactive zsh (on a pty, zsh/zpty) whose completion system
+// has _freightliner on $fpath; compadd is wrapped to write each candidate to DIR/hits.
+constexpr const char* kZshHarness = R"zsh(
+dir=$1 line=$2
+zmodload zsh/zpty
+zpty z zsh -f -i
+zpty -w z "PROMPT='' RPROMPT=''; fpath=($dir \$fpath); autoload -U compinit; compinit -u -d $dir/dump"
+zpty -w z "compadd() { local -a h; builtin compadd -A h \"\$@\"; print -rl -- \$h >> $dir/hits; builtin compadd \"\$@\"; }"
+zpty -w z "comppostfuncs=(exit); bindkey '^I' complete-word"
+zpty -w -n z "$line"$'\t'
+# Until the candidates stop coming (or 10 s without any).
+size=-1
+for i in {1..100}; do
+  sleep 0.1
+  [[ -s $dir/hits ]] || continue
+  new=$(wc -c < $dir/hits)
+  (( new == size )) && break
+  size=$new
+done
+zpty -d z
+)zsh";
+
+class ZshCompletionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!HaveProgram("zsh")) GTEST_SKIP() << "zsh is not installed";
+    script_ = dir_.Write("_freightliner", MainOutput({"completion", "zsh"}));
+    harness_ = dir_.Write("harness.zsh", kZshHarness);
+  }
+
+  // The distinct candidates zsh offers for `line` (the cursor at its end).
+  std::set<std::string> Complete(const std::string& line) {
+    fs::remove(dir_.path() / "hits");
+    auto result = RunProcess({"zsh", "-f", harness_.string(), dir_.path().string(), line}, "",
+                             std::chrono::seconds(30));
+    EXPECT_TRUE(result.has_value());
+    std::ifstream in(dir_.path() / "hits");
+    std::set<std::string> hits;
+    for (std::string hit; std::getline(in, hit);) {
+      if (!hit.empty()) hits.insert(hit);
+    }
+    return hits;
+  }
+
+  ScratchDir dir_;
+  fs::path script_;
+  fs::path harness_;
+};
+
+TEST_F(ZshCompletionTest, ScriptIsValidZshAndRegistersItself) {
+  auto syntax = RunProcess({"zsh", "-n", script_.string()}, "", std::chrono::seconds(20));
   ASSERT_TRUE(syntax.has_value());
   EXPECT_EQ(syntax->exit_code, 0) << syntax->err;
 
   // Sourced after compinit, it binds _freightliner to the command and defines one function
   // per command.
   const std::string program = "autoload -U compinit && compinit -u -d '" +
-                              (dir.path() / "zcompdump").string() + "' && source '" +
-                              script.string() +
+                              (dir_.path() / "zcompdump").string() + "' && source '" +
+                              script_.string() +
                               "' && print -r -- $_comps[freightliner] "
                               "$+functions[_freightliner_replicate_tree]";
   auto loaded = RunProcess({"zsh", "-f", "-c", program}, "", std::chrono::seconds(20));
@@ -159,7 +206,16 @@ TEST(ZshCompletionTest, ScriptIsValidZshAndRegistersItself) {
   EXPECT_EQ(loaded->out, "_freightliner 1\n");
 }
 
-TEST(ZshCompletionTest, DescribesCommandsAndOptionsWithTheirChoices) {
+TEST_F(ZshCompletionTest, CompletesCommandsOptionsAndChoicesInRealZsh) {
+  EXPECT_THAT(Complete("freightliner rep"), UnorderedElementsAre("replicate", "replicate-tree"));
+  EXPECT_THAT(Complete("freightliner replicate-tree --inc"),
+              UnorderedElementsAre("--include-repo", "--include-tag"));
+  EXPECT_THAT(Complete("freightliner --log-format "), UnorderedElementsAre("text", "json"));
+  EXPECT_THAT(Complete("freightliner checkpoint "), UnorderedElementsAre("list", "show", "delete"));
+  EXPECT_THAT(Complete("freightliner completion "), UnorderedElementsAre("bash", "zsh"));
+}
+
+TEST(ZshCompletionScriptTest, DescribesCommandsAndOptionsWithTheirChoices) {
   const std::string script = MainOutput({"completion", "zsh"});
   EXPECT_THAT(script, HasSubstr("#compdef freightliner\n"));
   EXPECT_THAT(script, HasSubstr("'replicate-tree:Copy every repository under a prefix"));
