@@ -99,13 +99,15 @@ void WriteSynopsis(std::ostream& out, const CommandInfo& root) {
   }
 }
 
-void WriteDescription(std::ostream& out, const CommandInfo& root) {
+void WriteDescription(std::ostream& out) {
   out << ".SH DESCRIPTION\n"
       << Bold(kProgramName) << " "
-      << RoffEscape(WithoutProgramPrefix(root.description) +
-                    ", exactly: the same bytes and the same digests, every platform of a "
-                    "multi-arch image, blobs streamed from source to destination with their "
-                    "SHA-256 verified in flight.")
+      << RoffEscape(
+             "copies container images between OCI/Docker registries exactly: the same bytes "
+             "and the same digests, every platform of a multi-arch image, blobs streamed from "
+             "source to destination with their SHA-256 verified in flight. It copies single "
+             "images (replicate), whole repository trees (replicate-tree) and the mappings of "
+             "a sync file (sync), and runs as a service (serve).")
       << "\n.PP\n"
       << RoffEscape(
              "Image references are parsed as Docker does: nginx is "
@@ -222,7 +224,7 @@ std::string ManPage(const CommandInfo& root, std::string_view version) {
       << ".SH NAME\n"
       << kProgramName << " \\- " << RoffEscape(WithoutProgramPrefix(root.description)) << "\n";
   WriteSynopsis(out, root);
-  WriteDescription(out, root);
+  WriteDescription(out);
   out << ".SH OPTIONS\n" << RoffEscape("Global options:") << "\n";
   for (const OptionInfo& opt : root.options)
     WriteOption(out, opt);
