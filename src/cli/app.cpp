@@ -134,11 +134,22 @@ int Main(int argc, char** argv) {
                   "upload in PATCH chunks of this many bytes (default: one PUT per blob)");
 
   InspectArgs inspect;
-  auto* ins =
-      app.add_subcommand("inspect", "Show an image's digest, media type, platforms, layers");
+  auto* ins = app.add_subcommand(
+      "inspect", "Show an image's digest, platforms, config (labels, env, entrypoint), layers");
   ins->add_option("image", inspect.image, "image reference")->required();
   ins->add_flag("--raw", inspect.raw, "print the manifest bytes exactly as served");
+  ins->add_option("--platform", inspect.platform,
+                  "os/arch[/variant]: inspect this platform of a multi-arch image");
+  ins->add_option("--format,-f", inspect.format,
+                  "print a template ({{.Digest}}, {{json .Env}}) or a path (.config.Labels)");
   AddCredsOption(ins, inspect.creds, "--creds", "image's");
+
+  DigestArgs digest;
+  auto* dig = app.add_subcommand("digest", "Print an image's manifest digest");
+  dig->add_option("image", digest.image, "image reference")->required();
+  dig->add_option("--platform", digest.platform,
+                  "os/arch[/variant]: the digest of this platform's manifest, not the index's");
+  AddCredsOption(dig, digest.creds, "--creds", "image's");
 
   ListTagsArgs list_tags;
   auto* lst = app.add_subcommand("list-tags", "List a repository's tags (all pages)");
@@ -249,6 +260,7 @@ int Main(int argc, char** argv) {
     Context ctx(global, stop.get_token());
     if (rep->parsed()) exit_code = RunReplicate(ctx, replicate);
     if (ins->parsed()) exit_code = RunInspect(ctx, inspect);
+    if (dig->parsed()) exit_code = RunDigest(ctx, digest);
     if (lst->parsed()) exit_code = RunListTags(ctx, list_tags);
     if (tre->parsed()) exit_code = RunReplicateTree(ctx, tree);
     if (syn->parsed()) {

@@ -1,12 +1,14 @@
 #include "cli/commands.hpp"
 
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
+#include "cli/progress.hpp"
 #include "common/format.hpp"
 
 namespace freightliner::cli {
@@ -16,6 +18,17 @@ using nlohmann::json;
 
 double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// Each blob of the copy and its action (upload, mount, exists, skip), as done or as it would be.
+json BlobsJson(const replication::CopyReport& report) {
+  json blobs = json::array();
+  for (const replication::BlobRecord& b : report.blobs) {
+    blobs.push_back({{"digest", b.digest},
+                     {"size", b.size},
+                     {"action", replication::BlobActionName(b.outcome)}});
+  }
+  return blobs;
 }
 
 }  // namespace
@@ -45,8 +58,12 @@ int RunReplicate(Context& ctx, const ReplicateArgs& args) {
   if (!dest_client) return Fail(dest_client.error());
 
   const auto start = std::chrono::steady_clock::now();
-  replication::Copier copier(**source_client, **dest_client, options);
+  std::optional<CopyProgress> progress;
+  if (!args.dry_run) progress.emplace(isatty(STDERR_FILENO) == 1);
+  replication::Copier copier(**source_client, **dest_client, options,
+                             progress ? progress->Observer() : replication::CopyObserver{});
   auto report = copier.Copy(*src, dst, ctx.stop());
+  if (progress) progress->Finish();  // its last line goes out before the result
   const double seconds = SecondsSince(start);
   if (!report) {
     return Fail(report.error().WithContext("replicate " + src->String() + " to " + dst.String()));
@@ -57,6 +74,7 @@ int RunReplicate(Context& ctx, const ReplicateArgs& args) {
                 {"destination", dst.String()},
                 {"digest", report->digest},
                 {"media_type", report->media_type},
+                {"action", report->up_to_date ? "up to date" : "copy"},
                 {"up_to_date", report->up_to_date},
                 {"dry_run", args.dry_run},
                 {"bytes_transferred", report->bytes_transferred},
@@ -66,6 +84,7 @@ int RunReplicate(Context& ctx, const ReplicateArgs& args) {
                 {"blobs_existing", report->blobs_existing},
                 {"manifests_pushed", report->manifests_pushed},
                 {"duration_seconds", seconds},
+                {"blobs", BlobsJson(*report)},
                 {"plan", report->plan}};
     std::cout << out.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
     return kExitOk;
@@ -74,77 +93,18 @@ int RunReplicate(Context& ctx, const ReplicateArgs& args) {
     std::cout << line << "\n";
   if (report->up_to_date) {
     std::cout << "up to date: " << dst.String() << " is " << report->digest << "\n";
-  } else if (args.dry_run) {
-    std::cout << "dry run: " << src->String() << " -> " << dst.String() << " (" << report->digest
-              << "), nothing was copied\n";
-  } else {
-    char took[32];
-    std::snprintf(took, sizeof(took), "%.2f s", seconds);
-    std::cout << "copied " << src->String() << " -> " << dst.String() << " " << report->digest
-              << ": " << report->blobs_uploaded << " blobs uploaded ("
-              << HumanBytes(report->bytes_transferred) << "), " << report->blobs_mounted
-              << " mounted, " << report->blobs_existing << " already present, "
-              << report->manifests_pushed << " manifests pushed in " << took << "\n";
-  }
-  return kExitOk;
-}
-
-int RunInspect(Context& ctx, const InspectArgs& args) {
-  auto ref = registry::ParseReference(args.image);
-  if (!ref) return Fail(ref.error());
-  auto client = ctx.MakePool({.src_creds = args.creds})
-                    ->Get(ref->repository.registry, registry::Role::kSource);
-  if (!client) return Fail(client.error());
-  auto manifest = (*client)->GetManifest(ref->repository.path, ref->Identifier(), ctx.stop());
-  if (!manifest) return Fail(manifest.error());
-  if (args.raw) {
-    std::cout << manifest->bytes;
     return kExitOk;
   }
-  if (ctx.json_output()) {
-    json out = {{"reference", ref->String()},
-                {"digest", manifest->digest},
-                {"media_type", manifest->media_type}};
-    if (manifest->is_index) {
-      json children = json::array();
-      for (const auto& c : manifest->children) {
-        children.push_back({{"digest", c.digest},
-                            {"media_type", c.media_type},
-                            {"size", c.size},
-                            {"platform", c.platform ? c.platform->String() : ""}});
-      }
-      out["manifests"] = children;
-    } else {
-      out["config"] = {{"digest", manifest->config->digest}, {"size", manifest->config->size}};
-      json layers = json::array();
-      for (const auto& l : manifest->layers) {
-        layers.push_back({{"digest", l.digest}, {"media_type", l.media_type}, {"size", l.size}});
-      }
-      out["layers"] = layers;
-    }
-    std::cout << out.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
-    return kExitOk;
-  }
-  std::cout << "Name:       " << ref->String() << "\n"
-            << "Digest:     " << manifest->digest << "\n"
-            << "MediaType:  " << manifest->media_type << "\n";
-  if (manifest->is_index) {
-    std::cout << "Platforms:\n";
-    for (const auto& c : manifest->children) {
-      std::cout << "  " << (c.platform ? c.platform->String() : std::string("(none)")) << "  "
-                << c.digest << "\n";
-    }
-  } else {
-    int64_t total = 0;
-    std::cout << "Config:     " << manifest->config->digest << "\n"
-              << "Layers:\n";
-    for (const auto& l : manifest->layers) {
-      total += l.size;
-      std::cout << "  " << l.digest << "  " << HumanBytes(static_cast<uint64_t>(l.size))
-                << (l.foreign ? "  (foreign)" : "") << "\n";
-    }
-    std::cout << "Total size: " << HumanBytes(static_cast<uint64_t>(total)) << "\n";
-  }
+  char took[32];
+  std::snprintf(took, sizeof(took), "%.2f s", seconds);
+  std::cout << (args.dry_run ? "would copy " : "copied ") << src->String() << " -> " << dst.String()
+            << " " << report->digest << ": " << report->blobs_uploaded << " blobs "
+            << (args.dry_run ? "to upload" : "uploaded") << " ("
+            << HumanBytes(report->bytes_transferred) << "), " << report->blobs_mounted
+            << (args.dry_run ? " to mount, " : " mounted, ") << report->blobs_existing
+            << " already present, " << report->manifests_pushed
+            << (args.dry_run ? " manifests to push" : " manifests pushed in " + std::string(took))
+            << "\n";
   return kExitOk;
 }
 

@@ -1,5 +1,6 @@
 #pragma once
-// The one-image commands: replicate, inspect, list-tags. Each returns a process exit code.
+// The one-image commands: replicate, inspect, digest (inspect.cpp), list-tags. Each returns a
+// process exit code.
 
 #include <optional>
 #include <string>
@@ -25,6 +26,14 @@ struct InspectArgs {
   std::string image;
   bool raw = false;
   std::string creds;
+  std::string platform;  // os/arch[/variant]: one platform of an index
+  std::string format;    // a template ({{.Digest}}) or a path (.config.Labels)
+};
+
+struct DigestArgs {
+  std::string image;
+  std::string platform;
+  std::string creds;
 };
 
 struct ListTagsArgs {
@@ -35,6 +44,7 @@ struct ListTagsArgs {
 
 int RunReplicate(Context& ctx, const ReplicateArgs& args);
 int RunInspect(Context& ctx, const InspectArgs& args);
+int RunDigest(Context& ctx, const DigestArgs& args);
 int RunListTags(Context& ctx, const ListTagsArgs& args);
 
 }  // namespace freightliner::cli

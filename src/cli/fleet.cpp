@@ -45,10 +45,27 @@ json SummaryJson(const std::string& run_id, const RunSummary& s, bool interrupte
                         {"error_type", f.error ? ErrorCodeName(f.error->code) : "internal"},
                         {"error", f.error ? f.error->message : ""}});
   }
-  return {{"run_id", run_id},           {"tags_total", s.total}, {"copied", s.copied},
-          {"up_to_date", s.up_to_date}, {"failed", s.failed},    {"not_run", s.not_run},
-          {"bytes", s.bytes},           {"layers", s.layers},    {"duration_seconds", s.seconds},
-          {"interrupted", interrupted}, {"failures", failures}};
+  return {{"run_id", run_id},
+          {"tags_total", s.total},
+          {"copied", s.copied},
+          {"up_to_date", s.up_to_date},
+          {"failed", s.failed},
+          {"not_run", s.not_run},
+          {"bytes", s.bytes},
+          {"layers", s.layers},
+          {"blobs_uploaded", s.blobs_uploaded},
+          {"blobs_mounted", s.blobs_mounted},
+          {"blobs_existing", s.blobs_existing},
+          {"duration_seconds", s.seconds},
+          {"interrupted", interrupted},
+          {"failures", failures}};
+}
+
+void PrintFailures(const RunSummary& s) {
+  for (const TaskResult& f : s.failures) {
+    std::cout << "  failed " << f.task.source.String() << " -> " << f.task.destination.String()
+              << ": " << (f.error ? f.error->ToString() : "unknown error") << "\n";
+  }
 }
 
 void PrintSummary(const Context& ctx, const std::string& kind, const std::string& run_id,
@@ -66,10 +83,7 @@ void PrintSummary(const Context& ctx, const std::string& kind, const std::string
             << " failed";
   if (s.not_run > 0) std::cout << ", " << s.not_run << " not run";
   std::cout << "; " << HumanBytes(s.bytes) << " transferred in " << took << "\n";
-  for (const TaskResult& f : s.failures) {
-    std::cout << "  failed " << f.task.source.String() << " -> " << f.task.destination.String()
-              << ": " << (f.error ? f.error->ToString() : "unknown error") << "\n";
-  }
+  PrintFailures(s);
 }
 
 // Text from a checkpoint row as stored: rows an older version wrote may hold any bytes a
@@ -89,23 +103,98 @@ void PrintResumeHint(const FleetPlan& plan, const std::string& run_id) {
             << (plan.flags.state_dir.empty() ? "" : " --state-dir " + plan.flags.state_dir) << "\n";
 }
 
+std::string DryRunAction(const TaskResult& r) {
+  switch (r.state) {
+    case TaskState::kDone:
+      return "copy";
+    case TaskState::kUpToDate:
+      return "up to date";
+    case TaskState::kFailed:
+      return r.task.rejected ? "skip" : "failed";
+    case TaskState::kPending:
+      return "not run";
+  }
+  return "failed";
+}
+
+json DryRunTagJson(const TaskResult& r) {
+  json blobs = json::array();
+  for (const replication::BlobRecord& b : r.report.blobs) {
+    blobs.push_back({{"digest", b.digest},
+                     {"size", b.size},
+                     {"action", replication::BlobActionName(b.outcome)}});
+  }
+  json tag = {{"source", r.task.source.String()},    {"destination", r.task.destination.String()},
+              {"action", DryRunAction(r)},           {"digest", r.report.digest},
+              {"bytes", r.report.bytes_transferred}, {"blobs", blobs}};
+  if (r.error) {
+    tag["error"] = {{"code", ErrorCodeName(r.error->code)}, {"message", r.error->message}};
+  }
+  return tag;
+}
+
+// The line a dry run prints for a tag it would copy.
+std::string WouldCopyLine(const std::string& source, const std::string& destination,
+                          const replication::CopyReport& report) {
+  return "would copy " + source + " -> " + destination + " " + report.digest + ": " +
+         std::to_string(report.blobs_uploaded) + " blobs to upload (" +
+         HumanBytes(report.bytes_transferred) + "), " + std::to_string(report.blobs_mounted) +
+         " to mount, " + std::to_string(report.blobs_existing) + " already present";
+}
+
+// `results`: every tag with -o json (text mode keeps none: it printed each as it ended).
+void PrintDryRunSummary(const Context& ctx, const std::string& kind, const RunSummary& s,
+                        std::vector<TaskResult> results) {
+  if (ctx.json_output()) {
+    // Tags end in any order: listed by reference.
+    std::sort(results.begin(), results.end(), [](const TaskResult& a, const TaskResult& b) {
+      return std::pair(a.task.source.String(), a.task.destination.String()) <
+             std::pair(b.task.source.String(), b.task.destination.String());
+    });
+    json out = SummaryJson("", s, false);
+    out["dry_run"] = true;
+    json tags = json::array();
+    for (const TaskResult& r : results)
+      tags.push_back(DryRunTagJson(r));
+    out["tags"] = std::move(tags);
+    std::cout << out.dump(-1, ' ', false, json::error_handler_t::replace) << "\n";
+    return;
+  }
+  std::cout << kind << " (dry run): " << s.total << " tags: " << s.copied << " would copy, "
+            << s.up_to_date << " up to date, " << s.failed << " failed";
+  if (s.not_run > 0) std::cout << ", " << s.not_run << " not run";
+  std::cout << "; would upload " << s.blobs_uploaded << " blobs (" << HumanBytes(s.bytes)
+            << "), mount " << s.blobs_mounted << ", find " << s.blobs_existing << " present\n";
+  PrintFailures(s);
+}
+
 int DryRun(Context& ctx, FleetPlan& plan) {
   auto pool = ctx.MakePool(plan.pool);
+  // Where earlier runs saw blobs: the real run mounts from there. A dry run creates no database.
+  std::unique_ptr<replication::CheckpointStore> memory;
+  if (std::error_code ec; std::filesystem::exists(StateDir(plan.flags) + "/freightliner.db", ec)) {
+    auto store = replication::CheckpointStore::Open(StateDir(plan.flags));
+    if (!store) return Fail(store.error());
+    memory = std::move(*store);
+  }
   replication::WorkerPool workers(plan.flags.workers);
   std::mutex mu;
-  replication::Engine engine(
-      *pool, workers,
-      {.dry_run = true, .force = plan.flags.force, .blob_concurrency = plan.flags.blob_concurrency},
-      {.on_task_done = [&](const TaskResult& r) {
-        if (ctx.json_output() || r.state != TaskState::kDone) return;
-        size_t blobs = 0;
-        for (const std::string& line : r.report.plan) {
-          if (line.rfind("would copy blob", 0) == 0 || line.rfind("would mount", 0) == 0) ++blobs;
-        }
-        std::lock_guard lock(mu);
-        std::cout << "would copy " << r.task.source.String() << " -> "
-                  << r.task.destination.String() << " (" << blobs << " blobs to transfer)\n";
-      }});
+  std::vector<TaskResult> results;
+  replication::Engine engine(*pool, workers,
+                             {.dry_run = true,
+                              .force = plan.flags.force,
+                              .blob_concurrency = plan.flags.blob_concurrency,
+                              .dry_run_memory = memory.get()},
+                             {.on_task_done = [&](const TaskResult& r) {
+                               std::lock_guard lock(mu);
+                               if (ctx.json_output()) {
+                                 results.push_back(r);
+                               } else if (r.state == TaskState::kDone) {
+                                 std::cout << WouldCopyLine(r.task.source.String(),
+                                                            r.task.destination.String(), r.report)
+                                           << "\n";
+                               }
+                             }});
   Status planned = Ok();
   RunSummary summary = engine.Run(
       [&](const replication::Engine::AddTask& add, std::stop_token stop) {
@@ -122,8 +211,7 @@ int DryRun(Context& ctx, FleetPlan& plan) {
       },
       ctx.stop());
   if (!planned) return Fail(planned.error());
-  // In a dry run "copied" means "would be copied".
-  PrintSummary(ctx, plan.kind + " (dry run)", "", summary, false);
+  PrintDryRunSummary(ctx, plan.kind, summary, std::move(results));
   return summary.failed > 0 ? kExitFailed : kExitOk;
 }
 

@@ -8,20 +8,33 @@
 #include "common/format.hpp"
 
 namespace freightliner::cli {
+namespace {
 
-Progress::Progress(bool terminal) : terminal_(terminal) {
-  // A terminal gets a redraw 4 times a second; a log, a line every 10 seconds.
+// A thread that calls `draw` until stopped: 4 times a second on a terminal; for a log, every 10
+// seconds.
+template <typename Draw>
+std::jthread StartTicker(bool terminal, Draw draw) {
   const auto period = terminal ? std::chrono::milliseconds(250) : std::chrono::milliseconds(10000);
-  ticker_ = std::jthread([this, period](std::stop_token stop) {
+  return std::jthread([period, draw](std::stop_token stop) {
     std::mutex mu;
     std::condition_variable_any cv;
     std::unique_lock lock(mu);
     while (true) {
       cv.wait_for(lock, stop, period, [] { return false; });
       if (stop.stop_requested()) return;
-      Draw(false);
+      draw();
     }
   });
+}
+
+uint64_t Rate(uint64_t bytes, double seconds) {
+  return static_cast<uint64_t>(seconds > 0 ? static_cast<double>(bytes) / seconds : 0);
+}
+
+}  // namespace
+
+Progress::Progress(bool terminal) : terminal_(terminal) {
+  ticker_ = StartTicker(terminal, [this] { Draw(false); });
 }
 
 Progress::~Progress() {
@@ -64,7 +77,7 @@ void Progress::Draw(bool final) {
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
   const uint64_t bytes = bytes_.load();
-  const auto rate = static_cast<uint64_t>(seconds > 0 ? static_cast<double>(bytes) / seconds : 0);
+  const uint64_t rate = Rate(bytes, seconds);
   char line[256];
   std::snprintf(line, sizeof(line), "[%lld/%lld%s tags] %lld failed | %s at %s/s | %.1f s",
                 static_cast<long long>(done_.load()), static_cast<long long>(total_.load()),
@@ -75,6 +88,75 @@ void Progress::Draw(bool final) {
     std::fflush(stderr);
   } else if (!final) {
     spdlog::info("progress: {}", line);
+  }
+}
+
+CopyProgress::CopyProgress(bool terminal) : terminal_(terminal) {
+  ticker_ = StartTicker(terminal, [this] { Draw(false); });
+}
+
+CopyProgress::~CopyProgress() {
+  Finish();
+}
+
+replication::CopyObserver CopyProgress::Observer() {
+  return {.on_bytes = [this](uint64_t n) { bytes_ += n; },
+          .on_blob = [this](const std::string& digest, replication::BlobOutcome outcome,
+                            uint64_t size) { OnBlob(digest, outcome, size); }};
+}
+
+void CopyProgress::Finish() {
+  if (!ticker_.joinable()) return;
+  ticker_.request_stop();
+  ticker_.join();
+  Draw(true);
+}
+
+void CopyProgress::OnBlob(const std::string& digest, replication::BlobOutcome outcome,
+                          uint64_t size) {
+  switch (outcome) {
+    case replication::BlobOutcome::kUploaded:
+      ++uploaded_;
+      break;
+    case replication::BlobOutcome::kMounted:
+      ++mounted_;
+      break;
+    case replication::BlobOutcome::kExisted:
+      ++existing_;
+      break;
+    case replication::BlobOutcome::kSkippedForeign:
+      break;
+  }
+  if (!terminal_) return;  // a log gets the totals only
+  // The blob's line goes above the live line, which is drawn again below it.
+  std::lock_guard lock(draw_mu_);
+  std::fprintf(stderr, "\r\033[K  %s  %10s  %s\n%s", digest.c_str(), HumanBytes(size).c_str(),
+               replication::BlobActionName(outcome), Line().c_str());
+  std::fflush(stderr);
+}
+
+std::string CopyProgress::Line() const {
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+  const uint64_t bytes = bytes_.load();
+  char line[256];
+  std::snprintf(line, sizeof(line),
+                "%lld blobs done (%lld uploaded, %lld mounted, %lld already present) | %s at "
+                "%s/s | %.1f s",
+                static_cast<long long>(uploaded_ + mounted_ + existing_),
+                static_cast<long long>(uploaded_.load()), static_cast<long long>(mounted_.load()),
+                static_cast<long long>(existing_.load()), HumanBytes(bytes).c_str(),
+                HumanBytes(Rate(bytes, seconds)).c_str(), seconds);
+  return line;
+}
+
+void CopyProgress::Draw(bool final) {
+  std::lock_guard lock(draw_mu_);
+  if (terminal_) {
+    std::fprintf(stderr, "\r\033[K%s%s", Line().c_str(), final ? "\n" : "");
+    std::fflush(stderr);
+  } else {
+    spdlog::info("progress: {}", Line());
   }
 }
 

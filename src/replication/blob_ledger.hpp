@@ -31,6 +31,23 @@ class BlobMemory {
                       const std::string& digest) = 0;
 };
 
+// A memory looked through, never written (nullptr: an empty one). A dry run finds where earlier
+// runs saw blobs, as its real run will, without recording what it only pretends to copy.
+class ReadOnlyBlobMemory : public BlobMemory {
+ public:
+  explicit ReadOnlyBlobMemory(BlobMemory* memory) : memory_(memory) {}
+  std::optional<std::string> RepositoryWith(const std::string& registry, const std::string& digest,
+                                            const std::string& except) override {
+    if (memory_ == nullptr) return std::nullopt;
+    return memory_->RepositoryWith(registry, digest, except);
+  }
+  void Remember(const std::string&, const std::string&, const std::string&) override {}
+  void Forget(const std::string&, const std::string&, const std::string&) override {}
+
+ private:
+  BlobMemory* memory_;
+};
+
 // Thread-safe; shared by every copy of a run (or of a server).
 class BlobLedger {
  public:

@@ -13,6 +13,22 @@ namespace {
 
 using Kind = BlobLedger::Kind;
 
+// Knows every blob to be in "old/repo"; records what it is told.
+class RecordingMemory : public BlobMemory {
+ public:
+  std::optional<std::string> RepositoryWith(const std::string&, const std::string&,
+                                            const std::string&) override {
+    return "old/repo";
+  }
+  void Remember(const std::string&, const std::string& repo, const std::string&) override {
+    remembered.push_back(repo);
+  }
+  void Forget(const std::string&, const std::string& repo, const std::string&) override {
+    forgotten.push_back(repo);
+  }
+  std::vector<std::string> remembered, forgotten;
+};
+
 TEST(BlobLedgerTest, FirstUploadsThenOthersMountOrSkip) {
   BlobLedger ledger;
   auto first = ledger.Acquire("reg", "a", "sha256:1", {});
@@ -89,20 +105,7 @@ TEST(BlobLedgerTest, AFailedMountHandsTheJobOn) {
 }
 
 TEST(BlobLedgerMemoryTest, TheLedgerRemembersWhatBecamePresentOnly) {
-  class Recorder : public BlobMemory {
-   public:
-    std::optional<std::string> RepositoryWith(const std::string&, const std::string&,
-                                              const std::string&) override {
-      return "old/repo";
-    }
-    void Remember(const std::string&, const std::string& repo, const std::string&) override {
-      remembered.push_back(repo);
-    }
-    void Forget(const std::string&, const std::string& repo, const std::string&) override {
-      forgotten.push_back(repo);
-    }
-    std::vector<std::string> remembered, forgotten;
-  } memory;
+  RecordingMemory memory;
   BlobLedger ledger(&memory);
   ASSERT_EQ(ledger.Acquire("reg", "a", "sha256:1", {}).kind, Kind::kUpload);
   EXPECT_EQ(ledger.RememberedSource("reg", "a", "sha256:1"), "old/repo");
@@ -112,6 +115,23 @@ TEST(BlobLedgerMemoryTest, TheLedgerRemembersWhatBecamePresentOnly) {
   ledger.MountRefused("reg", "old/repo", "sha256:1");
   EXPECT_EQ(memory.remembered, std::vector<std::string>{"a"});
   EXPECT_EQ(memory.forgotten, std::vector<std::string>{"old/repo"});
+}
+
+TEST(BlobLedgerMemoryTest, AReadOnlyMemoryIsConsultedNeverWritten) {
+  RecordingMemory memory;
+  ReadOnlyBlobMemory read_only(&memory);
+  BlobLedger ledger(&read_only);
+  ASSERT_EQ(ledger.Acquire("reg", "a", "sha256:1", {}).kind, Kind::kUpload);
+  EXPECT_EQ(ledger.RememberedSource("reg", "a", "sha256:1"), "old/repo");
+  ledger.Release("reg", "a", "sha256:1", Kind::kUpload, true);
+  ledger.MountRefused("reg", "old/repo", "sha256:1");
+  EXPECT_TRUE(memory.remembered.empty());
+  EXPECT_TRUE(memory.forgotten.empty());
+  // It still knows what this run did: the blob is in "a" now.
+  EXPECT_EQ(ledger.Acquire("reg", "a", "sha256:1", {}).kind, Kind::kAlreadyThere);
+
+  ReadOnlyBlobMemory empty(nullptr);
+  EXPECT_EQ(empty.RepositoryWith("reg", "sha256:1", "a"), std::nullopt);
 }
 
 TEST(BlobLedgerTest, StopEndsAWait) {

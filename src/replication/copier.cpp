@@ -27,6 +27,20 @@ bool IsRefusalOfOnePutUploads(long status) {
 
 }  // namespace
 
+const char* BlobActionName(BlobOutcome outcome) {
+  switch (outcome) {
+    case BlobOutcome::kExisted:
+      return "exists";
+    case BlobOutcome::kMounted:
+      return "mount";
+    case BlobOutcome::kUploaded:
+      return "upload";
+    case BlobOutcome::kSkippedForeign:
+      return "skip";
+  }
+  return "exists";
+}
+
 Copier::Copier(registry::RegistryClient& source, registry::RegistryClient& destination,
                CopyOptions options, CopyObserver observer)
     : source_(source),
@@ -208,6 +222,7 @@ void Copier::Count(BlobOutcome outcome, const Descriptor& blob, bool is_layer) {
       case BlobOutcome::kSkippedForeign:
         break;
     }
+    report_.blobs.push_back({blob.digest, static_cast<uint64_t>(blob.size), outcome});
   }
   if (observer_.on_blob) observer_.on_blob(blob.digest, outcome, static_cast<uint64_t>(blob.size));
 }
@@ -220,7 +235,7 @@ Status Copier::CopyBlob(const std::string& src_repo, const std::string& dst_repo
     Count(BlobOutcome::kSkippedForeign, blob, is_layer);
     return Ok();
   }
-  BlobLedger* ledger = options_.dry_run ? nullptr : options_.ledger;
+  BlobLedger* ledger = options_.ledger;
   const std::string& dst_registry = destination_.registry();
   BlobLedger::Claim claim;
   if (ledger != nullptr) {
@@ -273,6 +288,10 @@ Status Copier::CopyBlob(const std::string& src_repo, const std::string& dst_repo
     Plan(!mount_from.empty() ? "would mount blob " + blob.digest + " from " + mount_from
                              : "would copy blob " + blob.digest + " (" +
                                    HumanBytes(static_cast<uint64_t>(blob.size)) + ")");
+    // Counted, and left in the ledger, as the real run would: later tags of the run then see
+    // it present (or mountable) as they will in the real run.
+    present = true;
+    Count(mount_from.empty() ? BlobOutcome::kUploaded : BlobOutcome::kMounted, blob, is_layer);
     return Ok();
   }
   SemaphoreGuard slot(options_.transfer_slots, stop);
@@ -381,6 +400,8 @@ Status Copier::PushManifest(const std::string& dst_repo, const std::string& refe
   if (options_.dry_run) {
     Plan("would push manifest " + manifest.digest + " (" + manifest.media_type + ") as " +
          dst_repo + (registry::IsValidDigest(reference) ? "@" : ":") + reference);
+    std::lock_guard lock(mu_);
+    ++report_.manifests_pushed;
     return Ok();
   }
   if (Status s = destination_.PutManifest(dst_repo, reference, manifest, stop); !s) return s;

@@ -37,7 +37,9 @@ struct CopyOptions {
   size_t pipe_capacity = 1u << 20;           // bytes buffered per blob in flight
   registry::RetryPolicy retry;               // for whole blob transfers
   Clock* clock = &SystemClock::Instance();
-  BlobLedger* ledger = nullptr;         // shared knowledge of destination blobs (fleet runs)
+  // Shared knowledge of destination blobs (fleet runs). A dry run needs one of its own, never a
+  // real run's: it records the blobs the run would leave behind.
+  BlobLedger* ledger = nullptr;
   Semaphore* transfer_slots = nullptr;  // a global cap on blob transfers in flight
   // From a listing of the destination's tags: false means the tag is absent, so no HEAD for it.
   std::optional<bool> destination_has_tag;
@@ -51,8 +53,18 @@ struct CopyOptions {
 
 // What happened to one blob.
 enum class BlobOutcome { kExisted, kMounted, kUploaded, kSkippedForeign };
+// "exists", "mount", "upload", "skip": the action a report lists for a blob.
+const char* BlobActionName(BlobOutcome outcome);
 
-// Counts for one copy. Bytes and layers are only what crossed the wire.
+struct BlobRecord {
+  std::string digest;
+  uint64_t size = 0;
+  BlobOutcome outcome = BlobOutcome::kExisted;
+};
+
+// Counts for one copy. Bytes and layers are only what crossed the wire. A dry run reports what
+// a real run would do, counted the same way (a blob another tag of the run would upload first
+// counts as present or mounted, not again as an upload), so the two reports agree.
 struct CopyReport {
   std::string digest;  // what the destination reference now points to
   std::string media_type;
@@ -63,6 +75,7 @@ struct CopyReport {
   uint64_t blobs_mounted = 0;
   uint64_t blobs_existing = 0;
   uint64_t manifests_pushed = 0;
+  std::vector<BlobRecord> blobs;  // every blob of the copy, in the order they ended
   std::vector<std::string> plan;  // dry run: one line per action that would be taken
 };
 

@@ -15,7 +15,11 @@ Engine::Engine(registry::ClientPool& clients, WorkerPool& pool, EngineOptions op
       pool_(pool),
       options_(options),
       observer_(std::move(observer)),
-      ledger_(ledger != nullptr ? ledger : &own_ledger_),
+      dry_run_memory_(options.dry_run ? options.dry_run_memory : nullptr),
+      own_ledger_(&dry_run_memory_),
+      // A dry run records the blobs it would transfer: in a ledger of its own, never in one a
+      // real run trusts.
+      ledger_(ledger != nullptr && !options.dry_run ? ledger : &own_ledger_),
       transfer_slots_(std::max(1, options.max_transfers)) {}
 
 TaskResult Engine::RunOne(const CopyTask& task, std::stop_token stop) {
@@ -88,6 +92,9 @@ RunSummary Engine::Run(const Producer& produce, std::stop_token stop) {
         ++summary.copied;
         summary.bytes += result.report.bytes_transferred;
         summary.layers += result.report.layers_transferred;
+        summary.blobs_uploaded += result.report.blobs_uploaded;
+        summary.blobs_mounted += result.report.blobs_mounted;
+        summary.blobs_existing += result.report.blobs_existing;
         break;
       case TaskState::kUpToDate:
         ++summary.up_to_date;

@@ -58,6 +58,9 @@ struct RunSummary {
   int64_t not_run = 0;  // left pending by a stop or --fail-fast
   uint64_t bytes = 0;
   uint64_t layers = 0;
+  uint64_t blobs_uploaded = 0;  // over the copied tags (would be, in a dry run)
+  uint64_t blobs_mounted = 0;
+  uint64_t blobs_existing = 0;
   double seconds = 0;
   std::vector<TaskResult> failures;
 };
@@ -68,6 +71,9 @@ struct EngineOptions {
   bool fail_fast = false;  // the first failed tag stops the run (default: keep going)
   int blob_concurrency = 4;
   int max_transfers = 16;  // blob transfers in flight across all tags
+  // A dry run: where earlier runs saw blobs (read, never written), so that it counts a mount
+  // where the real run will mount from there.
+  BlobMemory* dry_run_memory = nullptr;
 };
 
 // Called from worker threads: must be thread-safe.
@@ -81,6 +87,8 @@ struct EngineObserver {
 // Thread-safe: several runs may share one engine's pool and ledger (the server does).
 class Engine {
  public:
+  // `ledger`: knowledge of destination blobs shared with other engines (default: its own). A dry
+  // run always keeps its own, which records what the run would transfer.
   Engine(registry::ClientPool& clients, WorkerPool& pool, EngineOptions options,
          EngineObserver observer = {}, BlobLedger* ledger = nullptr);
 
@@ -103,6 +111,7 @@ class Engine {
   WorkerPool& pool_;
   EngineOptions options_;
   EngineObserver observer_;
+  ReadOnlyBlobMemory dry_run_memory_;
   BlobLedger own_ledger_;
   BlobLedger* ledger_;
   Semaphore transfer_slots_;

@@ -222,7 +222,9 @@ Result<FleetRunResult> RunFleet(CheckpointStore& store, const std::string& run_i
   };
   // Without a ledger of the caller's, one that remembers blobs across runs in the store.
   BlobLedger remembering(&store);
-  Engine engine(clients, workers, options.engine, std::move(observer),
+  EngineOptions engine_options = options.engine;
+  if (engine_options.dry_run) engine_options.dry_run_memory = &store;
+  Engine engine(clients, workers, engine_options, std::move(observer),
                 ledger != nullptr ? ledger : &remembering);
 
   FleetRunResult result;

@@ -703,6 +703,8 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
             const bool ok = r.state != TaskState::kFailed;
             (ok ? live.tags_done : live.tags_failed) += 1;
             live.layers += r.report.layers_transferred;
+            // A dry run moves no bytes: its progress counts those the real run would move.
+            if (dry_run) live.bytes += r.report.bytes_transferred;
             if (!dry_run) {
               metrics_.RecordReplication(r.task.source.repository.registry,
                                          r.task.destination.repository.registry,

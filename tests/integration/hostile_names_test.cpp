@@ -137,7 +137,7 @@ TEST_F(HostileNamesTest, DryRunReportsTheInvalidNamesAsFailures) {
   CliResult r = Freightliner({"replicate-tree", src_.host() + "/evil", Dst("mirror"), "--dry-run",
                               "--state-dir", state_.path()});
   EXPECT_EQ(r.exit_code, 1) << r.err;
-  EXPECT_NE(r.out.find("1 copied, 0 up to date, 6 failed"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("1 would copy, 0 up to date, 6 failed"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("invalid_name"), std::string::npos) << r.out;
   ExpectNoRawRegistryText(r.out);
   ExpectNoRawRegistryText(r.err);

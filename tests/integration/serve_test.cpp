@@ -207,10 +207,15 @@ TEST_F(ServeTest, DryRunForceAndPlatformsChangeWhatHappens) {
   EXPECT_FALSE(job["plan"].empty()) << job.dump();
   EXPECT_FALSE(TagExists(Dst("opts/app:v1")));
   EXPECT_EQ(dst_proxy.Count("PUT", "/manifests/"), 0);
+  const json would = job["progress"];
 
   job = serve.WaitForJob(
       serve.Submit("/api/v1/replicate", {{"source", Src("team/app:v1")}, {"destination", to}}));
   ASSERT_EQ(job["status"], "succeeded") << job.dump();
+  // The dry run counted what the real run then moved.
+  EXPECT_GT(would["bytes"].get<uint64_t>(), 0u);
+  EXPECT_EQ(would["bytes"], job["progress"]["bytes"]);
+  EXPECT_EQ(would["layers"], job["progress"]["layers"]);
   EXPECT_EQ(dst_proxy.Count("PUT", "/manifests/"), 1);
   // Up to date: nothing pushed again, unless forced.
   job = serve.WaitForJob(
