@@ -12,6 +12,7 @@
 #include "cli/context.hpp"
 #include "cli/fleet.hpp"
 #include "cli/manpage.hpp"
+#include "cli/password.hpp"
 #include "common/log.hpp"
 #include "common/signals.hpp"
 #include "common/version.hpp"
@@ -41,7 +42,8 @@ void ScrubSecretArguments(int argc, char** argv) {
 void AddCredsOption(CLI::App* cmd, std::string& target, const char* name, const char* what) {
   cmd->add_option(name, target,
                   std::string("USER:PASSWORD for the ") + what +
-                      " registry (prefer the environment variable or --authfile)");
+                      " registry; USER alone asks for the password (or see --password-stdin); "
+                      "prefer the environment variable or --authfile");
 }
 
 void AddFleetOptions(CLI::App* cmd, FleetFlags& flags) {
@@ -75,6 +77,26 @@ void AddFleetOptions(CLI::App* cmd, FleetFlags& flags) {
                   "~/.local/state/freightliner)");
 }
 
+// skopeo's names: --retry-times, --retry-delay, --password-stdin (docs/CLI.md).
+void AddRetryAndPasswordOptions(CLI::App& app, GlobalOptions& global) {
+  app.add_option("--retry-times", global.retry_times,
+                 "retries of a failed registry request or blob transfer (0: none)")
+      ->check(CLI::Range(0, registry::kMaxRetryTimes))
+      ->capture_default_str();
+  app.add_option("--retry-delay", global.retry_delay,
+                 "fixed wait between retries, e.g. 500ms or 2s, at most 10m (default: "
+                 "exponential backoff from 200ms)")
+      ->check(CLI::Validator(
+          [](std::string& text) {
+            auto delay = registry::ParseRetryDelay(text);
+            return delay ? std::string() : delay.error().message;
+          },
+          "DURATION"));
+  app.add_flag("--password-stdin", global.password_stdin,
+               "read the password of --creds/--src-creds/--dest-creds USER (given without "
+               ":PASSWORD) from stdin");
+}
+
 int RunServe(const GlobalOptions& global, const server::ServerFlags& flags, std::stop_token stop) {
   auto config = server::LoadServerConfig(flags, ProcessEnvironment());
   if (!config) return Fail(config.error());
@@ -83,6 +105,7 @@ int RunServe(const GlobalOptions& global, const server::ServerFlags& flags, std:
                                      global.insecure_registries.end());
   if (!global.ca_file.empty()) config->ca_file = global.ca_file;
   if (!global.authfile.empty()) config->auth_file = global.authfile;
+  config->retry = RetryPolicyOf(global);
   if (Status s = server::Serve(*config, stop); !s) return Fail(s.error());
   return kExitOk;
 }
@@ -112,6 +135,7 @@ int Main(int argc, char** argv) {
       ->allow_extra_args(false);
   app.add_option("--ca-file", global.ca_file, "extra CA bundle (PEM) for registry TLS")
       ->check(CLI::ExistingFile);
+  AddRetryAndPasswordOptions(app, global);
 
   ReplicateArgs replicate;
   auto* rep =
@@ -231,6 +255,16 @@ int Main(int argc, char** argv) {
     return kExitUsage;
   }
   ScrubSecretArguments(argc, argv);
+  if (Status s = CompletePasswords({{"--src-creds", &replicate.src_creds},
+                                    {"--dest-creds", &replicate.dest_creds},
+                                    {"--creds", &inspect.creds},
+                                    {"--creds", &list_tags.creds},
+                                    {"--src-creds", &tree.src_creds},
+                                    {"--dest-creds", &tree.dest_creds}},
+                                   global.password_stdin, ProcessPasswordInput());
+      !s) {
+    return Fail(s.error());
+  }
 
   if (ver->parsed()) {
     std::cout << "freightliner " << kVersion << " (revision " << kRevision << ")\n";

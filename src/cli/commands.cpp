@@ -45,6 +45,7 @@ int RunReplicate(Context& ctx, const ReplicateArgs& args) {
   options.dry_run = args.dry_run;
   options.blob_concurrency = args.blob_concurrency;
   options.chunk_size = args.chunk_size;
+  options.retry = ctx.retry_policy();
   if (!args.platform.empty()) {
     auto platform = registry::ParsePlatform(args.platform);
     if (!platform) return Fail(platform.error());
@@ -111,8 +112,8 @@ int RunReplicate(Context& ctx, const ReplicateArgs& args) {
 int RunListTags(Context& ctx, const ListTagsArgs& args) {
   auto repo = registry::ParseRepository(args.repository);
   if (!repo) return Fail(repo.error());
-  auto client =
-      ctx.MakePool({.src_creds = args.creds})->Get(repo->registry, registry::Role::kSource);
+  auto client = ctx.MakePool({.src_creds = args.creds, .src_creds_flag = "--creds"})
+                    ->Get(repo->registry, registry::Role::kSource);
   if (!client) return Fail(client.error());
   auto tags = (*client)->ListTags(repo->path, ctx.stop(), args.page_size);
   if (!tags) return Fail(tags.error());

@@ -20,7 +20,13 @@ struct GlobalOptions {
   std::vector<std::string> insecure_registries;
   std::string ca_file;
   std::string output = "text";  // text | json
+  int retry_times = 4;          // retries after the first attempt (--retry-times)
+  std::string retry_delay;      // fixed wait between retries; empty: exponential backoff
+  bool password_stdin = false;  // the password of a USER-only credential flag is on stdin
 };
+
+// From --retry-times and --retry-delay (already checked by their validators).
+registry::RetryPolicy RetryPolicyOf(const GlobalOptions& options);
 
 // Not thread-safe; built once per command.
 class Context {
@@ -33,10 +39,13 @@ class Context {
   std::stop_token stop() const { return stop_; }
   const GlobalOptions& options() const { return options_; }
   bool json_output() const { return options_.output == "json"; }
+  // From --retry-times and --retry-delay: for registry requests and whole blob transfers.
+  const registry::RetryPolicy& retry_policy() const { return retry_policy_; }
 
  private:
   GlobalOptions options_;
   std::stop_token stop_;
+  registry::RetryPolicy retry_policy_;
   std::shared_ptr<http::Transport> transport_;
 };
 

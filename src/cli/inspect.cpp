@@ -251,7 +251,7 @@ void PrintText(const registry::Reference& ref, const Resolved& r) {
 int RunInspect(Context& ctx, const InspectArgs& args) {
   auto ref = registry::ParseReference(args.image);
   if (!ref) return Fail(ref.error());
-  auto client = ctx.MakePool({.src_creds = args.creds})
+  auto client = ctx.MakePool({.src_creds = args.creds, .src_creds_flag = "--creds"})
                     ->Get(ref->repository.registry, registry::Role::kSource);
   if (!client) return Fail(client.error());
   auto resolved = Resolve(**client, *ref, args.platform, /*with_config=*/!args.raw, ctx.stop());
@@ -278,7 +278,7 @@ int RunInspect(Context& ctx, const InspectArgs& args) {
 int RunDigest(Context& ctx, const DigestArgs& args) {
   auto ref = registry::ParseReference(args.image);
   if (!ref) return Fail(ref.error());
-  auto client = ctx.MakePool({.src_creds = args.creds})
+  auto client = ctx.MakePool({.src_creds = args.creds, .src_creds_flag = "--creds"})
                     ->Get(ref->repository.registry, registry::Role::kSource);
   if (!client) return Fail(client.error());
   auto resolved = Resolve(**client, *ref, args.platform, /*with_config=*/false, ctx.stop());

@@ -1,6 +1,7 @@
 #include "http/transport.hpp"
 
 #include <curl/curl.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <array>
@@ -141,6 +142,14 @@ Error MapCurlError(CURLcode code, const char* detail, const std::string& url) {
       e.no_retry = true;  // a name that does not resolve now will not in the next seconds
       return e;
     }
+    case CURLE_SSL_CONNECT_ERROR:
+      // OpenSSL reads an HTTP answer ("HTTP/1.1 400") as a record of an unknown TLS version.
+      if (message.find("wrong version number") != std::string::npos) {
+        Error e(ErrorCode::kNetwork, std::string(kPlainHttpAnswer) + ": " + message);
+        e.no_retry = true;  // the server's protocol will not change in the next seconds
+        return e;
+      }
+      return Error(ErrorCode::kNetwork, message);
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
       return Error(ErrorCode::kInvalidArgument, message);
@@ -206,7 +215,18 @@ struct Transport::Handle {
 };
 
 Transport::Transport(TransportOptions options)
-    : options_(std::move(options)), share_(std::make_unique<Share>()) {}
+    : options_(std::move(options)),
+      no_proxy_(options_.proxy.no_proxy + (options_.proxy.no_proxy.empty() ? "" : ",") +
+                "localhost,127.0.0.0/8,::1"),
+      share_(std::make_unique<Share>()) {
+  for (const std::string* proxy : {&options_.proxy.http_proxy, &options_.proxy.https_proxy}) {
+    if (!proxy->empty()) {
+      spdlog::debug("{} requests go through the proxy {} (except loopback and NO_PROXY hosts)",
+                    proxy == &options_.proxy.http_proxy ? "http://" : "https://",
+                    EscapeUntrusted(RedactProxyUrl(*proxy)));
+    }
+  }
+}
 
 Transport::~Transport() {
   idle_.clear();  // handles before the share they use
@@ -257,6 +277,11 @@ Result<Response> Transport::Perform(const Request& request, std::stop_token stop
   curl_easy_setopt(easy, CURLOPT_BUFFERSIZE, kTransferBufferBytes);
   curl_easy_setopt(easy, CURLOPT_UPLOAD_BUFFERSIZE, kTransferBufferBytes);
   curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+  // Always set, "" included: libcurl would otherwise read the environment behind our back, and
+  // only its lower-case names. NOPROXY keeps redirects to loopback or NO_PROXY hosts direct.
+  const std::string proxy = options_.proxy.ProxyFor(request.url);
+  curl_easy_setopt(easy, CURLOPT_PROXY, proxy.c_str());
+  if (!proxy.empty()) curl_easy_setopt(easy, CURLOPT_NOPROXY, no_proxy_.c_str());
   // A redirect never downgrades: what started on TLS stays on TLS.
   const bool started_on_tls = request.url.rfind("https://", 0) == 0;
   curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS_STR, started_on_tls ? "https" : "http,https");

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "common/error.hpp"
+#include "http/proxy.hpp"
 
 namespace freightliner::http {
 
@@ -83,6 +84,9 @@ struct TransportOptions {
   // A transfer slower than this many bytes per second for low_speed_time fails as a timeout.
   long low_speed_limit = 1024;
   std::chrono::seconds low_speed_time{60};
+  // Chosen per request from its URL (ProxySettings::ProxyFor); empty: every request is direct,
+  // whatever the environment says.
+  ProxySettings proxy;
 };
 
 // Thread-safe. Owns a pool of curl easy handles; each keeps its live connections between uses.
@@ -105,11 +109,16 @@ class Transport {
   void Release(std::unique_ptr<Handle> handle);
 
   TransportOptions options_;
+  std::string no_proxy_;  // for CURLOPT_NOPROXY: NO_PROXY plus the loopback hosts
   std::mutex mu_;
   std::vector<std::unique_ptr<Handle>> idle_;
   struct Share;
   std::unique_ptr<Share> share_;
 };
+
+// In the message of an error whose TLS handshake got a plain-HTTP answer (the server does not
+// speak TLS on that port): the registry layer turns it into advice.
+inline constexpr std::string_view kPlainHttpAnswer = "the server answered TLS with plain HTTP";
 
 // Percent-encodes a query parameter value.
 std::string UrlEncode(std::string_view value);

@@ -73,6 +73,12 @@ Authenticator::Authenticator(std::string registry, std::optional<Credentials> cr
       clock_(clock),
       on_auth_failure_(std::move(on_auth_failure)) {}
 
+std::string Authenticator::CredentialSource() const {
+  if (!credentials_ || credentials_->Empty()) return "anonymous access";
+  return "credentials from " +
+         (credentials_->source.empty() ? std::string("an unnamed source") : credentials_->source);
+}
+
 void Authenticator::SetChallenge(std::optional<Challenge> challenge) {
   std::lock_guard lock(mu_);
   challenge_ = std::move(challenge);
@@ -107,8 +113,10 @@ Result<std::optional<std::string>> Authenticator::Header(const std::vector<Scope
   if (challenge->scheme == "basic") {
     if (!credentials_ || credentials_->username.empty()) {
       if (on_auth_failure_) on_auth_failure_();
-      return MakeError(ErrorCode::kAuth,
-                       registry_ + " requires a login and no credentials were given for it");
+      return MakeError(ErrorCode::kAuth, registry_ +
+                                             " requires a login and no credentials were given "
+                                             "for it (tried " +
+                                             CredentialSource() + ")");
     }
     return std::optional<std::string>(
         "Authorization: Basic " +
@@ -181,9 +189,8 @@ Result<Authenticator::CachedToken> Authenticator::FetchToken(const Challenge& ch
   if (response->status == 401 || response->status == 403) {
     if (on_auth_failure_) on_auth_failure_();
     return MakeError(ErrorCode::kAuth, "the token service of " + registry_ + " refused " +
-                                           (credentials_ ? std::string("the credentials")
-                                                         : std::string("anonymous access")) +
-                                           " (HTTP " + std::to_string(response->status) + ")");
+                                           CredentialSource() + " (HTTP " +
+                                           std::to_string(response->status) + ")");
   }
   if (response->status != 200) {
     return MakeError(

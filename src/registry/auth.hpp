@@ -43,6 +43,9 @@ class Authenticator {
   void OnUnauthorized(const http::Headers& headers, const std::vector<Scope>& scopes);
 
   uint64_t tokens_fetched() const { return tokens_fetched_.load(); }
+  // What a refusal names: "credentials from --src-creds", "credentials from credential helper
+  // docker-credential-pass", or "anonymous access". Never a secret.
+  std::string CredentialSource() const;
 
  private:
   struct CachedToken {

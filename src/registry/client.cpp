@@ -150,11 +150,19 @@ Result<std::string> RegistryClient::BaseUrl(std::stop_token stop) {
           if (r && r->status >= 500) return tl::unexpected(ErrorFromResponse(*r, "GET /v2/"));
           return r;
         },
-        [&](int, const Error& e, Clock::Duration) {
-          if (options_.on_retry) options_.on_retry(e, {});
+        [&](int attempt, const Error& e, Clock::Duration delay) {
+          LogRetry("GET " + base + "/v2/", attempt, policy.max_attempts, e, delay);
+          if (options_.on_retry) options_.on_retry(e, delay);
         });
     if (!response) {
       last = response.error();
+      if (!insecure && last.message.find(http::kPlainHttpAnswer) != std::string::npos) {
+        return MakeError(ErrorCode::kNetwork,
+                         registry_ +
+                             " speaks plain HTTP, not HTTPS: if that is intended, allow "
+                             "it with --insecure-registry " +
+                             api_host_ + " (or --tls-verify=false)");
+      }
       // A TLS handshake against a plain-HTTP server fails at once: try the next scheme.
       if (last.code == ErrorCode::kNetwork || last.code == ErrorCode::kTimeout) continue;
       return tl::unexpected(last.WithContext(registry_));
@@ -221,6 +229,13 @@ Result<http::Response> RegistryClient::SendOnce(const Call& call, std::stop_toke
     }
   }
   if (!response) return response;
+  if ((response->status == 401 || response->status == 403) && same_host) {
+    // Refused after a re-authentication: say with what, so that a user can tell a wrong
+    // password from the wrong file or helper answering.
+    Error error = ErrorFromResponse(*response, call.method + " " + call.url);
+    error.message += " (tried " + auth_.CredentialSource() + ")";
+    return tl::unexpected(std::move(error));
+  }
   if (response->status == 429) {
     Error error = ErrorFromResponse(*response, call.method + " " + call.url);
     auto retry_after = response->headers.Get("Retry-After");
@@ -244,9 +259,8 @@ Result<http::Response> RegistryClient::Send(const Call& call, std::stop_token st
   return RetryCall<http::Response>(
       options_.retry, *options_.clock, stop, [&] { return SendOnce(call, stop); },
       [&](int attempt, const Error& e, Clock::Duration delay) {
-        spdlog::debug("{} {} on {}: {} (attempt {}, retrying in {} ms)", call.method, call.url,
-                      registry_, e.ToString(), attempt,
-                      std::chrono::duration_cast<std::chrono::milliseconds>(delay).count());
+        LogRetry(call.method + " " + call.url + " on " + registry_, attempt,
+                 options_.retry.max_attempts, e, delay);
         if (options_.on_retry) options_.on_retry(e, delay);
       });
 }

@@ -2,6 +2,7 @@
 
 #include <cstdlib>
 
+#include "common/yaml_reader.hpp"
 #include "registry/reference.hpp"
 
 namespace freightliner::registry {
@@ -19,37 +20,45 @@ const RegistryOverride* ClientPool::Override(const std::string& registry) const 
 Result<std::optional<Credentials>> ClientPool::ResolveCredentials(
     const std::string& registry, Role role, const RegistryOverride* override_entry) {
   if (override_entry != nullptr) {
-    if (override_entry->credentials) return override_entry->credentials;
+    if (override_entry->credentials) {
+      Credentials c = *override_entry->credentials;
+      c.source = "the configuration's entry for " + registry;
+      return std::optional<Credentials>(std::move(c));
+    }
     if (!override_entry->credential_helper.empty()) {
       return RunCredentialHelper(override_entry->credential_helper, CredentialKey(registry));
     }
   }
-  const std::string& flag = role == Role::kSource ? options_.src_creds : options_.dest_creds;
+  const bool source = role == Role::kSource;
+  const std::string& flag = source ? options_.src_creds : options_.dest_creds;
   if (!flag.empty()) {
+    const std::string& flag_name = source ? options_.src_creds_flag : options_.dest_creds_flag;
     auto c = ParseUserPass(flag);
-    if (!c) return tl::unexpected(c.error());
+    if (!c) return tl::unexpected(c.error().WithContext(flag_name));
+    c->source = flag_name;
     return std::optional<Credentials>(*c);
   }
   if (options_.read_credentials_from_env) {
-    const char* env_name =
-        role == Role::kSource ? "FREIGHTLINER_SRC_CREDS" : "FREIGHTLINER_DEST_CREDS";
+    const char* env_name = source ? "FREIGHTLINER_SRC_CREDS" : "FREIGHTLINER_DEST_CREDS";
     if (const char* env = std::getenv(env_name); env != nullptr && env[0] != '\0') {
       auto c = ParseUserPass(env);
       if (!c) return tl::unexpected(c.error().WithContext(env_name));
+      c->source = env_name;
       return std::optional<Credentials>(*c);
     }
   }
-  if (!auth_file_) {
+  if (!auth_files_) {
     std::string path = options_.auth_file;
+    std::string named_by = options_.auth_file_flag;
     if (path.empty()) {
-      const char* env = std::getenv("REGISTRY_AUTH_FILE");
-      path = env != nullptr && env[0] != '\0' ? env : DockerConfig::DefaultPath();
+      path = ProcessEnvironment()("REGISTRY_AUTH_FILE").value_or("");
+      named_by = "REGISTRY_AUTH_FILE";
     }
-    auto loaded = DockerConfig::Load(path);
+    auto loaded = AuthFiles::Load(path, named_by, ProcessEnvironment());
     if (!loaded) return tl::unexpected(loaded.error());
-    auth_file_ = std::move(*loaded);
+    auth_files_ = std::move(*loaded);
   }
-  return auth_file_->Lookup(registry);
+  return auth_files_->Lookup(registry);
 }
 
 Result<std::shared_ptr<RegistryClient>> ClientPool::Get(const std::string& registry, Role role) {

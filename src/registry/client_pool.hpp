@@ -4,7 +4,8 @@
 //
 // Credentials for a registry, first found wins: the per-registry settings (sync file: username
 // and password, or a credential helper); the role's USER:PASS (flag, or FREIGHTLINER_SRC_CREDS /
-// FREIGHTLINER_DEST_CREDS); the auth file (credHelpers, auths, credsStore).
+// FREIGHTLINER_DEST_CREDS); the auth files (AuthFilePaths; in each credHelpers, auths,
+// credsStore). Each answer carries its source, which a refusal names.
 
 #include <map>
 #include <memory>
@@ -35,9 +36,13 @@ struct RegistryOverride {
 struct ClientPoolOptions {
   std::set<std::string> insecure_hosts;
   std::string ca_file;
-  std::string auth_file;   // empty: $REGISTRY_AUTH_FILE, else Docker's default
+  std::string auth_file;   // empty: $REGISTRY_AUTH_FILE, else the default files (AuthFilePaths)
   std::string src_creds;   // USER:PASS for every source registry (replicate, replicate-tree)
   std::string dest_creds;  // USER:PASS for every destination registry
+  // Where src_creds, dest_creds and auth_file came from, for messages (never their values).
+  std::string src_creds_flag = "--src-creds";
+  std::string dest_creds_flag = "--dest-creds";
+  std::string auth_file_flag = "the configuration's auth_file";
   bool read_credentials_from_env = true;  // FREIGHTLINER_SRC_CREDS / FREIGHTLINER_DEST_CREDS
   std::vector<RegistryOverride> overrides;
   LimiterOptions default_limits;
@@ -52,6 +57,8 @@ class ClientPool {
   ClientPool(ClientPoolOptions options, std::shared_ptr<http::Transport> transport);
 
   Result<std::shared_ptr<RegistryClient>> Get(const std::string& registry, Role role);
+  // The policy every client of the pool retries requests with (whole blob transfers use it too).
+  const RetryPolicy& retry_policy() const { return options_.retry; }
 
  private:
   Result<std::optional<Credentials>> ResolveCredentials(const std::string& registry, Role role,
@@ -63,7 +70,7 @@ class ClientPool {
   std::mutex mu_;
   std::map<std::pair<std::string, Role>, std::shared_ptr<RegistryClient>> clients_;
   std::map<std::string, std::shared_ptr<RegistryLimiter>> limiters_;
-  std::optional<DockerConfig> auth_file_;
+  std::optional<AuthFiles> auth_files_;
 };
 
 }  // namespace freightliner::registry

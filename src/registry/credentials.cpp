@@ -1,6 +1,8 @@
 #include "registry/credentials.hpp"
 
 #include <openssl/evp.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -8,6 +10,7 @@
 #include <sstream>
 #include <vector>
 
+#include "common/format.hpp"
 #include "common/subprocess.hpp"
 #include "registry/auth.hpp"
 #include "registry/json_fields.hpp"
@@ -41,14 +44,6 @@ std::string NormaliseAuthKey(std::string_view key) {
   std::string host(k);
   if (host == "index.docker.io" || host == "registry-1.docker.io") host = std::string(kDockerHub);
   return host;
-}
-
-std::string DockerConfig::DefaultPath() {
-  if (const char* dir = std::getenv("DOCKER_CONFIG"); dir != nullptr && dir[0] != '\0') {
-    return std::string(dir) + "/config.json";
-  }
-  const char* home = std::getenv("HOME");
-  return std::string(home != nullptr ? home : "") + "/.docker/config.json";
 }
 
 Result<DockerConfig> DockerConfig::Load(const std::string& path) {
@@ -92,6 +87,7 @@ Result<DockerConfig> DockerConfig::Parse(std::string_view json_text, const std::
         c.password = StringField(entry, "password");
       }
       c.identity_token = StringField(entry, "identitytoken");
+      c.source = origin + " auths[" + QuoteUntrusted(key) + "]";
       if (!c.Empty()) config.auths_[NormaliseAuthKey(key)] = std::move(c);
     }
   }
@@ -116,7 +112,61 @@ Result<std::optional<Credentials>> DockerConfig::Lookup(std::string_view registr
     return RunCredentialHelper(helper->second, CredentialKey(host));
   }
   if (auto c = FromAuths(host)) return c;
-  if (!creds_store_.empty()) return RunCredentialHelper(creds_store_, CredentialKey(host));
+  if (!creds_store_.empty()) return FromCredsStore(host);
+  return std::optional<Credentials>();
+}
+
+std::optional<Credentials> DockerConfig::FromCredsStore(std::string_view host) const {
+  if (creds_store_failed_->load()) return std::nullopt;
+  auto c = RunCredentialHelper(creds_store_, CredentialKey(std::string(host)));
+  if (c) return *c;
+  if (!creds_store_failed_->exchange(true)) {
+    spdlog::warn(
+        "the credential store docker-credential-{} of {} does not work ({}): going on without "
+        "it (anonymous access unless credentials come from elsewhere)",
+        EscapeUntrusted(creds_store_, 64), origin_, c.error().message);
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> AuthFilePaths(const std::string& explicit_path, const EnvLookup& env) {
+  if (!explicit_path.empty()) return {explicit_path};
+  const auto get = [&](const char* name) { return env(name).value_or(""); };
+  const std::string home = get("HOME");
+  std::vector<std::string> paths;
+  const std::string runtime_dir = get("XDG_RUNTIME_DIR");
+  paths.push_back(!runtime_dir.empty()
+                      ? runtime_dir + "/containers/auth.json"
+                      : "/run/containers/" + std::to_string(getuid()) + "/auth.json");
+  const std::string config_home = get("XDG_CONFIG_HOME");
+  paths.push_back((!config_home.empty() ? config_home : home + "/.config") +
+                  "/containers/auth.json");
+  const std::string docker_config = get("DOCKER_CONFIG");
+  paths.push_back(!docker_config.empty() ? docker_config + "/config.json"
+                                         : home + "/.docker/config.json");
+  return paths;
+}
+
+Result<AuthFiles> AuthFiles::Load(const std::string& explicit_path, std::string_view named_by,
+                                  const EnvLookup& env) {
+  if (!explicit_path.empty() && access(explicit_path.c_str(), F_OK) != 0) {
+    return MakeError(ErrorCode::kInvalidArgument, "auth file " + explicit_path + " (given by " +
+                                                      std::string(named_by) + ") does not exist");
+  }
+  AuthFiles files;
+  for (const std::string& path : AuthFilePaths(explicit_path, env)) {
+    auto loaded = DockerConfig::Load(path);
+    if (!loaded) return tl::unexpected(loaded.error());
+    files.files_.push_back(std::move(*loaded));
+  }
+  return files;
+}
+
+Result<std::optional<Credentials>> AuthFiles::Lookup(std::string_view registry) const {
+  for (const DockerConfig& file : files_) {
+    auto found = file.Lookup(registry);
+    if (!found || found->has_value()) return found;
+  }
   return std::optional<Credentials>();
 }
 
@@ -141,6 +191,7 @@ Result<std::optional<Credentials>> RunCredentialHelper(const std::string& helper
   Credentials c;
   const std::string username = StringField(doc, "Username");
   const std::string secret = StringField(doc, "Secret");
+  c.source = "credential helper " + program;
   if (username == "<token>") {
     c.identity_token = secret;  // Docker's convention for identity tokens
   } else {

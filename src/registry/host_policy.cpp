@@ -1,6 +1,6 @@
 #include "registry/host_policy.hpp"
 
-#include <arpa/inet.h>
+#include "http/proxy.hpp"
 
 namespace freightliner::registry {
 
@@ -17,12 +17,7 @@ std::string HostWithoutPort(std::string_view host_port) {
 }
 
 bool IsLoopbackHost(std::string_view host) {
-  if (host == "localhost" || host == "::1") return true;
-  in_addr addr{};
-  if (inet_pton(AF_INET, std::string(host).c_str(), &addr) == 1) {
-    return (ntohl(addr.s_addr) >> 24) == 127;
-  }
-  return false;
+  return http::IsLoopbackHost(host);
 }
 
 bool HostPolicy::IsInsecure(std::string_view host_port) const {

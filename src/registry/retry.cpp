@@ -1,6 +1,7 @@
 #include "registry/retry.hpp"
 
 #include <curl/curl.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <cctype>
@@ -8,6 +9,7 @@
 #include <random>
 #include <string>
 
+#include "common/format.hpp"
 #include "http/untrusted.hpp"
 
 namespace freightliner::registry {
@@ -26,6 +28,59 @@ Clock::Duration RetryPolicy::Backoff(int failed_attempts, double unit_random) co
   return std::chrono::duration_cast<Clock::Duration>(
       std::chrono::duration<double, Clock::Duration::period>(static_cast<double>(base.count()) *
                                                              scale));
+}
+
+RetryPolicy RetryPolicyFromFlags(int retry_times, std::optional<Clock::Duration> retry_delay) {
+  RetryPolicy policy;
+  policy.max_attempts = 1 + std::clamp(retry_times, 0, kMaxRetryTimes);
+  if (retry_delay) {
+    const Clock::Duration delay = std::clamp(*retry_delay, Clock::Duration::zero(), kMaxRetryDelay);
+    policy.initial_backoff = delay;
+    policy.max_backoff = delay;
+    policy.jitter = 0.0;
+  }
+  return policy;
+}
+
+Result<Clock::Duration> ParseRetryDelay(std::string_view text) {
+  const std::string_view whole = text;
+  const auto invalid = [whole] {
+    return MakeError(ErrorCode::kInvalidArgument, "invalid duration " + QuoteUntrusted(whole, 32) +
+                                                      " (write e.g. 500ms, 2s, 1m; at most 10m)");
+  };
+  if (text.empty()) return invalid();
+  Clock::Duration total{0};
+  while (!text.empty()) {
+    size_t digits = 0;
+    while (digits < text.size() && std::isdigit(static_cast<unsigned char>(text[digits])))
+      ++digits;
+    auto n = http::ParseBoundedUnsigned(text.substr(0, digits), 1'000'000);
+    if (digits == 0 || !n) return invalid();
+    text.remove_prefix(digits);
+    const auto value = static_cast<int64_t>(*n);
+    if (text.rfind("ms", 0) == 0) {
+      total += std::chrono::milliseconds(value);
+      text.remove_prefix(2);
+    } else if (!text.empty() && text.front() == 's') {
+      total += std::chrono::seconds(value);
+      text.remove_prefix(1);
+    } else if (!text.empty() && text.front() == 'm') {
+      total += std::chrono::minutes(value);
+      text.remove_prefix(1);
+    } else {
+      return invalid();  // a bare number is ambiguous: seconds (skopeo) or milliseconds?
+    }
+    if (total > kMaxRetryDelay) return invalid();
+  }
+  return total;
+}
+
+void LogRetry(std::string_view what, int failed_attempt, int max_attempts, const Error& error,
+              Clock::Duration delay) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(delay).count();
+  spdlog::info("retrying {} in {}.{:03} s (attempt {} of {} failed: {})",
+               EscapeUntrusted(what, 512), ms / 1000, ms % 1000, failed_attempt, max_attempts,
+               EscapeUntrusted(error.ToString(), 512));
 }
 
 bool IsRetryable(const Error& error) {

@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <stop_token>
+#include <string>
 #include <string_view>
 
 #include "common/clock.hpp"
@@ -28,6 +29,22 @@ struct RetryPolicy {
   // With jitter; `unit_random` in [0, 1).
   Clock::Duration Backoff(int failed_attempts, double unit_random) const;
 };
+
+// The bounds of --retry-times and --retry-delay: a typo must not mean retrying for a day.
+inline constexpr int kMaxRetryTimes = 100;
+inline constexpr Clock::Duration kMaxRetryDelay = std::chrono::minutes(10);
+
+// The policy of `--retry-times N` (retries after the first attempt; 0 disables them) and
+// `--retry-delay D` (a fixed wait between attempts, as in skopeo; nullopt keeps the
+// exponential backoff). Values are bounded by the flags' validators.
+RetryPolicy RetryPolicyFromFlags(int retry_times, std::optional<Clock::Duration> retry_delay);
+// "500ms", "2s", "1m", "1m30s": at most kMaxRetryDelay.
+Result<Clock::Duration> ParseRetryDelay(std::string_view text);
+
+// Logs one retry at info: what was tried, why it failed (escaped: registries write part of it),
+// which attempt of how many, and the wait before the next.
+void LogRetry(std::string_view what, int failed_attempt, int max_attempts, const Error& error,
+              Clock::Duration delay);
 
 // Network trouble, timeouts, 5xx and 429 are worth another try; other failures are not.
 bool IsRetryable(const Error& error);

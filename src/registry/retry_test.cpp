@@ -1,6 +1,10 @@
 #include "registry/retry.hpp"
 
 #include <gtest/gtest.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include <sstream>
 
 namespace freightliner::registry {
 namespace {
@@ -150,6 +154,94 @@ TEST(RetryCallTest, StopRequestCancels) {
       RetryCall<int>(RetryPolicy{}, clock, source.get_token(), [&]() -> Result<int> { return 1; });
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code, ErrorCode::kCanceled);
+}
+
+TEST(RetryFlagsTest, RetryTimesCountsRetriesAfterTheFirstAttempt) {
+  EXPECT_EQ(RetryPolicyFromFlags(0, std::nullopt).max_attempts, 1);
+  EXPECT_EQ(RetryPolicyFromFlags(4, std::nullopt).max_attempts, 5);
+  EXPECT_EQ(RetryPolicyFromFlags(kMaxRetryTimes + 50, std::nullopt).max_attempts,
+            kMaxRetryTimes + 1);
+  // Without --retry-delay the backoff stays exponential.
+  EXPECT_EQ(RetryPolicyFromFlags(3, std::nullopt).BaseBackoff(3), RetryPolicy().BaseBackoff(3));
+}
+
+TEST(RetryFlagsTest, RetryDelayIsAFixedWaitWithoutJitter) {
+  const RetryPolicy p = RetryPolicyFromFlags(3, milliseconds(750));
+  EXPECT_EQ(p.Backoff(1, 0.0), milliseconds(750));
+  EXPECT_EQ(p.Backoff(3, 0.99), milliseconds(750));
+}
+
+TEST(RetryFlagsTest, ParsesBoundedDurations) {
+  EXPECT_EQ(*ParseRetryDelay("500ms"), milliseconds(500));
+  EXPECT_EQ(*ParseRetryDelay("2s"), seconds(2));
+  EXPECT_EQ(*ParseRetryDelay("1m30s"), seconds(90));
+  EXPECT_EQ(*ParseRetryDelay("0s"), seconds(0));
+  EXPECT_EQ(*ParseRetryDelay("10m"), std::chrono::minutes(10));
+  for (const char* bad : {"", "5", "5x", "-1s", "11m", "s", "1h", "99999999999s"}) {
+    auto d = ParseRetryDelay(bad);
+    ASSERT_FALSE(d) << bad;
+    EXPECT_EQ(d.error().code, ErrorCode::kInvalidArgument);
+  }
+  EXPECT_NE(ParseRetryDelay("5x").error().message.find("\"5x\""), std::string::npos);
+}
+
+// Captures what spdlog's default logger writes, at info, while alive.
+class CapturedLog {
+ public:
+  CapturedLog()
+      : previous_(spdlog::default_logger()),
+        logger_(std::make_shared<spdlog::logger>(
+            "captured", std::make_shared<spdlog::sinks::ostream_sink_mt>(out_))) {
+    logger_->set_pattern("%l %v");
+    logger_->set_level(spdlog::level::info);
+    spdlog::set_default_logger(logger_);
+  }
+  ~CapturedLog() { spdlog::set_default_logger(previous_); }
+  std::string text() const { return out_.str(); }
+
+ private:
+  std::ostringstream out_;
+  std::shared_ptr<spdlog::logger> previous_;
+  std::shared_ptr<spdlog::logger> logger_;
+};
+
+TEST(RetryLogTest, EachRetryIsLoggedAtInfoWithReasonAndWait) {
+  CapturedLog log;
+  FakeClock clock;
+  RetryPolicy policy = RetryPolicyFromFlags(2, milliseconds(1500));
+  int calls = 0;
+  auto r = RetryCall<int>(
+      policy, clock, {},
+      [&]() -> Result<int> {
+        if (++calls < 3) {
+          // A registry's words with a forged log line in them.
+          return MakeError(ErrorCode::kServerError, "GET x: HTTP 503 UNAVAILABLE: down\nINFO ok");
+        }
+        return 7;
+      },
+      [&](int attempt, const Error& e, Clock::Duration delay) {
+        LogRetry("GET /v2/ on r.example", attempt, policy.max_attempts, e, delay);
+      });
+  ASSERT_TRUE(r);
+  EXPECT_EQ(calls, 3);
+  EXPECT_EQ(log.text(),
+            "info retrying GET /v2/ on r.example in 1.500 s (attempt 1 of 3 failed: server_error: "
+            "GET x: HTTP 503 UNAVAILABLE: down\\nINFO ok)\n"
+            "info retrying GET /v2/ on r.example in 1.500 s (attempt 2 of 3 failed: server_error: "
+            "GET x: HTTP 503 UNAVAILABLE: down\\nINFO ok)\n");
+}
+
+TEST(RetryLogTest, ZeroRetriesMeansOneAttemptAndNoLog) {
+  CapturedLog log;
+  FakeClock clock;
+  int calls = 0;
+  auto r = RetryCall<int>(RetryPolicyFromFlags(0, std::nullopt), clock, {}, [&]() -> Result<int> {
+    ++calls;
+    return MakeError(ErrorCode::kNetwork, "connection refused");
+  });
+  EXPECT_FALSE(r);
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(log.text(), "");
 }
 
 }  // namespace

@@ -300,9 +300,9 @@ Status Copier::CopyBlob(const std::string& src_repo, const std::string& dst_repo
   auto outcome = registry::RetryCall<BlobOutcome>(
       options_.retry, *options_.clock, stop,
       [&] { return TransferBlob(src_repo, dst_repo, mount_from, blob, stop); },
-      [&](int attempt, const Error& e, Clock::Duration) {
-        spdlog::warn("blob {} attempt {} failed: {}; retrying", Short(blob.digest), attempt,
-                     e.ToString());
+      [&](int attempt, const Error& e, Clock::Duration delay) {
+        registry::LogRetry("the transfer of blob " + Short(blob.digest), attempt,
+                           options_.retry.max_attempts, e, delay);
       });
   if (!outcome) return tl::unexpected(outcome.error().WithContext("blob " + blob.digest));
   if (remembered && *outcome == BlobOutcome::kUploaded) {

@@ -53,6 +53,7 @@ TaskResult Engine::RunOne(const CopyTask& task, std::stop_token stop) {
                    .destination_has_tag = task.destination_has_tag,
                    .destination_repository_is_new = task.destination_repository_is_new,
                    .destination_last_digest = task.destination_last_digest};
+  copy.retry = clients_.retry_policy();
   Copier copier(**src, **dst, copy, CopyObserver{.on_bytes = observer_.on_bytes});
   auto report = copier.Copy(task.source, task.destination, stop);
   if (!report) {

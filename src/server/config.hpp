@@ -12,6 +12,7 @@
 
 #include "common/error.hpp"
 #include "common/yaml_reader.hpp"
+#include "registry/retry.hpp"
 #include "replication/sync_config.hpp"
 
 namespace freightliner::server {
@@ -49,6 +50,7 @@ struct ServerConfig {
   std::vector<std::string> insecure_registries;
   std::string ca_file;
   std::string auth_file;
+  registry::RetryPolicy retry;  // from --retry-times and --retry-delay, not from the file
   std::vector<replication::RegistrySettings>
       registries;  // credentials and limits, as in sync files
   std::vector<NamedSync> syncs;

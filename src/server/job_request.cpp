@@ -165,6 +165,7 @@ Result<PreparedJob> PrepareJob(const std::string& type, const json& request,
                                 config.insecure_registries.end());
   p->pool.ca_file = config.ca_file;
   p->pool.auth_file = config.auth_file;
+  p->pool.retry = config.retry;
   p->engine = {.dry_run = request.value("dry_run", false),
                .force = request.value("force", false),
                .blob_concurrency = config.blob_concurrency,

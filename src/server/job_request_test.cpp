@@ -97,5 +97,14 @@ TEST(ValidateJobRequestTest, NamedSyncsAreTrustedWhateverTheAllowList) {
   EXPECT_NE(unknown.error().message.find("no sync named"), std::string::npos);
 }
 
+TEST(PrepareJobTest, TheServersRetryPolicyReachesTheClientPool) {
+  ServerConfig config = AllowOnly({});
+  config.retry.max_attempts = 1;  // `serve --retry-times 0`
+  auto prepared = PrepareJob(
+      "replicate", {{"source", "a.example/x:1"}, {"destination", "b.example/y:1"}}, config);
+  ASSERT_TRUE(prepared) << prepared.error().message;
+  EXPECT_EQ(prepared->pool.retry.max_attempts, 1);
+}
+
 }  // namespace
 }  // namespace freightliner::server

@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "common/version.hpp"
+#include "common/yaml_reader.hpp"
 #include "http/server.hpp"
 #include "replication/checkpoint_store.hpp"
 #include "server/api.hpp"
@@ -66,7 +67,8 @@ Status Serve(const ServerConfig& config, std::stop_token stop) {
   if (Status s = metrics_endpoint.Start(); !s) return s;
 
   auto transport = std::make_shared<http::Transport>(
-      http::TransportOptions{.user_agent = std::string("freightliner/") + kVersion});
+      http::TransportOptions{.user_agent = std::string("freightliner/") + kVersion,
+                             .proxy = http::ProxySettings::FromEnvironment(ProcessEnvironment())});
   JobManager jobs(config, **store, metrics, transport);
   metrics.SetWorkerPool([&jobs] {
     return WorkerPoolStats{jobs.workers().size(), jobs.workers().active(), jobs.workers().queued()};

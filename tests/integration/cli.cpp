@@ -18,8 +18,9 @@ std::string FreightlinerBinary() {
 }
 
 CliResult Freightliner(const std::vector<std::string>& args,
-                       const std::map<std::string, std::string>& env) {
-  // `env -u` keeps a developer's own credentials out of the tests.
+                       const std::map<std::string, std::string>& env, const std::string& input) {
+  // `env -u` keeps a developer's own credentials (and proxies) out of the tests; so do the
+  // directories of the default auth files (Podman's and Docker's).
   std::vector<std::string> argv = {"env",
                                    "-u",
                                    "FREIGHTLINER_SRC_CREDS",
@@ -27,12 +28,22 @@ CliResult Freightliner(const std::vector<std::string>& args,
                                    "FREIGHTLINER_DEST_CREDS",
                                    "-u",
                                    "REGISTRY_AUTH_FILE",
-                                   "DOCKER_CONFIG=/nonexistent/freightliner-test"};
+                                   "-u",
+                                   "HTTP_PROXY",
+                                   "-u",
+                                   "http_proxy",
+                                   "-u",
+                                   "HTTPS_PROXY",
+                                   "-u",
+                                   "https_proxy",
+                                   "DOCKER_CONFIG=/nonexistent/freightliner-test",
+                                   "XDG_RUNTIME_DIR=/nonexistent/freightliner-test",
+                                   "XDG_CONFIG_HOME=/nonexistent/freightliner-test"};
   for (const auto& [k, v] : env)
     argv.push_back(k + "=" + v);
   argv.push_back(FREIGHTLINER_BINARY);
   argv.insert(argv.end(), args.begin(), args.end());
-  auto r = RunCommand(argv);
+  auto r = RunCommand(argv, input);
   return {r.exit_code, r.out, r.err};
 }
 

@@ -17,8 +17,10 @@ struct CliResult {
   std::vector<std::string> ErrorLines() const;
 };
 
+// `input` is what the command reads on stdin (a pipe, never a terminal).
 CliResult Freightliner(const std::vector<std::string>& args,
-                       const std::map<std::string, std::string>& env = {});
+                       const std::map<std::string, std::string>& env = {},
+                       const std::string& input = "");
 
 // The binary's path (for tests that start it as a ChildProcess).
 std::string FreightlinerBinary();
