@@ -1,6 +1,6 @@
 # Thin wrapper over CMake presets and the project's scripts. `make demo` and `make test` are the
 # README's two commands; both install what they need first.
-.PHONY: deps build test demo demo-stop format format-check release package asan tsan fuzz clean
+.PHONY: deps build test demo demo-stop format format-check release package deb asan tsan fuzz clean
 
 JOBS ?= $(shell nproc)
 # How long each fuzz target runs in `make test` (scripts/fuzz.sh; 8 targets, one after another).
@@ -21,6 +21,10 @@ package:
 	cmake --preset package
 	cmake --build --preset package -j $(JOBS)
 
+# The Debian package of that build: build/package/freightliner_VERSION_ARCH.deb (cpack -G DEB).
+deb: package
+	cd build/package && cpack -G DEB
+
 asan:
 	cmake --preset asan
 	cmake --build --preset asan -j $(JOBS)
@@ -39,11 +43,13 @@ format:
 format-check:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run -Werror
 
-# Every test (CI runs this): formatting; the Release build and the whole suite; the same suite
-# under ASan+UBSan; unit and concurrency tests under TSan; then every fuzz target. The `release`
-# preset (RelWithDebInfo, for development) is not built here: the Release build covers it.
+# Every test (CI runs this): formatting; the Release build and the whole suite; its Debian
+# package installed, run and removed; the same suite under ASan+UBSan; unit and concurrency
+# tests under TSan; then every fuzz target. The `release` preset (RelWithDebInfo, for
+# development) is not built here: the Release build covers it.
 test: deps format-check package asan
 	ctest --preset package -j $(JOBS)
+	./tests/package/deb_test.sh build/package
 	ctest --preset asan -j $(JOBS)
 	JOBS=$(JOBS) ./scripts/tsan.sh
 	JOBS=$(JOBS) ./scripts/fuzz.sh $(FUZZ_SECONDS)

@@ -9,6 +9,9 @@ packages=(
   libcurl4-openssl-dev libssl-dev zlib1g-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libspdlog-dev prometheus-cpp-dev libcivetweb-dev libsqlite3-dev libexpected-dev
   libgtest-dev libgmock-dev libbenchmark-dev libre2-dev libmicrohttpd-dev
+  # the Debian package (cpack -G DEB: dpkg-shlibdeps computes Depends) and its tests: the man
+  # page read with man and groff, the completions loaded in bash and zsh
+  dpkg-dev groff-base man-db zsh
   # fuzzing (scripts/fuzz.sh): clang with libFuzzer and its sanitizer runtimes
   clang-14 libclang-rt-14-dev
   # real peers for tests, the demo and the benchmarks

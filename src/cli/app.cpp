@@ -6,9 +6,12 @@
 #include <cstring>
 #include <iostream>
 
+#include "cli/command_tree.hpp"
 #include "cli/commands.hpp"
+#include "cli/completion.hpp"
 #include "cli/context.hpp"
 #include "cli/fleet.hpp"
+#include "cli/manpage.hpp"
 #include "cli/password.hpp"
 #include "cli/suggest.hpp"
 #include "common/format.hpp"
@@ -67,7 +70,7 @@ void AddCredsOption(CLI::App* cmd, std::string& target, const char* name, const 
 // The global options, on the top level and on each command, so that they work after the command
 // name too (`replicate --authfile a.json SRC DST`) and each command's --help lists them.
 void AddGlobalOptions(CLI::App* cmd, GlobalOptions& global) {
-  const std::string group = "Global options (before or after the command)";
+  const std::string group = kGlobalOptionsGroup;
   cmd->add_option("--log-level", global.log_level, "trace|debug|info|warn|error|off")
       ->capture_default_str()
       ->group(group);
@@ -351,8 +354,18 @@ int Main(int argc, char** argv) {
   auto* hlp = app.add_subcommand("help", "Show the help of COMMAND (without one: this overview)");
   hlp->add_option("COMMAND", help_topic, "a command, e.g. replicate");
 
+  // Both are generated from `app` as parsed: every command and flag defined here is in them.
+  std::string completion_shell;
+  auto* completion =
+      app.add_subcommand("completion", "Print a shell completion script (bash or zsh) on stdout");
+  completion->add_option("shell", completion_shell, "bash | zsh")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh"}));
+  auto* man = app.add_subcommand("man", "Print the freightliner(1) man page (roff) on stdout");
+  man->group("");  // hidden: for packagers
+
   for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) {
-    if (sub != ver && sub != hlp) AddGlobalOptions(sub, global);
+    if (sub != ver && sub != hlp && sub != completion && sub != man) AddGlobalOptions(sub, global);
   }
 
   try {
@@ -393,6 +406,15 @@ int Main(int argc, char** argv) {
     CLI::App* topic = FindCommand(app, help_topic);
     if (topic == nullptr) return Fail(UnknownCommand(app, help_topic));
     std::cout << topic->help(app.get_name());
+    return kExitOk;
+  }
+  if (completion->parsed()) {
+    const CommandInfo commands = DescribeCommands(app);
+    std::cout << (completion_shell == "bash" ? BashCompletion(commands) : ZshCompletion(commands));
+    return kExitOk;
+  }
+  if (man->parsed()) {
+    std::cout << ManPage(DescribeCommands(app), kVersion);
     return kExitOk;
   }
   if (Status s = InitLogging(global.log_level,
