@@ -4,8 +4,10 @@
 #
 # Marking: the line just before the opening fence is `<!-- runnable -->`, or
 # `<!-- runnable exit=N -->` for an example whose point is a failure (N is its exit status).
-# Examples name the registries through $SRC and $DST; the source holds team/app:v1, team/app:v2
-# and team/tools:1.0 (a two-platform index), the destination starts empty for every example.
+# Examples name the registries through $SRC and $DST; the source holds team/app:v1, v2, v1.0.0
+# and v2.1.0, team/tools:1.0 and :stable (a two-platform index); the destination starts empty for
+# every example. $API_PORT and $METRICS_PORT are free loopback ports for a `serve` the example
+# starts; whatever an example leaves running is stopped with it (it runs in its own session).
 # Each example runs in a fresh directory holding a copy of examples/, with HOME pointing at an
 # empty directory (no one's credentials), `freightliner` first on PATH, under `bash -eo pipefail`.
 # An example that needs a server or a file the docs tell the reader to write must do so itself.
@@ -60,7 +62,10 @@ start_registries() {
   build_index "$w/oci" tools tools-amd64 tools-arm64
   skopeo_push "oci:$w/oci:app-v1" "docker://$SRC/team/app:v1"
   skopeo_push "oci:$w/oci:app-v2" "docker://$SRC/team/app:v2"
+  skopeo_push "oci:$w/oci:app-v1" "docker://$SRC/team/app:v1.0.0"
+  skopeo_push "oci:$w/oci:app-v2" "docker://$SRC/team/app:v2.1.0"
   skopeo_push "oci:$w/oci:tools" "docker://$SRC/team/tools:1.0"
+  skopeo_push "oci:$w/oci:tools" "docker://$SRC/team/tools:stable"
 }
 
 # empty_destination: a fresh destination registry for the next example.
@@ -84,9 +89,24 @@ run_example() {
   cp -R examples "$dir/examples"
   printf '%s\n' "$script" > "$dir/example.sh"
   got=0
-  (cd "$dir" && env HOME="$dir/home" PATH="$TMP/bin:$PATH" SRC="$SRC" DST="$DST" \
+  # setsid: the example leads a session of its own, so that a server it started in the
+  # background is stopped with it (and a watchdog bounds it to 120 s).
+  (cd "$dir" && exec env HOME="$dir/home" PATH="$TMP/bin:$PATH" SRC="$SRC" DST="$DST" \
+    API_PORT="$(free_port)" METRICS_PORT="$(free_port)" \
     XDG_STATE_HOME="$dir/state" XDG_RUNTIME_DIR="$dir/run" DOCKER_CONFIG="$dir/home/.docker" \
-    timeout 120 bash -eo pipefail example.sh) > "$dir/out" 2>&1 </dev/null || got=$?
+    setsid bash -eo pipefail example.sh) > "$dir/out" 2>&1 </dev/null &
+  local pid=$!
+  (
+    trap 'kill "$nap" 2>/dev/null; exit 0' TERM
+    sleep 120 &
+    nap=$!
+    wait "$nap" && kill -KILL -- "-$pid"
+  ) >/dev/null 2>&1 &
+  local watchdog=$!
+  wait "$pid" || got=$?
+  kill -TERM -- "-$pid" 2>/dev/null || true
+  kill "$watchdog" 2>/dev/null || true
+  wait "$watchdog" 2>/dev/null || true
   if [ "$got" -eq "$want" ]; then
     echo "ok   $where"
     passed=$((passed + 1))
