@@ -37,7 +37,7 @@ for (const r of local.receivers) {
   for (const w of r.webhook_configs || []) c.ok(/^http:\/\/127\.0\.0\.1:9095\/webhook\//.test(w.url), `local ${r.name}: webhook goes to the sink`);
   // Same channels and templates as production: only the URLs and keys differ.
   const pr = prod.receivers.find((x) => x.name === r.name);
-  const strip = (o) => JSON.parse(JSON.stringify(o, (k, v) => (['api_url', 'url', 'routing_key', 'routing_key_file'].includes(k) ? undefined : v)));
+  const strip = (o) => JSON.parse(JSON.stringify(o, (k, v) => (['api_url', 'url', 'routing_key', 'routing_key_file', 'http_config'].includes(k) ? undefined : v)));
   c.eq(strip(r), strip(pr), `local ${r.name}: same as production apart from URLs and keys`);
 }
 
@@ -59,6 +59,23 @@ c.eq(top[0].receiver, 'deadmans-switch', 'Watchdog goes to the dead-man\'s switc
 c.ok(!top[0].continue, 'Watchdog goes nowhere else');
 const dms = prod.receivers.find((r) => r.name === 'deadmans-switch');
 c.ok(dms?.webhook_configs?.length === 1, 'dead-man\'s switch is a webhook');
+// A real heartbeat endpoint (not a placeholder host), its secret in a header read from the Secret.
+const dmsUrl = new URL(dms?.webhook_configs?.[0]?.url || 'http://missing.invalid/');
+c.eq(dmsUrl.protocol, 'https:', 'dead-man\'s switch over https');
+c.ok(!/\.(invalid|example|test|localhost)$/.test(dmsUrl.hostname) && !/example\./.test(dmsUrl.hostname), `dead-man's switch host ${dmsUrl.hostname} is a real endpoint`);
+c.ok(!dmsUrl.username && !dmsUrl.password && !dmsUrl.search, 'dead-man\'s switch URL carries no credentials');
+c.eq(dms?.webhook_configs?.[0]?.http_config?.authorization?.credentials_file, '/etc/alertmanager/secrets/deadmans-switch-key',
+  'dead-man\'s switch credentials read from the mounted Secret');
+c.ok(!('credentials' in (dms?.webhook_configs?.[0]?.http_config?.authorization || {})), 'dead-man\'s switch: no inline credentials');
+
+// --- Grouping: one incident, one notification ------------------------------------------------
+for (const cfg of [prod, local]) {
+  const gb = cfg.route.group_by || [];
+  for (const l of ['alertname', 'cluster']) c.ok(gb.includes(l), `root group_by has ${l}`);
+  for (const l of ['instance', 'pod', 'source_registry', 'dest_registry', 'job', '...']) c.ok(!gb.includes(l), `root group_by leaves out ${l}`);
+  const walk = (r) => { for (const s of r.routes || []) { c.ok(!('group_by' in s), `route to ${s.receiver} keeps the root grouping`); walk(s); } };
+  walk(cfg.route);
+}
 
 // --- Inhibitions ---------------------------------------------------------------------------------
 // A matcher evaluator (Alertmanager semantics: regexes are anchored; a missing label is "").
@@ -77,7 +94,7 @@ function matches(ms, labels) {
 for (const [i, r] of prod.inhibit_rules.entries()) {
   for (const k of ['source_match', 'source_match_re', 'target_match', 'target_match_re']) c.ok(!(k in r), `inhibit ${i}: deprecated ${k}`);
   c.ok(r.source_matchers?.length > 0 && r.target_matchers?.length > 0, `inhibit ${i}: both sides have matchers`);
-  c.ok(r.equal?.length > 0, `inhibit ${i}: has equal labels`);
+  c.ok(r.equal?.includes('cluster'), `inhibit ${i}: equal has cluster (never across clusters)`);
   // Never silences the heartbeat, nor an alert of another component with other labels.
   c.ok(!matches(r.target_matchers, { alertname: 'Watchdog', severity: 'none', component: 'alerting' }), `inhibit ${i}: cannot silence Watchdog`);
   c.ok(!matches(r.target_matchers, { alertname: 'SomethingElse', severity: 'info', component: 'other' }), `inhibit ${i}: target is not match-everything`);
@@ -85,22 +102,51 @@ for (const [i, r] of prod.inhibit_rules.entries()) {
 // Each spec inhibition exists, judged by behaviour on sample alerts.
 const inhibits = (src, tgt) => prod.inhibit_rules.some((r) => matches(r.source_matchers, src) && matches(r.target_matchers, tgt) &&
   r.equal.every((l) => (src[l] ?? '') === (tgt[l] ?? '')));
-const base = { job: 'freightliner', instance: '10.0.0.1:2112' };
+const base = { cluster: 'prod-a', job: 'freightliner', instance: '10.0.0.1:2112' };
+const other = { cluster: 'prod-b' }; // the same alert in another cluster
 c.ok(inhibits({ ...base, alertname: 'ReplicationAvailabilityBudgetBurn', severity: 'critical' }, { ...base, alertname: 'ReplicationAvailabilityBudgetBurn', severity: 'warning' }), 'critical inhibits the warning of the same alertname and instance');
 c.ok(!inhibits({ ...base, alertname: 'HighMemoryUsage', severity: 'critical' }, { ...base, alertname: 'WorkerPoolSaturated', severity: 'warning' }), 'critical does not inhibit a warning of another alertname');
 c.ok(!inhibits({ ...base, alertname: 'HighMemoryUsage', severity: 'critical' }, { ...base, instance: '10.0.0.2:2112', alertname: 'HighMemoryUsage', severity: 'warning' }), 'critical does not inhibit the warning of another instance');
 c.ok(inhibits({ ...base, alertname: 'FreightlinerDown', severity: 'critical' }, { ...base, alertname: 'HighMemoryUsage', severity: 'critical' }), 'FreightlinerDown inhibits other alerts of its instance');
 c.ok(!inhibits({ ...base, alertname: 'FreightlinerDown', severity: 'critical' }, { ...base, instance: '10.0.0.2:2112', alertname: 'HighMemoryUsage', severity: 'critical' }), 'FreightlinerDown does not inhibit other instances');
-c.ok(!inhibits({ job: 'freightliner', alertname: 'FreightlinerDown', severity: 'critical' }, { job: 'freightliner', alertname: 'HighHTTP5xxRate', severity: 'critical' }), 'absent-FreightlinerDown (no instance) inhibits nothing');
+c.ok(!inhibits({ cluster: 'prod-a', job: 'freightliner', alertname: 'FreightlinerDown', severity: 'critical' }, { cluster: 'prod-a', job: 'freightliner', alertname: 'HighHTTP5xxRate', severity: 'critical' }), 'absent-FreightlinerDown (no instance) inhibits nothing');
 for (const t of ['HighReplicationFailureRate', 'HighReplicationDuration', 'ReplicationAvailabilityBudgetBurn', 'ReplicationLatencyBudgetBurn']) {
-  c.ok(inhibits({ ...base, alertname: 'ReplicationStopped', severity: 'critical' }, { job: 'freightliner', alertname: t, severity: 'critical', source_registry: 'a', dest_registry: 'b' }), `ReplicationStopped inhibits ${t}`);
+  c.ok(inhibits({ ...base, alertname: 'ReplicationStopped', severity: 'critical' }, { cluster: 'prod-a', job: 'freightliner', alertname: t, severity: 'critical', source_registry: 'a', dest_registry: 'b' }), `ReplicationStopped inhibits ${t}`);
 }
-c.ok(!inhibits({ ...base, alertname: 'ReplicationStopped', severity: 'critical' }, { job: 'freightliner', alertname: 'HighHTTP5xxRate', severity: 'critical' }), 'ReplicationStopped does not inhibit API alerts');
+c.ok(!inhibits({ ...base, alertname: 'ReplicationStopped', severity: 'critical' }, { cluster: 'prod-a', job: 'freightliner', alertname: 'HighHTTP5xxRate', severity: 'critical' }), 'ReplicationStopped does not inhibit API alerts');
+// One SLO, one page: the burn-rate page silences the threshold alert of its SLO, not the reverse,
+// not another SLO's, not from its ticket variant.
+const burnPage = { cluster: 'prod-a', job: 'freightliner', alertname: 'ReplicationAvailabilityBudgetBurn', severity: 'critical', slo: 'replication-availability', burn_rate: '14.4', long_window: '1h' };
+const burnTicket = { ...burnPage, severity: 'warning', burn_rate: '3', long_window: '1d' };
+const failRate = { cluster: 'prod-a', job: 'freightliner', alertname: 'HighReplicationFailureRate', severity: 'critical', slo: 'replication-availability', source_registry: 'a', dest_registry: 'b' };
+const http5xx = { cluster: 'prod-a', job: 'freightliner', alertname: 'HighHTTP5xxRate', severity: 'critical', slo: 'http-availability' };
+c.ok(inhibits(burnPage, failRate), 'burn-rate page inhibits the threshold alert of its SLO');
+c.ok(!inhibits(failRate, burnPage), 'the threshold alert does not inhibit the burn-rate page');
+c.ok(!inhibits(burnPage, http5xx), 'burn-rate page does not inhibit another SLO\'s threshold alert');
+c.ok(!inhibits(burnTicket, failRate), 'a burn-rate ticket does not inhibit the threshold page');
+c.ok(inhibits({ ...http5xx, alertname: 'HTTPAvailabilityBudgetBurn', burn_rate: '6', long_window: '6h' }, http5xx), 'HTTP burn-rate page inhibits HighHTTP5xxRate');
+// Never across clusters, whichever rule.
+const crossPairs = [
+  [{ ...base, alertname: 'FreightlinerDown', severity: 'critical' }, { ...base, ...other, alertname: 'HighMemoryUsage', severity: 'critical' }],
+  [{ ...base, alertname: 'HighMemoryUsage', severity: 'critical' }, { ...base, ...other, alertname: 'HighMemoryUsage', severity: 'warning' }],
+  [{ ...base, alertname: 'ReplicationStopped', severity: 'critical' }, { ...failRate, ...other }],
+  [burnPage, { ...failRate, ...other }],
+];
+for (const [src, tgt] of crossPairs) c.ok(!inhibits(src, tgt), `${src.alertname} in ${src.cluster} does not inhibit ${tgt.alertname} in ${tgt.cluster}`);
+// No two alerts silence each other (Alertmanager would mute both: nobody is told).
+const samples = [{ ...base, alertname: 'FreightlinerDown', severity: 'critical' }, { ...base, alertname: 'HighMemoryUsage', severity: 'critical' },
+  { ...base, alertname: 'ReplicationStopped', severity: 'critical' }, burnPage, burnTicket, failRate, http5xx,
+  { ...http5xx, alertname: 'HTTPAvailabilityBudgetBurn', burn_rate: '14.4', long_window: '1h' },
+  { ...base, alertname: 'HighReplicationDuration', severity: 'warning', slo: 'replication-latency' },
+  { cluster: 'prod-a', job: 'freightliner', alertname: 'ReplicationLatencyBudgetBurn', severity: 'critical', slo: 'replication-latency', burn_rate: '14.4' }];
+for (const a of samples) for (const b of samples) {
+  if (a !== b) c.ok(!(inhibits(a, b) && inhibits(b, a)), `${a.alertname}/${a.severity} and ${b.alertname}/${b.severity} do not inhibit each other`);
+}
 
 // --- Route test cases ------------------------------------------------------------------------------
 const CHANNEL = {
   replication: 'slack-replication', worker: 'slack-replication', scheduler: 'slack-replication',
-  api: 'slack-api', auth: 'slack-api', service: 'slack-platform', runtime: 'slack-platform',
+  api: 'slack-api', auth: 'slack-api', service: 'slack-platform', runtime: 'slack-platform', alerting: 'slack-platform',
 };
 const SEVERITY = { critical: ['pagerduty-critical', 'slack-critical'], warning: ['slack-warning'] };
 const expected = (labels) => {

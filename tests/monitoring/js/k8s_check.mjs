@@ -138,7 +138,7 @@ c.ok(fileRefs.length >= 2, 'alertmanager.yml reads secrets from files');
 for (const ref of fileRefs) {
   const p = ref.split('":"')[1].slice(0, -1);
   c.eq(path.dirname(p), secMount, `alertmanager.yml ${ref} is in the mounted Secret`);
-  c.ok(['slack-webhook', 'pagerduty-key'].includes(path.basename(p)), `alertmanager.yml ${ref} is a key of alertmanager-secrets (slack-webhook, pagerduty-key)`);
+  c.ok(['slack-webhook', 'pagerduty-key', 'deadmans-switch-key'].includes(path.basename(p)), `alertmanager.yml ${ref} is a key of alertmanager-secrets (slack-webhook, pagerduty-key, deadmans-switch-key)`);
 }
 
 // ---- Grafana ----------------------------------------------------------------------------------------------
