@@ -7,10 +7,13 @@
 // Every request is answered 200 (PagerDuty's shape for PagerDuty: 202 with a dedup key).
 //
 // Usage: node notification-sink.mjs [--port 9095] [--host 127.0.0.1] [--out FILE]
-//   --out FILE  also append one JSON line per request: {time, kind, receiver, body}
+//   --out FILE  also append one JSON line per request: {time, kind, receiver, body, auth}; auth is
+//               the Authorization header's scheme and the SHA-256 of its credentials (never the
+//               credentials themselves), or null, so a test can tell that a key file was sent.
 // Node's standard library only, so it runs wherever the project's tests run.
 import http from 'node:http';
 import fs from 'node:fs';
+import crypto from 'node:crypto';
 
 const args = process.argv.slice(2);
 const opt = (name, def) => {
@@ -41,6 +44,14 @@ function describe(kind, receiver, body) {
   return lines.join('\n');
 }
 
+// {scheme, sha256} of the Authorization header: enough to check which key was sent, not the key.
+function authorization(req) {
+  const h = req.headers.authorization;
+  if (!h) return null;
+  const [scheme, ...rest] = h.split(' ');
+  return { scheme, sha256: crypto.createHash('sha256').update(rest.join(' ')).digest('hex') };
+}
+
 const server = http.createServer((req, res) => {
   const m = /^\/(slack|pagerduty|webhook)\/([\w.-]+)\/?$/.exec(req.url || '');
   if (req.method === 'GET' && req.url === '/-/ready') {
@@ -69,7 +80,7 @@ const server = http.createServer((req, res) => {
     }
     const [, kind, receiver] = m;
     console.log(describe(kind, receiver, body));
-    if (out) fs.appendFileSync(out, JSON.stringify({ time: new Date().toISOString(), kind, receiver, body }) + '\n');
+    if (out) fs.appendFileSync(out, JSON.stringify({ time: new Date().toISOString(), kind, receiver, body, auth: authorization(req) }) + '\n');
     if (kind === 'pagerduty') {
       res.writeHead(202, { 'Content-Type': 'application/json' });
       res.end(JSON.stringify({ status: 'success', message: 'Event processed', dedup_key: body.dedup_key || 'local' }));

@@ -3,6 +3,8 @@
 # sink. amtool cannot test inhibitions, so alerts are posted in pairs to the API and the state of
 # each target is read back: suppressed (and by which alert) or active. Then the notifications the
 # sink received are checked: who got what, with the runbook link, and nothing for silenced alerts.
+# Every alert carries `cluster` (Prometheus' external label): most are in prod-a, and a second
+# cluster prod-b repeats some of them to prove that no inhibition crosses clusters.
 source "$(dirname "$0")/lib.sh"
 need prometheus-alertmanager curl jq
 need node
@@ -36,7 +38,7 @@ alert() {
   local key="$1" labels="$2" name
   name=$(jq -r .alertname <<<"$labels")
   alerts=$(jq --arg key "$key" --argjson l "$labels" --arg ends "$ends" --arg rb "$RB#${name,,}" '. + [{
-      labels: ($l + {test_key: $key, job: ($l.job // "freightliner")}),
+      labels: ($l + {test_key: $key, job: ($l.job // "freightliner"), cluster: ($l.cluster // "prod-a")}),
       annotations: {summary: ("summary of " + $key), description: ("description of " + $key),
                     impact: ("impact of " + $key), action: ("action for " + $key), runbook_url: $rb},
       endsAt: $ends}]' <<<"$alerts")
@@ -47,11 +49,11 @@ alert mem-i1 '{"alertname":"HighMemoryUsage","severity":"critical","component":"
 alert pool-i1 '{"alertname":"WorkerPoolSaturated","severity":"warning","component":"worker","instance":"'$I1'"}'
 alert mem-i2 '{"alertname":"HighMemoryUsage","severity":"critical","component":"runtime","instance":"'$I2'"}'
 alert stopped-i3 '{"alertname":"ReplicationStopped","severity":"critical","component":"replication","instance":"'$I3'"}'
-alert failrate '{"alertname":"HighReplicationFailureRate","severity":"critical","component":"replication","source_registry":"a.example","dest_registry":"b.example"}'
-alert duration '{"alertname":"HighReplicationDuration","severity":"warning","component":"replication","source_registry":"a.example","dest_registry":"b.example"}'
-alert http5xx '{"alertname":"HighHTTP5xxRate","severity":"critical","component":"api"}'
-alert burn-page '{"alertname":"HTTPAvailabilityBudgetBurn","severity":"critical","component":"api","long_window":"1h"}'
-alert burn-ticket '{"alertname":"HTTPAvailabilityBudgetBurn","severity":"warning","component":"api","long_window":"1d"}'
+alert failrate '{"alertname":"HighReplicationFailureRate","severity":"critical","component":"replication","slo":"replication-availability","source_registry":"a.example","dest_registry":"b.example"}'
+alert duration '{"alertname":"HighReplicationDuration","severity":"warning","component":"replication","slo":"replication-latency","source_registry":"a.example","dest_registry":"b.example"}'
+alert http5xx '{"alertname":"HighHTTP5xxRate","severity":"critical","component":"api","slo":"http-availability"}'
+alert burn-page '{"alertname":"HTTPAvailabilityBudgetBurn","severity":"critical","component":"api","slo":"http-availability","burn_rate":"14.4","long_window":"1h"}'
+alert burn-ticket '{"alertname":"HTTPAvailabilityBudgetBurn","severity":"warning","component":"api","slo":"http-availability","burn_rate":"3","long_window":"1d"}'
 alert down-absent '{"alertname":"FreightlinerDown","severity":"critical","component":"service"}'
 alert watchdog '{"alertname":"Watchdog","severity":"none","component":"alerting"}'
 # Warnings no critical alert may silence: another alertname on the same instance as a critical one,
@@ -59,6 +61,13 @@ alert watchdog '{"alertname":"Watchdog","severity":"none","component":"alerting"
 alert pool-i2 '{"alertname":"WorkerPoolSaturated","severity":"warning","component":"worker","instance":"'$I2'"}'
 alert memwarn-i3 '{"alertname":"HighMemoryUsage","severity":"warning","component":"runtime","instance":"'$I3'"}'
 alert auth '{"alertname":"HighAuthFailureRate","severity":"warning","component":"auth"}'
+# Cluster prod-b: the same instance addresses (pod IPs repeat across clusters) and alert names as
+# prod-a's inhibiting alerts; none of prod-a's sources may silence them.
+alert b-mem-i1 '{"cluster":"prod-b","alertname":"HighMemoryUsage","severity":"critical","component":"runtime","instance":"'$I1'"}'
+alert b-memwarn-i2 '{"cluster":"prod-b","alertname":"HighMemoryUsage","severity":"warning","component":"runtime","instance":"'$I2'"}'
+alert b-failrate '{"cluster":"prod-b","alertname":"HighReplicationFailureRate","severity":"critical","component":"replication","slo":"replication-availability","source_registry":"a.example","dest_registry":"b.example"}'
+alert b-http5xx '{"cluster":"prod-b","alertname":"HighHTTP5xxRate","severity":"critical","component":"api","slo":"http-availability"}'
+alert b-burn-ticket '{"cluster":"prod-b","alertname":"HTTPAvailabilityBudgetBurn","severity":"warning","component":"api","slo":"http-availability","burn_rate":"3","long_window":"1d"}'
 curl -fsS -m 10 -XPOST -H 'Content-Type: application/json' --data "$alerts" "$AM/alerts" >/dev/null || fail "posting alerts"
 
 # KEY -> "state inhibitor-keys"; inhibitedBy holds fingerprints, mapped back to test keys.
@@ -87,14 +96,19 @@ expect mem-i2 active                       # ... and nothing on another instance
 expect stopped-i3 active
 expect failrate "suppressed stopped-i3"    # ReplicationStopped silences replication-error alerts
 expect duration "suppressed stopped-i3"
-expect http5xx active                      # ... but not API alerts; absent-FreightlinerDown silences nothing
-expect burn-page active
+expect http5xx "suppressed burn-page"     # the SLO's burn-rate page silences its threshold alert
+expect burn-page active                    # ... and not the reverse; absent-FreightlinerDown silences nothing
 expect burn-ticket "suppressed burn-page"  # critical silences the warning of the same alertname
 expect down-absent active
 expect watchdog active                     # nothing ever silences the heartbeat
 expect pool-i2 active                      # critical silences only the warning of the same alertname
 expect memwarn-i3 active                   # ... on the same instance
 expect auth active
+expect b-mem-i1 active                     # no inhibition crosses clusters: not FreightlinerDown,
+expect b-memwarn-i2 active                 # ... not critical-over-warning,
+expect b-failrate active                   # ... not ReplicationStopped,
+expect b-http5xx active                    # ... not the burn-rate page,
+expect b-burn-ticket active                # ... not the same alert's critical variant
 
 # Notifications: critical group_wait is 10 s, Watchdog 0 s. Wait until the sink has what it should.
 want_receivers="deadmans-switch pagerduty-critical slack-api slack-critical slack-platform slack-replication"
@@ -113,10 +127,10 @@ sleep 1 # let the last groups of the same flush arrive
 # proves the absence of inhibited ones.
 delivered=$(jq -c . "$TMP/sink.jsonl")
 mentioned() { grep -qE "(of |test_key=)$1([^a-z0-9-]|\$)" <<<"$delivered"; }
-for k in down-i1 mem-i2 stopped-i3 http5xx burn-page down-absent; do
+for k in down-i1 mem-i2 stopped-i3 burn-page down-absent b-mem-i1 b-failrate b-http5xx; do
   mentioned "$k" || fail "no notification carried alert $k"
 done
-for k in mem-i1 pool-i1 failrate duration burn-ticket; do
+for k in mem-i1 pool-i1 failrate duration burn-ticket http5xx; do
   mentioned "$k" && fail "inhibited alert $k was notified"
 done
 note "inhibited alerts were not delivered"
