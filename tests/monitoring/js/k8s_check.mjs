@@ -104,6 +104,10 @@ for (const rf of promYml.rule_files) {
   c.ok(path.dirname(rf) === promCfgMount && GENERATED['prometheus-config'][path.basename(rf)], `rule_files entry ${rf} is a file of the mounted prometheus-config`);
 }
 c.ok(promC.args.includes(`--config.file=${promCfgMount}/prometheus.yml`), 'prometheus: --config.file inside the mount');
+// HA: the replica external label comes from the pod name.
+c.eq(promYml.global.external_labels.replica, '${POD_NAME}', 'prometheus.yml: external label replica from $POD_NAME');
+c.ok(promC.args.includes('--enable-feature=expand-external-labels'), 'prometheus: expands ${POD_NAME} in external labels');
+c.eq((promC.env || []).find((e) => e.name === 'POD_NAME')?.valueFrom?.fieldRef?.fieldPath, 'metadata.name', 'prometheus: POD_NAME is the pod name');
 const sa = prom.spec.template.spec.serviceAccountName;
 c.ok(get(mon, 'ServiceAccount', sa), `prometheus: ServiceAccount ${sa} exists`);
 const rb = all.find((o) => o.kind === 'RoleBinding' && o.subjects?.some((s) => s.kind === 'ServiceAccount' && s.name === sa && s.namespace === 'monitoring'));

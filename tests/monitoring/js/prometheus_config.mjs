@@ -58,6 +58,23 @@ for (const [name, cfg] of [['prometheus.yml', k8s], ['prometheus-local.yml', loc
   const f = cfg.scrape_configs.find((s) => s.job_name === 'freightliner');
   c.eq(f?.metrics_path ?? '/metrics', '/metrics', `${name}: freightliner metrics path`);
 }
+// Every alert and series says its cluster; HA replicas differ by `replica`, which alerts drop so
+// that Alertmanager deduplicates the replicas' alerts.
+c.eq(k8s.global.external_labels.cluster, 'production', 'prometheus.yml: external label cluster');
+c.eq(local.global.external_labels.cluster, 'local', 'prometheus-local.yml: external label cluster');
+c.eq(k8s.global.external_labels.replica, '${POD_NAME}', 'prometheus.yml: external label replica (the pod name)');
+c.ok(!('replica' in local.global.external_labels), 'prometheus-local.yml: one Prometheus, no replica label');
+c.ok((k8s.alerting.alert_relabel_configs || []).some((r) => r.action === 'labeldrop' && new RegExp(`^(?:${r.regex})$`).test('replica') &&
+  !new RegExp(`^(?:${r.regex})$`).test('cluster')), 'prometheus.yml: alert_relabel_configs drops replica (and keeps cluster)');
+// The alerting path is watched: both configurations scrape Prometheus itself and Alertmanager, at
+// the addresses they send alerts to.
+for (const [name, cfg] of [['prometheus.yml', k8s], ['prometheus-local.yml', local]]) {
+  const job = (j) => cfg.scrape_configs.find((s) => s.job_name === j);
+  c.ok(job('prometheus') && job('alertmanager'), `${name}: scrapes prometheus and alertmanager`);
+  c.eq(JSON.stringify(job('alertmanager')?.static_configs || job('alertmanager')?.dns_sd_configs),
+    JSON.stringify(cfg.alerting.alertmanagers[0].static_configs || cfg.alerting.alertmanagers[0].dns_sd_configs),
+    `${name}: the alertmanager job scrapes the Alertmanagers alerts are sent to`);
+}
 c.eq(k8s.rule_files, ['/etc/prometheus/recording-rules.yml', '/etc/prometheus/alert-rules.yml'],
   'prometheus.yml: rule_files where the StatefulSet mounts prometheus-config');
 const localFl = local.scrape_configs.find((s) => s.job_name === 'freightliner');
