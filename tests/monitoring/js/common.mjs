@@ -89,6 +89,11 @@ export const CONTRACT = {
   freightliner_jobs_active: [],
   freightliner_auth_failures_total: ['type'],
   freightliner_build_info: ['version', 'revision'],
+  // Issue 10 (exported by the service from that change on): scheduled syncs and registry retries.
+  freightliner_sync_last_start_timestamp_seconds: ['sync'],
+  freightliner_sync_last_success_timestamp_seconds: ['sync'],
+  freightliner_sync_interval_seconds: ['sync'],
+  freightliner_registry_retries_total: ['registry', 'reason'],
   process_resident_memory_bytes: [],
   process_cpu_seconds_total: [],
   process_open_fds: [],
@@ -99,12 +104,27 @@ export const HISTOGRAMS = new Set([
   'freightliner_http_request_duration_seconds',
   'freightliner_job_duration_seconds',
 ]);
+// The replications_total statuses: success and failed are real copies (the SLIs' events);
+// up_to_date is a tag that was already there (a no-op resync), finished but not an event.
+export const REPLICATION_STATUSES = ['success', 'failed', 'up_to_date'];
 // Series Prometheus itself makes for every target, and the labels the scrape configs attach.
 export const PROMETHEUS_SERIES = new Set(['up']);
 export const TARGET_LABELS = ['job', 'instance', 'namespace', 'pod', 'node', 'version'];
+// External labels (prometheus.yml): on alerts and on series wherever clusters meet.
+export const EXTERNAL_LABELS = ['cluster', 'replica'];
+// The alerting path: what Prometheus (job prometheus) and Alertmanager (job alertmanager) export
+// about themselves, as far as the alert rules use it.
+export const ALERTING_PATH = {
+  prometheus_rule_evaluation_failures_total: ['rule_group'],
+  prometheus_notifications_alertmanagers_discovered: [],
+  prometheus_notifications_dropped_total: [],
+  prometheus_notifications_errors_total: ['alertmanager'],
+  alertmanager_notifications_failed_total: ['integration'],
+  alertmanager_notifications_total: ['integration'],
+};
 
 export function contractMetricNames() {
-  const names = new Set(PROMETHEUS_SERIES);
+  const names = new Set([...PROMETHEUS_SERIES, ...Object.keys(ALERTING_PATH)]);
   for (const m of Object.keys(CONTRACT)) {
     names.add(m);
     if (HISTOGRAMS.has(m)) for (const s of ['_bucket', '_sum', '_count']) names.add(m + s);
@@ -112,8 +132,8 @@ export function contractMetricNames() {
   return names;
 }
 export function contractLabelNames() {
-  const labels = new Set([...TARGET_LABELS, 'le', '__name__']);
-  for (const ls of Object.values(CONTRACT)) for (const l of ls) labels.add(l);
+  const labels = new Set([...TARGET_LABELS, ...EXTERNAL_LABELS, 'le', '__name__']);
+  for (const ls of [...Object.values(CONTRACT), ...Object.values(ALERTING_PATH)]) for (const l of ls) labels.add(l);
   return labels;
 }
 

@@ -91,7 +91,61 @@ for (const [name, [sli, obj, table]] of Object.entries(BURN)) {
 }
 c.ok((byName.get('Watchdog') || []).length === 1 && /^vector\(1\)\s*$/.test(byName.get('Watchdog')[0].expr),
   'Watchdog is vector(1), always firing');
-const known = new Set([...Object.keys(SPEC), ...Object.keys(BURN), 'Watchdog']);
+// --- Issue 10: alerts an on-call engineer can trust ------------------------------------------
+const ISSUE10 = {
+  FreightlinerSyncStale: ['critical', 'scheduler'],
+  FreightlinerCrashLooping: ['critical', 'service'],
+  AlertmanagerNotificationsFailing: ['critical', 'alerting'],
+  PrometheusRuleEvaluationFailures: ['critical', 'alerting'],
+  PrometheusNotConnectedToAlertmanager: ['critical', 'alerting'],
+  PrometheusNotificationsDropped: ['critical', 'alerting'],
+};
+for (const [name, [sev, comp]] of Object.entries(ISSUE10)) {
+  const rs = byName.get(name) || [];
+  if (!c.eq(rs.length, 1, `alert ${name} is defined once`)) continue;
+  c.eq([rs[0].labels?.severity, rs[0].labels?.component], [sev, comp], `${name} severity and component`);
+}
+const exprOf = (n) => (byName.get(n) || []).map((r) => r.expr).join('\n');
+c.ok(/time\(\) - .*freightliner_sync_last_success_timestamp_seconds[\s\S]*> on \(cluster, job, sync\)\s*3 \* .*freightliner_sync_interval_seconds/.test(exprOf('FreightlinerSyncStale')),
+  'FreightlinerSyncStale: more than 3 intervals since the last success');
+c.ok(/changes\(process_start_time_seconds\{job="freightliner"\}/.test(exprOf('FreightlinerCrashLooping')), 'FreightlinerCrashLooping counts restarts of freightliner targets');
+c.ok(/freightliner_replication_bytes_total/.test(exprOf('ReplicationStopped')), 'ReplicationStopped: transferred bytes are progress');
+c.ok(!/status=/.test(exprOf('ReplicationStopped')), 'ReplicationStopped: a finished tag of any status is progress');
+// Every aggregation and join keeps the cluster (rules never add up two clusters).
+for (const r of [...records, ...alerts]) {
+  const id = r.record || `alert ${r.alert}`;
+  for (const m of r.expr.matchAll(/\b(by|on)\s*\(([^)]*)\)/g)) {
+    c.ok(m[2].split(',').map((x) => x.trim()).includes('cluster'), `${id}: ${m[1]} (${m[2]}) keeps cluster`);
+  }
+}
+// Real copies only: the replication SLIs and ratios never count up_to_date.
+for (const r of records) {
+  if (/freightliner_replications_total/.test(r.expr) && /error_ratio|failure_ratio|replications:/.test(r.record)) {
+    for (const m of r.expr.matchAll(/freightliner_replications_total(\{[^}]*\})?/g)) {
+      c.ok(m[1] && /status=~?"(success\|failed|failed)"/.test(m[1]), `${r.record}: replications_total selects real copies (status success|failed): ${m[0]}`);
+    }
+  }
+}
+// API traffic only: the HTTP SLIs and the 5xx/latency alerts' inputs leave out the probe paths.
+for (const r of records) {
+  if (/^job(_le)?:freightliner_http/.test(r.record) && !/p9[59]_rate5m$/.test(r.record)) {
+    for (const m of r.expr.matchAll(/freightliner_http_request[a-z_]*(\{[^}]*\})?\[/g)) {
+      c.ok(m[1] && m[1].includes('path!~"/health|/ready|/metrics"'), `${r.record}: leaves out /health, /ready and /metrics: ${m[0]}`);
+    }
+  }
+}
+// Low traffic: every ratio alert also requires enough events in its window.
+for (const a of alerts) {
+  if (/_ratio:rate/.test(a.expr)) {
+    c.ok(/:increase\w+ >= 20/.test(a.expr), `alert ${a.alert}${a.labels?.long_window ? ` (${a.labels.long_window})` : ''}: needs at least 20 events`);
+  }
+  if (a.labels?.burn_rate) {
+    const lw = a.labels.long_window;
+    c.ok(a.expr.includes(`:rate${lw} * `) && a.expr.includes(`:increase${lw} >= 1.5`), `alert ${a.alert} (${lw}): needs at least 2 bad events in ${lw}`);
+  }
+}
+
+const known = new Set([...Object.keys(SPEC), ...Object.keys(BURN), ...Object.keys(ISSUE10), 'Watchdog']);
 for (const name of byName.keys()) c.ok(known.has(name), `alert ${name} is in the checked table (add it here)`);
 
 // --- Labels, annotations, runbook links ------------------------------------------------------
