@@ -41,6 +41,8 @@ for (const [p, [src, dst]] of pairs.entries()) {
   const rl = { source_registry: src, dest_registry: dst };
   series('freightliner_replications_total', { ...rl, status: 'success' }, (i) => 2 * i);
   series('freightliner_replications_total', { ...rl, status: 'failed' }, (i) => Math.floor(i / (10 + 10 * p)));
+  // Resyncs: most tags are already at the destination (no duration observed for them).
+  series('freightliner_replications_total', { ...rl, status: 'up_to_date' }, (i) => 20 * i);
   series('freightliner_replication_bytes_total', rl, (i) => i * 50_000_000);
   series('freightliner_replication_layers_total', rl, (i) => i * 6);
   for (const t of ERROR_TYPES) {
@@ -49,7 +51,8 @@ for (const [p, [src, dst]] of pairs.entries()) {
   }
   histogram('freightliner_replication_duration_seconds', rl, REPL_LE, 2, (i, k) => (k === 0 ? 40 : (i % 30 === 0 ? 400 : 90)));
 }
-const routes = [['GET', '/api/v1/jobs', '200', 5], ['POST', '/api/v1/replicate', '202', 1], ['GET', '/api/v1/jobs/{id}', '404', 1], ['POST', '/api/v1/replicate', '500', 0.05], ['GET', '/health', '200', 1]];
+const routes = [['GET', '/api/v1/jobs', '200', 5], ['POST', '/api/v1/replicate', '202', 1], ['GET', '/api/v1/jobs/{id}', '404', 1], ['POST', '/api/v1/replicate', '500', 0.05], ['GET', '/health', '200', 1],
+  ['GET', '/ready', '200', 1], ['GET', '/ready', '503', 0.1], ['GET', '/metrics', '200', 0.07]];
 for (const [method, path, status, rate] of routes) {
   const l = { method, path, status };
   series('freightliner_http_requests_total', l, (i) => Math.floor(i * rate));
@@ -77,6 +80,18 @@ series('process_cpu_seconds_total', {}, (i) => i * 1.5);
 series('process_open_fds', {}, () => 40);
 series('process_start_time_seconds', {}, () => T0 - 60);
 series('up', {}, () => 1);
+// Scheduled syncs: one every 10 minutes that succeeds, one whose scheduler stopped an hour ago.
+for (const [sync, stoppedAt] of [['nightly-mirror', N], ['base-images', N - 240]]) {
+  const lastRun = (i) => T0 + Math.floor(Math.min(i, stoppedAt) / 40) * 40 * STEP;
+  series('freightliner_sync_last_start_timestamp_seconds', { sync }, lastRun);
+  series('freightliner_sync_last_success_timestamp_seconds', { sync }, lastRun);
+  series('freightliner_sync_interval_seconds', { sync }, () => 600);
+}
+for (const registry of ['registry-a.example', 'mirror.example']) {
+  for (const reason of ['server_error', 'rate_limited', 'network', 'timeout']) {
+    series('freightliner_registry_retries_total', { registry, reason }, (i) => (reason === 'rate_limited' ? Math.floor(i / 20) : Math.floor(i / 200)));
+  }
+}
 
 // OpenMetrics wants each metric family's samples together, in time order.
 const out = [];
