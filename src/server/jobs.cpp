@@ -747,14 +747,15 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
       fields["errors"] = live.errors;
       if (!live.plan.empty()) fields["plan"] = live.plan;
     }
+    // Before the status is visible: whoever sees the job succeeded sees the gauge say so.
+    if (const NamedSync* sync = SyncOf(job); sync && status == "succeeded") {
+      metrics_.RecordSyncSuccess(sync->name, finished_at);
+    }
     if (!Persist(id, fields)) {
       spdlog::error("job {}: its final status ({}) is held in memory until the store takes writes",
                     id, status);
     }
     metrics_.RecordJob(type, status, seconds);
-    if (const NamedSync* sync = SyncOf(job); sync && status == "succeeded") {
-      metrics_.RecordSyncSuccess(sync->name, finished_at);
-    }
     spdlog::info("job {} {} in {:.1f}s", id, status, seconds);
   };
 
