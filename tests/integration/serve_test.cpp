@@ -7,9 +7,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
-#include <nlohmann/json.hpp>
 #include <algorithm>
 #include <ctime>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -411,8 +411,9 @@ TEST_F(ServeTest, MetricsDocMatchesTheLiveExposition) {
   WriteFile(state_.path() + "/doc.yaml", "mappings:\n  - source: " + Src("team/app") +
                                              "\n    destination: " + Dst("docsync/app") +
                                              "\n    tags:\n      list: [v1]\n");
-  Serve serve(state_, {.config_yaml = Allowed({}, "syncs:\n  - name: doc\n    file: doc.yaml\n"
-                                                  "schedules:\n  - sync: doc\n    every: 1h\n")});
+  Serve serve(state_, {.config_yaml = Allowed({},
+                                              "syncs:\n  - name: doc\n    file: doc.yaml\n"
+                                              "schedules:\n  - sync: doc\n    every: 1h\n")});
   serve.WaitForJob(serve.Submit(
       "/api/v1/replicate", {{"source", Src("team/app:v1")}, {"destination", Dst("d/app:v1")}}));
   const std::string m = serve.Scrape();
@@ -511,7 +512,8 @@ TEST_F(ServeTest, ScheduledSyncRunsAndNamedSyncsRunOnRequest) {
 
 // The last successful sync job of `name` as the API lists it (fails the test without one).
 json SucceededSyncJob(const Serve& serve, const std::string& name) {
-  const json listed = json::parse(serve.Call("GET", "/api/v1/jobs?type=sync&status=succeeded").body);
+  const json listed =
+      json::parse(serve.Call("GET", "/api/v1/jobs?type=sync&status=succeeded").body);
   for (const json& job : listed["jobs"]) {
     if (job["request"]["name"] == name) return job;
   }
@@ -602,17 +604,16 @@ TEST_F(ServeTest, AResyncOfAnUpToDateTagIsCountedUpToDateAndNotTimed) {
 
 TEST_F(ServeTest, BytesOfACopyCutMidBlobAreCountedThoughTheTagFailed) {
   FaultProxy src(src_->host());
-  const Blob big = *std::max_element(
-      app_v1_->layers.begin(), app_v1_->layers.end(),
-      [](const Blob& a, const Blob& b) { return a.size < b.size; });
+  const Blob big = *std::max_element(app_v1_->layers.begin(), app_v1_->layers.end(),
+                                     [](const Blob& a, const Blob& b) { return a.size < b.size; });
   constexpr uint64_t kCut = 100000;
   ASSERT_GT(big.size, 2 * kCut);
   src.CutAfter("/blobs/" + big.digest, kCut, /*times=*/-1);
   // One attempt per blob: the cut is final, and the tag fails.
   Serve serve(state_, {.config_yaml = Allowed({src.host()}), .args = {"--retry-times", "0"}});
-  const json job = serve.WaitForJob(serve.Submit(
-      "/api/v1/replicate",
-      {{"source", src.host() + "/team/app:v1"}, {"destination", Dst("cut/app:v1")}}));
+  const json job =
+      serve.WaitForJob(serve.Submit("/api/v1/replicate", {{"source", src.host() + "/team/app:v1"},
+                                                          {"destination", Dst("cut/app:v1")}}));
   ASSERT_EQ(job["status"], "failed") << job.dump();
   const std::map<std::string, std::string> pair = {{"source_registry", src.host()},
                                                    {"dest_registry", dst_->host()}};
@@ -632,9 +633,9 @@ TEST_F(ServeTest, ARetriedRequestIsCountedForItsRegistryAndReason) {
   FaultProxy src(src_->host());
   src.FailNext("GET", "/v2/team/app/manifests/", 1, 503);
   Serve serve(state_, {.config_yaml = Allowed({src.host()})});
-  const json job = serve.WaitForJob(serve.Submit(
-      "/api/v1/replicate",
-      {{"source", src.host() + "/team/app:v1"}, {"destination", Dst("retry/app:v1")}}));
+  const json job =
+      serve.WaitForJob(serve.Submit("/api/v1/replicate", {{"source", src.host() + "/team/app:v1"},
+                                                          {"destination", Dst("retry/app:v1")}}));
   ASSERT_EQ(job["status"], "succeeded") << job.dump();
   ASSERT_GE(src.Count("GET", "/manifests/"), 2) << "the 503 was not retried";
   const std::string m = serve.Scrape();
