@@ -101,9 +101,9 @@ Status ConfigParser::Scalars(const YAML::Node& root, ServerConfig& c) const {
     c.shutdown_timeout = *v;
   }
   if (root["drain_delay"]) {
-    auto text = String(root["drain_delay"], "drain_delay");
-    if (!text) return tl::unexpected(text.error());
-    auto v = ParseDrainDelay(*text, "drain_delay");
+    auto written = String(root["drain_delay"], "drain_delay");
+    if (!written) return tl::unexpected(written.error());
+    auto v = ParseDrainDelay(*written, "drain_delay");
     if (!v) return tl::unexpected(At(root["drain_delay"], v.error().message));
     c.drain_delay = *v;
   }

@@ -133,9 +133,7 @@ TEST(ServerConfigTest, DrainDelayFromFileThenEnvironmentThenFlag) {
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->drain_delay, std::chrono::seconds(5));  // the default
 
-  const std::string file = WriteTemp("drain.yaml", "api_addr: 127.0.0.1:1
-drain_delay: 20s
-");
+  const std::string file = WriteTemp("drain.yaml", "api_addr: 127.0.0.1:1\ndrain_delay: 20s\n");
   c = LoadServerConfig({.config = file}, no_env);
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->drain_delay, std::chrono::seconds(20));
@@ -151,90 +149,86 @@ drain_delay: 20s
   c = LoadServerConfig({.config = file, .drain_delay = "2s"}, env);
   ASSERT_TRUE(c) << c.error().message;
   EXPECT_EQ(c->drain_delay, std::chrono::seconds(2));
-  c = LoadServerConfig({
-    .config = WriteTemp("drain0.yaml", "api_addr: 127.0.0.1:1
-                        drain_delay : 0s ")},
-                        no_env);
-    ASSERT_TRUE(c) << c.error().message;
-    EXPECT_EQ(c->drain_delay, std::chrono::seconds(0));
+  c = LoadServerConfig(
+      {.config = WriteTemp("drain0.yaml", "api_addr: 127.0.0.1:1\ndrain_delay: 0s\n")}, no_env);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->drain_delay, std::chrono::seconds(0));
 }
 
 TEST(ServerConfigTest, BadDrainDelaysAreRefusedNamingWhereTheyCameFrom) {
-    const EnvLookup no_env = FixedEnvironment({});
-    for (const char* bad : {"-1s", "5x", "soon", "", "11m", "1h"}) {
-      auto c = LoadServerConfig(
-          {.config =
-               WriteTemp("bad-drain.yaml",
-                         std::string("api_addr: 127.0.0.1:1\ndrain_delay: \"") + bad + "\"\n")},
-          no_env);
-      ASSERT_FALSE(c) << bad;
-      EXPECT_NE(c.error().message.find("bad-drain.yaml:2:"), std::string::npos)
-          << c.error().message;
-      EXPECT_NE(c.error().message.find("drain_delay must be a duration"), std::string::npos)
-          << c.error().message;
-    }
-    auto c = LoadServerConfig({.api_addr = "127.0.0.1:1"},
-                              FixedEnvironment({{"FREIGHTLINER_DRAIN_DELAY", "later"}}));
-    ASSERT_FALSE(c);
-    EXPECT_NE(c.error().message.find("FREIGHTLINER_DRAIN_DELAY must be a duration"),
-              std::string::npos)
+  const EnvLookup no_env = FixedEnvironment({});
+  for (const char* bad : {"-1s", "5x", "soon", "", "11m", "1h"}) {
+    auto c = LoadServerConfig(
+        {.config = WriteTemp("bad-drain.yaml",
+                             std::string("api_addr: 127.0.0.1:1\ndrain_delay: \"") + bad + "\"\n")},
+        no_env);
+    ASSERT_FALSE(c) << bad;
+    EXPECT_NE(c.error().message.find("bad-drain.yaml:2:"), std::string::npos) << c.error().message;
+    EXPECT_NE(c.error().message.find("drain_delay must be a duration"), std::string::npos)
         << c.error().message;
-    EXPECT_NE(c.error().message.find("\"later\""), std::string::npos) << c.error().message;
-    c = LoadServerConfig({.api_addr = "127.0.0.1:1", .drain_delay = "3 s"}, no_env);
-    ASSERT_FALSE(c);
-    EXPECT_NE(c.error().message.find("--drain-delay must be a duration"), std::string::npos)
-        << c.error().message;
-    c = LoadServerConfig({.api_addr = "127.0.0.1:1", .drain_delay = "10m"}, no_env);
-    ASSERT_TRUE(c) << c.error().message;  // the bound itself
-    EXPECT_EQ(c->drain_delay, kMaxDrainDelay);
+  }
+  auto c = LoadServerConfig({.api_addr = "127.0.0.1:1"},
+                            FixedEnvironment({{"FREIGHTLINER_DRAIN_DELAY", "later"}}));
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("FREIGHTLINER_DRAIN_DELAY must be a duration"),
+            std::string::npos)
+      << c.error().message;
+  EXPECT_NE(c.error().message.find("\"later\""), std::string::npos) << c.error().message;
+  c = LoadServerConfig({.api_addr = "127.0.0.1:1", .drain_delay = "3 s"}, no_env);
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("--drain-delay must be a duration"), std::string::npos)
+      << c.error().message;
+  c = LoadServerConfig({.api_addr = "127.0.0.1:1", .drain_delay = "10m"}, no_env);
+  ASSERT_TRUE(c) << c.error().message;  // the bound itself
+  EXPECT_EQ(c->drain_delay, kMaxDrainDelay);
 }
 
 TEST(ServerConfigTest, ApiKeysFromFileAndEnvironment) {
-    const std::string keys = WriteTemp("keys", "# ops team\nkey-one\n\n  key-two  \n");
-    const std::string file = WriteTemp("srv2.yaml", "api_keys_file: " + keys + "\n");
-    auto c = LoadServerConfig({.config = file},
-                              FixedEnvironment({{"FREIGHTLINER_API_KEY", "key-three"}}));
-    ASSERT_TRUE(c) << c.error().message;
-    EXPECT_EQ(c->api_keys, (std::vector<std::string>{"key-one", "key-two", "key-three"}));
-    const std::string empty = WriteTemp("nokeys", "# nothing\n");
-    c = LoadServerConfig({.config = WriteTemp("srv3.yaml", "api_keys_file: " + empty + "\n")},
-                         FixedEnvironment({}));
-    ASSERT_FALSE(c);
-    EXPECT_NE(c.error().message.find("holds no key"), std::string::npos);
+  const std::string keys = WriteTemp("keys", "# ops team\nkey-one\n\n  key-two  \n");
+  const std::string file = WriteTemp("srv2.yaml", "api_keys_file: " + keys + "\n");
+  auto c =
+      LoadServerConfig({.config = file}, FixedEnvironment({{"FREIGHTLINER_API_KEY", "key-three"}}));
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->api_keys, (std::vector<std::string>{"key-one", "key-two", "key-three"}));
+  const std::string empty = WriteTemp("nokeys", "# nothing\n");
+  c = LoadServerConfig({.config = WriteTemp("srv3.yaml", "api_keys_file: " + empty + "\n")},
+                       FixedEnvironment({}));
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("holds no key"), std::string::npos);
 }
 
 TEST(ServerConfigTest, ErrorsSayWhereAndWhat) {
-    const std::map<std::string, std::string> cases = {
-        {"workerz: 3\n", "t.yaml:1:1: unknown key \"workerz\""},
-        {"workers: many\n", "t.yaml:1:10: workers must be a number"},
-        {"workers: 0\n", "workers must be a number >= 1"},
-        {"shutdown_timeout: soon\n", "shutdown_timeout must be a duration"},
-        {"schedules:\n  - sync: ghost\n    every: 5m\n", "unknown sync \"ghost\""},
-        {"syncs:\n  - name: a\n    file: a.yaml\n  - name: a\n    file: b.yaml\n", "defined twice"},
-        {"api_addr: [1, 2]\n", "api_addr must be a string"},
-        {"workers: 2\nregistries:\n  - host: r.example\n    passwd: x\n",
-         "t.yaml:4:5: unknown key \"passwd\" in registries[0]"},
-        {"registries:\n  - host: ${NOT_SET}\n", "t.yaml:2:11: registries[0].host: environment"},
-    };
-    for (const auto& [text, says] : cases) {
-      auto c = ParseServerConfig(text, "t.yaml", FixedEnvironment({}));
-      ASSERT_FALSE(c) << text;
-      EXPECT_NE(c.error().message.find(says), std::string::npos) << c.error().message;
-    }
-    auto c = LoadServerConfig({.api_addr = "no-port"},
-                              FixedEnvironment({{"FREIGHTLINER_API_KEY", "k"}}));
-    ASSERT_FALSE(c);
-    EXPECT_NE(c.error().message.find("HOST:PORT"), std::string::npos);
+  const std::map<std::string, std::string> cases = {
+      {"workerz: 3\n", "t.yaml:1:1: unknown key \"workerz\""},
+      {"workers: many\n", "t.yaml:1:10: workers must be a number"},
+      {"workers: 0\n", "workers must be a number >= 1"},
+      {"shutdown_timeout: soon\n", "shutdown_timeout must be a duration"},
+      {"schedules:\n  - sync: ghost\n    every: 5m\n", "unknown sync \"ghost\""},
+      {"syncs:\n  - name: a\n    file: a.yaml\n  - name: a\n    file: b.yaml\n", "defined twice"},
+      {"api_addr: [1, 2]\n", "api_addr must be a string"},
+      {"workers: 2\nregistries:\n  - host: r.example\n    passwd: x\n",
+       "t.yaml:4:5: unknown key \"passwd\" in registries[0]"},
+      {"registries:\n  - host: ${NOT_SET}\n", "t.yaml:2:11: registries[0].host: environment"},
+  };
+  for (const auto& [text, says] : cases) {
+    auto c = ParseServerConfig(text, "t.yaml", FixedEnvironment({}));
+    ASSERT_FALSE(c) << text;
+    EXPECT_NE(c.error().message.find(says), std::string::npos) << c.error().message;
+  }
+  auto c =
+      LoadServerConfig({.api_addr = "no-port"}, FixedEnvironment({{"FREIGHTLINER_API_KEY", "k"}}));
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("HOST:PORT"), std::string::npos);
 }
 
 TEST(ServerConfigTest, SyncFilesAreCheckedAtStart) {
-    const std::string bad_sync = WriteTemp("bad-sync.yaml", "mappings:\n  - sauce: x\n");
-    const std::string file =
-        WriteTemp("srv4.yaml", "syncs:\n  - name: nightly\n    file: " + bad_sync + "\n");
-    auto c = LoadServerConfig({.config = file}, FixedEnvironment({}));
-    ASSERT_FALSE(c);
-    EXPECT_NE(c.error().message.find("sync nightly"), std::string::npos) << c.error().message;
-    EXPECT_NE(c.error().message.find("sauce"), std::string::npos) << c.error().message;
+  const std::string bad_sync = WriteTemp("bad-sync.yaml", "mappings:\n  - sauce: x\n");
+  const std::string file =
+      WriteTemp("srv4.yaml", "syncs:\n  - name: nightly\n    file: " + bad_sync + "\n");
+  auto c = LoadServerConfig({.config = file}, FixedEnvironment({}));
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("sync nightly"), std::string::npos) << c.error().message;
+  EXPECT_NE(c.error().message.find("sauce"), std::string::npos) << c.error().message;
 }
 
 }  // namespace

@@ -32,7 +32,7 @@ std::optional<double> Value(const std::string& text, const std::string& name,
     for (const auto& [key, value] : labels) {
       all = all && rest.find(key + "=\"" + value + "\"") != std::string::npos;
     }
-    const size_t label_count = std::count(rest.begin(), rest.end(), '=');
+    const auto label_count = static_cast<size_t>(std::count(rest.begin(), rest.end(), '='));
     if (all && label_count == labels.size()) return std::stod(rest.substr(rest.rfind(' ') + 1));
   }
   return std::nullopt;
