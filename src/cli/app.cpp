@@ -210,7 +210,8 @@ void AddFleetOptions(CLI::App* cmd, FleetFlags& flags) {
 }
 
 // skopeo's names: --retry-times, --retry-delay, --password-stdin (docs/CLI.md).
-int RunServe(const GlobalOptions& global, const server::ServerFlags& flags, std::stop_token stop) {
+int RunServe(const GlobalOptions& global, const server::ServerFlags& flags, std::stop_token stop,
+             server::DrainDelay& drain) {
   auto config = server::LoadServerConfig(flags, ProcessEnvironment());
   if (!config) return Fail(config.error());
   config->insecure_registries.insert(config->insecure_registries.end(),
@@ -219,7 +220,7 @@ int RunServe(const GlobalOptions& global, const server::ServerFlags& flags, std:
   if (!global.ca_file.empty()) config->ca_file = global.ca_file;
   if (!global.authfile.empty()) config->auth_file = global.authfile;
   config->retry = RetryPolicyOf(global);
-  if (Status s = server::Serve(*config, stop); !s) return Fail(s.error());
+  if (Status s = server::Serve(*config, stop, &drain); !s) return Fail(s.error());
   return kExitOk;
 }
 
@@ -345,6 +346,9 @@ int Main(int argc, char** argv) {
   srv->add_option("--metrics-addr", serve_flags.metrics_addr,
                   "HOST:PORT of /metrics (default 0.0.0.0:2112)");
   srv->add_option("--state-dir", serve_flags.state_dir, "where jobs and checkpoints live");
+  srv->add_option("--drain-delay", serve_flags.drain_delay,
+                  "how long /ready answers 503 after SIGTERM before jobs are refused (default "
+                  "5s; 0 disables)");
   srv->add_flag("--allow-unauthenticated", serve_flags.allow_unauthenticated,
                 "serve the API without an API key on a non-loopback address (not recommended)");
 
@@ -426,12 +430,21 @@ int Main(int argc, char** argv) {
   std::stop_source stop;
   int exit_code = kExitOk;
   {
-    SignalStopper signals(stop, [](int signal) {
-      NoteInterrupted(signal);
-      Say(spdlog::level::warn, "interrupted: stopping (press Ctrl-C again to quit at once)",
-          "interrupted: stopping (signal again to quit at once)",
-          {{"signal", InterruptSignalName()}});
-    });
+    // serve: a second signal cuts its drain delay short; a later one quits at once.
+    server::DrainDelay drain;
+    const bool serving = srv->parsed();
+    SignalStopper signals(
+        stop,
+        [serving](int signal) {
+          NoteInterrupted(signal);
+          Say(spdlog::level::warn,
+              serving ? "interrupted: stopping (press Ctrl-C again to skip the drain delay)"
+                      : "interrupted: stopping (press Ctrl-C again to quit at once)",
+              serving ? "interrupted: stopping (signal again to skip the drain delay)"
+                      : "interrupted: stopping (signal again to quit at once)",
+              {{"signal", InterruptSignalName()}});
+        },
+        [serving, &drain](int) { return serving && drain.CutShort(); });
     Context ctx(global, stop.get_token());
     if (rep->parsed()) exit_code = RunReplicate(ctx, replicate);
     if (ins->parsed()) exit_code = RunInspect(ctx, inspect);
@@ -443,7 +456,7 @@ int Main(int argc, char** argv) {
       exit_code = RunSync(ctx, sync);
     }
     if (chk->parsed()) exit_code = RunCheckpoint(ctx, checkpoint);
-    if (srv->parsed()) exit_code = RunServe(global, serve_flags, stop.get_token());
+    if (srv->parsed()) exit_code = RunServe(global, serve_flags, stop.get_token(), drain);
   }
   curl_global_cleanup();
   return exit_code;

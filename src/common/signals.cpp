@@ -20,15 +20,21 @@ sigset_t StopSignals() {
 
 }  // namespace
 
-SignalStopper::SignalStopper(std::stop_source source, std::function<void(int)> on_signal)
-    : source_(std::move(source)), on_signal_(std::move(on_signal)) {
+SignalStopper::SignalStopper(std::stop_source source, std::function<void(int)> on_signal,
+                             std::function<bool(int)> on_repeat)
+    : source_(std::move(source)),
+      on_signal_(std::move(on_signal)),
+      on_repeat_(std::move(on_repeat)) {
   sigset_t set = StopSignals();
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   waiter_ = std::jthread([this, set](std::stop_token self) {
     while (!self.stop_requested()) {
       int sig = 0;
       if (sigwait(&set, &sig) != 0 || sig == SIGUSR2) continue;
-      if (received_ != 0) _exit(130);  // a second Ctrl-C: the user really wants out
+      if (received_ != 0) {
+        if (on_repeat_ && on_repeat_(sig)) continue;
+        _exit(130);  // a second Ctrl-C: the user really wants out
+      }
       received_ = sig;
       source_.request_stop();
       if (on_signal_) on_signal_(sig);

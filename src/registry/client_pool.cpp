@@ -77,7 +77,11 @@ Result<std::shared_ptr<RegistryClient>> ClientPool::Get(const std::string& regis
   o.retry = options_.retry;
   o.push_scopes = role == Role::kDestination;
   o.on_auth_failure = options_.on_auth_failure;
-  o.on_retry = options_.on_retry;
+  if (options_.on_retry) {
+    o.on_retry = [on_retry = options_.on_retry, registry](const Error& e, Clock::Duration d) {
+      on_retry(registry, e, d);
+    };
+  }
   auto& limiter = limiters_[registry];
   if (!limiter) {
     limiter = std::make_shared<RegistryLimiter>(

@@ -48,7 +48,9 @@ struct ClientPoolOptions {
   LimiterOptions default_limits;
   RetryPolicy retry;
   std::function<void()> on_auth_failure;
-  std::function<void(const Error&, Clock::Duration)> on_retry;
+  // Every retry of a request by one of the pool's clients, with the registry (host[:port] as
+  // references name it) whose request failed.
+  std::function<void(const std::string& registry, const Error&, Clock::Duration)> on_retry;
 };
 
 // Thread-safe.

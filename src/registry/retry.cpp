@@ -96,6 +96,19 @@ bool IsRetryable(const Error& error) {
   }
 }
 
+const char* RetryReason(const Error& error) {
+  switch (error.code) {
+    case ErrorCode::kRateLimited:
+      return "rate_limited";
+    case ErrorCode::kNetwork:
+      return "network";
+    case ErrorCode::kTimeout:
+      return "timeout";
+    default:
+      return "server_error";
+  }
+}
+
 std::optional<Clock::Duration> ParseRetryAfter(std::string_view value,
                                                std::chrono::system_clock::time_point now) {
   while (!value.empty() && std::isspace(static_cast<unsigned char>(value.front()))) {

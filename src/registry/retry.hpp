@@ -49,6 +49,12 @@ void LogRetry(std::string_view what, int failed_attempt, int max_attempts, const
 // Network trouble, timeouts, 5xx and 429 are worth another try; other failures are not.
 bool IsRetryable(const Error& error);
 
+// Why a retry happened, as metrics label it: one reason per retryable error code, so the set is
+// fixed (an error that is not retryable reads as "server_error"; it is never retried anyway).
+inline constexpr const char* kRetryReasons[] = {"server_error", "rate_limited", "network",
+                                                "timeout"};
+const char* RetryReason(const Error& error);
+
 // Parses a Retry-After value: delta-seconds or an HTTP-date (relative to `now`). A date in the
 // past means "now" (zero). Returns nullopt for garbage.
 std::optional<Clock::Duration> ParseRetryAfter(std::string_view value,

@@ -70,7 +70,14 @@ TaskResult Engine::RunOne(const CopyTask& task, std::stop_token stop) {
                    .destination_repository_is_new = task.destination_repository_is_new,
                    .destination_last_digest = task.destination_last_digest};
   copy.retry = clients_.retry_policy();
-  Copier copier(**src, **dst, copy, CopyObserver{.on_bytes = observer_.on_bytes});
+  CopyObserver copy_observer;
+  if (observer_.on_bytes || observer_.on_task_bytes) {
+    copy_observer.on_bytes = [this, &task](uint64_t n) {
+      if (observer_.on_bytes) observer_.on_bytes(n);
+      if (observer_.on_task_bytes) observer_.on_task_bytes(task, n);
+    };
+  }
+  Copier copier(**src, **dst, copy, std::move(copy_observer));
   auto report = copier.Copy(task.source, task.destination, stop);
   if (!report) {
     // Stopped mid-copy: not a failure of the tag; it stays pending for a resume.

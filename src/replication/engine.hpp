@@ -81,6 +81,8 @@ struct EngineObserver {
   std::function<void(const CopyTask&)> on_task_start;
   std::function<void(const TaskResult&)> on_task_done;
   std::function<void(uint64_t)> on_bytes;
+  // The same bytes with the task they belong to (its registry pair), as they stream.
+  std::function<void(const CopyTask&, uint64_t)> on_task_bytes;
   std::function<void(const char*)> on_panic;
 };
 

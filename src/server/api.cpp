@@ -204,10 +204,19 @@ ApiServer::Response ApiServer::Route(const http::ServerRequest& request, std::st
   if (path == "/ready") {
     route = path;
     if (!allow({"GET", "HEAD"})) return not_allowed();
-    if (draining_) {
-      return {503,
-              {{"status", "draining"},
-               {"reason", "the server is stopping: no new jobs; running jobs are checkpointing"}}};
+    switch (phase_.load()) {
+      case kDrainDelay:
+        return {
+            503,
+            {{"status", "draining"},
+             {"reason", "the server is stopping: jobs are still taken until drain_delay ends"}}};
+      case kStopping:
+        return {
+            503,
+            {{"status", "draining"},
+             {"reason", "the server is stopping: no new jobs; running jobs are checkpointing"}}};
+      default:
+        break;
     }
     // A store that cannot take writes fails every job: not ready.
     if (!jobs_.store_writable()) return {503, {{"status", "store_unwritable"}}};

@@ -29,9 +29,15 @@ class ApiServer {
 
   // The whole API for one request; never throws (an exception is a counted 500).
   http::ServerResponse Handle(const http::ServerRequest& request);
-  // /ready answers 503 {"status": "draining", "reason": ...} from now on; requests keep being
-  // served (submissions are refused by the JobManager once it shuts down).
-  void Drain() { draining_ = true; }
+  // /ready answers 503 {"status": "draining", "reason": ...} from now on; every other request is
+  // served as before (the drain delay: jobs are still taken).
+  void StartDraining() {
+    int serving = kServing;
+    phase_.compare_exchange_strong(serving, kDrainDelay);
+  }
+  // The same, saying that jobs are now checkpointing (submissions are refused by the JobManager
+  // once it shuts down).
+  void Drain() { phase_ = kStopping; }
 
  private:
   struct Response {
@@ -47,7 +53,8 @@ class ApiServer {
   const ServerConfig& config_;
   JobManager& jobs_;
   Metrics& metrics_;
-  std::atomic<bool> draining_{false};
+  static constexpr int kServing = 0, kDrainDelay = 1, kStopping = 2;
+  std::atomic<int> phase_{kServing};
 };
 
 }  // namespace freightliner::server

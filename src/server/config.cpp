@@ -6,6 +6,8 @@
 #include <fstream>
 #include <set>
 
+#include "common/format.hpp"
+
 namespace freightliner::server {
 namespace {
 
@@ -98,6 +100,13 @@ Status ConfigParser::Scalars(const YAML::Node& root, ServerConfig& c) const {
     if (!v) return tl::unexpected(v.error());
     c.shutdown_timeout = *v;
   }
+  if (root["drain_delay"]) {
+    auto written = String(root["drain_delay"], "drain_delay");
+    if (!written) return tl::unexpected(written.error());
+    auto v = ParseDrainDelay(*written, "drain_delay");
+    if (!v) return tl::unexpected(At(root["drain_delay"], v.error().message));
+    c.drain_delay = *v;
+  }
   if (root["cors_origins"]) {
     auto v = Strings(root["cors_origins"], "cors_origins");
     if (!v) return tl::unexpected(v.error());
@@ -179,6 +188,7 @@ Status ConfigParser::Parse(const YAML::Node& root, ServerConfig& c) const {
                            "max_transfers",
                            "max_body_bytes",
                            "shutdown_timeout",
+                           "drain_delay",
                            "api_keys_file",
                            "cors_origins",
                            "insecure_registries",
@@ -224,6 +234,11 @@ Status ApplyEnvironment(ServerConfig& c, const EnvLookup& env) {
                        "FREIGHTLINER_WORKERS must be a whole number >= 1, not \"" + *v + "\"");
     }
     c.workers = std::stoi(*v);
+  }
+  if (auto v = env("FREIGHTLINER_DRAIN_DELAY"); v && !v->empty()) {
+    auto delay = ParseDrainDelay(*v, "FREIGHTLINER_DRAIN_DELAY");
+    if (!delay) return tl::unexpected(delay.error());
+    c.drain_delay = *delay;
   }
   return Ok();
 }
@@ -301,6 +316,16 @@ bool HostMatches(std::string_view pattern, std::string_view host) {
 }
 
 }  // namespace
+
+Result<std::chrono::seconds> ParseDrainDelay(std::string_view text, const std::string& what) {
+  auto d = ParseDuration(text);
+  if (!d || *d > kMaxDrainDelay) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     what + " must be a duration from 0 to 10m, such as 5s or 30s, not " +
+                         QuoteUntrusted(text, 64));
+  }
+  return *d;
+}
 
 bool IsLoopbackAddress(std::string_view host_port) {
   const std::string host = Lowercase(SplitHostPort(host_port).first);
@@ -393,6 +418,11 @@ Result<ServerConfig> LoadServerConfig(const ServerFlags& flags, const EnvLookup&
   if (flags.api_addr) config.api_addr = *flags.api_addr;
   if (flags.metrics_addr) config.metrics_addr = *flags.metrics_addr;
   if (flags.state_dir) config.state_dir = *flags.state_dir;
+  if (flags.drain_delay) {
+    auto delay = ParseDrainDelay(*flags.drain_delay, "--drain-delay");
+    if (!delay) return tl::unexpected(delay.error());
+    config.drain_delay = *delay;
+  }
   if (flags.allow_unauthenticated) config.allow_unauthenticated = true;
   if (Status s = ReadApiKeys(config); !s) return tl::unexpected(s.error());
   if (auto key = env("FREIGHTLINER_API_KEY"); key && !key->empty()) config.api_keys.push_back(*key);

@@ -38,6 +38,10 @@ struct ServerConfig {
   int max_transfers = 16;
   size_t max_body_bytes = 1 << 20;
   std::chrono::seconds shutdown_timeout{30};
+  // After SIGTERM, /ready answers 503 this long while everything else goes on as before, so that
+  // load balancers stop sending before submissions are refused. 0: no delay. It comes before
+  // shutdown_timeout, not out of it.
+  std::chrono::seconds drain_delay{5};
   std::vector<std::string> cors_origins;  // none: no CORS headers at all; "*" allows any origin
   std::string api_keys_file;
   std::vector<std::string> api_keys;  // loaded from api_keys_file and FREIGHTLINER_API_KEY
@@ -65,8 +69,15 @@ struct ServerFlags {
   std::optional<std::string> api_addr;
   std::optional<std::string> metrics_addr;
   std::optional<std::string> state_dir;
+  std::optional<std::string> drain_delay;  // as in the file: "5s", "1m", "0"
   bool allow_unauthenticated = false;
 };
+
+// The bound of drain_delay: a load balancer notices a failing probe within seconds.
+inline constexpr std::chrono::seconds kMaxDrainDelay{600};
+// Parses a drain_delay (a duration, 0 allowed, at most kMaxDrainDelay); `what` names its origin
+// in the error ("drain_delay", "FREIGHTLINER_DRAIN_DELAY", "--drain-delay").
+Result<std::chrono::seconds> ParseDrainDelay(std::string_view text, const std::string& what);
 
 // Reads the file (if any), applies the environment, then the flags, loads API keys, checks
 // everything (addresses, files, that every sync file parses, that schedules name known syncs).

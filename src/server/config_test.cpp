@@ -127,6 +127,62 @@ TEST(ServerConfigTest, FlagsOverrideTheEnvironmentWhichOverridesTheFile) {
   EXPECT_EQ(c->workers, 5);
 }
 
+TEST(ServerConfigTest, DrainDelayFromFileThenEnvironmentThenFlag) {
+  const EnvLookup no_env = FixedEnvironment({});
+  auto c = LoadServerConfig({.api_addr = "127.0.0.1:1"}, no_env);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->drain_delay, std::chrono::seconds(5));  // the default
+
+  const std::string file = WriteTemp("drain.yaml", "api_addr: 127.0.0.1:1\ndrain_delay: 20s\n");
+  c = LoadServerConfig({.config = file}, no_env);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->drain_delay, std::chrono::seconds(20));
+
+  const EnvLookup env = FixedEnvironment({{"FREIGHTLINER_DRAIN_DELAY", "1m"}});
+  c = LoadServerConfig({.config = file}, env);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->drain_delay, std::chrono::seconds(60));
+
+  c = LoadServerConfig({.config = file, .drain_delay = "0"}, env);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->drain_delay, std::chrono::seconds(0));  // 0 disables it
+  c = LoadServerConfig({.config = file, .drain_delay = "2s"}, env);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->drain_delay, std::chrono::seconds(2));
+  c = LoadServerConfig(
+      {.config = WriteTemp("drain0.yaml", "api_addr: 127.0.0.1:1\ndrain_delay: 0s\n")}, no_env);
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->drain_delay, std::chrono::seconds(0));
+}
+
+TEST(ServerConfigTest, BadDrainDelaysAreRefusedNamingWhereTheyCameFrom) {
+  const EnvLookup no_env = FixedEnvironment({});
+  for (const char* bad : {"-1s", "5x", "soon", "", "11m", "1h"}) {
+    auto c = LoadServerConfig(
+        {.config = WriteTemp("bad-drain.yaml",
+                             std::string("api_addr: 127.0.0.1:1\ndrain_delay: \"") + bad + "\"\n")},
+        no_env);
+    ASSERT_FALSE(c) << bad;
+    EXPECT_NE(c.error().message.find("bad-drain.yaml:2:"), std::string::npos) << c.error().message;
+    EXPECT_NE(c.error().message.find("drain_delay must be a duration"), std::string::npos)
+        << c.error().message;
+  }
+  auto c = LoadServerConfig({.api_addr = "127.0.0.1:1"},
+                            FixedEnvironment({{"FREIGHTLINER_DRAIN_DELAY", "later"}}));
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("FREIGHTLINER_DRAIN_DELAY must be a duration"),
+            std::string::npos)
+      << c.error().message;
+  EXPECT_NE(c.error().message.find("\"later\""), std::string::npos) << c.error().message;
+  c = LoadServerConfig({.api_addr = "127.0.0.1:1", .drain_delay = "3 s"}, no_env);
+  ASSERT_FALSE(c);
+  EXPECT_NE(c.error().message.find("--drain-delay must be a duration"), std::string::npos)
+      << c.error().message;
+  c = LoadServerConfig({.api_addr = "127.0.0.1:1", .drain_delay = "10m"}, no_env);
+  ASSERT_TRUE(c) << c.error().message;  // the bound itself
+  EXPECT_EQ(c->drain_delay, kMaxDrainDelay);
+}
+
 TEST(ServerConfigTest, ApiKeysFromFileAndEnvironment) {
   const std::string keys = WriteTemp("keys", "# ops team\nkey-one\n\n  key-two  \n");
   const std::string file = WriteTemp("srv2.yaml", "api_keys_file: " + keys + "\n");

@@ -263,6 +263,7 @@ Status JobManager::Start() {
   }
   if (!recovered.empty())
     spdlog::info("jobs: {} queued or interrupted job(s) taken up again", recovered.size());
+  ObserveSyncs();
   for (int i = 0; i < config_.max_concurrent_jobs; ++i) {
     runners_.emplace_back([this](std::stop_token stop) { RunnerLoop(stop); });
   }
@@ -275,6 +276,40 @@ Status JobManager::Start() {
   }
   maintenance_ = std::jthread([this](std::stop_token stop) { MaintenanceLoop(stop); });
   return Ok();
+}
+
+// Before any run, the gauges say what the store remembers: a restart must not look like a sync
+// that never succeeded, nor a new sync like one overdue (it gets the server's start as its last
+// success, so an alert on `time() - last_success > N * interval` waits N intervals).
+void JobManager::ObserveSyncs() {
+  const double started = NowSeconds();
+  for (const NamedSync& sync : config_.syncs) {
+    std::optional<double> interval;
+    for (const Schedule& s : config_.schedules) {
+      const auto every = static_cast<double>(s.every.count());
+      if (s.sync == sync.name && (!interval || every < *interval)) interval = every;
+    }
+    const auto time_of = [](const Result<std::optional<json>>& job, const char* key) {
+      if (!job || !*job || !(**job).contains(key) || !(**job)[key].is_number()) {
+        return std::optional<double>();
+      }
+      return std::optional<double>((**job)[key].get<double>());
+    };
+    const double last_start = time_of(LastSyncJob(sync.name), "started_at").value_or(0);
+    const double last_success =
+        time_of(LastSyncJob(sync.name, "succeeded"), "finished_at").value_or(started);
+    metrics_.ObserveSync(sync.name, interval, last_start, last_success);
+  }
+}
+
+// The configured sync a job runs, if it is one (a stored job may name a sync the config no
+// longer has: it gets no series, so the label set stays the config's).
+const NamedSync* JobManager::SyncOf(const json& job) const {
+  if (job.value("type", "") != "sync" || !job.contains("request") || !job["request"].is_object()) {
+    return nullptr;
+  }
+  const json& name = job["request"].value("name", json());
+  return name.is_string() ? config_.Sync(name.get<std::string>()) : nullptr;
 }
 
 void JobManager::StoreError(const char* operation, const Error& error) {
@@ -690,6 +725,9 @@ void JobManager::RunJob(const std::string& id) {
   ScopedLogFields log_fields({{"job_id", id}, {"job_type", job["type"]}});
   if (job["started_at"].is_null()) job["started_at"] = NowSeconds();
   Persist(id, {{"status", "running"}, {"started_at", job["started_at"]}});
+  if (const NamedSync* sync = SyncOf(job)) {
+    metrics_.RecordSyncStart(sync->name, job["started_at"].get<double>());
+  }
   Execute(id, job, *live);
 }
 
@@ -699,14 +737,19 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
   const auto finish = [&](const std::string& status, json error) {
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const double finished_at = NowSeconds();
     json fields = {{"status", status},
-                   {"finished_at", NowSeconds()},
+                   {"finished_at", finished_at},
                    {"progress", live.Progress()},
                    {"error", error}};
     {
       std::lock_guard lock(live.mu);
       fields["errors"] = live.errors;
       if (!live.plan.empty()) fields["plan"] = live.plan;
+    }
+    // Before the status is visible: whoever sees the job succeeded sees the gauge say so.
+    if (const NamedSync* sync = SyncOf(job); sync && status == "succeeded") {
+      metrics_.RecordSyncSuccess(sync->name, finished_at);
     }
     if (!Persist(id, fields)) {
       spdlog::error("job {}: its final status ({}) is held in memory until the store takes writes",
@@ -719,6 +762,11 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
   auto prepared = PrepareJob(type, job["request"], config_);
   if (!prepared) return finish("failed", ErrorJson(prepared.error()));
   prepared->pool.on_auth_failure = [this] { metrics_.RecordAuthFailure("registry"); };
+  // The registries of a job are bounded (the config's syncs, or the allow-list of API jobs), and
+  // ObservePair below created their retry counters.
+  prepared->pool.on_retry = [this](const std::string& registry, const Error& e, Clock::Duration) {
+    metrics_.RecordRetry(registry, registry::RetryReason(e));
+  };
 
   std::string run_id = job.value("run_id", "");
   if (run_id.empty()) {
@@ -755,13 +803,15 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
             // A dry run moves no bytes: its progress counts those the real run would move.
             if (dry_run) live.bytes += r.report.bytes_transferred;
             if (!dry_run) {
-              metrics_.RecordReplication(r.task.source.repository.registry,
-                                         r.task.destination.repository.registry,
-                                         {.ok = ok,
-                                          .seconds = r.seconds,
-                                          .bytes = r.report.bytes_transferred,
-                                          .layers = r.report.layers_transferred,
-                                          .error = r.error ? r.error->code : ErrorCode::kInternal});
+              // Bytes were counted as they streamed (on_task_bytes), not here.
+              metrics_.RecordReplication(
+                  r.task.source.repository.registry, r.task.destination.repository.registry,
+                  {.status = !ok                               ? ReplicationStatus::kFailed
+                             : r.state == TaskState::kUpToDate ? ReplicationStatus::kUpToDate
+                                                               : ReplicationStatus::kSuccess,
+                   .seconds = r.seconds,
+                   .layers = r.report.layers_transferred,
+                   .error = r.error ? r.error->code : ErrorCode::kInternal});
             }
             std::lock_guard lock(live.mu);
             if (!ok && live.errors.size() < kMaxErrorsKept) {
@@ -776,6 +826,12 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
             }
           },
       .on_bytes = [&](uint64_t n) { live.bytes += n; },
+      .on_task_bytes =
+          [&](const CopyTask& task, uint64_t n) {
+            if (dry_run) return;  // never called in one (nothing streams); said for the reader
+            metrics_.AddReplicationBytes(task.source.repository.registry,
+                                         task.destination.repository.registry, n);
+          },
       // A copy that threw is a failed tag (the engine says so); it is a panic of ours, too.
       .on_panic = [this](const char*) { metrics_.RecordPanic("worker"); }};
   auto result =
@@ -800,15 +856,16 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
   finish("failed", ErrorJson(replication::SummaryError(result->summary)));
 }
 
-Result<std::optional<json>> JobManager::LastSyncJob(const std::string& name) {
+Result<std::optional<json>> JobManager::LastSyncJob(const std::string& name,
+                                                    const std::string& status) {
   std::lock_guard lock(store_.mutex());
   // CASE, not AND: a row that is not JSON must not fail the query (it is quarantined when read).
   auto st = store_.database().Prepare(
-      "SELECT id, type, created_at, doc FROM jobs WHERE type = 'sync' AND CASE WHEN "
-      "json_valid(doc) THEN json_extract(doc, '$.request.name') END = ?1 "
+      "SELECT id, type, created_at, doc FROM jobs WHERE type = 'sync' AND (?2 = '' OR status = "
+      "?2) AND CASE WHEN json_valid(doc) THEN json_extract(doc, '$.request.name') END = ?1 "
       "ORDER BY created_at DESC, id DESC LIMIT 1");
   if (!st) return tl::unexpected(st.error());
-  (*st)->Bind(1, name);
+  (*st)->Bind(1, name).Bind(2, status);
   auto row = (*st)->Step();
   if (!row) {
     StoreError("read", row.error());

@@ -118,8 +118,12 @@ class JobManager {
   void Execute(const std::string& id, const nlohmann::json& job, Live& live);
   nlohmann::json WithProgress(nlohmann::json job);
   bool SyncPending(const std::string& name);
-  // The newest job of the named sync, whatever its status.
-  Result<std::optional<nlohmann::json>> LastSyncJob(const std::string& name);
+  // The newest job of the named sync with that status (empty: whatever its status).
+  Result<std::optional<nlohmann::json>> LastSyncJob(const std::string& name,
+                                                    const std::string& status = "");
+  // Creates every configured sync's gauges, from what the store remembers.
+  void ObserveSyncs();
+  const NamedSync* SyncOf(const nlohmann::json& job) const;
 
   const ServerConfig& config_;
   replication::CheckpointStore& store_;

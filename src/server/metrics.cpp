@@ -10,6 +10,8 @@
 #include <sstream>
 #include <vector>
 
+#include "registry/retry.hpp"
+
 namespace freightliner::server {
 namespace {
 
@@ -162,15 +164,21 @@ Metrics::Metrics(std::string version, std::string revision)
   auto& r = *registry_;
   replications_ = &BuildCounter()
                        .Name("freightliner_replications_total")
-                       .Help("Tags (or digests) replicated, by outcome (success|failed).")
+                       .Help(
+                           "Tags (or digests) replicated, by outcome: success, failed, or "
+                           "up_to_date (the destination already had it; nothing moved).")
                        .Register(r);
   replication_duration_ = &BuildHistogram()
                                .Name("freightliner_replication_duration_seconds")
-                               .Help("Time to replicate one tag, successful or not.")
+                               .Help(
+                                   "Time to replicate one tag, successful or not (up-to-date "
+                                   "tags are not observed).")
                                .Register(r);
   replication_bytes_ = &BuildCounter()
                             .Name("freightliner_replication_bytes_total")
-                            .Help("Blob bytes transferred (blobs skipped or mounted are not).")
+                            .Help(
+                                "Blob bytes transferred, counted as they stream (failed and "
+                                "retried transfers included; blobs skipped or mounted are not).")
                             .Register(r);
   replication_layers_ = &BuildCounter()
                              .Name("freightliner_replication_layers_total")
@@ -221,6 +229,30 @@ Metrics::Metrics(std::string version, std::string revision)
                            "Job store (SQLite) operations that failed: insert, update, read, "
                            "purge, probe, check. /ready answers 503 while writes fail.")
                        .Register(r);
+  registry_retries_ = &BuildCounter()
+                           .Name("freightliner_registry_retries_total")
+                           .Help(
+                               "Requests to a registry that were retried, by registry and reason "
+                               "(server_error, rate_limited, network, timeout).")
+                           .Register(r);
+  sync_last_start_ = &BuildGauge()
+                          .Name("freightliner_sync_last_start_timestamp_seconds")
+                          .Help(
+                              "Unix time the last run of a configured sync started (scheduled or "
+                              "on request); 0 if it never ran.")
+                          .Register(r);
+  sync_last_success_ = &BuildGauge()
+                            .Name("freightliner_sync_last_success_timestamp_seconds")
+                            .Help(
+                                "Unix time a run of a configured sync last succeeded. At start: "
+                                "from the job store, else the process start time (a grace "
+                                "period for a new sync).")
+                            .Register(r);
+  sync_interval_ =
+      &BuildGauge()
+           .Name("freightliner_sync_interval_seconds")
+           .Help("The schedule interval of a scheduled sync (the shortest if several).")
+           .Register(r);
   BuildGauge()
       .Name("freightliner_build_info")
       .Help("Always 1; the labels say which build is running.")
@@ -246,12 +278,14 @@ void Metrics::SetWorkerPool(std::function<WorkerPoolStats()> stats) {
 }
 
 void Metrics::ObservePair(const std::string& src, const std::string& dst) {
+  ObserveRegistry(src);
+  ObserveRegistry(dst);
   {
     std::lock_guard lock(pairs_mu_);
     if (!pairs_.emplace(src, dst).second) return;
   }
   const prometheus::Labels pair = {{"source_registry", src}, {"dest_registry", dst}};
-  for (const char* status : {"success", "failed"}) {
+  for (const char* status : kReplicationStatuses) {
     auto labels = pair;
     labels["status"] = status;
     replications_->Add(labels);
@@ -271,16 +305,51 @@ void Metrics::RecordReplication(const std::string& src, const std::string& dst,
   ObservePair(src, dst);
   const prometheus::Labels pair = {{"source_registry", src}, {"dest_registry", dst}};
   auto labels = pair;
-  labels["status"] = outcome.ok ? "success" : "failed";
+  labels["status"] = outcome.status == ReplicationStatus::kSuccess  ? "success"
+                     : outcome.status == ReplicationStatus::kFailed ? "failed"
+                                                                    : "up_to_date";
   replications_->Add(labels).Increment();
+  if (outcome.status == ReplicationStatus::kUpToDate) return;  // nothing moved, nothing to time
   replication_duration_->Add(pair, kReplicationBuckets).Observe(outcome.seconds);
-  replication_bytes_->Add(pair).Increment(static_cast<double>(outcome.bytes));
   replication_layers_->Add(pair).Increment(static_cast<double>(outcome.layers));
-  if (!outcome.ok) {
+  if (outcome.status == ReplicationStatus::kFailed) {
     auto error_labels = pair;
     error_labels["error_type"] = std::string(ErrorCodeName(outcome.error));
     replication_errors_->Add(error_labels).Increment();
   }
+}
+
+void Metrics::AddReplicationBytes(const std::string& src, const std::string& dst, uint64_t bytes) {
+  replication_bytes_->Add({{"source_registry", src}, {"dest_registry", dst}})
+      .Increment(static_cast<double>(bytes));
+}
+
+void Metrics::ObserveRegistry(const std::string& registry) {
+  {
+    std::lock_guard lock(pairs_mu_);
+    if (!registries_.insert(registry).second) return;
+  }
+  for (const char* reason : registry::kRetryReasons)
+    registry_retries_->Add({{"registry", registry}, {"reason", reason}});
+}
+
+void Metrics::RecordRetry(const std::string& registry, const std::string& reason) {
+  registry_retries_->Add({{"registry", registry}, {"reason", reason}}).Increment();
+}
+
+void Metrics::ObserveSync(const std::string& name, std::optional<double> interval_seconds,
+                          double last_start, double last_success) {
+  sync_last_start_->Add({{"sync", name}}).Set(last_start);
+  sync_last_success_->Add({{"sync", name}}).Set(last_success);
+  if (interval_seconds) sync_interval_->Add({{"sync", name}}).Set(*interval_seconds);
+}
+
+void Metrics::RecordSyncStart(const std::string& name, double unix_seconds) {
+  sync_last_start_->Add({{"sync", name}}).Set(unix_seconds);
+}
+
+void Metrics::RecordSyncSuccess(const std::string& name, double unix_seconds) {
+  sync_last_success_->Add({{"sync", name}}).Set(unix_seconds);
 }
 
 void Metrics::ObserveRoute(const std::string& method, const std::string& path) {

@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -30,14 +31,19 @@ struct WorkerPoolStats {
   int queued = 0;
 };
 
+// How one tag's copy ended. An up-to-date tag (the destination already had it) moved nothing: it
+// is neither a success nor timed, so that the success rate and the duration histogram describe
+// real copies.
+enum class ReplicationStatus { kSuccess, kFailed, kUpToDate };
+
 struct ReplicationOutcome {
-  bool ok = false;
+  ReplicationStatus status = ReplicationStatus::kFailed;
   double seconds = 0;
-  uint64_t bytes = 0;                      // transferred, not skipped
   uint64_t layers = 0;                     // layer blobs transferred
-  ErrorCode error = ErrorCode::kInternal;  // when !ok
+  ErrorCode error = ErrorCode::kInternal;  // when failed
 };
 
+inline constexpr const char* kReplicationStatuses[] = {"success", "failed", "up_to_date"};
 inline constexpr const char* kJobTypes[] = {"replicate", "replicate-tree", "sync"};
 inline constexpr const char* kJobStatuses[] = {"succeeded", "failed", "canceled"};
 inline constexpr const char* kComponents[] = {"worker", "api", "scheduler"};
@@ -56,9 +62,25 @@ class Metrics {
 
   void SetWorkerPool(std::function<WorkerPoolStats()> stats);
 
+  // Creates the pair's children at 0 (every status and error type), and its registries'.
   void ObservePair(const std::string& source_registry, const std::string& dest_registry);
   void RecordReplication(const std::string& source_registry, const std::string& dest_registry,
                          const ReplicationOutcome& outcome);
+  // Blob bytes as they stream, failed transfers included (the tag's end adds nothing more).
+  void AddReplicationBytes(const std::string& source_registry, const std::string& dest_registry,
+                           uint64_t bytes);
+
+  // Creates the registry's retry counters at 0, one per reason (registry::kRetryReasons).
+  void ObserveRegistry(const std::string& registry);
+  // `reason`: one of registry::kRetryReasons.
+  void RecordRetry(const std::string& registry, const std::string& reason);
+
+  // A configured sync's gauges, created at start: its interval (only when `interval_seconds` is
+  // set: a scheduled sync), when its last run started (0: never) and when a run last succeeded.
+  void ObserveSync(const std::string& name, std::optional<double> interval_seconds,
+                   double last_start, double last_success);
+  void RecordSyncStart(const std::string& name, double unix_seconds);
+  void RecordSyncSuccess(const std::string& name, double unix_seconds);
   // Creates the route's server-error counters (500, 503) at 0, so that the first 5xx is visible
   // to rate() and the 5xx ratio is 0, not absent, while all is well.
   void ObserveRoute(const std::string& method, const std::string& path);
@@ -89,9 +111,14 @@ class Metrics {
   prometheus::Gauge* jobs_active_;
   prometheus::Family<prometheus::Counter>* auth_failures_;
   prometheus::Family<prometheus::Counter>* store_errors_;
+  prometheus::Family<prometheus::Counter>* registry_retries_;
+  prometheus::Family<prometheus::Gauge>* sync_last_start_;
+  prometheus::Family<prometheus::Gauge>* sync_last_success_;
+  prometheus::Family<prometheus::Gauge>* sync_interval_;
 
   std::mutex pairs_mu_;
   std::set<std::pair<std::string, std::string>> pairs_;
+  std::set<std::string> registries_;  // pairs_mu_
 };
 
 }  // namespace freightliner::server

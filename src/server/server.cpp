@@ -52,7 +52,21 @@ void LogApiSecurity(const ServerConfig& config) {
 
 }  // namespace
 
-Status Serve(const ServerConfig& config, std::stop_token stop) {
+void DrainDelay::Wait(std::chrono::seconds delay) {
+  std::unique_lock lock(mu_);
+  cv_.wait_for(lock, delay, [this] { return cut_; });
+  over_ = true;
+}
+
+bool DrainDelay::CutShort() {
+  std::lock_guard lock(mu_);
+  if (over_) return false;
+  cut_ = true;
+  cv_.notify_all();
+  return true;
+}
+
+Status Serve(const ServerConfig& config, std::stop_token stop, DrainDelay* drain) {
   const std::string state_dir =
       config.state_dir.empty() ? replication::DefaultStateDir() : config.state_dir;
   auto store = replication::CheckpointStore::Open(state_dir);
@@ -85,8 +99,24 @@ Status Serve(const ServerConfig& config, std::stop_token stop) {
   LogApiSecurity(config);
 
   WaitForStop(stop);
-  spdlog::info("stopping: /ready answers 503, no new jobs; running jobs checkpoint (up to {}s)",
-               config.shutdown_timeout.count());
+  DrainDelay own;
+  DrainDelay& delay = drain != nullptr ? *drain : own;
+  if (config.drain_delay.count() > 0) {
+    // First only /ready changes: load balancers take the server out of rotation while it still
+    // takes jobs, so no client that was routed here meanwhile gets a refusal.
+    spdlog::info(
+        "stopping: /ready answers 503; jobs are still taken for {}s (drain_delay; signal again "
+        "to skip it)",
+        config.drain_delay.count());
+    api.StartDraining();
+    delay.Wait(config.drain_delay);
+    spdlog::info("stopping: no new jobs; running jobs checkpoint (up to {}s)",
+                 config.shutdown_timeout.count());
+  } else {
+    delay.Wait(config.drain_delay);  // over: a second signal now quits at once
+    spdlog::info("stopping: /ready answers 503, no new jobs; running jobs checkpoint (up to {}s)",
+                 config.shutdown_timeout.count());
+  }
   // The API keeps answering while jobs drain: /ready says 503 (load balancers take the server
   // out), job reads still work, and submissions get 503 "shutting down".
   api.Drain();

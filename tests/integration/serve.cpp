@@ -38,6 +38,9 @@ void Serve::Start() {
   argv.insert(argv.end(), options_.args.begin(), options_.args.end());
   std::map<std::string, std::string> env = options_.env;
   env.emplace("DOCKER_CONFIG", "/nonexistent/freightliner-test");
+  // Tests stop servers often: no drain delay unless a test asks for one (the flag and the
+  // config file's drain_delay are weaker than this variable only for the file).
+  env.emplace("FREIGHTLINER_DRAIN_DELAY", "0");
   process_ = std::make_unique<ChildProcess>(argv, dir_.path() + "/serve.log", env);
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
   while (std::chrono::steady_clock::now() < deadline) {

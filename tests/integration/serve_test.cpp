@@ -7,6 +7,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
+#include <ctime>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
@@ -405,7 +407,13 @@ TEST_F(ServeTest, ExpositionHasEverySpecFamilyWithItsLabels) {
 }
 
 TEST_F(ServeTest, MetricsDocMatchesTheLiveExposition) {
-  Serve serve(state_, {.config_yaml = Allowed()});
+  // A scheduled sync: the per-sync gauges exist only for configured syncs.
+  WriteFile(state_.path() + "/doc.yaml", "mappings:\n  - source: " + Src("team/app") +
+                                             "\n    destination: " + Dst("docsync/app") +
+                                             "\n    tags:\n      list: [v1]\n");
+  Serve serve(state_, {.config_yaml = Allowed({},
+                                              "syncs:\n  - name: doc\n    file: doc.yaml\n"
+                                              "schedules:\n  - sync: doc\n    every: 1h\n")});
   serve.WaitForJob(serve.Submit(
       "/api/v1/replicate", {{"source", Src("team/app:v1")}, {"destination", Dst("d/app:v1")}}));
   const std::string m = serve.Scrape();
@@ -500,6 +508,178 @@ TEST_F(ServeTest, ScheduledSyncRunsAndNamedSyncsRunOnRequest) {
   job = serve.WaitForJob(serve.Submit("/api/v1/sync", {{"name", "nightly"}}));
   EXPECT_EQ(job["status"], "succeeded") << job.dump();
   EXPECT_EQ(job["trigger"], "api");
+}
+
+// The last successful sync job of `name` as the API lists it (fails the test without one).
+json SucceededSyncJob(const Serve& serve, const std::string& name) {
+  const json listed =
+      json::parse(serve.Call("GET", "/api/v1/jobs?type=sync&status=succeeded").body);
+  for (const json& job : listed["jobs"]) {
+    if (job["request"]["name"] == name) return job;
+  }
+  ADD_FAILURE() << "no succeeded job of sync " << name << ": " << listed.dump();
+  return json::object();
+}
+
+TEST_F(ServeTest, SyncGaugesSayWhenEachConfiguredSyncLastStartedAndSucceeded) {
+  for (const char* name : {"nightly", "manual"}) {
+    WriteFile(state_.path() + "/" + name + ".yaml",
+              "mappings:\n  - source: " + Src("team/app") + "\n    destination: " +
+                  Dst(std::string("gauge-") + name + "/app") + "\n    tags:\n      list: [v1]\n");
+  }
+  const std::string config =
+      "syncs:\n  - name: nightly\n    file: nightly.yaml\n  - name: manual\n    file: manual.yaml\n"
+      "schedules:\n  - sync: nightly\n    every: 1h\n  - sync: nightly\n    every: 2h\n";
+  auto serve = std::make_unique<Serve>(state_, ServeOptions{.config_yaml = config});
+  const double before_start = static_cast<double>(std::time(nullptr)) - 1;
+  std::string m = serve->Scrape();
+  // The unscheduled sync: no interval, never started, and (a fresh install) its grace period
+  // counts from the server's start.
+  EXPECT_EQ(MetricValue(m, "freightliner_sync_interval_seconds", {{"sync", "manual"}}), -1);
+  EXPECT_EQ(MetricValue(m, "freightliner_sync_last_start_timestamp_seconds", {{"sync", "manual"}}),
+            0);
+  const double manual_grace =
+      MetricValue(m, "freightliner_sync_last_success_timestamp_seconds", {{"sync", "manual"}});
+  EXPECT_GT(manual_grace, 1.7e9);
+  EXPECT_LE(manual_grace, static_cast<double>(std::time(nullptr)) + 1);
+
+  // The scheduled one runs at start.
+  json listed;
+  for (int i = 0; i < 400; ++i) {
+    listed = json::parse(serve->Call("GET", "/api/v1/jobs?type=sync").body);
+    if (!listed["jobs"].empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(listed["jobs"].size(), 1u) << listed.dump();
+  const json job = serve->WaitForJob(listed["jobs"][0]["id"]);
+  ASSERT_EQ(job["status"], "succeeded") << job.dump();
+  m = serve->Scrape();
+  // The shortest of its schedules.
+  EXPECT_EQ(MetricValue(m, "freightliner_sync_interval_seconds", {{"sync", "nightly"}}), 3600);
+  const double started =
+      MetricValue(m, "freightliner_sync_last_start_timestamp_seconds", {{"sync", "nightly"}});
+  const double succeeded =
+      MetricValue(m, "freightliner_sync_last_success_timestamp_seconds", {{"sync", "nightly"}});
+  EXPECT_GT(started, 0);
+  EXPECT_GE(succeeded, started);
+  EXPECT_NEAR(started, job["started_at"].get<double>(), 0.01);
+  EXPECT_NEAR(succeeded, job["finished_at"].get<double>(), 0.01);
+  EXPECT_GE(started, before_start - 60);  // this run's, not a stale value
+
+  // On request: the same gauges. After a restart they come from the job store.
+  const json manual = serve->WaitForJob(serve->Submit("/api/v1/sync", {{"name", "manual"}}));
+  ASSERT_EQ(manual["status"], "succeeded") << manual.dump();
+  EXPECT_EQ(serve->Stop(), 0);
+  serve->Start();
+  m = serve->Scrape();
+  const json stored = SucceededSyncJob(*serve, "manual");
+  EXPECT_NEAR(
+      MetricValue(m, "freightliner_sync_last_success_timestamp_seconds", {{"sync", "manual"}}),
+      stored["finished_at"].get<double>(), 0.01);
+  EXPECT_NEAR(
+      MetricValue(m, "freightliner_sync_last_start_timestamp_seconds", {{"sync", "manual"}}),
+      stored["started_at"].get<double>(), 0.01);
+  EXPECT_EQ(MetricValue(m, "freightliner_sync_interval_seconds", {{"sync", "manual"}}), -1);
+}
+
+TEST_F(ServeTest, AResyncOfAnUpToDateTagIsCountedUpToDateAndNotTimed) {
+  Serve serve(state_, {.config_yaml = Allowed()});
+  const json request = {{"source", Src("team/app:v1")}, {"destination", Dst("noop/app:v1")}};
+  ASSERT_EQ(serve.WaitForJob(serve.Submit("/api/v1/replicate", request))["status"], "succeeded");
+  std::string m = serve.Scrape();
+  const auto with = [&](std::map<std::string, std::string> extra) { return Pair(extra); };
+  EXPECT_EQ(MetricValue(m, "freightliner_replications_total", with({{"status", "up_to_date"}})), 0);
+  EXPECT_EQ(MetricValue(m, "freightliner_replication_duration_seconds_count", Pair()), 1);
+  const double bytes = MetricValue(m, "freightliner_replication_bytes_total", Pair());
+  EXPECT_EQ(bytes, static_cast<double>(app_v1_->BlobBytes()));
+
+  const json again = serve.WaitForJob(serve.Submit("/api/v1/replicate", request));
+  ASSERT_EQ(again["status"], "succeeded") << again.dump();
+  m = serve.Scrape();
+  EXPECT_EQ(MetricValue(m, "freightliner_replications_total", with({{"status", "up_to_date"}})), 1);
+  EXPECT_EQ(MetricValue(m, "freightliner_replications_total", with({{"status", "success"}})), 1);
+  EXPECT_EQ(MetricValue(m, "freightliner_replication_duration_seconds_count", Pair()), 1);
+  EXPECT_EQ(MetricValue(m, "freightliner_replication_bytes_total", Pair()), bytes);
+}
+
+TEST_F(ServeTest, BytesOfACopyCutMidBlobAreCountedThoughTheTagFailed) {
+  FaultProxy src(src_->host());
+  const Blob big = *std::max_element(app_v1_->layers.begin(), app_v1_->layers.end(),
+                                     [](const Blob& a, const Blob& b) { return a.size < b.size; });
+  constexpr uint64_t kCut = 100000;
+  ASSERT_GT(big.size, 2 * kCut);
+  src.CutAfter("/blobs/" + big.digest, kCut, /*times=*/-1);
+  // One attempt per blob: the cut is final, and the tag fails.
+  Serve serve(state_, {.config_yaml = Allowed({src.host()}), .args = {"--retry-times", "0"}});
+  const json job =
+      serve.WaitForJob(serve.Submit("/api/v1/replicate", {{"source", src.host() + "/team/app:v1"},
+                                                          {"destination", Dst("cut/app:v1")}}));
+  ASSERT_EQ(job["status"], "failed") << job.dump();
+  const std::map<std::string, std::string> pair = {{"source_registry", src.host()},
+                                                   {"dest_registry", dst_->host()}};
+  const std::string m = serve.Scrape();
+  auto failed = pair;
+  failed["status"] = "failed";
+  EXPECT_EQ(MetricValue(m, "freightliner_replications_total", failed), 1);
+  // What crossed the wire before the cut counts, whatever else streamed meanwhile; the big blob
+  // never completed, so less than the image.
+  const double bytes = MetricValue(m, "freightliner_replication_bytes_total", pair);
+  EXPECT_GE(bytes, static_cast<double>(kCut));
+  EXPECT_LT(bytes, static_cast<double>(app_v1_->BlobBytes()));
+  EXPECT_EQ(job["progress"]["bytes"].get<double>(), bytes);
+}
+
+TEST_F(ServeTest, ARetriedRequestIsCountedForItsRegistryAndReason) {
+  FaultProxy src(src_->host());
+  src.FailNext("GET", "/v2/team/app/manifests/", 1, 503);
+  Serve serve(state_, {.config_yaml = Allowed({src.host()})});
+  const json job =
+      serve.WaitForJob(serve.Submit("/api/v1/replicate", {{"source", src.host() + "/team/app:v1"},
+                                                          {"destination", Dst("retry/app:v1")}}));
+  ASSERT_EQ(job["status"], "succeeded") << job.dump();
+  ASSERT_GE(src.Count("GET", "/manifests/"), 2) << "the 503 was not retried";
+  const std::string m = serve.Scrape();
+  const auto retries = [&](const std::string& registry, const std::string& reason) {
+    return MetricValue(m, "freightliner_registry_retries_total",
+                       {{"registry", registry}, {"reason", reason}});
+  };
+  EXPECT_EQ(retries(src.host(), "server_error"), 1);
+  for (const char* reason : {"rate_limited", "network", "timeout"})
+    EXPECT_EQ(retries(src.host(), reason), 0) << reason;  // created at 0 with the pair
+  EXPECT_EQ(retries(dst_->host(), "server_error"), 0);
+}
+
+TEST_F(ServeTest, OnSigtermReadyFailsFirstWhileJobsAreStillTakenThenTheServerExits) {
+  // A short delay ends by itself.
+  {
+    Serve serve(state_, {.config_yaml = Allowed(), .args = {"--drain-delay", "1s"}});
+    serve.Signal(SIGTERM);
+    EXPECT_EQ(serve.Wait(), 0) << serve.Log();
+    EXPECT_NE(serve.Log().find("jobs are still taken for 1s"), std::string::npos) << serve.Log();
+  }
+  // A long one (so that nothing below races it) is cut short by a second signal.
+  Serve serve(state_, {.config_yaml = Allowed(), .args = {"--drain-delay", "10m"}});
+  serve.Signal(SIGTERM);
+  HttpResponse ready;
+  for (int i = 0; i < 400; ++i) {
+    ready = HttpCall("GET", serve.api() + "/ready");
+    if (ready.status == 503) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ASSERT_EQ(ready.status, 503) << ready.body << serve.Log();
+  const json body = json::parse(ready.body);
+  EXPECT_EQ(body["status"], "draining");
+  EXPECT_EQ(body["reason"], "the server is stopping: jobs are still taken until drain_delay ends");
+  EXPECT_EQ(HttpCall("GET", serve.api() + "/health").status, 200);
+  // Everything but /ready goes on: a job is accepted (Submit asserts 202) and runs.
+  const std::string id = serve.Submit(
+      "/api/v1/replicate", {{"source", Src("team/app:v1")}, {"destination", Dst("drain/app:v1")}});
+  EXPECT_EQ(serve.WaitForJob(id)["status"], "succeeded");
+  EXPECT_EQ(RawDigest(Dst("drain/app:v1")), app_v1_->manifest.digest);
+  EXPECT_EQ(HttpCall("GET", serve.api() + "/ready").status, 503);
+  serve.Signal(SIGTERM);  // skips the rest of the delay; the usual stop follows
+  EXPECT_EQ(serve.Wait(), 0) << serve.Log();
+  EXPECT_NE(serve.Log().find("stopping: no new jobs"), std::string::npos) << serve.Log();
 }
 
 TEST_F(ServeTest, CorsHeadersOnlyForConfiguredOrigins) {
