@@ -10,9 +10,10 @@
 #   scripts/stack.sh status  # what runs, and where
 #
 # STACK_DIR (default .state/stack) holds every process's data, config and log, and ports.env.
-# STACK_FAST=1 (tests): scrape and evaluate every second (rule groups' own `interval:` too) and
-# shorten every alert's `for:` to 5s,
-# so that alerts fire within a test's patience; the rules are otherwise the checked-in ones.
+# STACK_FAST=1 (tests): scrape and evaluate every second (rule groups' own `interval:` too),
+# shorten every alert's `for:` to 5s and schedule the sync every 5s instead of every minute, so
+# that alerts (FreightlinerSyncStale waits for 3 intervals) fire within a test's patience; the
+# rules are otherwise the checked-in ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
@@ -86,6 +87,8 @@ mappings:
     destination: $DST/mirror
     recursive: true
 YAML
+  local every=1m
+  [ "$FAST" = 1 ] && every=5s
   cat > "$d/server.yaml" <<YAML
 state_dir: $d/state
 # API jobs may use any registry on this host: the demo's two, and a dead port the e2e test sends
@@ -96,7 +99,7 @@ syncs:
     file: mirror.yaml
 schedules:
   - sync: mirror
-    every: 1m
+    every: $every
 YAML
   "$BIN" --log-format json serve --config "$d/server.yaml" \
     --api-addr "127.0.0.1:$API_PORT" --metrics-addr "127.0.0.1:$METRICS_PORT" > "$d/serve.log" 2>&1 &

@@ -4,9 +4,12 @@
 # failing on purpose against a destination that refuses connections; then
 #   1. every dashboard expression and every recording rule, asked of the real Prometheus, parses
 #      and returns data;
-#   2. HighReplicationFailureRate fires, and Alertmanager delivers it to the notification sink
-#      (PagerDuty and Slack receivers) with its runbook link; the Watchdog reaches the
-#      dead-man's switch.
+#   2. HighReplicationFailureRate fires, and Alertmanager delivers the page for it to the
+#      notification sink (PagerDuty and Slack receivers) with its runbook link: that alert, or the
+#      availability burn-rate page of the same SLO, which silences it (one SLO, one page); the
+#      Watchdog reaches the dead-man's switch;
+#   3. a scheduled sync that fails for good (its destination registry stopped) pages:
+#      FreightlinerSyncStale reaches PagerDuty, naming the sync.
 #
 #   tests/e2e/live_stack.sh PATH/TO/freightliner
 set -euo pipefail
@@ -133,8 +136,10 @@ for _ in $(seq 1 120); do
   sleep 1
 done
 [ "$fired" = yes ] && ok "HighReplicationFailureRate fires for $dead" || not_ok "HighReplicationFailureRate never fired"
-delivered() {  # delivered KIND -> true when the sink got the alert as KIND, with the runbook
-  jq -e -s --arg k "$1" 'map(select(.kind == $k and (tostring | contains("HighReplicationFailureRate")) and (tostring | contains("SLO_RUNBOOKS.md#highreplicationfailurerate")))) | length > 0' \
+# The page of the replication availability SLO: the threshold alert, or the burn-rate page that
+# silences it in Alertmanager when both fire (they do at once with `for: 5s`).
+delivered() {  # delivered KIND -> true when the sink got the SLO's page as KIND, with its runbook
+  jq -e -s --arg k "$1" 'map(select(.kind == $k and (tostring | (contains("HighReplicationFailureRate") and contains("SLO_RUNBOOKS.md#highreplicationfailurerate")) or (contains("ReplicationAvailabilityBudgetBurn") and contains("SLO_RUNBOOKS.md#replicationavailabilitybudgetburn"))))) | length > 0' \
     "$STACK_DIR/sink/notifications.jsonl" >/dev/null 2>&1
 }
 for channel in pagerduty slack; do
@@ -152,4 +157,23 @@ for _ in $(seq 1 60); do
   sleep 1
 done
 [ "$got" = yes ] && ok "Watchdog reaches the dead-man's switch" || not_ok "no Watchdog at the dead-man's switch"
+
+# 3. The destination registry goes away for good: every scheduled run of the sync (every 5 s here)
+# fails, its last success ages past 3 intervals, and the on-call is paged for that sync.
+last_success() {
+  curl -sf "$METRICS" | awk '$1 == "freightliner_sync_last_success_timestamp_seconds{sync=\"mirror\"}" { print $2 }'
+}
+[ -n "$(last_success)" ] && ok "the sync's last success is exported: $(last_success)" || not_ok "no freightliner_sync_last_success_timestamp_seconds for mirror"
+stop_pidfile() { [ -f "$1" ] && kill "$(cat "$1")" 2>/dev/null; rm -f "$1"; }
+stop_pidfile "$STACK_DIR/dst/pid"
+before=$(last_success)
+got=no
+for _ in $(seq 1 120); do
+  if jq -e -s 'map(select(.kind == "pagerduty" and (tostring | contains("FreightlinerSyncStale")) and (tostring | contains("mirror")))) | length > 0' \
+    "$STACK_DIR/sink/notifications.jsonl" >/dev/null 2>&1; then got=yes; break; fi
+  sleep 1
+done
+[ "$got" = yes ] && ok "a sync failing for good pages: FreightlinerSyncStale for mirror reached PagerDuty" ||
+  not_ok "FreightlinerSyncStale for mirror never reached PagerDuty"
+[ "$(last_success)" = "$before" ] && ok "its last success stayed at $before" || not_ok "last success moved while the destination was down: $before -> $(last_success)"
 [ "$failed" -eq 0 ]
