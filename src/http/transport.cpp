@@ -7,6 +7,7 @@
 #include <array>
 #include <cctype>
 #include <cstring>
+#include <exception>
 
 #include "common/format.hpp"
 #include "http/untrusted.hpp"
@@ -48,6 +49,9 @@ struct Transfer {
   size_t body_offset = 0;               // for in-memory request bodies
   size_t header_bytes = 0;              // of every response so far (redirects included)
   std::optional<Error> callback_error;  // why a callback aborted the transfer
+  // A caller's body callback threw: the transfer is aborted and the exception rethrown once
+  // curl_easy_perform returns (an exception must not unwind through libcurl's C frames).
+  std::exception_ptr callback_threw;
 };
 
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
@@ -83,7 +87,14 @@ size_t OnWrite(char* data, size_t size, size_t count, void* user) {
   long status = 0;
   curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
   if (t->request->body_sink && status >= 200 && status < 300) {
-    if (Status s = t->request->body_sink(std::string_view(data, n)); !s) {
+    Status s = Ok();
+    try {
+      s = t->request->body_sink(std::string_view(data, n));
+    } catch (...) {
+      t->callback_threw = std::current_exception();
+      return CURL_WRITEFUNC_ERROR;
+    }
+    if (!s) {
       t->callback_error = s.error();
       return CURL_WRITEFUNC_ERROR;
     }
@@ -111,7 +122,13 @@ size_t OnRead(char* buffer, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const size_t capacity = size * count;
   if (t->request->body_source) {
-    Result<size_t> got = t->request->body_source(buffer, capacity);
+    Result<size_t> got = size_t{0};
+    try {
+      got = t->request->body_source(buffer, capacity);
+    } catch (...) {
+      t->callback_threw = std::current_exception();
+      return CURL_READFUNC_ABORT;
+    }
     if (!got) {
       t->callback_error = got.error();
       return CURL_READFUNC_ABORT;
@@ -336,6 +353,7 @@ Result<Response> Transport::Perform(const Request& request, std::stop_token stop
 
   const CURLcode code = curl_easy_perform(easy);
   curl_slist_free_all(headers);
+  if (transfer.callback_threw) std::rethrow_exception(transfer.callback_threw);
 
   if (code != CURLE_OK) {
     Error error = transfer.callback_error.value_or(

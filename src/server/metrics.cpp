@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -245,7 +246,37 @@ void Metrics::SetWorkerPool(std::function<WorkerPoolStats()> stats) {
   static_cast<LiveCollector&>(*process_).SetWorkerPool(std::move(stats));
 }
 
+void Metrics::ReserveRegistryLabels(const std::vector<std::string>& allowed_registries) {
+  std::lock_guard lock(pairs_mu_);
+  for (const std::string& registry : allowed_registries) {
+    if (registry.find('*') == std::string::npos) reserved_registries_.insert(registry);
+  }
+}
+
+std::string Metrics::RegistryLabel(const std::string& registry) {
+  std::lock_guard lock(pairs_mu_);
+  if (reserved_registries_.count(registry) > 0 || labelled_registries_.count(registry) > 0) {
+    return registry;
+  }
+  if (labelled_registries_.size() < kMaxRegistryLabels) {
+    labelled_registries_.insert(registry);
+    return registry;
+  }
+  if (!registry_cap_logged_) {
+    registry_cap_logged_ = true;
+    spdlog::warn(
+        "metrics: {} registries have their own label value (the limit); registries seen from now "
+        "on are labelled \"{}\"",
+        kMaxRegistryLabels, kOtherRegistryLabel);
+  }
+  return kOtherRegistryLabel;
+}
+
 void Metrics::ObservePair(const std::string& src, const std::string& dst) {
+  ObserveLabelledPair(RegistryLabel(src), RegistryLabel(dst));
+}
+
+void Metrics::ObserveLabelledPair(const std::string& src, const std::string& dst) {
   {
     std::lock_guard lock(pairs_mu_);
     if (!pairs_.emplace(src, dst).second) return;
@@ -266,9 +297,12 @@ void Metrics::ObservePair(const std::string& src, const std::string& dst) {
   }
 }
 
-void Metrics::RecordReplication(const std::string& src, const std::string& dst,
+void Metrics::RecordReplication(const std::string& source_registry,
+                                const std::string& dest_registry,
                                 const ReplicationOutcome& outcome) {
-  ObservePair(src, dst);
+  const std::string src = RegistryLabel(source_registry);
+  const std::string dst = RegistryLabel(dest_registry);
+  ObserveLabelledPair(src, dst);
   const prometheus::Labels pair = {{"source_registry", src}, {"dest_registry", dst}};
   auto labels = pair;
   labels["status"] = outcome.ok ? "success" : "failed";
