@@ -61,8 +61,8 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   if (t->header_bytes > kMaxHeaderBytes) {
     t->callback_error =
         Error(ErrorCode::kServerError,
-              "response headers larger than the cap of " + FormatBytes(kMaxHeaderBytes) +
-                  " (kMaxHeaderBytes) from " + EscapeUntrusted(t->request->url));
+              "response headers larger than the built-in limit max_header_bytes (" +
+                  FormatBytes(kMaxHeaderBytes) + ") from " + EscapeUntrusted(t->request->url));
     t->callback_error->no_retry = true;
     return 0;  // any other count than n aborts the transfer
   }
@@ -104,13 +104,14 @@ size_t OnWrite(char* data, size_t size, size_t count, void* user) {
   const size_t cap = success ? t->request->max_buffered_body
                              : std::min(t->request->max_buffered_body, t->request->max_error_body);
   if (t->response->body.size() + n > cap) {
-    // A cap reached is an error naming the cap, never a silently shortened body.
+    // A limit reached is an error naming it, never a silently shortened body. The limits are
+    // built in (docs/SECURITY.md lists them), not settings.
     const std::string what =
         success ? "response body" : "HTTP " + std::to_string(status) + " error body";
     const std::string name = success ? t->request->body_cap_name : "max_error_body";
     t->callback_error = Error(status >= 500 ? ErrorCode::kServerError : ErrorCode::kClientError,
-                              what + " larger than the cap of " + FormatBytes(cap) + " (" + name +
-                                  ") from " + EscapeUntrusted(t->request->url));
+                              what + " larger than the built-in limit " + name + " (" +
+                                  FormatBytes(cap) + ") from " + EscapeUntrusted(t->request->url));
     t->callback_error->no_retry = true;
     return CURL_WRITEFUNC_ERROR;
   }
