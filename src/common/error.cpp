@@ -49,4 +49,15 @@ Error Error::WithContext(std::string_view context) const {
   return e;
 }
 
+std::string ExceptionMessage(const std::exception_ptr& exception) {
+  if (!exception) return "no exception";
+  try {
+    std::rethrow_exception(exception);
+  } catch (const std::exception& e) {
+    return e.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
 }  // namespace freightliner

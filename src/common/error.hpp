@@ -7,6 +7,7 @@
 //   if (!m) return tl::unexpected(m.error());
 
 #include <array>
+#include <exception>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -63,6 +64,10 @@ struct Error {
 template <typename T>
 using Result = tl::expected<T, Error>;
 using Status = tl::expected<void, Error>;
+
+// What an exception says: its what() for a std::exception, "unknown exception" for anything
+// else. For the catch (...) at a thread boundary, which has no other way to name it.
+std::string ExceptionMessage(const std::exception_ptr& exception);
 
 inline tl::unexpected<Error> MakeError(ErrorCode code, std::string message) {
   return tl::unexpected<Error>(Error(code, std::move(message)));

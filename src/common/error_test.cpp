@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <stdexcept>
 
 namespace freightliner {
 namespace {
@@ -30,6 +31,13 @@ TEST(ResultTest, CarriesValueOrError) {
   EXPECT_EQ(*good, 3);
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error().code, ErrorCode::kAuth);
+}
+
+TEST(ExceptionMessageTest, NamesStdAndOtherExceptions) {
+  EXPECT_EQ(ExceptionMessage(std::make_exception_ptr(std::runtime_error("disk on fire"))),
+            "disk on fire");
+  EXPECT_EQ(ExceptionMessage(std::make_exception_ptr(42)), "unknown exception");
+  EXPECT_EQ(ExceptionMessage(nullptr), "no exception");
 }
 
 }  // namespace

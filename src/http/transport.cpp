@@ -7,6 +7,7 @@
 #include <array>
 #include <cctype>
 #include <cstring>
+#include <exception>
 
 #include "common/format.hpp"
 #include "http/untrusted.hpp"
@@ -48,6 +49,9 @@ struct Transfer {
   size_t body_offset = 0;               // for in-memory request bodies
   size_t header_bytes = 0;              // of every response so far (redirects included)
   std::optional<Error> callback_error;  // why a callback aborted the transfer
+  // A caller's body callback threw: the transfer is aborted and the exception rethrown once
+  // curl_easy_perform returns (an exception must not unwind through libcurl's C frames).
+  std::exception_ptr callback_threw;
 };
 
 size_t OnHeader(char* data, size_t size, size_t count, void* user) {
@@ -57,8 +61,8 @@ size_t OnHeader(char* data, size_t size, size_t count, void* user) {
   if (t->header_bytes > kMaxHeaderBytes) {
     t->callback_error =
         Error(ErrorCode::kServerError,
-              "response headers larger than the cap of " + FormatBytes(kMaxHeaderBytes) +
-                  " (kMaxHeaderBytes) from " + EscapeUntrusted(t->request->url));
+              "response headers larger than the built-in limit max_header_bytes (" +
+                  FormatBytes(kMaxHeaderBytes) + ") from " + EscapeUntrusted(t->request->url));
     t->callback_error->no_retry = true;
     return 0;  // any other count than n aborts the transfer
   }
@@ -83,7 +87,14 @@ size_t OnWrite(char* data, size_t size, size_t count, void* user) {
   long status = 0;
   curl_easy_getinfo(t->easy, CURLINFO_RESPONSE_CODE, &status);
   if (t->request->body_sink && status >= 200 && status < 300) {
-    if (Status s = t->request->body_sink(std::string_view(data, n)); !s) {
+    Status s = Ok();
+    try {
+      s = t->request->body_sink(std::string_view(data, n));
+    } catch (...) {
+      t->callback_threw = std::current_exception();
+      return CURL_WRITEFUNC_ERROR;
+    }
+    if (!s) {
       t->callback_error = s.error();
       return CURL_WRITEFUNC_ERROR;
     }
@@ -93,13 +104,14 @@ size_t OnWrite(char* data, size_t size, size_t count, void* user) {
   const size_t cap = success ? t->request->max_buffered_body
                              : std::min(t->request->max_buffered_body, t->request->max_error_body);
   if (t->response->body.size() + n > cap) {
-    // A cap reached is an error naming the cap, never a silently shortened body.
+    // A limit reached is an error naming it, never a silently shortened body. The limits are
+    // built in (docs/SECURITY.md lists them), not settings.
     const std::string what =
         success ? "response body" : "HTTP " + std::to_string(status) + " error body";
     const std::string name = success ? t->request->body_cap_name : "max_error_body";
     t->callback_error = Error(status >= 500 ? ErrorCode::kServerError : ErrorCode::kClientError,
-                              what + " larger than the cap of " + FormatBytes(cap) + " (" + name +
-                                  ") from " + EscapeUntrusted(t->request->url));
+                              what + " larger than the built-in limit " + name + " (" +
+                                  FormatBytes(cap) + ") from " + EscapeUntrusted(t->request->url));
     t->callback_error->no_retry = true;
     return CURL_WRITEFUNC_ERROR;
   }
@@ -111,7 +123,13 @@ size_t OnRead(char* buffer, size_t size, size_t count, void* user) {
   auto* t = static_cast<Transfer*>(user);
   const size_t capacity = size * count;
   if (t->request->body_source) {
-    Result<size_t> got = t->request->body_source(buffer, capacity);
+    Result<size_t> got = size_t{0};
+    try {
+      got = t->request->body_source(buffer, capacity);
+    } catch (...) {
+      t->callback_threw = std::current_exception();
+      return CURL_READFUNC_ABORT;
+    }
     if (!got) {
       t->callback_error = got.error();
       return CURL_READFUNC_ABORT;
@@ -336,6 +354,7 @@ Result<Response> Transport::Perform(const Request& request, std::stop_token stop
 
   const CURLcode code = curl_easy_perform(easy);
   curl_slist_free_all(headers);
+  if (transfer.callback_threw) std::rethrow_exception(transfer.callback_threw);
 
   if (code != CURLE_OK) {
     Error error = transfer.callback_error.value_or(

@@ -300,8 +300,8 @@ Result<std::optional<ManifestHead>> RegistryClient::HeadManifest(const std::stri
     }
     if (*size > options_.max_manifest_bytes) {
       return Refuse(what + ": manifest of " + std::to_string(*size) +
-                    " bytes is larger than the cap of " + MiB(options_.max_manifest_bytes) +
-                    " (max_manifest_bytes)");
+                    " bytes is larger than the built-in limit max_manifest_bytes (" +
+                    MiB(options_.max_manifest_bytes) + ")");
     }
     head.size = static_cast<int64_t>(*size);
   }
@@ -528,9 +528,10 @@ Result<std::vector<std::string>> RegistryClient::ListPaged(std::string first_pat
     // Every cap reached is an error naming it: a shortened list would look complete, and a
     // mirror planned from it would silently miss what lies past the cap.
     if (pages == options_.max_list_pages) {
-      return Refuse(registry_ + " listing " + EscapeUntrusted(first) + " has more than " +
-                    std::to_string(options_.max_list_pages) +
-                    " pages (max_list_pages): refusing to follow its Link further");
+      return Refuse(
+          registry_ + " listing " + EscapeUntrusted(first) + " has more than " +
+          std::to_string(options_.max_list_pages) +
+          " pages (the built-in limit max_list_pages): refusing to follow its Link further");
     }
     if (!seen_pages.insert(url).second) {
       return Refuse(registry_ + " paginates in a loop at " + EscapeUntrusted(url));
@@ -552,7 +553,8 @@ Result<std::vector<std::string>> RegistryClient::ListPaged(std::string first_pat
     if (auto list = doc.find(field); list != doc.end() && list->is_array()) {
       if (items.size() + list->size() > options_.max_list_entries) {
         return Refuse(registry_ + " listing " + EscapeUntrusted(first) + " has more than " +
-                      std::to_string(options_.max_list_entries) + " entries (max_list_entries)");
+                      std::to_string(options_.max_list_entries) +
+                      " entries (the built-in limit max_list_entries)");
       }
       for (const auto& item : *list) {
         if (item.is_string()) items.push_back(item.get<std::string>());

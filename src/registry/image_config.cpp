@@ -67,8 +67,8 @@ Result<std::string> FetchConfigBlob(RegistryClient& client, const std::string& r
   if (declared > max_bytes) {
     return MakeError(ErrorCode::kServerError,
                      "config blob " + descriptor.digest + " of " + std::to_string(declared) +
-                         " bytes is larger than the cap of " + std::to_string(max_bytes >> 20) +
-                         " MiB (max_manifest_bytes)");
+                         " bytes is larger than the built-in limit max_manifest_bytes (" +
+                         std::to_string(max_bytes >> 20) + " MiB)");
   }
   if (!descriptor.digest.starts_with("sha256:")) {
     return MakeError(ErrorCode::kServerError,

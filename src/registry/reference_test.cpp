@@ -131,7 +131,7 @@ TEST(HostileReferenceTest, HugeReferenceIsRefusedAtOnceWithAShortMessage) {
 }
 
 TEST(HostileReferenceTest, LongReferencesBelowTheBoundAreParsedOrRefusedClearly) {
-  // Such names crashed libstdc++'s std::regex (stack overflow) at a few 10,000 characters; the
+  // Such names crashed the libstdc++ regex engine (stack overflow) at a few 10,000 characters; the
   // linear matcher takes a many-component path, and refuses names over 255 bytes by their length.
   std::string path;
   while (path.size() < 240)

@@ -350,7 +350,10 @@ void CheckpointStore::Forget(const std::string& registry, const std::string& rep
   std::lock_guard lock(mu_);
   auto st =
       db_->Prepare("DELETE FROM blob_locations WHERE registry = ? AND digest = ? AND repo = ?");
-  if (st) (void)(*st)->Bind(1, registry).Bind(2, digest).Bind(3, repo).Run();
+  Status s = st ? (*st)->Bind(1, registry).Bind(2, digest).Bind(3, repo).Run()
+                : Status(tl::unexpected(st.error()));
+  // Like Remember, a hint only: the next run tries this mount again and the registry refuses it.
+  if (!s) spdlog::warn("cannot forget blob {} in {}: {}", digest, repo, s.error().ToString());
 }
 
 }  // namespace freightliner::replication

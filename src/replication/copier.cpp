@@ -349,50 +349,77 @@ Status Copier::StreamBlob(const std::string& src_repo, const std::string& dst_re
   std::stop_source download_stop;
   std::stop_callback link(stop, [&] { download_stop.request_stop(); });
 
+  // The download thread's exception: rethrown here once it has ended (see ParallelFor).
+  std::exception_ptr download_threw;
   std::jthread download([&] {
-    Sha256 hasher;
-    uint64_t received = 0;
-    Status got = source_.GetBlob(
-        src_repo, blob.digest,
-        [&](std::string_view chunk) -> Status {
-          received += chunk.size();
-          if (received > size) {
-            return MakeError(ErrorCode::kDigestMismatch, "source sent more than the " +
-                                                             std::to_string(size) +
-                                                             " bytes its descriptor declares");
-          }
-          hasher.Update(chunk);
-          if (observer_.on_bytes) observer_.on_bytes(chunk.size());
-          return pipe.Write(chunk, download_stop.get_token());
-        },
-        download_stop.get_token());
-    if (got && received != size) {
-      got = MakeError(ErrorCode::kDigestMismatch, "source sent " + std::to_string(received) +
-                                                      " bytes, descriptor declares " +
-                                                      std::to_string(size));
+    try {
+      Download(src_repo, blob, size, pipe, download_stop.get_token());
+    } catch (...) {
+      // The upload reading the pipe ends with this error; the exception goes on from here.
+      download_threw = std::current_exception();
+      pipe.CloseWrite(MakeError(
+          ErrorCode::kInternal,
+          "download of " + Short(blob.digest) + " threw: " + ExceptionMessage(download_threw)));
     }
-    if (got) {
-      const std::string actual = hasher.FinalDigest();
-      if (actual != blob.digest) {
-        got = MakeError(ErrorCode::kDigestMismatch, "content hashes to " + actual);
-      }
-    }
-    pipe.CloseWrite(got);
   });
 
   http::BodySource from_pipe = [&](char* buffer, size_t capacity) {
     return pipe.Read(buffer, capacity, stop);
   };
-  Status uploaded = chunk_size > 0 ? destination_.PutBlobChunked(session, dst_repo, blob.digest,
-                                                                 size, chunk_size, from_pipe, stop)
-                                   : destination_.PutBlob(session, dst_repo, blob.digest, size,
-                                                          from_pipe, stop, refused_status);
+  Status uploaded = Ok();
+  std::exception_ptr upload_threw;
+  try {
+    uploaded = chunk_size > 0 ? destination_.PutBlobChunked(session, dst_repo, blob.digest, size,
+                                                            chunk_size, from_pipe, stop)
+                              : destination_.PutBlob(session, dst_repo, blob.digest, size,
+                                                     from_pipe, stop, refused_status);
+  } catch (...) {
+    // The download must still be stopped and joined, or it waits on the pipe forever.
+    upload_threw = std::current_exception();
+    uploaded = MakeError(ErrorCode::kInternal, "upload threw: " + ExceptionMessage(upload_threw));
+  }
   if (!uploaded) {
     pipe.CloseRead(uploaded.error());
     download_stop.request_stop();
   }
   download.join();
+  if (download_threw) std::rethrow_exception(download_threw);
+  if (upload_threw) std::rethrow_exception(upload_threw);
   return uploaded;
+}
+
+// Streams the blob from the source into `pipe`, checking its size and digest; closes the pipe's
+// write end with the outcome.
+void Copier::Download(const std::string& src_repo, const Descriptor& blob, uint64_t size,
+                      BytePipe& pipe, std::stop_token stop) {
+  Sha256 hasher;
+  uint64_t received = 0;
+  Status got = source_.GetBlob(
+      src_repo, blob.digest,
+      [&](std::string_view chunk) -> Status {
+        received += chunk.size();
+        if (received > size) {
+          return MakeError(ErrorCode::kDigestMismatch, "source sent more than the " +
+                                                           std::to_string(size) +
+                                                           " bytes its descriptor declares");
+        }
+        hasher.Update(chunk);
+        if (observer_.on_bytes) observer_.on_bytes(chunk.size());
+        return pipe.Write(chunk, stop);
+      },
+      stop);
+  if (got && received != size) {
+    got = MakeError(ErrorCode::kDigestMismatch, "source sent " + std::to_string(received) +
+                                                    " bytes, descriptor declares " +
+                                                    std::to_string(size));
+  }
+  if (got) {
+    const std::string actual = hasher.FinalDigest();
+    if (actual != blob.digest) {
+      got = MakeError(ErrorCode::kDigestMismatch, "content hashes to " + actual);
+    }
+  }
+  pipe.CloseWrite(got);
 }
 
 Status Copier::PushManifest(const std::string& dst_repo, const std::string& reference,

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "common/byte_pipe.hpp"
 #include "common/error.hpp"
 #include "common/semaphore.hpp"
 #include "registry/client.hpp"
@@ -111,6 +112,9 @@ class Copier {
   Status StreamBlob(const std::string& src_repo, const std::string& dst_repo,
                     const registry::Descriptor& blob, const registry::UploadSession& session,
                     uint64_t chunk_size, std::stop_token stop, long* refused_status);
+  // Runs on StreamBlob's download thread.
+  void Download(const std::string& src_repo, const registry::Descriptor& blob, uint64_t size,
+                BytePipe& pipe, std::stop_token stop);
   Status PushManifest(const std::string& dst_repo, const std::string& reference,
                       const registry::Manifest& manifest, std::stop_token stop);
   void Plan(std::string line);

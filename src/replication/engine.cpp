@@ -146,12 +146,12 @@ RunSummary Engine::Run(const Producer& produce, std::stop_token stop) {
       // Whatever happens inside, the task must end or Run never returns.
       try {
         result = RunOne(task, run_stop.get_token());
-      } catch (const std::exception& e) {
-        spdlog::error("copy of {} threw: {}", task.source.String(), e.what());
-        if (observer_.on_panic) observer_.on_panic(e.what());
-        result = TaskResult{.task = task,
-                            .state = TaskState::kFailed,
-                            .error = Error(ErrorCode::kInternal, e.what())};
+      } catch (...) {  // std::exception or not: a non-std one must still end the task
+        const std::string what = ExceptionMessage(std::current_exception());
+        spdlog::error("copy of {} threw: {}", task.source.String(), what);
+        if (observer_.on_panic) observer_.on_panic(what.c_str());
+        result = TaskResult{
+            .task = task, .state = TaskState::kFailed, .error = Error(ErrorCode::kInternal, what)};
       }
       count(result);
       if (result.state == TaskState::kFailed && options_.fail_fast) run_stop.request_stop();
@@ -161,11 +161,20 @@ RunSummary Engine::Run(const Producer& produce, std::stop_token stop) {
       if (--running == 0) all_ended.notify_all();
     });
   };
-  if (Status produced = produce(add, run_stop.get_token()); !produced) run_stop.request_stop();
-  {
+  auto wait_for_tasks = [&] {
     std::unique_lock lock(mu);
     all_ended.wait(lock, [&] { return running == 0; });
+  };
+  try {
+    if (Status produced = produce(add, run_stop.get_token()); !produced) run_stop.request_stop();
+  } catch (...) {
+    // The tasks it added use this frame: they end (stopped) before the exception goes on to the
+    // caller's thread boundary, which counts it.
+    run_stop.request_stop();
+    wait_for_tasks();
+    throw;
   }
+  wait_for_tasks();
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   // Tasks end in any order: failures are listed by reference.
   std::sort(summary.failures.begin(), summary.failures.end(),

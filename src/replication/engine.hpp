@@ -101,7 +101,9 @@ class Engine {
   // Runs the tasks `produce` adds while it runs (a planner adds each repository's tags as soon
   // as they are listed), then waits for every one. `produce` gets the run's stop token (a stop
   // request, or the first failure with fail_fast). When it fails, the run stops: tasks not
-  // started come back kPending. `add` may be called from any thread.
+  // started come back kPending. `add` may be called from any thread. When it throws, the run
+  // stops and the exception is rethrown once the tasks it added have ended. A task that throws
+  // (anything) is a failed task (code internal) and an on_panic call.
   using AddTask = std::function<void(CopyTask)>;
   using Producer = std::function<Status(const AddTask& add, std::stop_token stop)>;
   RunSummary Run(const Producer& produce, std::stop_token stop);

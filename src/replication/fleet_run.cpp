@@ -225,8 +225,13 @@ Result<FleetRunResult> RunFleet(CheckpointStore& store, const std::string& run_i
   auto records = store.Tasks(run_id);
   if (!records) return tl::unexpected(records.error());
 
+  // Logged (never with a secret: the store's errors carry names and SQLite's words) and reported.
+  auto store_failed = [&](const std::string& what, const Error& error) {
+    spdlog::error("checkpoint {}: {}: {}", run_id, what, error.ToString());
+    if (options.on_store_error) options.on_store_error(error);
+  };
   auto on_task_done = observer.on_task_done;
-  observer.on_task_done = [&store, &run_id, on_task_done](const TaskResult& r) {
+  observer.on_task_done = [&store, &run_id, &store_failed, on_task_done](const TaskResult& r) {
     if (r.state != TaskState::kPending && r.task.seq != kNotInPlan) {
       TaskRecord record = ToRecord(r.task);
       record.state = r.state;
@@ -234,7 +239,7 @@ Result<FleetRunResult> RunFleet(CheckpointStore& store, const std::string& run_i
       record.bytes = r.report.bytes_transferred;
       record.error = r.error ? r.error->ToString() : "";
       if (Status s = store.RecordTask(run_id, record); !s) {
-        spdlog::error("checkpoint {}: {}", run_id, s.error().ToString());
+        store_failed("cannot record " + r.task.destination.String(), s.error());
       }
     }
     if (on_task_done) on_task_done(r);
@@ -261,7 +266,10 @@ Result<FleetRunResult> RunFleet(CheckpointStore& store, const std::string& run_i
     Status planned = PlanAndCopy(store, run_id, engine, clients, mappings, options, plan_observer,
                                  stop, result.summary);
     if (!planned) {
-      (void)store.SetStatus(run_id, stop.stop_requested() ? "interrupted" : "failed");
+      const char* status = stop.stop_requested() ? "interrupted" : "failed";
+      if (Status s = store.SetStatus(run_id, status); !s) {
+        store_failed(std::string("cannot set the status ") + status, s.error());
+      }
       return tl::unexpected(planned.error());
     }
     result.tags_planned = result.summary.total;
@@ -270,7 +278,9 @@ Result<FleetRunResult> RunFleet(CheckpointStore& store, const std::string& run_i
                   : result.summary.failed > 0  ? "failed"
                   : result.summary.not_run > 0 ? "interrupted"
                                                : "completed";
-  (void)store.SetStatus(run_id, result.status);
+  if (Status s = store.SetStatus(run_id, result.status); !s) {
+    store_failed("cannot set the status " + result.status, s.error());
+  }
   return result;
 }
 

@@ -5,6 +5,7 @@
 //
 //   auto result = RunFleet(store, run_id, clients, workers, mappings, options, observer, stop);
 
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <stop_token>
 #include <string>
@@ -27,6 +28,9 @@ struct FleetRunOptions {
   // has, is up to date without a HEAD at the destination. Half the requests of a resync; a tag
   // changed at the destination by someone else since is not noticed.
   bool assume_destination_unchanged = false;
+  // A checkpoint write the run goes on without failed (a tag's record, the run's final status):
+  // it is logged either way; serve counts it (freightliner_store_errors_total{operation="update"}).
+  std::function<void(const Error&)> on_store_error;
 };
 
 struct FleetRunResult {

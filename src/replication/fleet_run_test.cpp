@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <mutex>
 
 namespace freightliner::replication {
 namespace {
@@ -91,6 +92,49 @@ TEST_F(FleetRunResumeTest, PoisonedRowsFailAloneAndTheRunResumes) {
   EXPECT_EQ((*tasks)[1].state, TaskState::kFailed);
   EXPECT_EQ((*tasks)[2].state, TaskState::kFailed);
   EXPECT_NE((*tasks)[1].error.find("invalid_name"), std::string::npos) << (*tasks)[1].error;
+}
+
+// The run's final status cannot be stored (the database turned read-only after its last tag):
+// the run still ends, and the failed write reaches the caller (serve counts it), never ignored.
+TEST_F(FleetRunResumeTest, AFinalStatusThatCannotBeStoredIsReported) {
+  auto store = CheckpointStore::Open(dir_.string());
+  ASSERT_TRUE(store) << store.error().message;
+  auto run_id = (*store)->CreateRun("replicate-tree", "{}");
+  ASSERT_TRUE(run_id);
+  ASSERT_TRUE((*store)->SavePlan(*run_id, {kPoisoned}));
+
+  auto transport = std::make_shared<http::Transport>(http::TransportOptions{});
+  registry::ClientPool clients({.read_credentials_from_env = false}, transport);
+  WorkerPool workers(1);
+  SyncMapping mapping;
+  mapping.recursive = true;
+  mapping.source = {"127.0.0.1:9", "evil"};
+  mapping.destination = {"127.0.0.1:8", "mirror"};
+  std::vector<Error> store_errors;
+  std::mutex mu;
+  FleetRunOptions options;
+  options.on_store_error = [&](const Error& e) {
+    std::lock_guard lock(mu);
+    store_errors.push_back(e);
+  };
+  CheckpointStore& checkpoints = **store;
+  auto result = RunFleet(checkpoints, *run_id, clients, workers, {mapping}, options,
+                         {.on_task_done =
+                              [&](const TaskResult&) {
+                                // After the tag's row is written, before the run's status.
+                                std::lock_guard lock(checkpoints.mutex());
+                                ASSERT_TRUE(checkpoints.database().Exec("PRAGMA query_only = ON"));
+                              }},
+                         {});
+  ASSERT_TRUE(result) << result.error().message;
+  EXPECT_EQ(result->status, "failed");
+  ASSERT_EQ(store_errors.size(), 1u);
+  EXPECT_NE(store_errors[0].message.find("readonly"), std::string::npos) << store_errors[0].message;
+  // The row still says what it said before: the write really failed.
+  ASSERT_TRUE(checkpoints.database().Exec("PRAGMA query_only = OFF"));
+  auto run = checkpoints.GetRun(*run_id);
+  ASSERT_TRUE(run && *run);
+  EXPECT_EQ((*run)->status, "running");
 }
 
 TEST(UpgradeStoredTreeSpecTest, OldSubstringRegexesKeepSelectingWhatTheyDid) {

@@ -540,6 +540,9 @@ void JobManager::MaintenanceLoop(std::stop_token stop) {
     } catch (const std::exception& e) {
       metrics_.RecordPanic("scheduler");
       spdlog::error("job store maintenance: unexpected exception: {}", e.what());
+    } catch (...) {
+      metrics_.RecordPanic("scheduler");
+      spdlog::error("job store maintenance: unknown exception");
     }
     std::unique_lock lock(mu_);
     cv_.wait_for(lock, stop, store_writable_ ? kProbeInterval : kProbeIntervalUnwritable,
@@ -836,7 +839,9 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
       .on_panic = [this](const char*) { metrics_.RecordPanic("worker"); }};
   auto result =
       replication::RunFleet(store_, run_id, clients, workers_, prepared->mappings,
-                            {.engine = prepared->engine, .plan = {.parallelism = config_.workers}},
+                            {.engine = prepared->engine,
+                             .plan = {.parallelism = config_.workers},
+                             .on_store_error = [this](const Error& e) { StoreError("update", e); }},
                             std::move(observer), live.stop.get_token(), nullptr,
                             {.on_tags_added = [&](int64_t tags) { live.tags_total += tags; },
                              .on_planned =

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <prometheus/collectable.h>
 #include <prometheus/metric_family.h>
+#include <spdlog/spdlog.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -277,7 +278,37 @@ void Metrics::SetWorkerPool(std::function<WorkerPoolStats()> stats) {
   static_cast<LiveCollector&>(*process_).SetWorkerPool(std::move(stats));
 }
 
+void Metrics::ReserveRegistryLabels(const std::vector<std::string>& allowed_registries) {
+  std::lock_guard lock(pairs_mu_);
+  for (const std::string& registry : allowed_registries) {
+    if (registry.find('*') == std::string::npos) reserved_registries_.insert(registry);
+  }
+}
+
+std::string Metrics::RegistryLabel(const std::string& registry) {
+  std::lock_guard lock(pairs_mu_);
+  if (reserved_registries_.count(registry) > 0 || labelled_registries_.count(registry) > 0) {
+    return registry;
+  }
+  if (labelled_registries_.size() < kMaxRegistryLabels) {
+    labelled_registries_.insert(registry);
+    return registry;
+  }
+  if (!registry_cap_logged_) {
+    registry_cap_logged_ = true;
+    spdlog::warn(
+        "metrics: {} registries have their own label value (the limit); registries seen from now "
+        "on are labelled \"{}\"",
+        kMaxRegistryLabels, kOtherRegistryLabel);
+  }
+  return kOtherRegistryLabel;
+}
+
 void Metrics::ObservePair(const std::string& src, const std::string& dst) {
+  ObserveLabelledPair(RegistryLabel(src), RegistryLabel(dst));
+}
+
+void Metrics::ObserveLabelledPair(const std::string& src, const std::string& dst) {
   ObserveRegistry(src);
   ObserveRegistry(dst);
   {
@@ -300,9 +331,12 @@ void Metrics::ObservePair(const std::string& src, const std::string& dst) {
   }
 }
 
-void Metrics::RecordReplication(const std::string& src, const std::string& dst,
+void Metrics::RecordReplication(const std::string& source_registry,
+                                const std::string& dest_registry,
                                 const ReplicationOutcome& outcome) {
-  ObservePair(src, dst);
+  const std::string src = RegistryLabel(source_registry);
+  const std::string dst = RegistryLabel(dest_registry);
+  ObserveLabelledPair(src, dst);
   const prometheus::Labels pair = {{"source_registry", src}, {"dest_registry", dst}};
   auto labels = pair;
   labels["status"] = outcome.status == ReplicationStatus::kSuccess  ? "success"
@@ -319,11 +353,15 @@ void Metrics::RecordReplication(const std::string& src, const std::string& dst,
   }
 }
 
-void Metrics::AddReplicationBytes(const std::string& src, const std::string& dst, uint64_t bytes) {
-  replication_bytes_->Add({{"source_registry", src}, {"dest_registry", dst}})
+void Metrics::AddReplicationBytes(const std::string& source_registry,
+                                  const std::string& dest_registry, uint64_t bytes) {
+  replication_bytes_
+      ->Add({{"source_registry", RegistryLabel(source_registry)},
+             {"dest_registry", RegistryLabel(dest_registry)}})
       .Increment(static_cast<double>(bytes));
 }
 
+// `registry`: a label value (RegistryLabel).
 void Metrics::ObserveRegistry(const std::string& registry) {
   {
     std::lock_guard lock(pairs_mu_);
@@ -334,7 +372,9 @@ void Metrics::ObserveRegistry(const std::string& registry) {
 }
 
 void Metrics::RecordRetry(const std::string& registry, const std::string& reason) {
-  registry_retries_->Add({{"registry", registry}, {"reason", reason}}).Increment();
+  const std::string label = RegistryLabel(registry);
+  ObserveRegistry(label);
+  registry_retries_->Add({{"registry", label}, {"reason", reason}}).Increment();
 }
 
 void Metrics::ObserveSync(const std::string& name, std::optional<double> interval_seconds,

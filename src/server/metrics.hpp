@@ -20,6 +20,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "common/error.hpp"
 
@@ -44,6 +45,10 @@ struct ReplicationOutcome {
 };
 
 inline constexpr const char* kReplicationStatuses[] = {"success", "failed", "up_to_date"};
+// Distinct registries (beyond the reserved ones) that get a label value of their own.
+inline constexpr size_t kMaxRegistryLabels = 100;
+inline constexpr const char* kOtherRegistryLabel = "other";
+
 inline constexpr const char* kJobTypes[] = {"replicate", "replicate-tree", "sync"};
 inline constexpr const char* kJobStatuses[] = {"succeeded", "failed", "canceled"};
 inline constexpr const char* kComponents[] = {"worker", "api", "scheduler"};
@@ -61,6 +66,14 @@ class Metrics {
   std::shared_ptr<prometheus::Collectable> process_collector() const { return process_; }
 
   void SetWorkerPool(std::function<WorkerPoolStats()> stats);
+
+  // Registries always labelled by name: the exact (wildcard-free) entries of allowed_registries.
+  // Entries with a `*` are skipped: what they match is chosen by API callers.
+  void ReserveRegistryLabels(const std::vector<std::string>& allowed_registries);
+  // The source_registry/dest_registry label value of a registry: its name for a reserved one
+  // and for the first kMaxRegistryLabels others seen, then "other" (bounded series even when a
+  // wildcard allow-list lets callers pick registry names).
+  std::string RegistryLabel(const std::string& registry);
 
   // Creates the pair's children at 0 (every status and error type), and its registries'.
   void ObservePair(const std::string& source_registry, const std::string& dest_registry);
@@ -116,9 +129,14 @@ class Metrics {
   prometheus::Family<prometheus::Gauge>* sync_last_success_;
   prometheus::Family<prometheus::Gauge>* sync_interval_;
 
+  void ObserveLabelledPair(const std::string& src_label, const std::string& dst_label);
+
   std::mutex pairs_mu_;
-  std::set<std::pair<std::string, std::string>> pairs_;
-  std::set<std::string> registries_;  // pairs_mu_
+  std::set<std::pair<std::string, std::string>> pairs_;  // label values, not raw names
+  std::set<std::string> reserved_registries_;
+  std::set<std::string> labelled_registries_;  // besides the reserved ones
+  bool registry_cap_logged_ = false;
+  std::set<std::string> registries_;  // label values whose retry children exist
 };
 
 }  // namespace freightliner::server

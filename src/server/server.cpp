@@ -73,6 +73,7 @@ Status Serve(const ServerConfig& config, std::stop_token stop, DrainDelay* drain
   if (!store) return tl::unexpected(store.error());
 
   Metrics metrics(kVersion, kRevision);
+  metrics.ReserveRegistryLabels(config.allowed_registries.value_or(std::vector<std::string>{}));
   // Every connection holds a descriptor: the servers' connection budgets are shares of it.
   spdlog::debug("open file limit: {}", http::RaiseOpenFileLimit());
   MetricsEndpoint metrics_endpoint(config.metrics_addr,

@@ -174,7 +174,8 @@ TEST(HostileHttpTest, EndlessTagPagesStopAtTheEntryCapNamingIt) {
   EndlessPages(evil, "/v2/team/app/tags/list", "tags", 2000);
   auto r = Freightliner({"list-tags", evil.host() + "/team/app"});
   EXPECT_EQ(r.exit_code, 1) << r.err.substr(0, 2000);
-  EXPECT_NE(r.err.find("max_list_entries"), std::string::npos) << r.err.substr(0, 2000);
+  EXPECT_NE(r.err.find("built-in limit max_list_entries"), std::string::npos)
+      << r.err.substr(0, 2000);
   EXPECT_NE(r.err.find("1000000"), std::string::npos) << r.err.substr(0, 2000);
   EXPECT_LE(evil.Requests().size(), 520u);
 }
@@ -185,7 +186,8 @@ TEST(HostileHttpTest, EndlessEmptyPagesStopAtThePageCapNamingIt) {
   HostileRegistry dst;
   auto r = Freightliner({"replicate-tree", evil.host() + "/team", dst.host() + "/mirror"});
   EXPECT_NE(r.exit_code, 0);
-  EXPECT_NE(r.err.find("max_list_pages"), std::string::npos) << r.err.substr(0, 2000);
+  EXPECT_NE(r.err.find("built-in limit max_list_pages"), std::string::npos)
+      << r.err.substr(0, 2000);
   EXPECT_NE(r.err.find("10000"), std::string::npos) << r.err.substr(0, 2000);
 }
 
@@ -236,7 +238,8 @@ TEST(HostileHttpTest, ALargeErrorBodyIsNotBufferedNorRetried) {
   });
   auto r = Freightliner({"inspect", evil.host() + "/team/app:v1"});
   EXPECT_EQ(r.exit_code, 1) << r.err.substr(0, 2000);
-  EXPECT_NE(r.err.find("max_error_body"), std::string::npos) << r.err.substr(0, 2000);
+  EXPECT_NE(r.err.find("built-in limit max_error_body"), std::string::npos)
+      << r.err.substr(0, 2000);
   int gets = 0;
   for (const std::string& request : evil.Requests())
     gets += request.rfind("GET /v2/team/app/manifests/", 0) == 0 ? 1 : 0;
@@ -294,7 +297,8 @@ TEST(HostileHttpTest, AnswersWithEndlessHeadersAreRefusedNamingTheCap) {
   });
   auto r = Freightliner({"list-tags", evil.host() + "/team/app"});
   EXPECT_EQ(r.exit_code, 1) << r.out.substr(0, 200);
-  EXPECT_NE(r.err.find("kMaxHeaderBytes"), std::string::npos) << r.err.substr(0, 2000);
+  EXPECT_NE(r.err.find("built-in limit max_header_bytes"), std::string::npos)
+      << r.err.substr(0, 2000);
 }
 
 // Blob downloads may be redirected (to storage hosts), but what started on TLS stays on TLS.

@@ -228,7 +228,7 @@ TEST_F(HostileNamesTest, ServeCountsInvalidNamesAndRestartsCleanly) {
   EXPECT_EQ(serve.Call("GET", "/health").status, 200);
 }
 
-// `^(a+)+$` against "aaa...ab" takes exponential time in a backtracking engine (std::regex:
+// `^(a+)+$` against "aaa...ab" takes exponential time in a backtracking engine (libstdc++'s:
 // hours for 42 characters); RE2 is linear. The bound is the process wait, not a timing assertion.
 TEST(HostileRegexTest, CatastrophicIncludePatternFinishes) {
   HostileRegistry src;

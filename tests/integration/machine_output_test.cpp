@@ -3,11 +3,11 @@
 // and the server's /ready while it drains and its settings' precedence.
 
 #include <gtest/gtest.h>
+#include <re2/re2.h>
 #include <signal.h>
 
 #include <ctime>
 #include <nlohmann/json.hpp>
-#include <regex>
 #include <sstream>
 #include <thread>
 
@@ -39,8 +39,7 @@ std::vector<json> JsonLines(const std::string& text) {
     json doc = json::parse(line, nullptr, false);
     EXPECT_TRUE(doc.is_object()) << "not a JSON object: " << line;
     if (!doc.is_object()) continue;
-    EXPECT_TRUE(std::regex_match(doc.value("ts", ""),
-                                 std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)")))
+    EXPECT_TRUE(RE2::FullMatch(doc.value("ts", ""), R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z)"))
         << line;
     EXPECT_TRUE(doc.contains("level") && doc.contains("msg")) << line;
     out.push_back(std::move(doc));
@@ -157,13 +156,12 @@ TEST_F(MachineOutputTest, APartialRunIsOneErrorLineNamingTheFirstFailureAndTheRe
   EXPECT_EQ(r.exit_code, 1) << r.err;
   ASSERT_EQ(r.ErrorLines().size(), 1u) << r.err;
   const std::string line = r.ErrorLines()[0];
-  EXPECT_TRUE(std::regex_match(
+  EXPECT_TRUE(RE2::FullMatch(
       line,
-      std::regex("error: client_error: replicate-tree [^ ]+: 1 of 4 tags failed, first " +
-                 proxy.host() + "/team/app:v2 -> " + dst.host() +
-                 "/partial/app:v2: .*; resume with: freightliner replicate-tree --resume [^ ]+ "
-                 "--state-dir " +
-                 state)))
+      "error: client_error: replicate-tree [^ ]+: 1 of 4 tags failed, first " +
+          RE2::QuoteMeta(proxy.host() + "/team/app:v2 -> " + dst.host() + "/partial/app:v2: ") +
+          ".*; resume with: freightliner replicate-tree --resume [^ ]+ --state-dir " +
+          RE2::QuoteMeta(state)))
       << line;
   EXPECT_EQ(r.err.find("\nresume with"), std::string::npos) << r.err;
 }
@@ -173,8 +171,10 @@ TEST_F(MachineOutputTest, AnInterruptedCopyOrDryRunSaysWhichSignalStoppedIt) {
   FaultProxy slow(src_->host());
   slow.SetDelay(std::chrono::milliseconds(1000));
   const std::string dir = state_.path();
-  const std::string copy = "error: canceled: replicate " + slow.host() + "/team/app:v1 to " +
-                           dst.host() + "/c/app:v1: (.*: )?interrupted by SIGINT";
+  const std::string copy =
+      "error: canceled: replicate " +
+      RE2::QuoteMeta(slow.host() + "/team/app:v1 to " + dst.host() + "/c/app:v1: ") +
+      "(.*: )?interrupted by SIGINT";
   const std::string dry_run = "error: canceled: replicate-tree (.*: )?interrupted by SIGINT";
   for (const auto& [args, expected] : std::vector<std::pair<std::vector<std::string>, std::string>>{
            {{"replicate", slow.host() + "/team/app:v1", dst.host() + "/c/app:v1"}, copy},
@@ -189,7 +189,7 @@ TEST_F(MachineOutputTest, AnInterruptedCopyOrDryRunSaysWhichSignalStoppedIt) {
     const std::string err = ReadFile(dir + "/err.log");
     const CliResult r{.exit_code = 130, .err = err};
     ASSERT_EQ(r.ErrorLines().size(), 1u) << err;
-    EXPECT_TRUE(std::regex_match(r.ErrorLines()[0], std::regex(expected))) << err;
+    EXPECT_TRUE(RE2::FullMatch(r.ErrorLines()[0], expected)) << err;
   }
 }
 
@@ -215,12 +215,11 @@ TEST_F(MachineOutputTest, AnInterruptedRunSaysSoInOneLineWithTheResumeCommand) {
     if (!json_logs) {
       CliResult r{.exit_code = *code, .err = err};
       ASSERT_EQ(r.ErrorLines().size(), 1u) << err;
-      EXPECT_TRUE(std::regex_match(
+      EXPECT_TRUE(RE2::FullMatch(
           r.ErrorLines()[0],
-          std::regex("error: canceled: replicate-tree [^ ]+: (.*: )?interrupted by SIGINT; "
-                     "resume with: "
-                     "freightliner replicate-tree --resume [^ ]+ --state-dir " +
-                     state)))
+          "error: canceled: replicate-tree [^ ]+: (.*: )?interrupted by SIGINT; resume with: "
+          "freightliner replicate-tree --resume [^ ]+ --state-dir " +
+              RE2::QuoteMeta(state)))
           << err;
       EXPECT_NE(err.find("interrupted: stopping (press Ctrl-C again to quit at once)\n"),
                 std::string::npos)

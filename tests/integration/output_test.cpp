@@ -188,9 +188,9 @@ TEST_F(OutputTest, InspectRefusesAConfigOverTheCapOrNotMatchingItsDigest) {
   });
   CliResult capped = Freightliner({"inspect", evil.host() + "/team/app:v1"});
   EXPECT_EQ(capped.exit_code, 1);
-  EXPECT_NE(
-      capped.err.find("of 5242880 bytes is larger than the cap of 4 MiB (max_manifest_bytes)"),
-      std::string::npos)
+  EXPECT_NE(capped.err.find(
+                "of 5242880 bytes is larger than the built-in limit max_manifest_bytes (4 MiB)"),
+            std::string::npos)
       << capped.err;
   int config_gets = 0;
   for (const std::string& request : evil.Requests())

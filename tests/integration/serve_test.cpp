@@ -5,12 +5,13 @@
 #include "integration/serve.hpp"
 
 #include <gtest/gtest.h>
+#include <re2/re2.h>
 #include <signal.h>
 
 #include <algorithm>
 #include <ctime>
 #include <nlohmann/json.hpp>
-#include <regex>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <thread>
@@ -26,6 +27,27 @@ namespace freightliner::testing {
 namespace {
 
 using nlohmann::json;
+
+// The label names in a sample's {...} text.
+std::set<std::string> LabelNames(const std::string& text) {
+  std::set<std::string> names;
+  re2::StringPiece input(text);
+  std::string name;
+  while (RE2::FindAndConsume(&input, R"(([a-z_]+)=")", &name))
+    names.insert(name);
+  return names;
+}
+
+// The label text ("" without labels) of the first sample of `series` in an exposition.
+std::optional<std::string> FirstSampleLabels(const std::string& exposition,
+                                             const std::string& series) {
+  std::string labels;
+  if (!RE2::PartialMatch(exposition, "(?m)^" + RE2::QuoteMeta(series) + R"((?:\{([^}]*)\})? )",
+                         &labels)) {
+    return std::nullopt;
+  }
+  return labels;
+}
 
 constexpr const char* kKey = "k3y-for-tests-only-5f1a";
 
@@ -375,17 +397,9 @@ TEST_F(ServeTest, ExpositionHasEverySpecFamilyWithItsLabels) {
     // accept the exact name.
     EXPECT_NE(m.find("# TYPE " + name + " " + type), std::string::npos) << name;
     const std::string series = type == "histogram" ? name + "_count" : name;
-    std::regex line("^" + series + "(\\{([^}]*)\\})? ", std::regex::multiline);
-    std::smatch match;
-    ASSERT_TRUE(std::regex_search(m, match, line)) << series << " has no sample";
-    std::set<std::string> got;
-    const std::string label_text = match[2].str();
-    std::regex label("([a-z_]+)=\"");
-    for (auto it = std::sregex_iterator(label_text.begin(), label_text.end(), label);
-         it != std::sregex_iterator(); ++it) {
-      got.insert((*it)[1].str());
-    }
-    EXPECT_EQ(got, labels) << series;
+    const auto label_text = FirstSampleLabels(m, series);
+    ASSERT_TRUE(label_text) << series << " has no sample";
+    EXPECT_EQ(LabelNames(*label_text), labels) << series;
   }
   // The spec's 60 s and 300 s thresholds are bucket bounds; 5 s for HTTP.
   EXPECT_NE(m.find("freightliner_replication_duration_seconds_bucket{dest_registry=\"" +
@@ -420,16 +434,13 @@ TEST_F(ServeTest, MetricsDocMatchesTheLiveExposition) {
   std::set<std::string> documented;
   std::istringstream doc(ReadFile(std::string(FREIGHTLINER_SOURCE_DIR) + "/docs/METRICS.md"));
   std::string row;
-  const std::regex table_row(
-      R"(^\| ([a-z_]+) \| (counter|gauge|histogram|summary) \| ?([a-z_, ]*?) ?\|)");
-  std::smatch cells;
+  const RE2 table_row(R"(^\| ([a-z_]+) \| (counter|gauge|histogram|summary) \| ?([a-z_, ]*?) ?\|)");
+  std::string name, type, labels;
   while (std::getline(doc, row)) {
-    if (!std::regex_search(row, cells, table_row)) continue;
-    const std::string name = cells[1], type = cells[2];
+    if (!RE2::PartialMatch(row, table_row, &name, &type, &labels)) continue;
     documented.insert(name);
     EXPECT_NE(m.find("# TYPE " + name + " " + type + "\n"), std::string::npos)
         << name << " " << type;
-    std::string labels = cells[3];
     std::set<std::string> want;
     std::istringstream parts(labels);
     for (std::string label; std::getline(parts, label, ',');) {
@@ -438,23 +449,15 @@ TEST_F(ServeTest, MetricsDocMatchesTheLiveExposition) {
       if (!label.empty()) want.insert(label);
     }
     const std::string series = type == "histogram" || type == "summary" ? name + "_count" : name;
-    std::smatch sample;
-    ASSERT_TRUE(std::regex_search(m, sample, std::regex("\n" + series + R"((\{([^}]*)\})? )")))
-        << series;
-    std::set<std::string> got;
-    const std::string text = sample[2];
-    const std::regex label_re("([a-z_]+)=\"");
-    for (auto it = std::sregex_iterator(text.begin(), text.end(), label_re);
-         it != std::sregex_iterator(); ++it) {
-      got.insert((*it)[1].str());
-    }
-    EXPECT_EQ(got, want) << name;
+    const auto sample_labels = FirstSampleLabels(m, series);
+    ASSERT_TRUE(sample_labels) << series;
+    EXPECT_EQ(LabelNames(*sample_labels), want) << name;
   }
   // And nothing exported is missing from the doc.
-  const std::regex type_line(R"(# TYPE ([a-z_]+) )");
-  for (auto it = std::sregex_iterator(m.begin(), m.end(), type_line); it != std::sregex_iterator();
-       ++it) {
-    EXPECT_TRUE(documented.count((*it)[1].str())) << (*it)[1].str() << " is not in docs/METRICS.md";
+  re2::StringPiece exposition(m);
+  std::string exported;
+  while (RE2::FindAndConsume(&exposition, R"(# TYPE ([a-z_]+) )", &exported)) {
+    EXPECT_TRUE(documented.count(exported)) << exported << " is not in docs/METRICS.md";
   }
   EXPECT_GE(documented.size(), 25u);
 }
