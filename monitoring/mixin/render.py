@@ -25,7 +25,7 @@ KEY_ORDER = ["apiVersion", "kind", "metadata", "name", "namespace", "labels", "a
              "interval", "rules", "severity", "component", "summary", "description", "impact", "action",
              "runbook_url"]
 RULE_ORDER = ["alert", "record", "expr", "for", "labels", "annotations"]
-PLAIN = re.compile(r"^(?:[A-Za-z][A-Za-z0-9_./-]*|[0-9]+[smhdwy](?:[0-9]+[smhdwy])*)$")
+PLAIN = re.compile(r"^(?:[A-Za-z](?:[A-Za-z0-9_./:-]*[A-Za-z0-9_./-])?|[0-9]+[smhdwy](?:[0-9]+[smhdwy])*)$")
 RESERVED = {"true", "false", "yes", "no", "on", "off", "null", "y", "n", "~"}
 
 
