@@ -16,7 +16,7 @@
 local promql = import 'promql.libsonnet';
 
 {
-  local cfg = $._config + promql.numbers($._config.thresholds + $._config.slo),
+  local cfg = $._config + promql.numbers($._config.thresholds + $._config.slo) + promql.texts($._config),
 
   prometheusAlerts+:: {
     groups+: [
@@ -38,8 +38,8 @@ local promql = import 'promql.libsonnet';
               slo: 'replication-availability',
             },
             annotations: {
-              summary: 'More than 10% of replications {{ $labels.source_registry }} -> {{ $labels.dest_registry }} are failing',
-              description: '{{ $value | humanizePercentage }} of replications (real copies) from {{ $labels.source_registry }} to {{ $labels.dest_registry }} failed over the last 5 minutes (threshold 10% of at least 20 copies, for 5m).',
+              summary: 'More than %(replicationFailurePercent)s%% of replications {{ $labels.source_registry }} -> {{ $labels.dest_registry }} are failing' % cfg,
+              description: '{{ $value | humanizePercentage }} of replications (real copies) from {{ $labels.source_registry }} to {{ $labels.dest_registry }} failed over the last 5 minutes (threshold %(replicationFailurePercent)s%% of at least %(minRatioEvents)s copies, for 5m).' % cfg,
               impact: 'Images are not reaching {{ $labels.dest_registry }}: deployments that pull from it get stale or missing tags.',
               action: 'Look at freightliner_replication_errors_total by error_type for this pair; fix credentials (auth), quota or outage (server_error, rate_limited) or network, then re-run the failed jobs.',
               runbook_url: $._config.runbookURLPattern % std.asciiLower('HighReplicationFailureRate'),
@@ -111,8 +111,8 @@ local promql = import 'promql.libsonnet';
               slo: 'http-availability',
             },
             annotations: {
-              summary: 'Freightliner API is answering more than 1 error (5xx) per second',
-              description: 'The API of {{ $labels.job }} returns {{ $value | humanize }} 5xx responses per second (threshold 1/s, for 5m).',
+              summary: 'Freightliner API is answering more than %(http5xxPerSecond)s error (5xx) per second' % cfg,
+              description: 'The API of {{ $labels.job }} returns {{ $value | humanize }} 5xx responses per second (threshold %(http5xxPerSecond)s/s, for 5m).' % cfg,
               impact: 'Clients and CI pipelines cannot submit or follow replication jobs.',
               action: 'Find the failing routes with the runbook query, read the server logs around them; roll back a bad release or fix the state store (disk full, locked database).',
               runbook_url: $._config.runbookURLPattern % std.asciiLower('HighHTTP5xxRate'),
@@ -122,15 +122,15 @@ local promql = import 'promql.libsonnet';
           // time to fire before the kernel OOM-kills the pod.
           {
             alert: 'HighMemoryUsage',
-            expr: 'freightliner_memory_usage_bytes > %(memoryBytes)s' % cfg,
+            expr: 'freightliner_memory_usage_bytes > %(memoryGiB)s * 1024 * 1024 * 1024' % cfg,
             'for': '5m',
             labels: {
               severity: 'critical',
               component: 'runtime',
             },
             annotations: {
-              summary: 'Freightliner {{ $labels.instance }} uses more than 4 GiB of memory',
-              description: 'Resident memory of {{ $labels.instance }} is {{ $value | humanize1024 }}B (threshold 4 GiB for 5m; the container limit is 6 GiB).',
+              summary: 'Freightliner {{ $labels.instance }} uses more than %(memoryGiB)s GiB of memory' % cfg,
+              description: 'Resident memory of {{ $labels.instance }} is {{ $value | humanize1024 }}B (threshold %(memoryGiB)s GiB for 5m; the container limit is 6 GiB).' % cfg,
               impact: 'The pod is heading for an OOM kill, which interrupts every running replication on it.',
               action: 'Check concurrency (worker pool size, per-registry limits) and the number of running jobs; lower them or raise the limit; capture the memory profile before restarting.',
               runbook_url: $._config.runbookURLPattern % std.asciiLower('HighMemoryUsage'),
@@ -210,8 +210,8 @@ local promql = import 'promql.libsonnet';
             },
             annotations: {
               summary: 'P95 replication time {{ $labels.source_registry }} -> {{ $labels.dest_registry }} is above 5 minutes',
-              description: '95% of replications from {{ $labels.source_registry }} to {{ $labels.dest_registry }} take up to {{ $value | humanizeDuration }} (threshold 5m, for 10m).',
-              impact: 'Images reach the destination late; the latency SLO (99% under 60 s) is being consumed.',
+              description: '95%% of replications from {{ $labels.source_registry }} to {{ $labels.dest_registry }} take up to {{ $value | humanizeDuration }} (threshold %(replicationDurationText)s, for 10m).' % cfg,
+              impact: 'Images reach the destination late; the latency SLO (%(replicationLatencyShortPercent)s%% under 60 s) is being consumed.' % cfg,
               action: 'Check registry latency and throttling (rate_limited errors), worker saturation and layer sizes for this pair; raise per-registry concurrency if the registries allow it.',
               runbook_url: $._config.runbookURLPattern % std.asciiLower('HighReplicationDuration'),
             },
@@ -225,7 +225,7 @@ local promql = import 'promql.libsonnet';
               component: 'worker',
             },
             annotations: {
-              summary: 'Worker pool of {{ $labels.instance }} is more than 90% busy',
+              summary: 'Worker pool of {{ $labels.instance }} is more than %(workerPoolSaturationPercent)s%% busy' % cfg,
               description: '{{ $value | humanizePercentage }} of the workers of {{ $labels.instance }} have been busy for 5 minutes.',
               impact: 'New replications queue up behind running ones: syncs finish later and latency grows.',
               action: 'Look at freightliner_worker_pool_queued: if the queue grows, raise the worker count (if registries and memory allow) or add replicas; if a few transfers hold all workers, look for a slow registry.',
@@ -242,7 +242,7 @@ local promql = import 'promql.libsonnet';
             },
             annotations: {
               summary: 'P95 latency of the Freightliner API is above 5 s',
-              description: '95% of API requests of {{ $labels.job }} take up to {{ $value | humanizeDuration }} (threshold 5s, for 10m).',
+              description: '95%% of API requests of {{ $labels.job }} take up to {{ $value | humanizeDuration }} (threshold %(httpLatencyText)s, for 10m).' % cfg,
               impact: 'API clients and CI pipelines slow down or time out when submitting and polling jobs.',
               action: 'Find the slow routes (runbook query); check state-store contention (SQLite), CPU throttling and in-flight requests; scale out or fix the slow handler.',
               runbook_url: $._config.runbookURLPattern % std.asciiLower('HighHTTPLatency'),
@@ -258,7 +258,7 @@ local promql = import 'promql.libsonnet';
             },
             annotations: {
               summary: 'More than 5 authentication failures per second',
-              description: '{{ $labels.job }} sees {{ $value | humanize }} authentication failures per second (API keys and registry credentials, threshold 5/s for 5m).',
+              description: '{{ $labels.job }} sees {{ $value | humanize }} authentication failures per second (API keys and registry credentials, threshold %(authFailuresPerSecond)s/s for 5m).' % cfg,
               impact: 'Either clients use a revoked API key (their jobs are refused) or registry credentials expired (replications fail with auth errors); it can also be a brute-force attempt.',
               action: 'Split by type (runbook query): api_key -> find the client and rotate or restore its key; registry -> renew the registry credentials Secret.',
               runbook_url: $._config.runbookURLPattern % std.asciiLower('HighAuthFailureRate'),
@@ -396,8 +396,8 @@ local promql = import 'promql.libsonnet';
             },
             annotations: {
               summary: 'replication-availability SLO: error budget burning at 14.4x (1h and 5m windows)',
-              description: '{{ $value | humanizePercentage }} of failed replications over the last 1h (job {{ $labels.job }}); at 14.4x the 30d budget of the 99.9% objective is gone in 2.1 days.',
-              impact: 'Replications are failing fast enough to exhaust the 30-day error budget of the 99.9% availability SLO; images that teams expect in the destination registries are missing or stale.',
+              description: '{{ $value | humanizePercentage }} of failed replications over the last 1h (job {{ $labels.job }}); at 14.4x the 30d budget of the %(replicationAvailabilityPercent)s%% objective is gone in 2.1 days.' % cfg,
+              impact: 'Replications are failing fast enough to exhaust the 30-day error budget of the %(replicationAvailabilityPercent)s%% availability SLO; images that teams expect in the destination registries are missing or stale.' % cfg,
               action: 'Find the failing registry pairs and error types (runbook query), fix the cause (credentials, destination quota, network), then re-run the failed jobs.',
               runbook_url: $._config.runbookURLPattern % std.asciiLower('ReplicationAvailabilityBudgetBurn'),
             },
@@ -424,8 +424,8 @@ local promql = import 'promql.libsonnet';
             },
             annotations: {
               summary: 'replication-availability SLO: error budget burning at 6x (6h and 30m windows)',
-              description: '{{ $value | humanizePercentage }} of failed replications over the last 6h (job {{ $labels.job }}); at 6x the 30d budget of the 99.9% objective is gone in 5 days.',
-              impact: 'Replications are failing fast enough to exhaust the 30-day error budget of the 99.9% availability SLO; images that teams expect in the destination registries are missing or stale.',
+              description: '{{ $value | humanizePercentage }} of failed replications over the last 6h (job {{ $labels.job }}); at 6x the 30d budget of the %(replicationAvailabilityPercent)s%% objective is gone in 5 days.' % cfg,
+              impact: 'Replications are failing fast enough to exhaust the 30-day error budget of the %(replicationAvailabilityPercent)s%% availability SLO; images that teams expect in the destination registries are missing or stale.' % cfg,
               action: 'Find the failing registry pairs and error types (runbook query), fix the cause (credentials, destination quota, network), then re-run the failed jobs.',
               runbook_url: $._config.runbookURLPattern % std.asciiLower('ReplicationAvailabilityBudgetBurn'),
             },
@@ -452,8 +452,8 @@ local promql = import 'promql.libsonnet';
             },
             annotations: {
               summary: 'replication-availability SLO: error budget burning at 3x (1d and 2h windows)',
-              description: '{{ $value | humanizePercentage }} of failed replications over the last 1d (job {{ $labels.job }}); at 3x the 30d budget of the 99.9% objective is gone in 10 days.',
-              impact: 'Replications are failing fast enough to exhaust the 30-day error budget of the 99.9% availability SLO; images that teams expect in the destination registries are missing or stale.',
+              description: '{{ $value | humanizePercentage }} of failed replications over the last 1d (job {{ $labels.job }}); at 3x the 30d budget of the %(replicationAvailabilityPercent)s%% objective is gone in 10 days.' % cfg,
+              impact: 'Replications are failing fast enough to exhaust the 30-day error budget of the %(replicationAvailabilityPercent)s%% availability SLO; images that teams expect in the destination registries are missing or stale.' % cfg,
               action: 'Find the failing registry pairs and error types (runbook query), fix the cause (credentials, destination quota, network), then re-run the failed jobs.',
               runbook_url: $._config.runbookURLPattern % std.asciiLower('ReplicationAvailabilityBudgetBurn'),
             },
@@ -480,8 +480,8 @@ local promql = import 'promql.libsonnet';
             },
             annotations: {
               summary: 'replication-availability SLO: error budget burning at 1x (3d and 6h windows)',
-              description: '{{ $value | humanizePercentage }} of failed replications over the last 3d (job {{ $labels.job }}); at 1x the 30d budget of the 99.9% objective is gone in 30 days.',
-              impact: 'Replications are failing fast enough to exhaust the 30-day error budget of the 99.9% availability SLO; images that teams expect in the destination registries are missing or stale.',
+              description: '{{ $value | humanizePercentage }} of failed replications over the last 3d (job {{ $labels.job }}); at 1x the 30d budget of the %(replicationAvailabilityPercent)s%% objective is gone in 30 days.' % cfg,
+              impact: 'Replications are failing fast enough to exhaust the 30-day error budget of the %(replicationAvailabilityPercent)s%% availability SLO; images that teams expect in the destination registries are missing or stale.' % cfg,
               action: 'Find the failing registry pairs and error types (runbook query), fix the cause (credentials, destination quota, network), then re-run the failed jobs.',
               runbook_url: $._config.runbookURLPattern % std.asciiLower('ReplicationAvailabilityBudgetBurn'),
             },
@@ -508,8 +508,8 @@ local promql = import 'promql.libsonnet';
             },
             annotations: {
               summary: 'replication-latency SLO: error budget burning at 14.4x (14m and 1m10s windows)',
-              description: '{{ $value | humanizePercentage }} of replications slower than 60s over the last 14m (job {{ $labels.job }}); at 14.4x the 7d budget of the 99.0% objective is gone in 11.7 hours.',
-              impact: 'Too many replications take longer than 60 s: images reach the destination late and the 7-day latency budget (99% under 60 s) is being consumed.',
+              description: '{{ $value | humanizePercentage }} of replications slower than 60s over the last 14m (job {{ $labels.job }}); at 14.4x the 7d budget of the %(replicationLatencyPercent)s%% objective is gone in 11.7 hours.' % cfg,
+              impact: 'Too many replications take longer than 60 s: images reach the destination late and the 7-day latency budget (%(replicationLatencyShortPercent)s%% under 60 s) is being consumed.' % cfg,
               action: 'Check which pairs are slow (runbook query): throttled or overloaded registries, saturated workers, large layers; raise concurrency or the registry limits, or spread schedules.',
               runbook_url: $._config.runbookURLPattern % std.asciiLower('ReplicationLatencyBudgetBurn'),
             },
@@ -536,8 +536,8 @@ local promql = import 'promql.libsonnet';
             },
             annotations: {
               summary: 'replication-latency SLO: error budget burning at 6x (1h24m and 7m windows)',
-              description: '{{ $value | humanizePercentage }} of replications slower than 60s over the last 1h24m (job {{ $labels.job }}); at 6x the 7d budget of the 99.0% objective is gone in 1.2 days.',
-              impact: 'Too many replications take longer than 60 s: images reach the destination late and the 7-day latency budget (99% under 60 s) is being consumed.',
+              description: '{{ $value | humanizePercentage }} of replications slower than 60s over the last 1h24m (job {{ $labels.job }}); at 6x the 7d budget of the %(replicationLatencyPercent)s%% objective is gone in 1.2 days.' % cfg,
+              impact: 'Too many replications take longer than 60 s: images reach the destination late and the 7-day latency budget (%(replicationLatencyShortPercent)s%% under 60 s) is being consumed.' % cfg,
               action: 'Check which pairs are slow (runbook query): throttled or overloaded registries, saturated workers, large layers; raise concurrency or the registry limits, or spread schedules.',
               runbook_url: $._config.runbookURLPattern % std.asciiLower('ReplicationLatencyBudgetBurn'),
             },
@@ -564,8 +564,8 @@ local promql = import 'promql.libsonnet';
             },
             annotations: {
               summary: 'replication-latency SLO: error budget burning at 3x (5h36m and 28m windows)',
-              description: '{{ $value | humanizePercentage }} of replications slower than 60s over the last 5h36m (job {{ $labels.job }}); at 3x the 7d budget of the 99.0% objective is gone in 2.3 days.',
-              impact: 'Too many replications take longer than 60 s: images reach the destination late and the 7-day latency budget (99% under 60 s) is being consumed.',
+              description: '{{ $value | humanizePercentage }} of replications slower than 60s over the last 5h36m (job {{ $labels.job }}); at 3x the 7d budget of the %(replicationLatencyPercent)s%% objective is gone in 2.3 days.' % cfg,
+              impact: 'Too many replications take longer than 60 s: images reach the destination late and the 7-day latency budget (%(replicationLatencyShortPercent)s%% under 60 s) is being consumed.' % cfg,
               action: 'Check which pairs are slow (runbook query): throttled or overloaded registries, saturated workers, large layers; raise concurrency or the registry limits, or spread schedules.',
               runbook_url: $._config.runbookURLPattern % std.asciiLower('ReplicationLatencyBudgetBurn'),
             },
@@ -592,8 +592,8 @@ local promql = import 'promql.libsonnet';
             },
             annotations: {
               summary: 'replication-latency SLO: error budget burning at 1x (16h48m and 1h24m windows)',
-              description: '{{ $value | humanizePercentage }} of replications slower than 60s over the last 16h48m (job {{ $labels.job }}); at 1x the 7d budget of the 99.0% objective is gone in 7 days.',
-              impact: 'Too many replications take longer than 60 s: images reach the destination late and the 7-day latency budget (99% under 60 s) is being consumed.',
+              description: '{{ $value | humanizePercentage }} of replications slower than 60s over the last 16h48m (job {{ $labels.job }}); at 1x the 7d budget of the %(replicationLatencyPercent)s%% objective is gone in 7 days.' % cfg,
+              impact: 'Too many replications take longer than 60 s: images reach the destination late and the 7-day latency budget (%(replicationLatencyShortPercent)s%% under 60 s) is being consumed.' % cfg,
               action: 'Check which pairs are slow (runbook query): throttled or overloaded registries, saturated workers, large layers; raise concurrency or the registry limits, or spread schedules.',
               runbook_url: $._config.runbookURLPattern % std.asciiLower('ReplicationLatencyBudgetBurn'),
             },
@@ -620,8 +620,8 @@ local promql = import 'promql.libsonnet';
             },
             annotations: {
               summary: 'http-availability SLO: error budget burning at 14.4x (1h and 5m windows)',
-              description: '{{ $value | humanizePercentage }} of API requests answered with 5xx over the last 1h (job {{ $labels.job }}); at 14.4x the 30d budget of the 99.5% objective is gone in 2.1 days.',
-              impact: 'The Freightliner API is failing requests (5xx) fast enough to exhaust the 30-day budget of the 99.5% API SLO; clients cannot submit or follow replication jobs.',
+              description: '{{ $value | humanizePercentage }} of API requests answered with 5xx over the last 1h (job {{ $labels.job }}); at 14.4x the 30d budget of the %(httpAvailabilityPercent)s%% objective is gone in 2.1 days.' % cfg,
+              impact: 'The Freightliner API is failing requests (5xx) fast enough to exhaust the 30-day budget of the %(httpAvailabilityPercent)s%% API SLO; clients cannot submit or follow replication jobs.' % cfg,
               action: 'Find the failing routes (runbook query) and read the server logs for them; roll back a bad release, free the state store, or scale out.',
               runbook_url: $._config.runbookURLPattern % std.asciiLower('HTTPAvailabilityBudgetBurn'),
             },
@@ -648,8 +648,8 @@ local promql = import 'promql.libsonnet';
             },
             annotations: {
               summary: 'http-availability SLO: error budget burning at 6x (6h and 30m windows)',
-              description: '{{ $value | humanizePercentage }} of API requests answered with 5xx over the last 6h (job {{ $labels.job }}); at 6x the 30d budget of the 99.5% objective is gone in 5 days.',
-              impact: 'The Freightliner API is failing requests (5xx) fast enough to exhaust the 30-day budget of the 99.5% API SLO; clients cannot submit or follow replication jobs.',
+              description: '{{ $value | humanizePercentage }} of API requests answered with 5xx over the last 6h (job {{ $labels.job }}); at 6x the 30d budget of the %(httpAvailabilityPercent)s%% objective is gone in 5 days.' % cfg,
+              impact: 'The Freightliner API is failing requests (5xx) fast enough to exhaust the 30-day budget of the %(httpAvailabilityPercent)s%% API SLO; clients cannot submit or follow replication jobs.' % cfg,
               action: 'Find the failing routes (runbook query) and read the server logs for them; roll back a bad release, free the state store, or scale out.',
               runbook_url: $._config.runbookURLPattern % std.asciiLower('HTTPAvailabilityBudgetBurn'),
             },
@@ -676,8 +676,8 @@ local promql = import 'promql.libsonnet';
             },
             annotations: {
               summary: 'http-availability SLO: error budget burning at 3x (1d and 2h windows)',
-              description: '{{ $value | humanizePercentage }} of API requests answered with 5xx over the last 1d (job {{ $labels.job }}); at 3x the 30d budget of the 99.5% objective is gone in 10 days.',
-              impact: 'The Freightliner API is failing requests (5xx) fast enough to exhaust the 30-day budget of the 99.5% API SLO; clients cannot submit or follow replication jobs.',
+              description: '{{ $value | humanizePercentage }} of API requests answered with 5xx over the last 1d (job {{ $labels.job }}); at 3x the 30d budget of the %(httpAvailabilityPercent)s%% objective is gone in 10 days.' % cfg,
+              impact: 'The Freightliner API is failing requests (5xx) fast enough to exhaust the 30-day budget of the %(httpAvailabilityPercent)s%% API SLO; clients cannot submit or follow replication jobs.' % cfg,
               action: 'Find the failing routes (runbook query) and read the server logs for them; roll back a bad release, free the state store, or scale out.',
               runbook_url: $._config.runbookURLPattern % std.asciiLower('HTTPAvailabilityBudgetBurn'),
             },
@@ -704,8 +704,8 @@ local promql = import 'promql.libsonnet';
             },
             annotations: {
               summary: 'http-availability SLO: error budget burning at 1x (3d and 6h windows)',
-              description: '{{ $value | humanizePercentage }} of API requests answered with 5xx over the last 3d (job {{ $labels.job }}); at 1x the 30d budget of the 99.5% objective is gone in 30 days.',
-              impact: 'The Freightliner API is failing requests (5xx) fast enough to exhaust the 30-day budget of the 99.5% API SLO; clients cannot submit or follow replication jobs.',
+              description: '{{ $value | humanizePercentage }} of API requests answered with 5xx over the last 3d (job {{ $labels.job }}); at 1x the 30d budget of the %(httpAvailabilityPercent)s%% objective is gone in 30 days.' % cfg,
+              impact: 'The Freightliner API is failing requests (5xx) fast enough to exhaust the 30-day budget of the %(httpAvailabilityPercent)s%% API SLO; clients cannot submit or follow replication jobs.' % cfg,
               action: 'Find the failing routes (runbook query) and read the server logs for them; roll back a bad release, free the state store, or scale out.',
               runbook_url: $._config.runbookURLPattern % std.asciiLower('HTTPAvailabilityBudgetBurn'),
             },

@@ -35,7 +35,7 @@
       httpLatencyP95Seconds: 5,  // HighHTTPLatency
       http5xxPerSecond: 1,  // HighHTTP5xxRate
       authFailuresPerSecond: 5,  // HighAuthFailureRate
-      memoryBytes: '4 * 1024 * 1024 * 1024',  // HighMemoryUsage (a PromQL expression: 4 GiB)
+      memoryGiB: 4,  // HighMemoryUsage: resident memory in GiB
     },
 
     // Grafana: the uid of the Prometheus data source the dashboards' `datasource` variable starts

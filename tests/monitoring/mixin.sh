@@ -50,7 +50,7 @@ OVERRIDES='{
   freightlinerSelector: "job=\"fl-prod\", namespace=\"registry\"",
   clusterLabel: "k8s_cluster",
   runbookURLPattern: "https://runbooks.example.com/freightliner/%s.html",
-  thresholds+: { replicationFailureRatio: 0.25, minRatioEvents: 50, workerPoolSaturation: 0.8 },
+  thresholds+: { replicationFailureRatio: 0.25, minRatioEvents: 50, workerPoolSaturation: 0.8, memoryGiB: 8, httpLatencyP95Seconds: 90 },
   slo+: { replicationAvailability: 0.9995 },
   grafanaDatasourceUID: "thanos-global",
   dashboardUIDs+: { "replication-overview.json": "fl-overview" },
@@ -90,6 +90,19 @@ jq_ok "$A" '[.groups[].rules[] | select(.alert == "ReplicationAvailabilityBudget
   "the replication availability burn-rate alerts use slo.replicationAvailability"
 jq_ok "$R" '[.groups[].rules[] | select(.record | test("replication_error_budget|error_budget")) | .expr] | map(select(contains("replication_error_ratio"))) | .[0] | contains("/ (1 - 0.9995)")' \
   "the replication error-budget recording rule uses slo.replicationAvailability"
+jq_ok "$A" '[.groups[].rules[] | select(.alert == "HighMemoryUsage") | .expr | endswith("> 8 * 1024 * 1024 * 1024")] == [true]' \
+  "HighMemoryUsage uses thresholds.memoryGiB"
+# The annotations say the configured thresholds and objectives.
+jq_ok "$A" '[.groups[].rules[] | select(.alert == "HighReplicationFailureRate") | (.annotations.summary | startswith("More than 25% of")) and (.annotations.description | contains("threshold 25% of at least 50 copies"))] == [true]' \
+  "HighReplicationFailureRate annotations say the configured threshold"
+jq_ok "$A" '[.groups[].rules[] | select(.alert == "WorkerPoolSaturated") | .annotations.summary | contains("more than 80% busy")] == [true]' \
+  "WorkerPoolSaturated summary says 80%"
+jq_ok "$A" '[.groups[].rules[] | select(.alert == "HighMemoryUsage") | .annotations.summary | contains("more than 8 GiB")] == [true]' \
+  "HighMemoryUsage summary says 8 GiB"
+jq_ok "$A" '[.groups[].rules[] | select(.alert == "HighHTTPLatency") | .annotations.description | contains("(threshold 1m30s, for 10m)") or contains("(threshold 90s, for 10m)")] == [true]' \
+  "HighHTTPLatency description says the configured latency"
+jq_ok "$A" '[.groups[].rules[] | select(.alert == "ReplicationAvailabilityBudgetBurn") | .annotations | (.description | contains("of the 99.95% objective")) and (.impact | contains("of the 99.95% availability SLO"))] | (all and length == 4)' \
+  "the availability burn-rate annotations say the configured objective"
 # The PrometheusRule: the same groups, the configured metadata.
 [ "$(jq -c '.spec.groups' "$TMP/pr.json")" = "$(jq -sc '.[0].groups + .[1].groups' "$R" "$A")" ] ||
   fail "PrometheusRule spec.groups differ from the recording and alert groups of the same build"
