@@ -1,6 +1,6 @@
 # Thin wrapper over CMake presets and the project's scripts. `make demo` and `make test` are the
 # README's two commands; both install what they need first.
-.PHONY: deps build test demo demo-stop format format-check release package deb asan tsan fuzz clean
+.PHONY: deps build test demo demo-stop format format-check release package deb asan tsan fuzz clean mixin
 
 JOBS ?= $(shell nproc)
 # How long each fuzz target runs in `make test` (scripts/fuzz.sh; 8 targets, one after another).
@@ -36,6 +36,11 @@ tsan:
 # Builds the libFuzzer targets (clang-14) and runs each for FUZZ_SECONDS.
 fuzz:
 	JOBS=$(JOBS) ./scripts/fuzz.sh $(FUZZ_SECONDS)
+
+# Regenerates the rule files, the dashboards and the PrometheusRule from the monitoring mixin
+# (monitoring/mixin/); commit the result. tests/monitoring/mixin.sh fails when they differ.
+mixin:
+	./monitoring/mixin/build.sh
 
 format:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format -i

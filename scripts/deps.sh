@@ -17,6 +17,8 @@ packages=(
   # real peers for tests, the demo and the benchmarks
   docker-registry skopeo umoci prometheus prometheus-alertmanager apache2-utils openssl
   jq curl wrk hyperfine procps iproute2 ca-certificates time bc
+  # the monitoring mixin (make mixin, monitoring.mixin): jsonnet, then python3 writes YAML and JSON
+  jsonnet python3
 )
 
 missing=()

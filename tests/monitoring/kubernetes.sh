@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# monitoring.kubernetes: both kustomizations build (`kubectl kustomize monitoring/` and deploy/),
-# every object (and the ServiceMonitor, and each raw manifest as the docs' manual steps apply it)
+# monitoring.kubernetes: the kustomizations build (`kubectl kustomize monitoring/`, deploy/ and the
+# Prometheus Operator path monitoring/operator/), every object (and each raw manifest as the docs'
+# manual steps apply it)
 # validates against the kubernetes-models schemas with unknown fields rejected
 # (k8s-validate/validate.mjs), and the manifests mean what they must (js/k8s_check.mjs).
 source "$(dirname "$0")/lib.sh"
@@ -10,8 +11,9 @@ make_tmp
 
 kubectl kustomize "$MON" >"$TMP/monitoring.yaml" 2>"$TMP/err" || { cat "$TMP/err"; fail "kubectl kustomize monitoring/"; }
 kubectl kustomize "$REPO/deploy" >"$TMP/deploy.yaml" 2>"$TMP/err" || { cat "$TMP/err"; fail "kubectl kustomize deploy/"; }
-note "kubectl kustomize monitoring/: $(grep -c '^kind:' "$TMP/monitoring.yaml") objects; deploy/: $(grep -c '^kind:' "$TMP/deploy.yaml") objects"
+kubectl kustomize "$MON/operator" >"$TMP/operator.yaml" 2>"$TMP/err" || { cat "$TMP/err"; fail "kubectl kustomize monitoring/operator/"; }
+note "kubectl kustomize monitoring/: $(grep -c '^kind:' "$TMP/monitoring.yaml") objects; deploy/: $(grep -c '^kind:' "$TMP/deploy.yaml") objects; operator/: $(grep -c '^kind:' "$TMP/operator.yaml") objects"
 
-node "$NODE_DIR/validate.mjs" "$TMP/monitoring.yaml" "$TMP/deploy.yaml" "$MON"/kubernetes/*.yaml "$REPO"/deploy/{namespace,deployment,service,networkpolicy}.yaml
-node "$MON_TESTS/js/k8s_check.mjs" "$TMP/monitoring.yaml" "$TMP/deploy.yaml"
+node "$NODE_DIR/validate.mjs" "$TMP/monitoring.yaml" "$TMP/deploy.yaml" "$TMP/operator.yaml" "$MON"/kubernetes/*.yaml "$MON"/operator/*-*.yaml "$REPO"/deploy/{namespace,deployment,service,networkpolicy}.yaml
+node "$MON_TESTS/js/k8s_check.mjs" "$TMP/monitoring.yaml" "$TMP/deploy.yaml" "$TMP/operator.yaml"
 echo "kubernetes: passed"

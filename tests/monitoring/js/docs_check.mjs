@@ -13,7 +13,7 @@ import {
 
 const [monFile, depFile] = process.argv.slice(2);
 const c = new Checker('docs_check');
-const built = [...loadYamlAll(monFile), ...loadYamlAll(depFile), ...loadYamlAll(path.join(MON, 'kubernetes/servicemonitor-freightliner.yaml'))];
+const built = [...loadYamlAll(monFile), ...loadYamlAll(depFile), ...loadYamlAll(path.join(MON, 'operator/servicemonitor-freightliner.yaml'))];
 const setup = readText(path.join(MON, 'docs/MONITORING_SETUP.md'));
 const runbooks = readText(path.join(MON, 'docs/SLO_RUNBOOKS.md'));
 const readme = readText(path.join(MON, 'README.md'));

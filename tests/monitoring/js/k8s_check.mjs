@@ -4,13 +4,15 @@
 // retention and RBAC; Alertmanager's clustering and PDB; Grafana's credentials; non-root pods with
 // probes and resources; Services that select pods and name existing ports; NetworkPolicies that
 // let Prometheus scrape; the freightliner Deployment that Prometheus' relabeling keeps, with a
-// memory limit above the alert threshold; the ServiceMonitor that selects its Service.
-// Usage: node k8s_check.mjs MONITORING_BUILD.yaml DEPLOY_BUILD.yaml
+// memory limit above the alert threshold; the Prometheus Operator path (monitoring/operator/): the
+// ServiceMonitor that selects its Service, the PrometheusRule holding exactly the rule files' groups,
+// and one sidecar-labelled ConfigMap per dashboard holding the dashboard byte for byte.
+// Usage: node k8s_check.mjs MONITORING_BUILD.yaml DEPLOY_BUILD.yaml OPERATOR_BUILD.yaml
 import fs from 'node:fs';
 import path from 'node:path';
-import { Checker, MON, REPO, loadYaml, loadYamlAll } from './common.mjs';
+import { Checker, MON, REPO, loadYaml, loadYamlAll, canonical } from './common.mjs';
 
-const [monFile, depFile] = process.argv.slice(2);
+const [monFile, depFile, opFile] = process.argv.slice(2);
 const c = new Checker('k8s_check');
 const mon = loadYamlAll(monFile);
 const dep = loadYamlAll(depFile);
@@ -193,15 +195,38 @@ c.ok(ann['prometheus.io/scrape'] === 'true' || ports.metrics, 'freightliner pod 
 const flSvc = get(dep, 'Service', 'freightliner');
 c.eq(Object.fromEntries(flSvc.spec.ports.map((p) => [p.name, p.port])), { http: 8080, metrics: 2112 }, 'Service freightliner: http 8080, metrics 2112');
 
-// ---- ServiceMonitor (Prometheus Operator) ------------------------------------------------------------------------------
-const smDocs = loadYamlAll(path.join(MON, 'kubernetes/servicemonitor-freightliner.yaml'));
-const sm = smDocs.find((o) => o.kind === 'ServiceMonitor');
+// ---- Prometheus Operator path: kubectl kustomize monitoring/operator/ -----------------------------------------------
+const op = loadYamlAll(opFile);
+c.eq(op.map((o) => o.kind).sort(), ['ConfigMap', 'ConfigMap', 'ConfigMap', 'ConfigMap', 'PrometheusRule', 'ServiceMonitor'], 'monitoring/operator/: ServiceMonitor, PrometheusRule, one ConfigMap per dashboard');
+const sm = op.find((o) => o.kind === 'ServiceMonitor');
 c.eq([sm?.metadata?.name, sm?.metadata?.namespace], ['freightliner', 'freightliner'], 'ServiceMonitor freightliner/freightliner');
 c.ok(Object.entries(sm.spec.selector.matchLabels).every(([k, v]) => flSvc.metadata.labels[k] === v), 'ServiceMonitor selects the Service freightliner');
 c.ok(sm.spec.namespaceSelector.matchNames.includes(flSvc.metadata.namespace), 'ServiceMonitor looks in its namespace');
 c.ok(sm.spec.endpoints.every((e) => flSvc.spec.ports.some((p) => p.name === e.port)), 'ServiceMonitor endpoints name Service ports');
 c.eq(sm.spec.endpoints[0].port, 'metrics', 'ServiceMonitor scrapes the metrics port');
 c.eq(sm.spec.endpoints[0].interval, promYml.global.scrape_interval, 'ServiceMonitor interval matches prometheus.yml');
+// The PrometheusRule: the rule files' groups (recording, then alerts), nothing more or less.
+const pr = op.find((o) => o.kind === 'PrometheusRule');
+c.eq(pr?.apiVersion, 'monitoring.coreos.com/v1', 'PrometheusRule apiVersion');
+c.eq([pr?.metadata?.name, pr?.metadata?.namespace], ['freightliner', 'monitoring'], 'PrometheusRule monitoring/freightliner');
+c.eq(pr?.metadata?.labels, { 'app.kubernetes.io/name': 'freightliner', 'app.kubernetes.io/part-of': 'freightliner-monitoring', prometheus: 'k8s', role: 'alert-rules' },
+  'PrometheusRule labels (kube-prometheus ruleSelector)');
+const fileGroups = ['recording-rules.yml', 'alert-rules.yml'].flatMap((f) => loadYaml(path.join(MON, 'prometheus', f)).groups);
+c.ok(canonical(pr?.spec?.groups ?? null) === canonical(fileGroups),
+  `PrometheusRule spec.groups equal the groups of recording-rules.yml and alert-rules.yml (${fileGroups.length} groups)`);
+c.eq(Object.keys(pr?.spec || {}), ['groups'], 'PrometheusRule spec has only groups');
+// Dashboards for Grafana's sidecar: label grafana_dashboard "1", one per file, the file byte for byte,
+// fixed names (a hash suffix would leave the old ConfigMap, a second dashboard with the same uid).
+const dashFiles = fs.readdirSync(path.join(MON, 'grafana/dashboards')).filter((f) => f.endsWith('.json')).sort();
+const dashCms = op.filter((o) => o.kind === 'ConfigMap');
+c.eq(dashCms.flatMap((cm) => Object.keys(cm.data || {})).sort(), dashFiles, 'one dashboard ConfigMap per dashboard file');
+for (const cm of dashCms) {
+  const [file] = Object.keys(cm.data || {});
+  c.eq(cm.metadata.name, `freightliner-dashboard-${file.replace(/\.json$/, '')}`, `${file}: ConfigMap name without hash`);
+  c.eq(cm.metadata.labels?.grafana_dashboard, '1', `${cm.metadata.name}: label grafana_dashboard "1"`);
+  c.eq(cm.metadata.namespace, 'monitoring', `${cm.metadata.name}: namespace`);
+  c.ok(cm.data[file] === fs.readFileSync(path.join(MON, 'grafana/dashboards', file), 'utf8'), `${cm.metadata.name}/${file} is monitoring/grafana/dashboards/${file} byte for byte`);
+}
 // Not in the kustomization (its CRD may not exist); the kustomization lists the other three files.
 const kz = loadYaml(path.join(MON, 'kustomization.yaml'));
 c.eq(kz.resources, ['kubernetes/namespace.yaml', 'kubernetes/prometheus-deployment.yaml', 'kubernetes/alertmanager-deployment.yaml', 'kubernetes/grafana-deployment.yaml'], 'monitoring/kustomization.yaml resources');

@@ -39,7 +39,7 @@ const SPEC = {
   HighAuthFailureRate: ['warning', '5m'],
 };
 const SPEC_THRESHOLDS = {
-  HighReplicationFailureRate: /> 0\.10\b/,
+  HighReplicationFailureRate: /> 0\.10?\b/,
   HighHTTP5xxRate: /> 1\b/,
   HighMemoryUsage: /> 4 \* 1024 \* 1024 \* 1024/,
   HighReplicationDuration: /> 300\b/,
