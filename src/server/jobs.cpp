@@ -295,20 +295,25 @@ void JobManager::ObserveSyncs() {
       }
       return std::optional<double>((**job)[key].get<double>());
     };
-    const double last_start = time_of(LastSyncJob(sync.name), "started_at").value_or(0);
+    const double last_start =
+        time_of(LastSyncJob(sync.name, "", /*real_runs_only=*/true), "started_at").value_or(0);
     const double last_success =
-        time_of(LastSyncJob(sync.name, "succeeded"), "finished_at").value_or(started);
+        time_of(LastSyncJob(sync.name, "succeeded", /*real_runs_only=*/true), "finished_at")
+            .value_or(started);
     metrics_.ObserveSync(sync.name, interval, last_start, last_success);
   }
 }
 
 // The configured sync a job runs, if it is one (a stored job may name a sync the config no
-// longer has: it gets no series, so the label set stays the config's).
+// longer has: it gets no series, so the label set stays the config's). A dry run is not a run of
+// the sync: it leaves the destinations as they were, so it must not look like a success.
 const NamedSync* JobManager::SyncOf(const json& job) const {
   if (job.value("type", "") != "sync" || !job.contains("request") || !job["request"].is_object()) {
     return nullptr;
   }
-  const json& name = job["request"].value("name", json());
+  const json& request = job["request"];
+  if (request.value("dry_run", false)) return nullptr;
+  const json& name = request.value("name", json());
   return name.is_string() ? config_.Sync(name.get<std::string>()) : nullptr;
 }
 
@@ -862,15 +867,18 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
 }
 
 Result<std::optional<json>> JobManager::LastSyncJob(const std::string& name,
-                                                    const std::string& status) {
+                                                    const std::string& status,
+                                                    bool real_runs_only) {
   std::lock_guard lock(store_.mutex());
   // CASE, not AND: a row that is not JSON must not fail the query (it is quarantined when read).
   auto st = store_.database().Prepare(
       "SELECT id, type, created_at, doc FROM jobs WHERE type = 'sync' AND (?2 = '' OR status = "
       "?2) AND CASE WHEN json_valid(doc) THEN json_extract(doc, '$.request.name') END = ?1 "
+      "AND (?3 = 0 OR CASE WHEN json_valid(doc) THEN "
+      "coalesce(json_extract(doc, '$.request.dry_run'), 0) END = 0) "
       "ORDER BY created_at DESC, id DESC LIMIT 1");
   if (!st) return tl::unexpected(st.error());
-  (*st)->Bind(1, name).Bind(2, status);
+  (*st)->Bind(1, name).Bind(2, status).Bind(3, int64_t{real_runs_only ? 1 : 0});
   auto row = (*st)->Step();
   if (!row) {
     StoreError("read", row.error());

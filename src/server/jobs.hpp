@@ -118,9 +118,11 @@ class JobManager {
   void Execute(const std::string& id, const nlohmann::json& job, Live& live);
   nlohmann::json WithProgress(nlohmann::json job);
   bool SyncPending(const std::string& name);
-  // The newest job of the named sync with that status (empty: whatever its status).
+  // The newest job of the named sync with that status (empty: whatever its status);
+  // `real_runs_only` leaves dry runs out.
   Result<std::optional<nlohmann::json>> LastSyncJob(const std::string& name,
-                                                    const std::string& status = "");
+                                                    const std::string& status = "",
+                                                    bool real_runs_only = false);
   // Creates every configured sync's gauges, from what the store remembers.
   void ObserveSyncs();
   const NamedSync* SyncOf(const nlohmann::json& job) const;

@@ -583,6 +583,27 @@ TEST_F(ServeTest, SyncGaugesSayWhenEachConfiguredSyncLastStartedAndSucceeded) {
       MetricValue(m, "freightliner_sync_last_start_timestamp_seconds", {{"sync", "manual"}}),
       stored["started_at"].get<double>(), 0.01);
   EXPECT_EQ(MetricValue(m, "freightliner_sync_interval_seconds", {{"sync", "manual"}}), -1);
+
+  // A dry run is not a run of the sync (the destinations stay as they were): it moves neither
+  // gauge, while it runs or from the store after a restart.
+  const json dry =
+      serve->WaitForJob(serve->Submit("/api/v1/sync", {{"name", "manual"}, {"dry_run", true}}));
+  ASSERT_EQ(dry["status"], "succeeded") << dry.dump();
+  for (int pass = 0; pass < 2; ++pass) {
+    if (pass == 1) {
+      EXPECT_EQ(serve->Stop(), 0);
+      serve->Start();
+    }
+    m = serve->Scrape();
+    EXPECT_NEAR(
+        MetricValue(m, "freightliner_sync_last_success_timestamp_seconds", {{"sync", "manual"}}),
+        stored["finished_at"].get<double>(), 0.01)
+        << "pass " << pass;
+    EXPECT_NEAR(
+        MetricValue(m, "freightliner_sync_last_start_timestamp_seconds", {{"sync", "manual"}}),
+        stored["started_at"].get<double>(), 0.01)
+        << "pass " << pass;
+  }
 }
 
 TEST_F(ServeTest, AResyncOfAnUpToDateTagIsCountedUpToDateAndNotTimed) {

@@ -49,26 +49,9 @@ MON="$MON" SINK="http://127.0.0.1:$sink_port" KEYFILE="$TMP/am/secrets/deadmans-
 ' "$TMP/am/alertmanager.yml"
 grep -q "127.0.0.1:9095" "$TMP/am/alertmanager.yml" && fail "port substitution left 127.0.0.1:9095 behind"
 
-am_port=$(free_port)
-prometheus-alertmanager --config.file="$TMP/am/alertmanager.yml" --storage.path="$TMP/am-data" \
-  --web.listen-address="127.0.0.1:$am_port" --cluster.listen-address= >"$TMP/am.log" 2>&1 &
-am_pid=$!
-on_exit "kill $am_pid 2>/dev/null; wait $am_pid 2>/dev/null"
-wait_http "http://127.0.0.1:$am_port/-/ready" 30 "$TMP/am.log"
+start_alertmanager "$TMP/am/alertmanager.yml"
 AM="http://127.0.0.1:$am_port/api/v2"
 
-ends=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)
-RB=https://github.com/freightliner/freightliner/blob/main/monitoring/docs/SLO_RUNBOOKS.md
-alerts='[]'
-alert() {
-  local key="$1" labels="$2" name
-  name=$(jq -r .alertname <<<"$labels")
-  alerts=$(jq --arg key "$key" --argjson l "$labels" --arg ends "$ends" --arg rb "$RB#${name,,}" '. + [{
-      labels: ($l + {test_key: $key, job: "freightliner"}),
-      annotations: {summary: ("summary of " + $key), description: ("description of " + $key),
-                    impact: ("impact of " + $key), action: ("action for " + $key), runbook_url: $rb},
-      endsAt: $ends}]' <<<"$alerts")
-}
 FR='"alertname":"HighReplicationFailureRate","severity":"critical","component":"replication","slo":"replication-availability"'
 BURN='"alertname":"ReplicationAvailabilityBudgetBurn","component":"replication","slo":"replication-availability"'
 for cluster in prod-a prod-c; do

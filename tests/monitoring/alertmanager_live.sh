@@ -22,27 +22,10 @@ sed "s/127.0.0.1:9095/127.0.0.1:$sink_port/g" "$MON/alertmanager/alertmanager-lo
 cp -r "$MON/alertmanager/templates" "$TMP/am/templates"
 grep -q "127.0.0.1:9095" "$TMP/am/alertmanager.yml" && fail "port substitution left 127.0.0.1:9095 behind"
 
-am_port=$(free_port)
-prometheus-alertmanager --config.file="$TMP/am/alertmanager.yml" --storage.path="$TMP/am-data" \
-  --web.listen-address="127.0.0.1:$am_port" --cluster.listen-address= >"$TMP/am.log" 2>&1 &
-am_pid=$!
-on_exit "kill $am_pid 2>/dev/null; wait $am_pid 2>/dev/null"
-wait_http "http://127.0.0.1:$am_port/-/ready" 30 "$TMP/am.log"
+start_alertmanager "$TMP/am/alertmanager.yml"
 AM="http://127.0.0.1:$am_port/api/v2"
-
-ends=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)
 RB=https://github.com/freightliner/freightliner/blob/main/monitoring/docs/SLO_RUNBOOKS.md
-# alert KEY LABELS_JSON: one alert with the annotations every rule sets; KEY names it in this test.
-alerts='[]'
-alert() {
-  local key="$1" labels="$2" name
-  name=$(jq -r .alertname <<<"$labels")
-  alerts=$(jq --arg key "$key" --argjson l "$labels" --arg ends "$ends" --arg rb "$RB#${name,,}" '. + [{
-      labels: ($l + {test_key: $key, job: ($l.job // "freightliner"), cluster: ($l.cluster // "prod-a")}),
-      annotations: {summary: ("summary of " + $key), description: ("description of " + $key),
-                    impact: ("impact of " + $key), action: ("action for " + $key), runbook_url: $rb},
-      endsAt: $ends}]' <<<"$alerts")
-}
+
 I1=10.1.0.7:2112 I2=10.1.0.8:2112 I3=10.1.0.9:2112
 alert down-i1 '{"alertname":"FreightlinerDown","severity":"critical","component":"service","instance":"'$I1'"}'
 alert mem-i1 '{"alertname":"HighMemoryUsage","severity":"critical","component":"runtime","instance":"'$I1'"}'

@@ -65,6 +65,33 @@ start_prometheus() {
   wait_http "http://127.0.0.1:$port/-/ready" 60 "$TMP/prometheus.log"
 }
 
+# start_alertmanager CONFIG: a real Alertmanager with that config on a free loopback port, data
+# and log ($TMP/am.log) in $TMP, stopped on exit; sets am_port.
+start_alertmanager() {
+  am_port=$(free_port)
+  prometheus-alertmanager --config.file="$1" --storage.path="$TMP/am-data" \
+    --web.listen-address="127.0.0.1:$am_port" --cluster.listen-address= >"$TMP/am.log" 2>&1 &
+  local pid=$!
+  on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+  wait_http "http://127.0.0.1:$am_port/-/ready" 30 "$TMP/am.log"
+}
+
+# alert KEY LABELS_JSON: adds to $alerts (a JSON array to post to Alertmanager) one alert with
+# the annotations every rule sets, its runbook link as the rules make it; KEY names it in a test.
+# job defaults to freightliner and cluster to prod-a.
+alerts='[]'
+alert() {
+  local key="$1" labels="$2" name ends
+  local rb=https://github.com/freightliner/freightliner/blob/main/monitoring/docs/SLO_RUNBOOKS.md
+  name=$(jq -r .alertname <<<"$labels")
+  ends=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)
+  alerts=$(jq --arg key "$key" --argjson l "$labels" --arg ends "$ends" --arg rb "$rb#${name,,}" '. + [{
+      labels: ($l + {test_key: $key, job: ($l.job // "freightliner"), cluster: ($l.cluster // "prod-a")}),
+      annotations: {summary: ("summary of " + $key), description: ("description of " + $key),
+                    impact: ("impact of " + $key), action: ("action for " + $key), runbook_url: $rb},
+      endsAt: $ends}]' <<<"$alerts")
+}
+
 # wait_http URL SECONDS [LOG]: until URL answers 2xx, or fail (showing the end of LOG, the
 # server's own account of why).
 wait_http() {

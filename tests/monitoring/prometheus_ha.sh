@@ -13,12 +13,7 @@ make_tmp
 mkdir -p "$TMP/am"
 sed "s/127.0.0.1:9095/127.0.0.1:1/g" "$MON/alertmanager/alertmanager-local.yml" >"$TMP/am/alertmanager.yml" # receivers unused
 cp -r "$MON/alertmanager/templates" "$TMP/am/templates"
-am_port=$(free_port)
-prometheus-alertmanager --config.file="$TMP/am/alertmanager.yml" --storage.path="$TMP/am-data" \
-  --web.listen-address="127.0.0.1:$am_port" --cluster.listen-address= >"$TMP/am.log" 2>&1 &
-am_pid=$!
-on_exit "kill $am_pid 2>/dev/null; wait $am_pid 2>/dev/null"
-wait_http "http://127.0.0.1:$am_port/-/ready" 30 "$TMP/am.log"
+start_alertmanager "$TMP/am/alertmanager.yml"
 
 # prometheus.yml with only what this test needs changed: Alertmanager on loopback, rules beside the
 # copy, rules evaluated every second, nothing scraped (no cluster DNS here). Alerts are resent every
