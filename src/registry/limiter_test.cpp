@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -58,7 +59,12 @@ TEST(LimiterTest, ConcurrencyCapHolds) {
       int p = peak.load();
       while (n > p && !peak.compare_exchange_weak(p, n)) {
       }
-      std::this_thread::sleep_for(milliseconds(5));
+      // Hold the permit until the cap is reached (bounded): the peak then depends on the
+      // limiter, not on how the threads happen to be scheduled (a slow TSan run saw 1).
+      const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+      while (now.load() < 3 && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(milliseconds(1));
+      }
       --now;
     });
   }

@@ -8,6 +8,9 @@ namespace freightliner::replication {
 
 WorkerPool::WorkerPool(int size, PanicHandler on_panic)
     : size_(size < 1 ? 1 : size), on_panic_(std::move(on_panic)) {
+  // spdlog's registry is created on first use; workers log, so create it here, on one thread,
+  // before they start (its lazy creation races under TSan's eyes otherwise).
+  spdlog::default_logger_raw();
   for (int i = 0; i < size_; ++i) {
     threads_.emplace_back([this](std::stop_token stop) { Loop(stop); });
   }
