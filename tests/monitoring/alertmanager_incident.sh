@@ -18,11 +18,7 @@ need prometheus-alertmanager curl jq node sha256sum
 need_node_modules
 make_tmp
 
-sink_port=$(free_port)
-node "$MON/alertmanager/notification-sink.mjs" --port "$sink_port" --out "$TMP/sink.jsonl" >"$TMP/sink.log" 2>&1 &
-sink_pid=$!
-on_exit "kill $sink_pid 2>/dev/null; wait $sink_pid 2>/dev/null"
-wait_http "http://127.0.0.1:$sink_port/-/ready" 20 "$TMP/sink.log"
+start_sink
 
 # The local file with the sink's port, and the dead-man's switch receiver taken from the production
 # file with its URL pointed at the sink and its credentials file at a key written here (mode 0600,

@@ -10,11 +10,7 @@ need prometheus-alertmanager curl jq
 need node
 make_tmp
 
-sink_port=$(free_port)
-node "$MON/alertmanager/notification-sink.mjs" --port "$sink_port" --out "$TMP/sink.jsonl" >"$TMP/sink.log" 2>&1 &
-sink_pid=$!
-on_exit "kill $sink_pid 2>/dev/null; wait $sink_pid 2>/dev/null"
-wait_http "http://127.0.0.1:$sink_port/-/ready" 20 "$TMP/sink.log"
+start_sink
 
 # The local stack's way of placing the config: rendered with the sink's port, templates beside it.
 mkdir -p "$TMP/am"

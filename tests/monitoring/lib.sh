@@ -65,6 +65,16 @@ start_prometheus() {
   wait_http "http://127.0.0.1:$port/-/ready" 60 "$TMP/prometheus.log"
 }
 
+# start_sink: the notification sink (what Slack, PagerDuty and webhooks would receive, recorded in
+# $TMP/sink.jsonl) on a free loopback port, stopped on exit; sets sink_port.
+start_sink() {
+  sink_port=$(free_port)
+  node "$MON/alertmanager/notification-sink.mjs" --port "$sink_port" --out "$TMP/sink.jsonl" >"$TMP/sink.log" 2>&1 &
+  local pid=$!
+  on_exit "kill $pid 2>/dev/null; wait $pid 2>/dev/null"
+  wait_http "http://127.0.0.1:$sink_port/-/ready" 20 "$TMP/sink.log"
+}
+
 # start_alertmanager CONFIG: a real Alertmanager with that config on a free loopback port, data
 # and log ($TMP/am.log) in $TMP, stopped on exit; sets am_port.
 start_alertmanager() {
