@@ -19,6 +19,8 @@ packages=(
   jq curl wrk hyperfine procps iproute2 ca-certificates time bc
   # the monitoring mixin (make mixin, monitoring.mixin): jsonnet, then python3 writes YAML and JSON
   jsonnet python3
+  # the console pages' browser test (tests/e2e/consoles.sh): headless Chromium, and a font
+  chromium fonts-dejavu-core
 )
 
 missing=()

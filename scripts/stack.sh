@@ -2,8 +2,9 @@
 # The local stack, on loopback and embedded defaults (the README's main command):
 #   two registries with sample images; `freightliner serve` with a sync scheduled every minute;
 #   Prometheus with the recording and alert rules; Alertmanager routing to a notification sink that
-#   prints what Slack and PagerDuty would have received; Grafana with the dashboards when
-#   `grafana-server` is installed.
+#   prints what Slack and PagerDuty would have received; the dashboards' panels as Prometheus
+#   console pages (monitoring/prometheus/consoles/, at /consoles/index.html); Grafana with the
+#   dashboards when `grafana-server` is installed. Each step says how long it took.
 #
 #   scripts/stack.sh up      # start everything (free ports), print the URLs, leave it running
 #   scripts/stack.sh down    # stop everything
@@ -18,6 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 . scripts/lib/registries.sh
+. scripts/lib/consoles.sh
 
 BIN=${FREIGHTLINER_BIN:-$ROOT/build/release/freightliner}
 DIR=${STACK_DIR:-$ROOT/.state/stack}
@@ -36,9 +38,8 @@ up() {
   mkdir -p "$DIR"/{serve,sink,alertmanager,prometheus,grafana,images}
   trap 'echo "stack: start failed; logs are in $DIR" >&2; stop_all' ERR
 
-  SRC=127.0.0.1:$(start_registry "$DIR/src")
-  DST=127.0.0.1:$(start_registry "$DIR/dst")
-  seed_images
+  step "registries started" start_registries
+  step "sample images pushed" seed_images
 
   API_PORT=$(free_port); METRICS_PORT=$(free_port); SINK_PORT=$(free_port)
   AM_PORT=$(free_port); PROM_PORT=$(free_port); GRAFANA_PORT=$(free_port)
@@ -52,14 +53,31 @@ ALERTMANAGER=http://127.0.0.1:$AM_PORT
 PROMETHEUS=http://127.0.0.1:$PROM_PORT
 GRAFANA=http://127.0.0.1:$GRAFANA_PORT
 ENV
+  . "$DIR/ports.env"
 
-  start_serve
-  start_sink
-  start_alertmanager
-  start_prometheus
-  start_grafana
+  step "freightliner serve ready" start_serve
+  step "notification sink ready" start_sink
+  step "Alertmanager ready" start_alertmanager
+  step "Prometheus ready" start_prometheus
+  step "Grafana" start_grafana
   trap - ERR
+  step "first sync ended" wait_first_sync
   report
+}
+
+# step DESCRIPTION COMMAND...: runs it, then says how long it took.
+step() {
+  local what=$1 t0 t1
+  shift
+  t0=$(date +%s%N)
+  "$@"
+  t1=$(date +%s%N)
+  printf '== %-28s %6.1f s\n' "$what" "$(( (t1 - t0) / 1000000 ))e-3"
+}
+
+start_registries() {
+  SRC=127.0.0.1:$(start_registry "$DIR/src")
+  DST=127.0.0.1:$(start_registry "$DIR/dst")
 }
 
 seed_images() {
@@ -137,10 +155,17 @@ start_prometheus() {
     sed -i 's/^\(  *for:\).*/\1 5s/' "$d/alert-rules.yml"
     sed -i 's/^\(  *interval:\).*/\1 1s/' "$d/recording-rules.yml" "$d/alert-rules.yml"
   fi
+  # The console pages are read from the checkout on every request; their libraries are copied,
+  # since assets.lib is written beside them once the server says where its graph scripts are.
+  mkdir -p "$d/console_libraries"
+  cp monitoring/prometheus/console_libraries/*.lib "$d/console_libraries/"
   prometheus --config.file="$d/prometheus.yml" --storage.tsdb.path="$d/data" \
-    --web.listen-address="127.0.0.1:$PROM_PORT" --web.enable-lifecycle > "$d/prometheus.log" 2>&1 &
+    --web.listen-address="127.0.0.1:$PROM_PORT" --web.enable-lifecycle \
+    --web.console.templates="$ROOT/monitoring/prometheus/consoles" \
+    --web.console.libraries="$d/console_libraries" > "$d/prometheus.log" 2>&1 &
   echo $! > "$d/pid"
   wait_http "http://127.0.0.1:$PROM_PORT/-/ready" 60 "$(cat "$d/pid")" || { show_log "$d/prometheus.log"; return 1; }
+  write_console_assets "http://127.0.0.1:$PROM_PORT" "$d/console_libraries/assets.lib"
 }
 
 start_grafana() {
@@ -164,17 +189,21 @@ start_grafana() {
   wait_http "http://127.0.0.1:$GRAFANA_PORT/api/health" 60 "$(cat "$d/pid")" || { show_log "$d/grafana.log"; return 1; }
 }
 
-report() {
-  . "$DIR/ports.env"
-  echo "== waiting for the first scheduled sync (it runs at start, then every minute)"
-  local job="" status=""
+# The first scheduled sync runs at start (then every minute); FIRST_SYNC is its job, as the API
+# shows it once it has ended.
+wait_first_sync() {
+  local status=""
+  FIRST_SYNC=""
   for _ in $(seq 1 600); do
-    job=$(curl -s "$API/api/v1/jobs?type=sync" | jq -c '.jobs[-1] // empty')
-    status=$(jq -r '.status // empty' <<<"$job")
-    case $status in succeeded | failed | canceled) break ;; esac
+    FIRST_SYNC=$(curl -s "$API/api/v1/jobs?type=sync" | jq -c '.jobs[-1] // empty')
+    status=$(jq -r '.status // empty' <<<"$FIRST_SYNC")
+    case $status in succeeded | failed | canceled) return 0 ;; esac
     sleep 0.1
   done
-  jq -r '"sync \(.id): \(.status); \(.progress.tags_done)/\(.progress.tags_total) tags, \(.progress.bytes) bytes"' <<<"$job"
+}
+
+report() {
+  jq -r '"sync \(.id): \(.status); \(.progress.tags_done)/\(.progress.tags_total) tags, \(.progress.bytes) bytes"' <<<"$FIRST_SYNC"
   echo "== the destination, digests compared with the source"
   local rc=0
   for image in app:v1 app:v2 tools:1.0; do
@@ -182,15 +211,32 @@ report() {
     verdict=identical; [ "$s" = "$d" ] || { verdict=DIFFERENT; rc=1; }
     printf '  %-16s %s  %s\n' "mirror/$image" "$d" "$verdict"
   done
+  # Links are what this machine's servers answer, not what they might: Debian's Prometheus 2.42
+  # serves only its classic UI (under /classic/), and Debian's Alertmanager has no web UI.
+  local ui="" am_ui
+  answers "$PROMETHEUS/alerts" || ui=/classic
+  if curl -s "$ALERTMANAGER/" | grep -qi 'script.js'; then
+    am_ui="$ALERTMANAGER/#/alerts"
+  else
+    am_ui="$ALERTMANAGER (this build has no web UI; see below)"
+  fi
   cat <<TXT
 == the local stack is running (data and logs in $DIR)
   freightliner API   $API       (curl $API/api/v1/jobs)
   metrics            $METRICS
-  Prometheus         $PROMETHEUS   (alerts: $PROMETHEUS/alerts)
-  Alertmanager       $ALERTMANAGER
+  dashboards         $PROMETHEUS/consoles/index.html   (the Grafana dashboards' panels, served by Prometheus)
+  Prometheus         $PROMETHEUS$ui/alerts   (also $ui/graph, $ui/targets, $ui/rules)
+  Alertmanager       $am_ui
   notifications      $DIR/sink/sink.log   (what Slack and PagerDuty would have received)
   registries         source http://$SRC, destination http://$DST
+  alerts and silences, as Alertmanager holds them:
+    amtool --alertmanager.url=$ALERTMANAGER alert query
+    amtool --alertmanager.url=$ALERTMANAGER silence query
 TXT
+  local url
+  for url in "$PROMETHEUS/consoles/index.html" "$PROMETHEUS$ui/alerts" "$PROMETHEUS$ui/graph" "$API/api/v1/jobs"; do
+    answers "$url" || { echo "stack: $url does not answer 200" >&2; rc=1; }
+  done
   if [ -f "$DIR/grafana/NOT-STARTED" ]; then
     echo "  Grafana            not started: $(cat "$DIR/grafana/NOT-STARTED")"
   else
@@ -199,6 +245,8 @@ TXT
   echo "stop it with: make demo-stop   (or scripts/stack.sh down)"
   return $rc
 }
+
+answers() { [ "$(curl -s -o /dev/null -w '%{http_code}' "$1")" = 200 ]; }
 
 status() {
   [ -f "$DIR/ports.env" ] || { echo "no stack in $DIR"; return 0; }

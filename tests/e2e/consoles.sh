@@ -1,0 +1,144 @@
+#!/usr/bin/env bash
+# The console pages in a real browser: start the local stack (scripts/stack.sh, STACK_FAST=1) with
+# the real binary; after the first sync, headless Chromium loads the index and each console page
+# from the stack's Prometheus, waits until every graph has its answer, and checks that
+#   - every graph drew at least one finite sample, except those listed below as allowed to be
+#     empty on a healthy stack (they are printed as such), and no graph is an error;
+#   - a registry filter in the URL reaches the queries: filtered on a registry that does not
+#     exist, every registry graph is empty;
+# and saves a screenshot of each page in SCREENSHOT_DIR.
+#
+#   tests/e2e/consoles.sh PATH/TO/freightliner SCREENSHOT_DIR
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+export FREIGHTLINER_BIN=${1:?usage: consoles.sh FREIGHTLINER_BINARY SCREENSHOT_DIR}
+SHOTS=${2:?usage: consoles.sh FREIGHTLINER_BINARY SCREENSHOT_DIR}
+export STACK_DIR=$(mktemp -d /tmp/freightliner-consoles.XXXXXX)
+export STACK_FAST=1
+mkdir -p "$SHOTS"
+passed=0 failed=0
+ok() { passed=$((passed + 1)); echo "ok: $*"; }
+not_ok() { failed=$((failed + 1)); echo "FAILED: $*"; }
+finish() {
+  local rc=$?
+  [ "$rc" -eq 0 ] || [ "$failed" -gt 0 ] || not_ok "the script stopped early (exit $rc)"
+  bash "$ROOT/scripts/stack.sh" down >/dev/null 2>&1 || true
+  if [ "$failed" -gt 0 ]; then
+    tail -n 20 "$STACK_DIR/prometheus/prometheus.log" 2>/dev/null || true
+    echo "logs kept in $STACK_DIR"
+  else
+    rm -rf "$STACK_DIR" "$STACK_DIR.up.log"
+  fi
+  echo "$passed passed, $failed failed"
+}
+trap finish EXIT
+
+# Graphs a healthy stack may leave empty: nothing failed, nothing was refused, nothing is slow.
+ALLOWED_EMPTY=(
+  "Errors by type"                # no replication error
+  "Errors by type and registry"   # no replication error (the panel keeps only counts above 0)
+  "HTTP 5xx rate"                 # no 5xx answer
+  "Authentication failures"       # no request without a valid key
+  "Panics by component"           # no panic
+)
+
+bash "$ROOT/scripts/stack.sh" up > "$STACK_DIR.up.log" 2>&1 || { cat "$STACK_DIR.up.log"; not_ok "stack up"; exit 1; }
+ok "stack up; first scheduled sync: $(grep -m1 '^sync ' "$STACK_DIR.up.log")"
+. "$STACK_DIR/ports.env"
+
+promql() {
+  curl -sf --get --data-urlencode "query=$1" "$PROMETHEUS/api/v1/query" | jq -r '.data.result | length'
+}
+# Rates need two scrapes after the first sync's copies, and the recording rules an evaluation.
+for _ in $(seq 1 60); do
+  [ "$(promql 'job:freightliner_replication_error_ratio:rate5m')" -gt 0 ] &&
+    [ "$(promql 'sum(rate(freightliner_replication_bytes_total[5m])) > 0')" -gt 0 ] && break
+  sleep 1
+done
+sleep 2
+
+# The browser: headless, no sandbox when run as root (CI), a page's scripts given up to 30 s.
+browser() {
+  local sandbox=()
+  [ "$(id -u)" -ne 0 ] || sandbox=(--no-sandbox)
+  timeout 90 chromium --headless "${sandbox[@]}" --disable-gpu --disable-dev-shm-usage \
+    --user-data-dir="$STACK_DIR/chromium" --hide-scrollbars --window-size=1400,2400 \
+    --virtual-time-budget=30000 "$@" 2>>"$STACK_DIR/chromium.log"
+}
+
+# check_page NAME DOM [EXPECT] -> every graph's state; EXPECT=empty-registry: the registry graphs are empty
+check_page() {
+  python3 - "$1" "$2" "${3:-}" "${ALLOWED_EMPTY[@]}" <<'PYEOF'
+import html.parser, sys
+name, dom, expect, allowed = sys.argv[1], open(sys.argv[2]).read(), sys.argv[3], set(sys.argv[4:])
+
+class Dom(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.pending, self.graphs, self._graph, self._h2 = None, [], None, False
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "html":
+            self.pending = a.get("data-fl-pending")
+        if tag == "div" and "fl-graph" in (a.get("class") or "").split():
+            self._graph = dict(a, title="", queries="")
+            self.graphs.append(self._graph)
+        self._h2 = tag == "h2" and self._graph is not None
+        self._code = tag == "code" and self._graph is not None
+    def handle_endtag(self, tag):
+        self._h2 = self._code = False
+    def handle_data(self, data):
+        if self._h2:
+            self._graph["title"] += data
+        elif getattr(self, "_code", False):
+            self._graph["queries"] += data
+
+d = Dom()
+d.feed(dom)
+bad = []
+if d.pending != "0":
+    bad.append(f"{d.pending} graphs still waiting for their data")
+for g in d.graphs:
+    state, title = g.get("data-state"), g["title"]
+    if state == "error":
+        bad.append(f"{title!r}: error: {g.get('data-error')}")
+    elif expect == "empty-registry":
+        if "$source_registry" in g["queries"] and state != "empty":
+            bad.append(f"{title!r}: filtered on a registry that does not exist, yet {state} ({g.get('data-samples')} samples)")
+    elif state == "empty" and title not in allowed:
+        bad.append(f"{title!r}: drew no finite sample")
+    elif state == "empty":
+        print(f"  allowed empty: {title}")
+    elif state != "drawn":
+        bad.append(f"{title!r}: state {state}")
+    else:
+        print(f"  drawn: {title} ({g.get('data-samples')} finite samples)")
+for b in bad:
+    print(f"  {name}: {b}")
+sys.exit(1 if bad else 0)
+PYEOF
+}
+
+base=$PROMETHEUS/consoles
+for page in index replication-overview error-latency infrastructure-metrics business-metrics; do
+  url="$base/$page.html"
+  code=$(curl -s -o "$STACK_DIR/$page.src" -w '%{http_code}' "$url")
+  if [ "$code" != 200 ] || grep -q 'error executing template' "$STACK_DIR/$page.src"; then
+    not_ok "$page.html: HTTP $code: $(head -c 300 "$STACK_DIR/$page.src")"
+    continue
+  fi
+  browser --dump-dom "$url" > "$STACK_DIR/$page.dom" || true
+  graphs=$(grep -c 'class="fl-graph"' "$STACK_DIR/$page.src" || true)
+  if check_page "$page" "$STACK_DIR/$page.dom"; then
+    ok "$page.html: $graphs graphs rendered in Chromium"
+  else
+    not_ok "$page.html in Chromium"
+  fi
+  browser --screenshot="$SHOTS/$page.png" "$url" > /dev/null || true
+  [ -s "$SHOTS/$page.png" ] && ok "$page.html: screenshot $SHOTS/$page.png" || not_ok "$page.html: no screenshot"
+done
+
+url="$base/replication-overview.html?source_registry=no-such-registry.example"
+browser --dump-dom "$url" > "$STACK_DIR/filtered.dom" || true
+check_page filtered "$STACK_DIR/filtered.dom" empty-registry &&
+  ok "a source_registry URL parameter filters the graphs" || not_ok "source_registry filter"
