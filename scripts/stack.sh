@@ -62,6 +62,8 @@ ENV
   step "Grafana" start_grafana
   trap - ERR
   step "first sync ended" wait_first_sync
+  step "Prometheus scraped it" wait_scraped
+  step "a new tag mirrored" mirror_new_tag
   report
 }
 
@@ -202,11 +204,44 @@ wait_first_sync() {
   done
 }
 
+# Prometheus starts after the first sync has copied the sample images, so the counters it first
+# sees already hold those copies, and rates and ratios have nothing to show. A copy it watches
+# fixes that, and is what a mirror is for: a new tag at the source, at the destination within
+# seconds of the sync that follows.
+wait_scraped() {
+  local n
+  for _ in $(seq 1 300); do
+    n=$(curl -s --get --data-urlencode 'query=count(freightliner_replications_total)' \
+      "$PROMETHEUS/api/v1/query" | jq -r '.data.result[0].value[1] // 0')
+    [ "$n" -gt 0 ] 2>/dev/null && return 0
+    sleep 0.2
+  done
+  echo "stack: Prometheus has not scraped freightliner within 60 s" >&2
+  return 1
+}
+
+mirror_new_tag() {
+  local w=$DIR/images
+  head -c 1000000 /dev/urandom > "$w/app-v3.bin"
+  build_image "$w/oci" app-v3 amd64 "$w/base.bin" "$w/app-v3.bin" >/dev/null
+  skopeo_push "oci:$w/oci:app-v3" "docker://$SRC/team/app:v3"
+  # Runs the sync now rather than at its next schedule (a run already under way is fine too).
+  curl -s -o /dev/null -H 'Content-Type: application/json' -d '{"name":"mirror"}' "$API/api/v1/sync" || true
+  local want
+  want=$(raw_digest "docker://$SRC/team/app:v3")
+  for _ in $(seq 1 300); do
+    [ "$(raw_digest "docker://$DST/mirror/app:v3" 2>/dev/null)" = "$want" ] && return 0
+    sleep 0.1
+  done
+  echo "stack: team/app:v3 did not reach the destination within 60 s" >&2
+  return 1
+}
+
 report() {
   jq -r '"sync \(.id): \(.status); \(.progress.tags_done)/\(.progress.tags_total) tags, \(.progress.bytes) bytes"' <<<"$FIRST_SYNC"
   echo "== the destination, digests compared with the source"
   local rc=0
-  for image in app:v1 app:v2 tools:1.0; do
+  for image in app:v1 app:v2 app:v3 tools:1.0; do
     s=$(raw_digest "docker://$SRC/team/$image"); d=$(raw_digest "docker://$DST/mirror/$image")
     verdict=identical; [ "$s" = "$d" ] || { verdict=DIFFERENT; rc=1; }
     printf '  %-16s %s  %s\n' "mirror/$image" "$d" "$verdict"

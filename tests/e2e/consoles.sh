@@ -49,10 +49,11 @@ ok "stack up; first scheduled sync: $(grep -m1 '^sync ' "$STACK_DIR.up.log")"
 promql() {
   curl -sf --get --data-urlencode "query=$1" "$PROMETHEUS/api/v1/query" | jq -r '.data.result | length'
 }
-# Rates need two scrapes after the first sync's copies, and the recording rules an evaluation.
+# The stack mirrored a new tag while Prometheus watched: wait until its rates and the recording
+# rules built on them have been scraped and evaluated.
 for _ in $(seq 1 60); do
-  [ "$(promql 'job:freightliner_replication_error_ratio:rate5m')" -gt 0 ] &&
-    [ "$(promql 'sum(rate(freightliner_replication_bytes_total[5m])) > 0')" -gt 0 ] && break
+  [ "$(promql 'sum(rate(freightliner_replication_duration_seconds_count[5m])) > 0')" -gt 0 ] &&
+    [ "$(promql 'job:freightliner_replication_error_ratio:rate5m')" -gt 0 ] && break
   sleep 1
 done
 sleep 2
@@ -62,7 +63,7 @@ browser() {
   local sandbox=()
   [ "$(id -u)" -ne 0 ] || sandbox=(--no-sandbox)
   timeout 90 chromium --headless "${sandbox[@]}" --disable-gpu --disable-dev-shm-usage \
-    --user-data-dir="$STACK_DIR/chromium" --hide-scrollbars --window-size=1400,2400 \
+    --user-data-dir="$STACK_DIR/chromium" --hide-scrollbars \
     --virtual-time-budget=30000 "$@" 2>>"$STACK_DIR/chromium.log"
 }
 
@@ -121,24 +122,26 @@ PYEOF
 
 base=$PROMETHEUS/consoles
 for page in index replication-overview error-latency infrastructure-metrics business-metrics; do
-  url="$base/$page.html"
+  # The stack is a minute old: a 1-minute range shows its data across the graphs.
+  url="$base/$page.html?range=1m"
   code=$(curl -s -o "$STACK_DIR/$page.src" -w '%{http_code}' "$url")
   if [ "$code" != 200 ] || grep -q 'error executing template' "$STACK_DIR/$page.src"; then
     not_ok "$page.html: HTTP $code: $(head -c 300 "$STACK_DIR/$page.src")"
     continue
   fi
-  browser --dump-dom "$url" > "$STACK_DIR/$page.dom" || true
+  browser --window-size=1400,2400 --dump-dom "$url" > "$STACK_DIR/$page.dom" || true
   graphs=$(grep -c 'class="fl-graph"' "$STACK_DIR/$page.src" || true)
   if check_page "$page" "$STACK_DIR/$page.dom"; then
     ok "$page.html: $graphs graphs rendered in Chromium"
   else
     not_ok "$page.html in Chromium"
   fi
-  browser --screenshot="$SHOTS/$page.png" "$url" > /dev/null || true
+  # Two graphs a row, about 300 pixels each, below the title and filters.
+  browser --window-size=1400,$((340 + (graphs + 1) / 2 * 300)) --screenshot="$SHOTS/$page.png" "$url" > /dev/null || true
   [ -s "$SHOTS/$page.png" ] && ok "$page.html: screenshot $SHOTS/$page.png" || not_ok "$page.html: no screenshot"
 done
 
-url="$base/replication-overview.html?source_registry=no-such-registry.example"
-browser --dump-dom "$url" > "$STACK_DIR/filtered.dom" || true
+url="$base/replication-overview.html?range=1m&source_registry=no-such-registry.example"
+browser --window-size=1400,2400 --dump-dom "$url" > "$STACK_DIR/filtered.dom" || true
 check_page filtered "$STACK_DIR/filtered.dom" empty-registry &&
   ok "a source_registry URL parameter filters the graphs" || not_ok "source_registry filter"
