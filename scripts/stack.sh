@@ -59,7 +59,7 @@ ENV
   step "notification sink ready" start_sink
   step "Alertmanager ready" start_alertmanager
   step "Prometheus ready" start_prometheus
-  step "Grafana" start_grafana
+  if command -v grafana-server >/dev/null 2>&1; then step "Grafana ready" start_grafana; else start_grafana; fi
   trap - ERR
   step "first sync ended" wait_first_sync
   step "Prometheus scraped it" wait_scraped

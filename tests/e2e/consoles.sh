@@ -132,7 +132,7 @@ for page in index replication-overview error-latency infrastructure-metrics busi
   browser --window-size=1400,2400 --dump-dom "$url" > "$STACK_DIR/$page.dom" || true
   graphs=$(grep -c 'class="fl-graph"' "$STACK_DIR/$page.src" || true)
   if check_page "$page" "$STACK_DIR/$page.dom"; then
-    ok "$page.html: $graphs graphs rendered in Chromium"
+    ok "$page.html: rendered in Chromium ($graphs graphs)"
   else
     not_ok "$page.html in Chromium"
   fi
@@ -140,6 +140,35 @@ for page in index replication-overview error-latency infrastructure-metrics busi
   browser --window-size=1400,$((340 + (graphs + 1) / 2 * 300)) --screenshot="$SHOTS/$page.png" "$url" > /dev/null || true
   [ -s "$SHOTS/$page.png" ] && ok "$page.html: screenshot $SHOTS/$page.png" || not_ok "$page.html: no screenshot"
 done
+
+# Links that work: every link on the index and on a dashboard page (the menu, the alert pages of
+# this build's UI, each graph's link to the query page) answers 200; the index names the stack's
+# Alertmanager in its amtool commands.
+links=$(python3 - "$base/" "$STACK_DIR/index.dom" "$STACK_DIR/replication-overview.dom" <<'PYEOF2'
+import html.parser, sys, urllib.parse
+base = sys.argv[1]
+class Links(html.parser.HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs = set()
+    def handle_starttag(self, tag, attrs):
+        href = dict(attrs).get("href")
+        if tag == "a" and href:
+            self.hrefs.add(urllib.parse.urljoin(base, href))
+l = Links()
+for path in sys.argv[2:]:
+    l.feed(open(path).read())
+print("\n".join(sorted(l.hrefs)))
+PYEOF2
+)
+dead=0
+while read -r link; do
+  code=$(curl -s -o /dev/null -w '%{http_code}' "$link")
+  [ "$code" = 200 ] || { dead=$((dead + 1)); echo "  $link: HTTP $code"; }
+done <<<"$links"
+[ "$dead" -eq 0 ] && ok "$(wc -l <<<"$links") links on the pages answer 200" || not_ok "$dead links do not answer"
+grep -q -- "--alertmanager.url=$ALERTMANAGER alert query" "$STACK_DIR/index.dom" &&
+  ok "the index's amtool command names the stack's Alertmanager" || not_ok "the index's amtool command"
 
 url="$base/replication-overview.html?range=1m&source_registry=no-such-registry.example"
 browser --window-size=1400,2400 --dump-dom "$url" > "$STACK_DIR/filtered.dom" || true
