@@ -71,6 +71,32 @@ CFG
   return 1
 }
 
+# send_events_to DIR URL: restarts the registry of DIR (same port, same storage) with a
+# notifications endpoint: every push, pull and delete is POSTed to URL (distribution's
+# notification envelopes). Done after seeding, so that the seed's own pushes are not sent.
+send_events_to() {
+  local dir=$1 url=$2 port
+  port=$(sed -n 's/^http: {addr: 127.0.0.1:\([0-9]*\)}$/\1/p' "$dir/config.yml")
+  cat >> "$dir/config.yml" <<CFG
+notifications:
+  endpoints:
+    - name: freightliner
+      url: $url
+      timeout: 2s
+      threshold: 3
+      backoff: 1s
+      ignoredmediatypes: [application/octet-stream]
+CFG
+  stop_pidfile "$dir/pid"
+  for _ in $(seq 1 50); do
+    curl -s -o /dev/null "http://127.0.0.1:$port/v2/" || break
+    sleep 0.1
+  done
+  docker-registry serve "$dir/config.yml" >> "$dir/registry.log" 2>&1 &
+  echo $! > "$dir/pid"
+  wait_http "http://127.0.0.1:$port/v2/" 30 "$(cat "$dir/pid")" || { show_log "$dir/registry.log"; return 1; }
+}
+
 stop_pidfile() {
   local file=$1
   [ -f "$file" ] || return 0

@@ -9,6 +9,9 @@
 #include <charconv>
 #include <chrono>
 #include <string_view>
+#include <utility>
+
+#include "registry/reference.hpp"
 
 namespace freightliner::server {
 namespace {
@@ -77,6 +80,21 @@ bool IsJsonMediaType(std::string_view content_type) {
          type.ends_with("+json") && type.find('/', slash + 1) == std::string::npos;
 }
 
+// /api/v1/events/SOURCE[/REGISTRY] -> {SOURCE, REGISTRY (empty when none)}, for a known source
+// and a registry that is a valid host[:port]; nullopt for any other path.
+std::optional<std::pair<std::string, std::string>> EventSourceOf(std::string_view path) {
+  constexpr std::string_view kPrefix = "/api/v1/events/";
+  if (!path.starts_with(kPrefix)) return std::nullopt;
+  path.remove_prefix(kPrefix.size());
+  const size_t slash = path.find('/');
+  const std::string_view source = path.substr(0, slash);
+  if (source != "distribution" && source != "harbor") return std::nullopt;
+  if (slash == std::string_view::npos) return std::pair{std::string(source), std::string()};
+  const std::string_view registry = path.substr(slash + 1);
+  if (!registry::IsValidRegistryHost(registry)) return std::nullopt;
+  return std::pair{std::string(source), std::string(registry)};
+}
+
 // A job id as NewJobId makes them, give or take: letters, digits and '-', at most 64.
 bool ValidJobId(std::string_view id) {
   return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char ch) {
@@ -114,6 +132,8 @@ ApiServer::ApiServer(const ServerConfig& config, JobManager& jobs, Metrics& metr
            {"POST", "/api/v1/sync"},
            {"GET", "/api/v1/jobs"},
            {"GET", "/api/v1/syncs"},
+           {"POST", "/api/v1/events/distribution"},
+           {"POST", "/api/v1/events/harbor"},
            {"GET", "/api/v1/jobs/{id}"},
            {"DELETE", "/api/v1/jobs/{id}"}}) {
     metrics_.ObserveRoute(method, route);
@@ -228,8 +248,13 @@ ApiServer::Response ApiServer::Route(const http::ServerRequest& request, std::st
     route = "/api/*";  // a CORS preflight: the headers say what is allowed
     return {204, nullptr};
   }
-  std::string job_id;
-  if (path == "/api/v1/replicate" || path == "/api/v1/replicate-tree" || path == "/api/v1/sync" ||
+  std::string job_id, event_source, event_registry;
+  if (auto source = EventSourceOf(path)) {
+    // One route label per source, whatever registry the path names (bounded series).
+    event_source = source->first;
+    event_registry = source->second;
+    route = "/api/v1/events/" + event_source;
+  } else if (path == "/api/v1/replicate" || path == "/api/v1/replicate-tree" || path == "/api/v1/sync" ||
       path == "/api/v1/jobs" || path == "/api/v1/syncs") {
     route = path;
   } else if (path.rfind(kJobsPrefix, 0) == 0 && ValidJobId(path.substr(kJobsPrefix.size()))) {
@@ -268,9 +293,36 @@ ApiServer::Response ApiServer::Route(const http::ServerRequest& request, std::st
     }
     return not_allowed();
   }
-  // POST /api/v1/{replicate,replicate-tree,sync}
   if (!allow({"POST"})) return not_allowed();
+  if (!event_source.empty()) return ReceiveEvents(request, event_source, event_registry);
+  // POST /api/v1/{replicate,replicate-tree,sync}
   return SubmitJob(request, route.substr(std::string_view("/api/v1/").size()));
+}
+
+std::optional<ApiServer::Response> ApiServer::RefuseBody(const http::ServerRequest& request) const {
+  const std::optional<std::string> content_type = request.Header("content-type");
+  if (!content_type || !IsJsonMediaType(*content_type)) {
+    return Response{415, ErrorBody("unsupported_media_type",
+                                   "the body must be sent as Content-Type: application/json")};
+  }
+  if (request.body.size() > config_.max_body_bytes) {
+    return Response{413, ErrorBody("too_large", "the body is larger than " +
+                                                    std::to_string(config_.max_body_bytes) +
+                                                    " bytes")};
+  }
+  return std::nullopt;
+}
+
+ApiServer::Response ApiServer::ReceiveEvents(const http::ServerRequest& request,
+                                             const std::string& source,
+                                             const std::string& registry) {
+  if (auto refused = RefuseBody(request)) return *refused;
+  auto outcome = events_.Receive(source, registry, request.body);
+  if (!outcome) {
+    const Error& e = outcome.error();
+    return {StatusFor(e.code), ErrorBody(std::string(ErrorCodeName(e.code)), e.message)};
+  }
+  return {202, *outcome};
 }
 
 ApiServer::Response ApiServer::ListJobs(const http::ServerRequest& request) {
@@ -306,15 +358,7 @@ ApiServer::Response ApiServer::ListJobs(const http::ServerRequest& request) {
 
 ApiServer::Response ApiServer::SubmitJob(const http::ServerRequest& request,
                                          const std::string& type) {
-  const std::optional<std::string> content_type = request.Header("content-type");
-  if (!content_type || !IsJsonMediaType(*content_type)) {
-    return {415, ErrorBody("unsupported_media_type",
-                           "the body must be sent as Content-Type: application/json")};
-  }
-  if (request.body.size() > config_.max_body_bytes) {
-    return {413, ErrorBody("too_large", "the body is larger than " +
-                                            std::to_string(config_.max_body_bytes) + " bytes")};
-  }
+  if (auto refused = RefuseBody(request)) return *refused;
   json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) return {400, ErrorBody("invalid_json", "the body is not valid JSON")};
   auto job = jobs_.Submit(type, body, "api");

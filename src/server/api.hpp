@@ -10,11 +10,13 @@
 #include <atomic>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 
 #include "common/error.hpp"
 #include "http/server.hpp"
 #include "server/config.hpp"
+#include "server/event_intake.hpp"
 #include "server/jobs.hpp"
 #include "server/metrics.hpp"
 
@@ -47,12 +49,18 @@ class ApiServer {
   Response Route(const http::ServerRequest& request, std::string& route);
   Response ListJobs(const http::ServerRequest& request);
   Response SubmitJob(const http::ServerRequest& request, const std::string& type);
+  // `source`: distribution or harbor; `registry`: the rest of the path, empty when none.
+  Response ReceiveEvents(const http::ServerRequest& request, const std::string& source,
+                         const std::string& registry);
+  // The body of a write: a JSON media type and at most max_body_bytes, or the error answer.
+  std::optional<Response> RefuseBody(const http::ServerRequest& request) const;
   bool Authorized(const http::ServerRequest& request) const;
   void AddCorsHeaders(const http::ServerRequest& request, http::ServerResponse& response) const;
 
   const ServerConfig& config_;
   JobManager& jobs_;
   Metrics& metrics_;
+  EventIntake events_{config_, jobs_, metrics_};
   static constexpr int kServing = 0, kDrainDelay = 1, kStopping = 2;
   std::atomic<int> phase_{kServing};
 };

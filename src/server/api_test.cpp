@@ -259,5 +259,165 @@ TEST(ApiSyncsTest, ListsTheConfiguredSyncsWithTheirScheduleLastRunAndNextRun) {
   EXPECT_EQ(api.Handle({.method = "POST", .path = "/api/v1/syncs"}).status, 405);
 }
 
+
+// Events: a sync of src.example:5000/team/* and one of other.example; no runner, so jobs stay
+// queued and a repeated event can join the job of its tag.
+class ApiEventsTest : public ApiHandleTest {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "api-events-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    std::ofstream(dir_ + "/mirror.yaml") << "mappings:\n"
+                                            "  - source: src.example:5000/team\n"
+                                            "    destination: dst.example:5000/mirror\n"
+                                            "    recursive: true\n"
+                                            "    tags: {exclude: ['.*-rc.*']}\n";
+    std::ofstream(dir_ + "/other.yaml") << "mappings:\n"
+                                           "  - source: other.example/lib/app\n"
+                                           "    destination: dst.example:5000/other/app\n";
+    config_.syncs = {{"mirror", dir_ + "/mirror.yaml"}, {"other", dir_ + "/other.yaml"}};
+    config_.max_concurrent_jobs = 0;
+    auto store = replication::CheckpointStore::Open(dir_ + "/state");
+    ASSERT_TRUE(store) << store.error().message;
+    store_ = std::move(*store);
+    jobs_ = std::make_unique<JobManager>(config_, *store_, metrics_, nullptr);
+    ASSERT_TRUE(jobs_->Start());
+    api_ = std::make_unique<ApiServer>(config_, *jobs_, metrics_);
+  }
+
+  static std::string Envelope(const std::string& action, const std::string& repository,
+                              const std::string& tag,
+                              const std::string& media_type =
+                                  "application/vnd.docker.distribution.manifest.v2+json") {
+    json target = {{"mediaType", media_type},
+                   {"repository", repository},
+                   {"digest", "sha256:" + std::string(64, 'a')}};
+    if (!tag.empty()) target["tag"] = tag;
+    return json{{"events",
+                 {{{"action", action},
+                   {"timestamp", "2026-12-02T05:01:20Z"},
+                   {"target", target},
+                   {"request", {{"host", "other.example"}}}}}}}
+        .dump();
+  }
+  http::ServerResponse Post(const std::string& path, const std::string& body) {
+    return Call("POST", path, body,
+                {{"content-type", "application/vnd.docker.distribution.events.v1+json"}});
+  }
+  double Events(const std::string& action) {
+    for (const auto& family : metrics_.registry()->Collect()) {
+      if (family.name != "freightliner_events_received_total") continue;
+      for (const auto& metric : family.metric) {
+        bool source = false, matches = false;
+        for (const auto& label : metric.label) {
+          source |= label.name == "source" && label.value == "distribution";
+          matches |= label.name == "action" && label.value == action;
+        }
+        if (source && matches) return metric.counter.value;
+      }
+    }
+    return -1;
+  }
+};
+
+TEST_F(ApiEventsTest, APushOfAMirroredTagQueuesThatTagAloneAndRepeatsJoinIt) {
+  const std::string path = "/api/v1/events/distribution/src.example:5000";
+  auto first = Post(path, Envelope("push", "team/app", "v3"));
+  ASSERT_EQ(first.status, 202) << first.body;
+  const json answer = Body(first);
+  EXPECT_EQ(answer["registry"], "src.example:5000");
+  ASSERT_EQ(answer["jobs"].size(), 1u);
+  auto job = Body(Call("GET", "/api/v1/jobs/" + answer["jobs"][0].get<std::string>()));
+  EXPECT_EQ(job["type"], "sync");
+  EXPECT_EQ(job["trigger"], "event");
+  EXPECT_EQ(job["status"], "queued");
+  EXPECT_EQ(job["request"], (json{{"name", "mirror"},
+                                  {"registry", "src.example:5000"},
+                                  {"repository", "team/app"},
+                                  {"tag", "v3"}}));
+
+  // Distribution retries: the same event again joins the queued job.
+  auto again = Body(Post(path, Envelope("push", "team/app", "v3")));
+  EXPECT_EQ(again["jobs"].size(), 0u);
+  EXPECT_EQ(again["collapsed"], 1);
+  // Another tag is another job; a tag the sync's filters drop, a pull and a layer are not.
+  EXPECT_EQ(Body(Post(path, Envelope("push", "team/app", "v4")))["jobs"].size(), 1u);
+  for (const std::string& body :
+       {Envelope("push", "team/app", "v5-rc1"), Envelope("pull", "team/app", "v3"),
+        Envelope("push", "team/app", "", "application/octet-stream"),
+        Envelope("push", "elsewhere/app", "v1")}) {
+    auto ignored = Body(Post(path, body));
+    EXPECT_EQ(ignored["jobs"].size(), 0u) << body;
+    EXPECT_EQ(ignored["ignored"], 1) << body;
+  }
+  EXPECT_EQ(Events("push"), 5);
+  EXPECT_EQ(Events("pull"), 1);
+  EXPECT_EQ(Events("ignored"), 1);
+  EXPECT_EQ(Body(Call("GET", "/api/v1/jobs?type=sync"))["jobs"].size(), 2u);
+}
+
+TEST_F(ApiEventsTest, TheRegistryIsTheEndpointsNeverTheBodys) {
+  // request.host in the body says other.example; the endpoint names src.example:5000.
+  auto bound = Body(Post("/api/v1/events/distribution/other.example",
+                         Envelope("push", "team/app", "v3")));
+  EXPECT_EQ(bound["jobs"].size(), 0u);  // other.example has no team/app mapping
+  // Two source registries are configured: an endpoint that names none is ambiguous.
+  auto unbound = Post("/api/v1/events/distribution", Envelope("push", "lib/app", "v1"));
+  EXPECT_EQ(unbound.status, 400);
+  EXPECT_NE(Body(unbound)["error"]["message"].get<std::string>().find("src.example:5000"),
+            std::string::npos);
+  EXPECT_EQ(Post("/api/v1/events/distribution/unknown.example", Envelope("push", "a", "b")).status,
+            404);
+  EXPECT_EQ(Post("/api/v1/events/distribution/bad host", Envelope("push", "a", "b")).status, 404);
+  EXPECT_EQ(Post("/api/v1/events/gitlab/src.example:5000", "{}").status, 404);
+}
+
+TEST_F(ApiEventsTest, HostileBodiesAreRefusedWhole) {
+  const std::string path = "/api/v1/events/distribution/src.example:5000";
+  EXPECT_EQ(Post(path, "{not json").status, 400);
+  EXPECT_EQ(Post(path, R"({"events": 3})").status, 400);
+  EXPECT_EQ(Call("POST", path, Envelope("push", "team/app", "v3"), {{"content-type", "text/plain"}})
+                .status,
+            415);
+  EXPECT_EQ(Call("GET", path).status, 405);
+  // A forged name is counted, and queues nothing.
+  auto forged = Body(Post(path, Envelope("push", "team/app/../../x", "v1")));
+  EXPECT_EQ(forged["invalid"], 1);
+  EXPECT_EQ(Events("invalid"), 1);
+  EXPECT_TRUE(Body(Call("GET", "/api/v1/jobs"))["jobs"].empty());
+}
+
+TEST_F(ApiEventsTest, HarborPushesQueueTheirTags) {
+  const json hook = {
+      {"type", "PUSH_ARTIFACT"},
+      {"occur_at", 1796187680},
+      {"event_data",
+       {{"resources", {{{"tag", "v1"}, {"digest", "sha256:" + std::string(64, 'b')}}}},
+        {"repository", {{"repo_full_name", "lib/app"}}}}}};
+  auto answer = Post("/api/v1/events/harbor/other.example", hook.dump());
+  ASSERT_EQ(answer.status, 202) << answer.body;
+  ASSERT_EQ(Body(answer)["jobs"].size(), 1u);
+  auto job = Body(Call("GET", "/api/v1/jobs/" + Body(answer)["jobs"][0].get<std::string>()));
+  EXPECT_EQ(job["request"]["name"], "other");
+  EXPECT_EQ(job["request"]["tag"], "v1");
+}
+
+TEST_F(ApiEventsTest, ANarrowedSyncCanBeAskedForDirectly) {
+  auto ok = Call("POST", "/api/v1/sync",
+                 R"({"name": "mirror", "registry": "src.example:5000", "repository": "team/x",
+                     "tag": "v1"})");
+  EXPECT_EQ(ok.status, 202) << ok.body;
+  auto partial = Call("POST", "/api/v1/sync", R"({"name": "mirror", "tag": "v1"})");
+  EXPECT_EQ(partial.status, 400);
+  auto unmirrored = Call("POST", "/api/v1/sync",
+                         R"({"name": "mirror", "registry": "src.example:5000",
+                             "repository": "team/x", "tag": "v1-rc1"})");
+  EXPECT_EQ(unmirrored.status, 400);
+  EXPECT_NE(Body(unmirrored)["error"]["message"].get<std::string>().find("does not mirror"),
+            std::string::npos);
+}
+
 }  // namespace
 }  // namespace freightliner::server

@@ -4,6 +4,8 @@
 #include <map>
 
 #include "registry/reference.hpp"
+#include "common/format.hpp"
+#include "replication/narrow.hpp"
 #include "replication/sync_config.hpp"
 
 namespace freightliner::server {
@@ -27,8 +29,11 @@ const Fields kTreeFields = {{"source", Kind::kString},         {"destination", K
                             {"include_tags", Kind::kStrings},  {"exclude_tags", Kind::kStrings},
                             {"platforms", Kind::kStrings},     {"force", Kind::kBool},
                             {"dry_run", Kind::kBool},          {"allow_empty", Kind::kBool}};
-const Fields kSyncFields = {
-    {"name", Kind::kString}, {"force", Kind::kBool}, {"dry_run", Kind::kBool}};
+// registry, repository and tag (all three or none) narrow the sync to that one tag, as a push
+// event does (see replication/narrow.hpp).
+const Fields kSyncFields = {{"name", Kind::kString},       {"force", Kind::kBool},
+                            {"dry_run", Kind::kBool},      {"registry", Kind::kString},
+                            {"repository", Kind::kString}, {"tag", Kind::kString}};
 
 bool IsString(const json& v) {
   return v.is_string() && v.get_ref<const std::string&>().size() <= kMaxRequestString;
@@ -140,6 +145,26 @@ Result<PreparedJob> PrepareSync(const json& r, const ServerConfig& config) {
   PreparedJob p;
   p.mappings = file->mappings;
   p.pool = replication::PoolFromSyncConfig(*file);
+  const int narrowing = r.contains("registry") + r.contains("repository") + r.contains("tag");
+  if (narrowing == 0) return p;
+  if (narrowing != 3) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "registry, repository and tag narrow a sync together: give all three");
+  }
+  const std::string registry = r["registry"], repository = r["repository"], tag = r["tag"];
+  if (!registry::IsValidRegistryHost(registry) || !registry::IsValidRepositoryPath(repository) ||
+      !registry::IsValidTag(tag)) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "registry, repository or tag is not a valid name: " +
+                         QuoteUntrusted(registry + "/" + repository + ":" + tag));
+  }
+  auto narrowed = replication::NarrowToTag(file->mappings, registry, repository, tag);
+  if (!narrowed) return tl::unexpected(narrowed.error());
+  if (narrowed->empty()) {
+    return MakeError(ErrorCode::kInvalidArgument, "sync \"" + sync->name + "\" does not mirror " +
+                                               registry + "/" + repository + ":" + tag);
+  }
+  p.mappings = std::move(*narrowed);
   return p;
 }
 

@@ -312,7 +312,8 @@ const NamedSync* JobManager::SyncOf(const json& job) const {
     return nullptr;
   }
   const json& request = job["request"];
-  if (request.value("dry_run", false)) return nullptr;
+  // Nor is a run narrowed to one tag (a push event's): the rest of the sync may be failing.
+  if (request.value("dry_run", false) || request.contains("tag")) return nullptr;
   const json& name = request.value("name", json());
   return name.is_string() ? config_.Sync(name.get<std::string>()) : nullptr;
 }
@@ -577,6 +578,40 @@ Result<json> JobManager::Submit(const std::string& type, const json& request,
   return PublicView(std::move(**doc));
 }
 
+Result<json> JobManager::SubmitEvent(const TagEvent& event, bool& collapsed) {
+  collapsed = false;
+  const json request = {{"name", event.sync},
+                        {"registry", event.registry},
+                        {"repository", event.repository},
+                        {"tag", event.tag}};
+  const std::string key = Dump(request);
+  std::lock_guard submitting(event_mu_);
+  std::string queued;
+  {
+    std::lock_guard lock(mu_);
+    auto it = queued_events_.find(key);
+    if (it != queued_events_.end() &&
+        std::find(queue_.begin(), queue_.end(), it->second) != queue_.end()) {
+      queued = it->second;
+      auto time = event_times_.find(queued);
+      if (event.event_time && (time == event_times_.end() || *event.event_time < time->second)) {
+        event_times_[queued] = *event.event_time;
+      }
+    }
+  }
+  if (!queued.empty()) {
+    collapsed = true;
+    return Get(queued);
+  }
+  auto job = Submit("sync", request, "event");
+  if (!job) return job;
+  std::lock_guard lock(mu_);
+  const std::string id = (*job)["id"];
+  queued_events_[key] = id;
+  if (event.event_time) event_times_[id] = *event.event_time;
+  return job;
+}
+
 json JobManager::WithProgress(json job) {
   std::shared_ptr<Live> live;
   {
@@ -686,6 +721,8 @@ void JobManager::RunnerLoop(std::stop_token stop) {
       if (stop.stop_requested() || shutting_down_) return;
       id = queue_.front();
       queue_.pop_front();
+      // Started: a new event for its tag needs a new job (this one may have listed it already).
+      std::erase_if(queued_events_, [&](const auto& entry) { return entry.second == id; });
     }
     try {
       RunJob(id);
@@ -763,6 +800,7 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
       spdlog::error("job {}: its final status ({}) is held in memory until the store takes writes",
                     id, status);
     }
+    ObserveEventLag(id, status);
     metrics_.RecordJob(type, status, seconds);
     spdlog::info("job {} {} in {:.1f}s", id, status, seconds);
   };
@@ -866,6 +904,21 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
   finish("failed", ErrorJson(replication::SummaryError(result->summary)));
 }
 
+void JobManager::ObserveEventLag(const std::string& id, const std::string& status) {
+  std::optional<std::chrono::system_clock::time_point> event_time;
+  {
+    std::lock_guard lock(mu_);
+    auto it = event_times_.find(id);
+    if (it == event_times_.end()) return;
+    event_time = it->second;
+    event_times_.erase(it);
+  }
+  if (status != "succeeded") return;
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::system_clock::now() - *event_time).count();
+  metrics_.ObserveEventLag(std::max(0.0, seconds));  // a registry clock ahead of ours says 0
+}
+
 Result<std::optional<json>> JobManager::LastSyncJob(const std::string& name,
                                                     const std::string& status,
                                                     bool real_runs_only) {
@@ -942,8 +995,10 @@ bool JobManager::SyncPending(const std::string& name) {
     if (!row || !*row) return false;
     // A row that does not parse is quarantined when a runner or a reader gets to it.
     const json doc = json::parse((*st)->Text(0), nullptr, /*allow_exceptions=*/false);
+    // Event jobs (narrowed to one tag) do not hold the schedule back.
     if (doc.is_object() && doc.contains("request") && doc["request"].is_object() &&
-        doc["request"].contains("name") && doc["request"]["name"] == name) {
+        doc["request"].contains("name") && doc["request"]["name"] == name &&
+        !doc["request"].contains("tag")) {
       return true;
     }
   }

@@ -67,6 +67,15 @@ class JobManager {
   // queues a job. Returns the job as the API shows it.
   Result<nlohmann::json> Submit(const std::string& type, const nlohmann::json& request,
                                 const std::string& trigger);
+  // A push event's job: sync `sync` narrowed to one tag (trigger "event"). While a job for the
+  // same tag is still queued, the event joins it (`collapsed`) instead: registries retry and
+  // repeat events. `event_time` (the earliest of the joined events) starts
+  // freightliner_event_replication_lag_seconds, observed when the job succeeds.
+  struct TagEvent {
+    std::string sync, registry, repository, tag;
+    std::optional<std::chrono::system_clock::time_point> event_time;
+  };
+  Result<nlohmann::json> SubmitEvent(const TagEvent& event, bool& collapsed);
   Result<nlohmann::json> Get(const std::string& id);
   Result<JobPage> List(const JobQuery& query);
   // The config's named syncs, in its order: {name, schedules: [{every_seconds}], next_run (Unix
@@ -126,6 +135,8 @@ class JobManager {
   // Creates every configured sync's gauges, from what the store remembers.
   void ObserveSyncs();
   const NamedSync* SyncOf(const nlohmann::json& job) const;
+  // An event job ended: its lag is observed if it succeeded, and forgotten either way.
+  void ObserveEventLag(const std::string& id, const std::string& status);
 
   const ServerConfig& config_;
   replication::CheckpointStore& store_;
@@ -139,6 +150,9 @@ class JobManager {
   std::map<std::string, std::shared_ptr<Live>> running_;
   bool shutting_down_ = false;
   std::map<std::string, nlohmann::json> unsaved_;  // fields whose write failed, by job id (mu_)
+  std::mutex event_mu_;  // held from looking for a queued event job to queueing a new one
+  std::map<std::string, std::string> queued_events_;  // event job request -> queued job id (mu_)
+  std::map<std::string, std::chrono::system_clock::time_point> event_times_;  // by job id (mu_)
   // When each of config_.schedules runs next, by index (mu_); empty until the scheduler starts.
   std::vector<std::chrono::system_clock::time_point> next_runs_;
   std::atomic<bool> store_writable_{true};

@@ -27,6 +27,9 @@ const prometheus::Histogram::BucketBoundaries kReplicationBuckets = {0.5, 1,   2
                                                                      60,  120, 300, 600, 1800};
 const prometheus::Histogram::BucketBoundaries kHttpBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                                               0.5,   1,    2.5,   5,    10};
+// Seconds from a push at the source to the copy's end: seconds when all is well.
+const prometheus::Histogram::BucketBoundaries kEventLagBuckets = {1,  2,  5,   10,  20,  30,
+                                                                  60, 120, 300, 600, 1800};
 const prometheus::Histogram::BucketBoundaries kJobBuckets = {1,   5,   10,  30,   60,
                                                              120, 300, 600, 1800, 3600};
 
@@ -236,6 +239,20 @@ Metrics::Metrics(std::string version, std::string revision)
                                "Requests to a registry that were retried, by registry and reason "
                                "(server_error, rate_limited, network, timeout).")
                            .Register(r);
+  events_ = &BuildCounter()
+                 .Name("freightliner_events_received_total")
+                 .Help(
+                     "Registry events received, by source (distribution, harbor) and action "
+                     "(push, delete, pull; ignored: blobs and other kinds; invalid: entries "
+                     "that did not parse).")
+                 .Register(r);
+  event_lag_ = &BuildHistogram()
+                    .Name("freightliner_event_replication_lag_seconds")
+                    .Help(
+                        "From a push event's timestamp to the end of the copy of its tag at "
+                        "the destination.")
+                    .Register(r)
+                    .Add({}, kEventLagBuckets);
   sync_last_start_ = &BuildGauge()
                           .Name("freightliner_sync_last_start_timestamp_seconds")
                           .Help(
@@ -272,6 +289,10 @@ Metrics::Metrics(std::string version, std::string revision)
     auth_failures_->Add({{"type", type}});
   for (const char* operation : kStoreOperations)
     store_errors_->Add({{"operation", operation}});
+  for (const char* source : kEventSources) {
+    for (const char* action : kEventActions)
+      events_->Add({{"source", source}, {"action", action}});
+  }
 }
 
 void Metrics::SetWorkerPool(std::function<WorkerPoolStats()> stats) {
@@ -417,6 +438,12 @@ void Metrics::RecordJob(const std::string& type, const std::string& status, doub
 void Metrics::RecordStoreError(const std::string& operation) {
   store_errors_->Add({{"operation", operation}}).Increment();
 }
+
+void Metrics::RecordEvent(const std::string& source, const std::string& action) {
+  events_->Add({{"source", source}, {"action", action}}).Increment();
+}
+
+void Metrics::ObserveEventLag(double seconds) { event_lag_->Observe(seconds); }
 
 void Metrics::RecordAuthFailure(const std::string& type) {
   auth_failures_->Add({{"type", type}}).Increment();

@@ -55,6 +55,8 @@ inline constexpr const char* kComponents[] = {"worker", "api", "scheduler"};
 inline constexpr const char* kAuthFailureTypes[] = {"api_key", "registry"};
 inline constexpr const char* kStoreOperations[] = {"insert", "update", "read",
                                                    "purge",  "probe",  "check"};
+inline constexpr const char* kEventSources[] = {"distribution", "harbor"};
+inline constexpr const char* kEventActions[] = {"push", "delete", "pull", "ignored", "invalid"};
 
 // Thread-safe.
 class Metrics {
@@ -105,6 +107,11 @@ class Metrics {
   void RecordAuthFailure(const std::string& type);
   // `operation`: one of kStoreOperations.
   void RecordStoreError(const std::string& operation);
+  // A registry event received: `source` is distribution or harbor, `action` one of
+  // kEventActions (push, delete, pull, ignored, invalid).
+  void RecordEvent(const std::string& source, const std::string& action);
+  // From an event's timestamp to the end of the job that copied its tag.
+  void ObserveEventLag(double seconds);
 
  private:
   std::shared_ptr<prometheus::Registry> registry_;
@@ -125,6 +132,8 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* auth_failures_;
   prometheus::Family<prometheus::Counter>* store_errors_;
   prometheus::Family<prometheus::Counter>* registry_retries_;
+  prometheus::Family<prometheus::Counter>* events_;
+  prometheus::Histogram* event_lag_;
   prometheus::Family<prometheus::Gauge>* sync_last_start_;
   prometheus::Family<prometheus::Gauge>* sync_last_success_;
   prometheus::Family<prometheus::Gauge>* sync_interval_;

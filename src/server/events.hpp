@@ -1,0 +1,48 @@
+#pragma once
+// Registry push events, from untrusted bodies: CNCF distribution's notification envelopes
+// (application/vnd.docker.distribution.events.v1+json) and Harbor's webhook payloads. Only the
+// facts replication needs are kept, each checked against the distribution grammar; an entry
+// that does not parse is counted and skipped, never thrown on, and never stops the others.
+//
+//   auto parsed = ParseDistributionEnvelope(body);   // error: not an envelope at all
+//   for (const RegistryEvent& e : parsed->events) ...
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace freightliner::server {
+
+// Entries one body may carry: distribution sends a few per envelope (its `threshold`).
+inline constexpr size_t kMaxEventsPerBody = 1000;
+
+struct RegistryEvent {
+  // One of kEventActions except "invalid": push, delete, pull, or ignored (anything else).
+  std::string action;
+  std::string repository;  // valid repository path
+  std::string tag;         // valid tag, or empty (pushed by digest, or no tag)
+  std::string digest;      // valid digest, or empty
+  bool manifest = false;   // false: a blob event (distribution also reports layer pushes)
+  std::optional<std::chrono::system_clock::time_point> timestamp;
+};
+
+struct ParsedEvents {
+  std::vector<RegistryEvent> events;
+  int invalid = 0;  // entries skipped: not objects, or names outside the grammar
+};
+
+// Errors (kInvalidArgument) only for a body that is not JSON, has no `events` list, or has more
+// than kMaxEventsPerBody entries.
+Result<ParsedEvents> ParseDistributionEnvelope(std::string_view body);
+// Harbor 2.x: {"type": "PUSH_ARTIFACT", "occur_at": UNIX, "event_data": {"repository":
+// {"repo_full_name": ...}, "resources": [{"tag", "digest"}, ...]}}: one event per resource.
+Result<ParsedEvents> ParseHarborWebhook(std::string_view body);
+
+// RFC 3339 ("2026-12-02T05:01:20.123456789-08:00", "...Z"); nullopt when it is not one.
+std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view text);
+
+}  // namespace freightliner::server
