@@ -11,6 +11,7 @@
 #   scripts/stack.sh status  # what runs, and where
 #
 # STACK_DIR (default .state/stack) holds every process's data, config and log, and ports.env.
+# STACK_SYNC_EVERY (tests) overrides the sync's schedule (e.g. 1h: only push events copy).
 # STACK_FAST=1 (tests): scrape and evaluate every second (rule groups' own `interval:` too),
 # shorten every alert's `for:` to 5s and schedule the sync every 5s instead of every minute, so
 # that alerts (FreightlinerSyncStale waits for 3 intervals) fire within a test's patience; the
@@ -56,6 +57,10 @@ ENV
   . "$DIR/ports.env"
 
   step "freightliner serve ready" start_serve
+  # Pushes to the source reach serve as events from now on (the seed's did not: see
+  # send_events_to), and are at the destination seconds later; the schedule is the backstop.
+  step "source sends push events" send_events_to "$DIR/src" \
+    "http://127.0.0.1:$API_PORT/api/v1/events/distribution"
   step "notification sink ready" start_sink
   step "Alertmanager ready" start_alertmanager
   step "Prometheus ready" start_prometheus
@@ -63,7 +68,7 @@ ENV
   trap - ERR
   step "first sync ended" wait_first_sync
   step "Prometheus scraped it" wait_scraped
-  step "a new tag mirrored" mirror_new_tag
+  step "a pushed tag mirrored" mirror_new_tag
   report
 }
 
@@ -109,6 +114,7 @@ mappings:
 YAML
   local every=1m
   [ "$FAST" = 1 ] && every=5s
+  every=${STACK_SYNC_EVERY:-$every}
   cat > "$d/server.yaml" <<YAML
 state_dir: $d/state
 # API jobs may use any registry on this host: the demo's two, and a dead port the e2e test sends
@@ -206,8 +212,8 @@ wait_first_sync() {
 
 # Prometheus starts after the first sync has copied the sample images, so the counters it first
 # sees already hold those copies, and rates and ratios have nothing to show. A copy it watches
-# fixes that, and is what a mirror is for: a new tag at the source, at the destination within
-# seconds of the sync that follows.
+# fixes that, and is what a mirror is for: a new tag pushed to the source, at the destination
+# seconds later, through the source registry's push event.
 wait_scraped() {
   local n
   for _ in $(seq 1 300); do
@@ -224,16 +230,16 @@ mirror_new_tag() {
   local w=$DIR/images
   head -c 1000000 /dev/urandom > "$w/app-v3.bin"
   build_image "$w/oci" app-v3 amd64 "$w/base.bin" "$w/app-v3.bin" >/dev/null
+  # The push is the trigger: the registry's event queues the sync narrowed to team/app:v3.
   skopeo_push "oci:$w/oci:app-v3" "docker://$SRC/team/app:v3"
-  # Runs the sync now rather than at its next schedule (a run already under way is fine too).
-  curl -s -o /dev/null -H 'Content-Type: application/json' -d '{"name":"mirror"}' "$API/api/v1/sync" || true
   local want
   want=$(raw_digest "docker://$SRC/team/app:v3")
-  for _ in $(seq 1 300); do
+  local deadline=$((SECONDS + 30))
+  while [ "$SECONDS" -lt "$deadline" ]; do
     [ "$(raw_digest "docker://$DST/mirror/app:v3" 2>/dev/null)" = "$want" ] && return 0
     sleep 0.1
   done
-  echo "stack: team/app:v3 did not reach the destination within 60 s" >&2
+  echo "stack: team/app:v3 did not reach the destination within 30 s of its push" >&2
   return 1
 }
 
