@@ -199,6 +199,29 @@ local promql = import 'promql.libsonnet';
             },
           },
           // --- Warning --------------------------------------------------------------------------------
+          // Replication on push: 95% of tags pushed at a source reach their destinations within
+          // the objective (the lag histogram starts at the event's timestamp). Quiet without
+          // enough pushes, where one slow copy would be the whole P95.
+          {
+            alert: 'PushReplicationLagHigh',
+            expr: |||
+              histogram_quantile(0.95, sum by (%(clusterLabel)s, le) (rate(freightliner_event_replication_lag_seconds_bucket{%(freightlinerSelector)s}[30m]))) > %(pushLagP95Seconds)s
+              and on (%(clusterLabel)s)
+              sum by (%(clusterLabel)s) (increase(freightliner_event_replication_lag_seconds_count{%(freightlinerSelector)s}[30m])) >= %(minPushEvents)s
+            ||| % cfg,
+            'for': '15m',
+            labels: {
+              severity: 'warning',
+              component: 'replication',
+            },
+            annotations: {
+              summary: 'Pushed tags take {{ $value | humanizeDuration }} (P95) to reach their mirrors',
+              description: '95%% of the tags pushed to a source registry in the last 30 minutes reached their destinations within {{ $value | humanizeDuration }} of the push event (objective %(pushLagP95Seconds)s s, for 15m).' % cfg,
+              impact: 'Mirrors lag their sources: deployments that pull a just-pushed tag from the mirror fail or get the previous image until the copy lands.',
+              action: 'Check the event jobs (GET /api/v1/jobs?type=sync, trigger event): queued behind long syncs (raise max_concurrent_jobs), slow destination (HighReplicationDuration), or retries (freightliner_registry_retries_total).',
+              runbook_url: $._config.runbookURLPattern % std.asciiLower('PushReplicationLagHigh'),
+            },
+          },
           {
             alert: 'HighReplicationDuration',
             expr: 'job_source_registry_dest_registry:freightliner_replication_duration_seconds:p95_rate5m > %(replicationDurationP95Seconds)s' % cfg,

@@ -36,6 +36,8 @@
       http5xxPerSecond: 1,  // HighHTTP5xxRate
       authFailuresPerSecond: 5,  // HighAuthFailureRate
       memoryGiB: 4,  // HighMemoryUsage: resident memory in GiB
+      pushLagP95Seconds: 60,  // PushReplicationLagHigh: push event -> its tag copied, P95 over 30m
+      minPushEvents: 5,  // fewest copies from push events in 30m before it may fire
     },
 
     // Grafana: the uid of the Prometheus data source the dashboards' `datasource` variable starts

@@ -94,6 +94,9 @@ export const CONTRACT = {
   freightliner_sync_last_success_timestamp_seconds: ['sync'],
   freightliner_sync_interval_seconds: ['sync'],
   freightliner_registry_retries_total: ['registry', 'reason'],
+  // Issue 12: replication on push.
+  freightliner_events_received_total: ['source', 'action'],
+  freightliner_event_replication_lag_seconds: [],
   process_resident_memory_bytes: [],
   process_cpu_seconds_total: [],
   process_open_fds: [],
@@ -103,6 +106,7 @@ export const HISTOGRAMS = new Set([
   'freightliner_replication_duration_seconds',
   'freightliner_http_request_duration_seconds',
   'freightliner_job_duration_seconds',
+  'freightliner_event_replication_lag_seconds',
 ]);
 // The replications_total statuses: success and failed are real copies (the SLIs' events);
 // up_to_date is a tag that was already there (a no-op resync), finished but not an event.

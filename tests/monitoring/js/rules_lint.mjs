@@ -105,6 +105,13 @@ for (const [name, [sev, comp]] of Object.entries(ISSUE10)) {
   if (!c.eq(rs.length, 1, `alert ${name} is defined once`)) continue;
   c.eq([rs[0].labels?.severity, rs[0].labels?.component], [sev, comp], `${name} severity and component`);
 }
+// Issue 12: replication on push.
+const ISSUE12 = { PushReplicationLagHigh: ['warning', 'replication'] };
+for (const [name, [sev, comp]] of Object.entries(ISSUE12)) {
+  const rs = byName.get(name) || [];
+  if (!c.eq(rs.length, 1, `alert ${name} is defined once`)) continue;
+  c.eq([rs[0].labels?.severity, rs[0].labels?.component], [sev, comp], `${name} severity and component`);
+}
 const exprOf = (n) => (byName.get(n) || []).map((r) => r.expr).join('\n');
 c.ok(/time\(\) - .*freightliner_sync_last_success_timestamp_seconds[\s\S]*> on \(cluster, job, sync\)\s*3 \* .*freightliner_sync_interval_seconds/.test(exprOf('FreightlinerSyncStale')),
   'FreightlinerSyncStale: more than 3 intervals since the last success');
@@ -145,7 +152,7 @@ for (const a of alerts) {
   }
 }
 
-const known = new Set([...Object.keys(SPEC), ...Object.keys(BURN), ...Object.keys(ISSUE10), 'Watchdog']);
+const known = new Set([...Object.keys(SPEC), ...Object.keys(BURN), ...Object.keys(ISSUE10), ...Object.keys(ISSUE12), 'Watchdog']);
 for (const name of byName.keys()) c.ok(known.has(name), `alert ${name} is in the checked table (add it here)`);
 
 // --- Labels, annotations, runbook links ------------------------------------------------------
