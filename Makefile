@@ -3,7 +3,7 @@
 .PHONY: deps build test demo demo-stop format format-check release package deb asan tsan fuzz clean mixin
 
 JOBS ?= $(shell nproc)
-# How long each fuzz target runs in `make test` (scripts/fuzz.sh; 8 targets, one after another).
+# How long each fuzz target runs in `make test` (scripts/fuzz.sh; 9 targets, one after another).
 FUZZ_SECONDS ?= 20
 
 deps:

@@ -23,7 +23,6 @@ namespace freightliner::replication {
 // Errors only when a mapping's filters do not compile (the sync file was checked when loaded).
 Result<std::vector<SyncMapping>> NarrowToTag(const std::vector<SyncMapping>& mappings,
                                              const std::string& registry,
-                                             const std::string& repository,
-                                             const std::string& tag);
+                                             const std::string& repository, const std::string& tag);
 
 }  // namespace freightliner::replication

@@ -254,8 +254,8 @@ ApiServer::Response ApiServer::Route(const http::ServerRequest& request, std::st
     event_source = source->first;
     event_registry = source->second;
     route = "/api/v1/events/" + event_source;
-  } else if (path == "/api/v1/replicate" || path == "/api/v1/replicate-tree" || path == "/api/v1/sync" ||
-      path == "/api/v1/jobs" || path == "/api/v1/syncs") {
+  } else if (path == "/api/v1/replicate" || path == "/api/v1/replicate-tree" ||
+             path == "/api/v1/sync" || path == "/api/v1/jobs" || path == "/api/v1/syncs") {
     route = path;
   } else if (path.rfind(kJobsPrefix, 0) == 0 && ValidJobId(path.substr(kJobsPrefix.size()))) {
     route = "/api/v1/jobs/{id}";
@@ -306,9 +306,9 @@ std::optional<ApiServer::Response> ApiServer::RefuseBody(const http::ServerReque
                                    "the body must be sent as Content-Type: application/json")};
   }
   if (request.body.size() > config_.max_body_bytes) {
-    return Response{413, ErrorBody("too_large", "the body is larger than " +
-                                                    std::to_string(config_.max_body_bytes) +
-                                                    " bytes")};
+    return Response{413,
+                    ErrorBody("too_large", "the body is larger than " +
+                                               std::to_string(config_.max_body_bytes) + " bytes")};
   }
   return std::nullopt;
 }

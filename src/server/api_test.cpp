@@ -259,7 +259,6 @@ TEST(ApiSyncsTest, ListsTheConfiguredSyncsWithTheirScheduleLastRunAndNextRun) {
   EXPECT_EQ(api.Handle({.method = "POST", .path = "/api/v1/syncs"}).status, 405);
 }
 
-
 // Events: a sync of src.example:5000/team/* and one of other.example; no runner, so jobs stay
 // queued and a repeated event can join the job of its tag.
 class ApiEventsTest : public ApiHandleTest {
@@ -287,10 +286,9 @@ class ApiEventsTest : public ApiHandleTest {
     api_ = std::make_unique<ApiServer>(config_, *jobs_, metrics_);
   }
 
-  static std::string Envelope(const std::string& action, const std::string& repository,
-                              const std::string& tag,
-                              const std::string& media_type =
-                                  "application/vnd.docker.distribution.manifest.v2+json") {
+  static std::string Envelope(
+      const std::string& action, const std::string& repository, const std::string& tag,
+      const std::string& media_type = "application/vnd.docker.distribution.manifest.v2+json") {
     json target = {{"mediaType", media_type},
                    {"repository", repository},
                    {"digest", "sha256:" + std::string(64, 'a')}};
@@ -360,8 +358,8 @@ TEST_F(ApiEventsTest, APushOfAMirroredTagQueuesThatTagAloneAndRepeatsJoinIt) {
 
 TEST_F(ApiEventsTest, TheRegistryIsTheEndpointsNeverTheBodys) {
   // request.host in the body says other.example; the endpoint names src.example:5000.
-  auto bound = Body(Post("/api/v1/events/distribution/other.example",
-                         Envelope("push", "team/app", "v3")));
+  auto bound =
+      Body(Post("/api/v1/events/distribution/other.example", Envelope("push", "team/app", "v3")));
   EXPECT_EQ(bound["jobs"].size(), 0u);  // other.example has no team/app mapping
   // Two source registries are configured: an endpoint that names none is ambiguous.
   auto unbound = Post("/api/v1/events/distribution", Envelope("push", "lib/app", "v1"));

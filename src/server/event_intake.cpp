@@ -1,7 +1,8 @@
 #include "server/event_intake.hpp"
 
-#include <set>
 #include <spdlog/spdlog.h>
+
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -82,8 +83,7 @@ Result<json> EventIntake::Receive(const std::string& source, const std::string& 
       if (!narrowed || narrowed->empty()) continue;
       matched = true;
       bool joined = false;
-      auto job = jobs_.SubmitEvent(
-          {sync.name, bound, e.repository, e.tag, e.timestamp}, joined);
+      auto job = jobs_.SubmitEvent({sync.name, bound, e.repository, e.tag, e.timestamp}, joined);
       if (!job) {
         spdlog::error("events: {}/{}:{} for sync {}: {}", bound, e.repository, e.tag, sync.name,
                       job.error().ToString());
@@ -93,8 +93,8 @@ Result<json> EventIntake::Receive(const std::string& source, const std::string& 
         ++collapsed;
       } else {
         queued.push_back((*job)["id"]);
-        spdlog::info("events: {} {}/{}:{} -> job {} (sync {})", source, bound, e.repository,
-                     e.tag, (*job)["id"].get<std::string>(), sync.name);
+        spdlog::info("events: {} {}/{}:{} -> job {} (sync {})", source, bound, e.repository, e.tag,
+                     (*job)["id"].get<std::string>(), sync.name);
       }
     }
     if (!matched) ++ignored;  // a tag no sync mirrors

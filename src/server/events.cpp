@@ -19,8 +19,7 @@ std::string Text(const json& object, const char* key) {
 }
 
 bool IsManifestMediaType(std::string_view media_type) {
-  return registry::IsIndexMediaType(media_type) ||
-         registry::IsImageManifestMediaType(media_type) ||
+  return registry::IsIndexMediaType(media_type) || registry::IsImageManifestMediaType(media_type) ||
          media_type == "application/vnd.docker.distribution.manifest.v1+prettyjws" ||
          media_type == "application/vnd.docker.distribution.manifest.v1+json";
 }
@@ -104,9 +103,8 @@ Result<ParsedEvents> ParseDistributionEnvelope(std::string_view body) {
     return MakeError(ErrorCode::kInvalidArgument, "the envelope has no \"events\" list");
   }
   if (events->size() > kMaxEventsPerBody) {
-    return MakeError(ErrorCode::kInvalidArgument, "more than " +
-                                                      std::to_string(kMaxEventsPerBody) +
-                                                      " events in one envelope");
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "more than " + std::to_string(kMaxEventsPerBody) + " events in one envelope");
   }
   ParsedEvents out;
   for (const json& entry : *events) {
@@ -145,8 +143,7 @@ Result<ParsedEvents> ParseHarborWebhook(std::string_view body) {
                      "not a Harbor webhook: no \"type\" or no \"event_data.resources\" list");
   }
   if (resources.size() > kMaxEventsPerBody) {
-    return MakeError(ErrorCode::kInvalidArgument, "more than " +
-                                                      std::to_string(kMaxEventsPerBody) +
+    return MakeError(ErrorCode::kInvalidArgument, "more than " + std::to_string(kMaxEventsPerBody) +
                                                       " resources in one webhook");
   }
   std::optional<std::chrono::system_clock::time_point> when;

@@ -118,9 +118,10 @@ TEST(Rfc3339Test, ParsesOffsetsAndFractions) {
   const auto fraction = ParseRfc3339("2026-12-02T05:01:20.250000000Z");
   ASSERT_TRUE(fraction);
   EXPECT_EQ(std::chrono::duration_cast<std::chrono::milliseconds>(*fraction - *utc).count(), 250);
-  for (const char* bad : {"", "2026-12-02", "2026-12-02T05:01:20", "2026-13-02T05:01:20Z",
-                          "2026-02-30T05:01:20Z", "2026-12-02T25:01:20Z", "2026-12-02T05:01:20.Z",
-                          "2026-12-02T05:01:20+0100", "2026-12-02T05:01:20Zjunk", "x026-12-02T05:01:20Z"}) {
+  for (const char* bad :
+       {"", "2026-12-02", "2026-12-02T05:01:20", "2026-13-02T05:01:20Z", "2026-02-30T05:01:20Z",
+        "2026-12-02T25:01:20Z", "2026-12-02T05:01:20.Z", "2026-12-02T05:01:20+0100",
+        "2026-12-02T05:01:20Zjunk", "x026-12-02T05:01:20Z"}) {
     EXPECT_FALSE(ParseRfc3339(bad)) << bad;
   }
 }

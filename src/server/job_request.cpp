@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <map>
 
-#include "registry/reference.hpp"
 #include "common/format.hpp"
+#include "registry/reference.hpp"
 #include "replication/narrow.hpp"
 #include "replication/sync_config.hpp"
 
@@ -162,7 +162,7 @@ Result<PreparedJob> PrepareSync(const json& r, const ServerConfig& config) {
   if (!narrowed) return tl::unexpected(narrowed.error());
   if (narrowed->empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "sync \"" + sync->name + "\" does not mirror " +
-                                               registry + "/" + repository + ":" + tag);
+                                                      registry + "/" + repository + ":" + tag);
   }
   p.mappings = std::move(*narrowed);
   return p;

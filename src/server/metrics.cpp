@@ -28,7 +28,7 @@ const prometheus::Histogram::BucketBoundaries kReplicationBuckets = {0.5, 1,   2
 const prometheus::Histogram::BucketBoundaries kHttpBuckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                                               0.5,   1,    2.5,   5,    10};
 // Seconds from a push at the source to the copy's end: seconds when all is well.
-const prometheus::Histogram::BucketBoundaries kEventLagBuckets = {1,  2,  5,   10,  20,  30,
+const prometheus::Histogram::BucketBoundaries kEventLagBuckets = {1,  2,   5,   10,  20,  30,
                                                                   60, 120, 300, 600, 1800};
 const prometheus::Histogram::BucketBoundaries kJobBuckets = {1,   5,   10,  30,   60,
                                                              120, 300, 600, 1800, 3600};
@@ -443,7 +443,9 @@ void Metrics::RecordEvent(const std::string& source, const std::string& action) 
   events_->Add({{"source", source}, {"action", action}}).Increment();
 }
 
-void Metrics::ObserveEventLag(double seconds) { event_lag_->Observe(seconds); }
+void Metrics::ObserveEventLag(double seconds) {
+  event_lag_->Observe(seconds);
+}
 
 void Metrics::RecordAuthFailure(const std::string& type) {
   auth_failures_->Add({{"type", type}}).Increment();
