@@ -93,6 +93,13 @@ for (const registry of ['registry-a.example', 'mirror.example']) {
   }
 }
 
+// Replication on push: a push event a step, copied in 3 s (one in 40 takes 90 s); pulls.
+const LAG_LE = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600, 1800];
+histogram('freightliner_event_replication_lag_seconds', {}, LAG_LE, 1, (i) => (i % 40 === 0 ? 90 : 3));
+for (const [action, every] of [['push', 1], ['pull', 0.25], ['ignored', 2], ['invalid', 100], ['delete', 1000]]) {
+  series('freightliner_events_received_total', { source: 'distribution', action }, (i) => Math.floor(i / every));
+}
+
 // OpenMetrics wants each metric family's samples together, in time order.
 const out = [];
 for (const s of all) for (let i = 0; i < N; i++) out.push(`${s.name}${s.labels} ${s.fn(i)} ${T0 + i * STEP}`);
