@@ -65,10 +65,10 @@ ENV
   step "Alertmanager ready" start_alertmanager
   step "Prometheus ready" start_prometheus
   if command -v grafana-server >/dev/null 2>&1; then step "Grafana ready" start_grafana; else start_grafana; fi
-  trap - ERR
   step "first sync ended" wait_first_sync
   step "Prometheus scraped it" wait_scraped
   step "a pushed tag mirrored" mirror_new_tag
+  trap - ERR
   report
 }
 
