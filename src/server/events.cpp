@@ -40,6 +40,10 @@ Result<json> ParseObject(std::string_view body) {
   return doc;
 }
 
+constexpr int kMinEventYear = 1970;
+constexpr int kMaxEventYear = 2200;
+constexpr int64_t kMaxEventUnixSeconds = 7258118400;  // 2200-01-01T00:00:00Z
+
 template <typename T>
 bool ReadNumber(std::string_view text, size_t pos, size_t len, T& out) {
   if (pos + len > text.size()) return false;
@@ -62,6 +66,9 @@ std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_vi
   }
   const year_month_day date{year{y}, month{static_cast<unsigned>(mo)},
                             day{static_cast<unsigned>(d)}};
+  // system_clock counts nanoseconds in 64 bits: years outside about 1678..2262 overflow it, and
+  // an event is from now, give or take a wrong clock.
+  if (y < kMinEventYear || y > kMaxEventYear) return std::nullopt;
   if (!date.ok() || h > 23 || mi > 59 || s > 60) return std::nullopt;
   size_t pos = 19;
   nanoseconds fraction{0};
@@ -149,7 +156,8 @@ Result<ParsedEvents> ParseHarborWebhook(std::string_view body) {
   std::optional<std::chrono::system_clock::time_point> when;
   if (auto at = doc->find("occur_at"); at != doc->end() && at->is_number_integer()) {
     const int64_t seconds = at->get<int64_t>();
-    if (seconds > 0 && seconds < (int64_t{1} << 40)) {
+    // The same years as ParseRfc3339 (more would overflow the clock's nanoseconds).
+    if (seconds > 0 && seconds < kMaxEventUnixSeconds) {
       when = std::chrono::system_clock::time_point(std::chrono::seconds(seconds));
     }
   }

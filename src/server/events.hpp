@@ -42,7 +42,8 @@ Result<ParsedEvents> ParseDistributionEnvelope(std::string_view body);
 // {"repo_full_name": ...}, "resources": [{"tag", "digest"}, ...]}}: one event per resource.
 Result<ParsedEvents> ParseHarborWebhook(std::string_view body);
 
-// RFC 3339 ("2026-12-02T05:01:20.123456789-08:00", "...Z"); nullopt when it is not one.
+// RFC 3339 ("2026-12-02T05:01:20.123456789-08:00", "...Z"); nullopt when it is not one, or
+// when its year is outside 1970..2200 (the clock's range is about 1678..2262).
 std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view text);
 
 }  // namespace freightliner::server

@@ -105,6 +105,12 @@ TEST(HarborWebhookTest, OneEventPerResource) {
   EXPECT_EQ(ParseHarborWebhook(pull.dump())->events[0].action, "pull");
   pull["type"] = "SCANNING_COMPLETED";
   EXPECT_EQ(ParseHarborWebhook(pull.dump())->events[0].action, "ignored");
+  // Found by fuzz_registry_events: a time the clock cannot hold overflowed it; it is dropped.
+  json far = hook;
+  far["occur_at"] = 17961876801;
+  auto far_parsed = ParseHarborWebhook(far.dump());
+  ASSERT_TRUE(far_parsed);
+  EXPECT_FALSE(far_parsed->events[0].timestamp);
   EXPECT_FALSE(ParseHarborWebhook(R"({"type": "PUSH_ARTIFACT"})"));
   EXPECT_FALSE(ParseHarborWebhook(R"({"events": []})"));
 }
@@ -121,7 +127,9 @@ TEST(Rfc3339Test, ParsesOffsetsAndFractions) {
   for (const char* bad :
        {"", "2026-12-02", "2026-12-02T05:01:20", "2026-13-02T05:01:20Z", "2026-02-30T05:01:20Z",
         "2026-12-02T25:01:20Z", "2026-12-02T05:01:20.Z", "2026-12-02T05:01:20+0100",
-        "2026-12-02T05:01:20Zjunk", "x026-12-02T05:01:20Z"}) {
+        "2026-12-02T05:01:20Zjunk", "x026-12-02T05:01:20Z",
+        // Found by fuzz_registry_events: years the clock cannot hold overflowed it.
+        "1013-12-02T05:01:10.123+05:30", "9999-12-31T23:59:59Z", "1969-12-31T23:59:59Z"}) {
     EXPECT_FALSE(ParseRfc3339(bad)) << bad;
   }
 }
