@@ -376,6 +376,9 @@ TEST_F(ApiEventsTest, HostileBodiesAreRefusedWhole) {
   const std::string path = "/api/v1/events/distribution/src.example:5000";
   EXPECT_EQ(Post(path, "{not json").status, 400);
   EXPECT_EQ(Post(path, R"({"events": 3})").status, 400);
+  // Not UTF-8, and over max_body_bytes: refused whole, and the server keeps serving.
+  EXPECT_EQ(Post(path, "{\"events\": [{\"action\": \"push\xff\xfe\"}]}").status, 400);
+  EXPECT_EQ(Post(path, std::string(config_.max_body_bytes + 1, ' ')).status, 413);
   EXPECT_EQ(Call("POST", path, Envelope("push", "team/app", "v3"), {{"content-type", "text/plain"}})
                 .status,
             415);
@@ -385,6 +388,7 @@ TEST_F(ApiEventsTest, HostileBodiesAreRefusedWhole) {
   EXPECT_EQ(forged["invalid"], 1);
   EXPECT_EQ(Events("invalid"), 1);
   EXPECT_TRUE(Body(Call("GET", "/api/v1/jobs"))["jobs"].empty());
+  EXPECT_EQ(Call("GET", "/health").status, 200);
 }
 
 TEST_F(ApiEventsTest, HarborPushesQueueTheirTags) {

@@ -20,8 +20,8 @@ std::string Text(const json& object, const char* key) {
 
 bool IsManifestMediaType(std::string_view media_type) {
   return registry::IsIndexMediaType(media_type) || registry::IsImageManifestMediaType(media_type) ||
-         media_type == "application/vnd.docker.distribution.manifest.v1+prettyjws" ||
-         media_type == "application/vnd.docker.distribution.manifest.v1+json";
+         media_type == registry::media::kDockerSchema1Signed ||
+         media_type == registry::media::kDockerSchema1;
 }
 
 // Names checked against the grammar: an event naming anything else is invalid as a whole.

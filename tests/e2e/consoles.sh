@@ -9,29 +9,11 @@
 # and saves a screenshot of each page in SCREENSHOT_DIR.
 #
 #   tests/e2e/consoles.sh PATH/TO/freightliner SCREENSHOT_DIR
-set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-export FREIGHTLINER_BIN=${1:?usage: consoles.sh FREIGHTLINER_BINARY SCREENSHOT_DIR}
+. "$(dirname "$0")/lib.sh"
+e2e_init consoles "${1:?usage: consoles.sh FREIGHTLINER_BINARY SCREENSHOT_DIR}"
 SHOTS=${2:?usage: consoles.sh FREIGHTLINER_BINARY SCREENSHOT_DIR}
-export STACK_DIR=$(mktemp -d /tmp/freightliner-consoles.XXXXXX)
 export STACK_FAST=1
 mkdir -p "$SHOTS"
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok: $*"; }
-not_ok() { failed=$((failed + 1)); echo "FAILED: $*"; }
-finish() {
-  local rc=$?
-  [ "$rc" -eq 0 ] || [ "$failed" -gt 0 ] || not_ok "the script stopped early (exit $rc)"
-  bash "$ROOT/scripts/stack.sh" down >/dev/null 2>&1 || true
-  if [ "$failed" -gt 0 ]; then
-    tail -n 20 "$STACK_DIR/prometheus/prometheus.log" 2>/dev/null || true
-    echo "logs kept in $STACK_DIR"
-  else
-    rm -rf "$STACK_DIR" "$STACK_DIR.up.log"
-  fi
-  echo "$passed passed, $failed failed"
-}
-trap finish EXIT
 
 # Graphs a healthy stack may leave empty: nothing failed, nothing was refused, nothing is slow.
 ALLOWED_EMPTY=(
@@ -42,9 +24,8 @@ ALLOWED_EMPTY=(
   "Panics by component"           # no panic
 )
 
-bash "$ROOT/scripts/stack.sh" up > "$STACK_DIR.up.log" 2>&1 || { cat "$STACK_DIR.up.log"; not_ok "stack up"; exit 1; }
+stack_up
 ok "stack up; first scheduled sync: $(grep -m1 '^sync ' "$STACK_DIR.up.log")"
-. "$STACK_DIR/ports.env"
 
 promql() {
   curl -sf --get --data-urlencode "query=$1" "$PROMETHEUS/api/v1/query" | jq -r '.data.result | length'

@@ -8,34 +8,15 @@
 #   - pulls are counted and queue nothing; the lag histogram observed each copy.
 #
 #   tests/e2e/events.sh PATH/TO/freightliner
-set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-export FREIGHTLINER_BIN=${1:?usage: events.sh FREIGHTLINER_BINARY}
-export STACK_DIR=$(mktemp -d /tmp/freightliner-events.XXXXXX)
+. "$(dirname "$0")/lib.sh"
+e2e_init events "${1:?usage: events.sh FREIGHTLINER_BINARY}"
 export STACK_FAST=1 STACK_SYNC_EVERY=1h
 . "$ROOT/scripts/lib/registries.sh"
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok: $*"; }
-not_ok() { failed=$((failed + 1)); echo "FAILED: $*"; }
-finish() {
-  local rc=$?
-  [ "$rc" -eq 0 ] || [ "$failed" -gt 0 ] || not_ok "the script stopped early (exit $rc)"
-  bash "$ROOT/scripts/stack.sh" down >/dev/null 2>&1 || true
-  if [ "$failed" -gt 0 ]; then
-    tail -n 20 "$STACK_DIR/serve/serve.log" 2>/dev/null || true
-    echo "logs kept in $STACK_DIR"
-  else
-    rm -rf "$STACK_DIR" "$STACK_DIR.up.log"
-  fi
-  echo "$passed passed, $failed failed"
-}
-trap finish EXIT
 
 # The stack itself pushes team/app:v3 after the first (and, here, only) scheduled sync: it
 # reaches the destination through the push event or the stack does not come up.
-bash "$ROOT/scripts/stack.sh" up > "$STACK_DIR.up.log" 2>&1 || { cat "$STACK_DIR.up.log"; not_ok "stack up"; exit 1; }
+stack_up
 ok "stack up: $(grep -m1 'a pushed tag mirrored' "$STACK_DIR.up.log" | tr -s ' ')"
-. "$STACK_DIR/ports.env"
 
 metric() {  # metric 'NAME{LABELS}' -> its value (0 when absent)
   curl -s "$METRICS" | awk -v name="$1" '$1 == name { print $2; found = 1 } END { if (!found) print 0 }'
@@ -43,15 +24,6 @@ metric() {  # metric 'NAME{LABELS}' -> its value (0 when absent)
 event_jobs() {  # event_jobs TAG -> the ids of event jobs for team/app:TAG
   curl -s "$API/api/v1/jobs?type=sync&limit=1000" |
     jq -r --arg tag "$1" '.jobs[] | select(.trigger == "event" and .request.tag == $tag and .request.repository == "team/app") | .id'
-}
-wait_job() {
-  local s
-  for _ in $(seq 1 300); do
-    s=$(curl -sf "$API/api/v1/jobs/$1" | jq -r .status)
-    case $s in succeeded | failed | canceled) echo "$s"; return 0 ;; esac
-    sleep 0.1
-  done
-  echo timeout
 }
 
 [ "$(event_jobs v3 | wc -l)" -ge 1 ] && ok "team/app:v3 was copied by an event job" || not_ok "no event job for v3"
@@ -72,7 +44,7 @@ done
 [ "$got" = "$want" ] && ok "team/app:v4 pushed: at the destination as $want" ||
   not_ok "team/app:v4 did not reach the destination within 30 s (got '$got')"
 jobs=$(event_jobs v4)
-[ "$(wc -l <<<"$jobs")" -eq 1 ] && [ -n "$jobs" ] && [ "$(wait_job "$jobs")" = succeeded ] &&
+[ "$(wc -l <<<"$jobs")" -eq 1 ] && [ -n "$jobs" ] && [ "$(wait_job "$jobs" 300)" = succeeded ] &&
   ok "one event job for v4, succeeded" || not_ok "event jobs for v4: '$jobs'"
 [ "$(curl -s "$API/api/v1/jobs/$jobs" | jq -r '.request | "\(.name) \(.repository):\(.tag)"')" = "mirror team/app:v4" ] &&
   ok "the job is sync mirror narrowed to team/app:v4" || not_ok "the v4 job's request"
@@ -88,7 +60,7 @@ again=$(jq -r '.jobs[0] // empty' <<<"$answer")
 [ "$(jq -r .registry <<<"$answer")" = "$SRC" ] && ok "the event's registry is the endpoint's ($SRC), not the body's" ||
   not_ok "registry of a repeated event: $answer"
 if [ -n "$again" ]; then
-  [ "$(wait_job "$again")" = succeeded ] && ok "a repeated event's job succeeds" || not_ok "repeated event's job"
+  [ "$(wait_job "$again" 300)" = succeeded ] && ok "a repeated event's job succeeds" || not_ok "repeated event's job"
 else
   jq -e '.collapsed == 1' <<<"$answer" >/dev/null && ok "a repeated event joined the queued job" || not_ok "repeated event: $answer"
 fi

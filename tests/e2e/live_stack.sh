@@ -12,46 +12,15 @@
 #      FreightlinerSyncStale reaches PagerDuty, naming the sync.
 #
 #   tests/e2e/live_stack.sh PATH/TO/freightliner
-set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-export FREIGHTLINER_BIN=${1:?usage: live_stack.sh FREIGHTLINER_BINARY}
-export STACK_DIR=$(mktemp -d /tmp/freightliner-e2e.XXXXXX)
+. "$(dirname "$0")/lib.sh"
+e2e_init e2e "${1:?usage: live_stack.sh FREIGHTLINER_BINARY}"
 export STACK_FAST=1
-passed=0 failed=0
-ok() { passed=$((passed + 1)); echo "ok: $*"; }
-not_ok() { failed=$((failed + 1)); echo "FAILED: $*"; }
-finish() {
-  local rc=$?
-  [ "$rc" -eq 0 ] || [ "$failed" -gt 0 ] || not_ok "the script stopped early (exit $rc)"
-  bash "$ROOT/scripts/stack.sh" down >/dev/null 2>&1 || true
-  if [ "$failed" -gt 0 ]; then
-    # (registries' logs are request logs; a registry that fails to start shows its own)
-    for log in "$STACK_DIR"/{serve,sink,alertmanager,prometheus}/*.log; do
-      [ -s "$log" ] && { echo "--- last lines of $log:"; tail -n 10 "$log"; }
-    done
-    echo "logs kept in $STACK_DIR"
-  else
-    rm -rf "$STACK_DIR"
-  fi
-  echo "$passed passed, $failed failed"
-}
-trap finish EXIT
 
-bash "$ROOT/scripts/stack.sh" up > "$STACK_DIR.up.log" 2>&1 || { cat "$STACK_DIR.up.log"; not_ok "stack up"; exit 1; }
+stack_up
 ok "stack up; first scheduled sync: $(grep -m1 '^sync ' "$STACK_DIR.up.log")"
-. "$STACK_DIR/ports.env"
 
 submit() {  # submit JSON -> job id
   curl -sf -H 'Content-Type: application/json' -d "$1" "$API/api/v1/replicate" | jq -r .job_id
-}
-wait_job() {  # wait_job ID -> final status
-  local s
-  for _ in $(seq 1 600); do
-    s=$(curl -sf "$API/api/v1/jobs/$1" | jq -r .status)
-    case $s in succeeded | failed | canceled) echo "$s"; return 0 ;; esac
-    sleep 0.1
-  done
-  echo timeout
 }
 promql() {  # promql EXPR -> the API's JSON answer
   curl -sf --get --data-urlencode "query=$1" "$PROMETHEUS/api/v1/query" || echo '{"status":"error","error":"request failed"}'
