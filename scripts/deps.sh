@@ -9,6 +9,8 @@ packages=(
   libcurl4-openssl-dev libssl-dev zlib1g-dev nlohmann-json3-dev libyaml-cpp-dev libcli11-dev
   libspdlog-dev prometheus-cpp-dev libcivetweb-dev libsqlite3-dev libexpected-dev
   libgtest-dev libgmock-dev libbenchmark-dev libre2-dev libmicrohttpd-dev
+  # cluster mode's shared store: the PostgreSQL client library
+  libpq-dev
   # the Debian package (cpack -G DEB: dpkg-shlibdeps computes Depends) and its tests: the man
   # page read with man and groff, the completions loaded in bash and zsh
   dpkg-dev groff-base man-db zsh
@@ -17,6 +19,8 @@ packages=(
   # real peers for tests, the demo and the benchmarks
   docker-registry skopeo umoci prometheus prometheus-alertmanager apache2-utils openssl
   jq curl wrk hyperfine procps iproute2 ca-certificates time bc
+  # cluster mode's store, and its tests: a real PostgreSQL server
+  postgresql
   # the monitoring mixin (make mixin, monitoring.mixin): jsonnet, then python3 writes YAML and JSON
   jsonnet python3
   # the console pages' browser test (tests/e2e/consoles.sh): headless Chromium, and a font

@@ -11,6 +11,7 @@
 
 #include "common/log.hpp"
 #include "replication/checkpoint_store.hpp"
+#include "store/sqlite_job_store.hpp"
 
 namespace freightliner::server {
 namespace {
@@ -29,7 +30,8 @@ class ApiHandleTest : public ::testing::Test {
     auto store = replication::CheckpointStore::Open(dir_);
     ASSERT_TRUE(store) << store.error().message;
     store_ = std::move(*store);
-    jobs_ = std::make_unique<JobManager>(config_, *store_, metrics_, nullptr);
+    job_store_ = std::make_unique<store::SqliteJobStore>(store_->database(), store_->mutex());
+    jobs_ = std::make_unique<JobManager>(config_, *store_, *job_store_, metrics_, nullptr);
     ASSERT_TRUE(jobs_->Start());
     api_ = std::make_unique<ApiServer>(config_, *jobs_, metrics_);
   }
@@ -66,6 +68,7 @@ class ApiHandleTest : public ::testing::Test {
   ServerConfig config_;
   Metrics metrics_{"test", "test"};
   std::unique_ptr<replication::CheckpointStore> store_;
+  std::unique_ptr<store::SqliteJobStore> job_store_;
   std::unique_ptr<JobManager> jobs_;
   std::unique_ptr<ApiServer> api_;
 };
@@ -164,7 +167,8 @@ TEST(ApiHandleKeyTest, KeysAreRequiredWhenConfigured) {
   Metrics metrics("test", "test");
   auto store = replication::CheckpointStore::Open(dir);
   ASSERT_TRUE(store);
-  JobManager jobs(config, **store, metrics, nullptr);
+  store::SqliteJobStore job_store((*store)->database(), (*store)->mutex());
+  JobManager jobs(config, **store, job_store, metrics, nullptr);
   ASSERT_TRUE(jobs.Start());
   ApiServer api(config, jobs, metrics);
   http::ServerRequest r{.method = "GET", .path = "/api/v1/jobs"};
@@ -199,7 +203,8 @@ TEST(ApiSyncsTest, ListsTheConfiguredSyncsWithTheirScheduleLastRunAndNextRun) {
   Metrics metrics("test", "test");
   auto store = replication::CheckpointStore::Open(dir);
   ASSERT_TRUE(store);
-  JobManager jobs(config, **store, metrics,
+  store::SqliteJobStore job_store((*store)->database(), (*store)->mutex());
+  JobManager jobs(config, **store, job_store, metrics,
                   std::make_shared<http::Transport>(http::TransportOptions{}));
   const double started = static_cast<double>(std::time(nullptr));
   ASSERT_TRUE(jobs.Start());
@@ -281,7 +286,8 @@ class ApiEventsTest : public ApiHandleTest {
     auto store = replication::CheckpointStore::Open(dir_ + "/state");
     ASSERT_TRUE(store) << store.error().message;
     store_ = std::move(*store);
-    jobs_ = std::make_unique<JobManager>(config_, *store_, metrics_, nullptr);
+    job_store_ = std::make_unique<store::SqliteJobStore>(store_->database(), store_->mutex());
+    jobs_ = std::make_unique<JobManager>(config_, *store_, *job_store_, metrics_, nullptr);
     ASSERT_TRUE(jobs_->Start());
     api_ = std::make_unique<ApiServer>(config_, *jobs_, metrics_);
   }

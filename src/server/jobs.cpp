@@ -21,6 +21,7 @@ using nlohmann::json;
 using replication::CopyTask;
 using replication::TaskResult;
 using replication::TaskState;
+using store::JobStatus;
 
 // A job record stays small whatever the registries answer.
 constexpr size_t kMaxErrorsKept = 100;
@@ -146,6 +147,25 @@ json QuarantinedDoc(const std::string& id, const std::string& type, int64_t crea
           {"error", {{"code", "internal"}, {"message", "corrupt record"}}}};
 }
 
+// The row of a job doc: the query columns say what the doc does.
+store::StoredJob RowOf(const json& doc) {
+  store::StoredJob row;
+  row.id = doc.value("id", "");
+  row.type = doc.value("type", "");
+  row.status = store::JobStatusFromName(doc.value("status", "")).value_or(JobStatus::kFailed);
+  row.created_at_ms = static_cast<int64_t>(doc.value("created_at", 0.0) * 1000);
+  row.doc = Dump(doc);
+  row.run_id = doc.value("run_id", "");
+  const json& request = doc.contains("request") ? doc["request"] : json();
+  if (row.type == "sync" && request.is_object()) {
+    const json& name = request.value("name", json());
+    if (name.is_string()) row.sync_name = name.get<std::string>();
+    row.narrowed = request.contains("tag");
+    row.dry_run = request.value("dry_run", json(false)) == json(true);
+  }
+  return row;
+}
+
 bool ValidJobId(std::string_view id) {
   return !id.empty() && id.size() <= 64 &&
          id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-") ==
@@ -153,15 +173,10 @@ bool ValidJobId(std::string_view id) {
 }
 
 // A cursor is "<created_at ms>.<id>" of the last job of the page before.
-struct Cursor {
-  int64_t created_at_ms = 0;
-  std::string id;
-};
-
-std::optional<Cursor> ParseCursor(std::string_view text) {
+std::optional<store::JobCursor> ParseCursor(std::string_view text) {
   const size_t dot = text.find('.');
   if (dot == std::string_view::npos || dot == 0 || dot > 19) return std::nullopt;
-  Cursor c;
+  store::JobCursor c;
   const auto [end, ec] = std::from_chars(text.data(), text.data() + dot, c.created_at_ms);
   if (ec != std::errc() || end != text.data() + dot || c.created_at_ms < 0) return std::nullopt;
   c.id = std::string(text.substr(dot + 1));
@@ -207,10 +222,12 @@ struct JobManager::Live {
   }
 };
 
-JobManager::JobManager(const ServerConfig& config, replication::CheckpointStore& store,
-                       Metrics& metrics, std::shared_ptr<http::Transport> transport)
+JobManager::JobManager(const ServerConfig& config, replication::CheckpointStore& checkpoints,
+                       store::JobStore& jobs, Metrics& metrics,
+                       std::shared_ptr<http::Transport> transport)
     : config_(config),
-      store_(store),
+      checkpoints_(checkpoints),
+      jobs_(jobs),
       metrics_(metrics),
       transport_(std::move(transport)),
       workers_(config.workers, [&metrics](const char*) { metrics.RecordPanic("worker"); }) {}
@@ -219,50 +236,20 @@ JobManager::~JobManager() {
   Shutdown(std::chrono::seconds(0));
 }
 
-Status JobManager::CreateTable() {
-  std::lock_guard lock(store_.mutex());
-  return store_.database().Exec(R"(
-CREATE TABLE IF NOT EXISTS jobs (
-  id TEXT PRIMARY KEY,
-  type TEXT NOT NULL,
-  status TEXT NOT NULL,
-  created_at REAL NOT NULL,
-  doc TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS jobs_by_status ON jobs(status, created_at);
-CREATE INDEX IF NOT EXISTS jobs_by_created ON jobs(created_at, id);
-CREATE TABLE IF NOT EXISTS store_heartbeat (
-  id INTEGER PRIMARY KEY CHECK (id = 1),
-  at REAL NOT NULL
-);
-)");
-}
-
 Status JobManager::Start() {
-  if (Status s = CreateTable(); !s) return s;
+  if (Status s = jobs_.Migrate(); !s) return s;
   CheckIntegrity();
   if (auto purged = Purge(); purged && *purged > 0) {
     spdlog::info("jobs: {} ended job(s) past the retention purged", *purged);
   }
-  std::vector<std::string> recovered;
-  {
-    std::lock_guard lock(store_.mutex());
-    auto st = store_.database().Prepare(
-        "SELECT id FROM jobs WHERE status IN ('queued','running') ORDER BY created_at");
-    if (!st) return tl::unexpected(st.error());
-    for (;;) {
-      auto row = (*st)->Step();
-      if (!row) return tl::unexpected(row.error());
-      if (!*row) break;
-      recovered.push_back((*st)->Text(0));
-    }
-  }
+  auto recovered = jobs_.Unfinished();
+  if (!recovered) return tl::unexpected(recovered.error());
   {
     std::lock_guard lock(mu_);
-    queue_.insert(queue_.end(), recovered.begin(), recovered.end());
+    queue_.insert(queue_.end(), recovered->begin(), recovered->end());
   }
-  if (!recovered.empty())
-    spdlog::info("jobs: {} queued or interrupted job(s) taken up again", recovered.size());
+  if (!recovered->empty())
+    spdlog::info("jobs: {} queued or interrupted job(s) taken up again", recovered->size());
   ObserveSyncs();
   for (int i = 0; i < config_.max_concurrent_jobs; ++i) {
     runners_.emplace_back([this](std::stop_token stop) { RunnerLoop(stop); });
@@ -296,9 +283,11 @@ void JobManager::ObserveSyncs() {
       return std::optional<double>((**job)[key].get<double>());
     };
     const double last_start =
-        time_of(LastSyncJob(sync.name, "", /*real_runs_only=*/true), "started_at").value_or(0);
+        time_of(LastSyncJob(sync.name, std::nullopt, /*whole_runs_only=*/true), "started_at")
+            .value_or(0);
     const double last_success =
-        time_of(LastSyncJob(sync.name, "succeeded", /*real_runs_only=*/true), "finished_at")
+        time_of(LastSyncJob(sync.name, JobStatus::kSucceeded, /*whole_runs_only=*/true),
+                "finished_at")
             .value_or(started);
     metrics_.ObserveSync(sync.name, interval, last_start, last_success);
   }
@@ -308,52 +297,34 @@ void JobManager::ObserveSyncs() {
 // longer has: it gets no series, so the label set stays the config's). A dry run is not a run of
 // the sync: it leaves the destinations as they were, so it must not look like a success.
 const NamedSync* JobManager::SyncOf(const json& job) const {
-  if (job.value("type", "") != "sync" || !job.contains("request") || !job["request"].is_object()) {
-    return nullptr;
-  }
-  const json& request = job["request"];
-  // Nor is a run narrowed to one tag (a push event's): the rest of the sync may be failing.
-  if (request.value("dry_run", false) || request.contains("tag")) return nullptr;
-  const json& name = request.value("name", json());
-  return name.is_string() ? config_.Sync(name.get<std::string>()) : nullptr;
+  const store::StoredJob row = RowOf(job);
+  if (row.sync_name.empty() || row.dry_run || row.narrowed) return nullptr;
+  return config_.Sync(row.sync_name);
 }
 
 void JobManager::StoreError(const char* operation, const Error& error) {
   metrics_.RecordStoreError(operation);
   const std::string_view op(operation);
   if (op != "read" && op != "check") store_writable_ = false;
-  // SQLITE_CORRUPT and SQLITE_NOTADB, as sqlite3_errmsg words them.
-  if (error.message.find("malformed") != std::string::npos ||
-      error.message.find("not a database") != std::string::npos) {
-    store_corrupt_ = true;
-  }
+  if (jobs_.IsCorruption(error)) store_corrupt_ = true;
   spdlog::error("job store: {} failed: {}", operation, error.ToString());
 }
 
 Status JobManager::Insert(const std::string& id, const std::string& type, const json& request,
                           const std::string& trigger) {
-  const double now = NowSeconds();
   json doc = {{"id", id},
               {"type", type},
               {"status", "queued"},
               {"trigger", trigger},
               {"request", request},
               {"run_id", ""},
-              {"created_at", now},
+              {"created_at", NowSeconds()},
               {"started_at", nullptr},
               {"finished_at", nullptr},
               {"progress", EmptyProgress()},
               {"errors", json::array()},
               {"error", nullptr}};
-  std::lock_guard lock(store_.mutex());
-  auto st = store_.database().Prepare(
-      "INSERT INTO jobs(id, type, status, created_at, doc) VALUES(?,?,?,?,?)");
-  Status s = st ? Status() : Status(tl::unexpected(st.error()));
-  if (s) {
-    (*st)->Bind(1, id).Bind(2, type).Bind(3, "queued").Bind(4, static_cast<int64_t>(now * 1000));
-    (*st)->Bind(5, Dump(doc));
-    s = (*st)->Run();
-  }
+  Status s = jobs_.Insert(RowOf(doc));
   if (!s) {
     StoreError("insert", s.error());
     return s;
@@ -363,60 +334,49 @@ Status JobManager::Insert(const std::string& id, const std::string& type, const 
 }
 
 Result<std::optional<json>> JobManager::Load(const std::string& id) {
-  std::lock_guard lock(store_.mutex());
-  return LoadLocked(id);
-}
-
-Result<std::optional<json>> JobManager::LoadLocked(const std::string& id) {
-  auto st = store_.database().Prepare("SELECT type, created_at, doc FROM jobs WHERE id = ?");
-  if (!st) return tl::unexpected(st.error());
-  (*st)->Bind(1, id);
-  auto row = (*st)->Step();
+  auto row = jobs_.Get(id);
   if (!row) {
     StoreError("read", row.error());
     return tl::unexpected(row.error());
   }
   if (!*row) return std::optional<json>();
-  const std::string type = (*st)->Text(0);
-  const int64_t created_at = (*st)->Int(1);
-  const std::string text = (*st)->Text(2);
-  (*st)->Reset();
-  return std::optional<json>(ParseRowLocked(id, type, created_at, text));
+  return std::optional<json>(ParseRow(**row));
 }
 
-json JobManager::ParseRowLocked(const std::string& id, const std::string& type,
-                                int64_t created_at_ms, const std::string& text) {
-  json doc = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (WellFormed(doc, id)) return doc;
-  doc = QuarantinedDoc(id, type, created_at_ms);
+// The row's doc, or (quarantining the row) a minimal failed job.
+json JobManager::ParseRow(const store::StoredJob& row) {
+  json doc = json::parse(row.doc, nullptr, /*allow_exceptions=*/false);
+  if (WellFormed(doc, row.id)) return doc;
+  doc = QuarantinedDoc(row.id, row.type, row.created_at_ms);
   spdlog::error("job store: job {} does not parse; it is marked failed (corrupt record)",
-                ValidJobId(id) ? id : "with an invalid id");
-  auto st = store_.database().Prepare("UPDATE jobs SET status = 'failed', doc = ? WHERE id = ?");
-  Status s = st ? (*st)->Bind(1, Dump(doc)).Bind(2, id).Run() : Status(tl::unexpected(st.error()));
-  if (!s) StoreError("update", s.error());
+                ValidJobId(row.id) ? row.id : "with an invalid id");
+  auto written = jobs_.Update(row.id, [&](store::StoredJob current) -> Result<store::StoredJob> {
+    // Only the row that was read: a writer may have replaced it meanwhile.
+    if (current.doc != row.doc) return MakeError(ErrorCode::kCanceled, "changed meanwhile");
+    return RowOf(doc);
+  });
+  if (!written && written.error().code != ErrorCode::kCanceled) {
+    StoreError("update", written.error());
+  }
   return doc;
 }
 
 Status JobManager::Update(const std::string& id, const json& fields) {
-  // Read and write under one lock: a progress update racing the final status must not write
-  // back the status it read before.
-  std::lock_guard lock(store_.mutex());
-  auto doc = LoadLocked(id);
-  if (!doc) return tl::unexpected(doc.error());
-  if (!*doc) return MakeError(ErrorCode::kNotFound, "no job " + id);
-  json merged = **doc;
-  for (const auto& [key, value] : fields.items())
-    merged[key] = value;
-  auto st = store_.database().Prepare("UPDATE jobs SET status = ?, doc = ? WHERE id = ?");
-  Status s = st ? Status() : Status(tl::unexpected(st.error()));
-  if (s)
-    s = (*st)->Bind(1, merged["status"].get<std::string>()).Bind(2, Dump(merged)).Bind(3, id).Run();
-  if (!s) {
-    StoreError("update", s.error());
-    return s;
+  // Read, merge and write in one store update: a progress update racing the final status must
+  // not write back the status it read before.
+  auto written = jobs_.Update(id, [&](const store::StoredJob& current) -> Result<store::StoredJob> {
+    json merged = json::parse(current.doc, nullptr, /*allow_exceptions=*/false);
+    if (!WellFormed(merged, id)) merged = QuarantinedDoc(id, current.type, current.created_at_ms);
+    for (const auto& [key, value] : fields.items())
+      merged[key] = value;
+    return RowOf(merged);
+  });
+  if (!written) {
+    if (written.error().code != ErrorCode::kNotFound) StoreError("update", written.error());
+    return tl::unexpected(written.error());
   }
   store_writable_ = true;
-  return s;
+  return Ok();
 }
 
 bool JobManager::Persist(const std::string& id, const json& fields) {
@@ -444,22 +404,7 @@ void JobManager::RetryUnsaved() {
 }
 
 bool JobManager::ProbeStore() {
-  std::lock_guard lock(store_.mutex());
-  // A locked store fails the probe at once: waiting out the connection's 5 s busy timeout would
-  // hold the store mutex, and every API read with it, most of the time.
-  const auto busy_timeout = [&](const char* pragma) {
-    if (Status t = store_.database().Exec(pragma); !t) {
-      spdlog::warn("job store: {} failed: {}", pragma, t.error().ToString());
-    }
-  };
-  busy_timeout("PRAGMA busy_timeout = 200");
-  auto st = store_.database().Prepare(
-      "INSERT INTO store_heartbeat(id, at) VALUES(1, ?) ON CONFLICT(id) DO UPDATE SET at = "
-      "excluded.at");
-  Status s = st ? (*st)->Bind(1, static_cast<int64_t>(NowSeconds())).Run()
-                : Status(tl::unexpected(st.error()));
-  busy_timeout("PRAGMA busy_timeout = 5000");  // as state::Database opens it
-  if (!s) {
+  if (Status s = jobs_.Heartbeat(); !s) {
     StoreError("probe", s.error());
     return false;
   }
@@ -467,68 +412,26 @@ bool JobManager::ProbeStore() {
   return true;
 }
 
-// Corrupt pages in the middle of the database fail every job that reads them while the heartbeat
-// still writes: a quick check (proportional to the database, which retention keeps bounded)
-// finds them.
 void JobManager::CheckIntegrity() {
-  std::string finding;
-  {
-    std::lock_guard lock(store_.mutex());
-    auto st = store_.database().Prepare("PRAGMA quick_check(1)");
-    if (!st) {
-      finding = st.error().message;
-    } else if (auto row = (*st)->Step(); !row) {
-      finding = row.error().message;
-    } else if (*row && (*st)->Text(0) != "ok") {
-      finding = (*st)->Text(0);
-    }
-  }
+  const std::string finding = jobs_.CheckIntegrity();
   if (finding.empty()) return;
   store_corrupt_ = true;
   StoreError("check", Error(ErrorCode::kInternal, "the database is corrupt: " + Bounded(finding)));
 }
 
 Result<int> JobManager::Purge() {
-  const int64_t cutoff_ms = static_cast<int64_t>(
+  const auto cutoff_ms = static_cast<int64_t>(
       (NowSeconds() - static_cast<double>(config_.job_retention.count())) * 1000);
-  std::vector<std::string> runs;
-  int purged = 0;
-  {
-    std::lock_guard lock(store_.mutex());
-    const std::string ended = "status IN ('succeeded','failed','canceled')";
-    const std::string where = ended + " AND (created_at < ?1 OR id IN (SELECT id FROM jobs WHERE " +
-                              ended + " ORDER BY created_at DESC, id DESC LIMIT -1 OFFSET ?2))";
-    auto select = store_.database().Prepare("SELECT doc FROM jobs WHERE " + where);
-    if (!select) return tl::unexpected(select.error());
-    (*select)->Bind(1, cutoff_ms).Bind(2, static_cast<int64_t>(config_.max_jobs));
-    for (;;) {
-      auto row = (*select)->Step();
-      if (!row) {
-        StoreError("purge", row.error());
-        return tl::unexpected(row.error());
-      }
-      if (!*row) break;
-      json doc = json::parse((*select)->Text(0), nullptr, false);
-      if (doc.is_object() && doc.contains("run_id") && doc["run_id"].is_string() &&
-          !doc["run_id"].get_ref<const std::string&>().empty()) {
-        runs.push_back(doc["run_id"]);
-      }
-    }
-    auto remove = store_.database().Prepare("DELETE FROM jobs WHERE " + where);
-    Status s =
-        remove ? (*remove)->Bind(1, cutoff_ms).Bind(2, static_cast<int64_t>(config_.max_jobs)).Run()
-               : Status(tl::unexpected(remove.error()));
-    if (!s) {
-      StoreError("purge", s.error());
-      return tl::unexpected(s.error());
-    }
-    purged = static_cast<int>(store_.database().Changes());
+  auto purged = jobs_.Purge(cutoff_ms, static_cast<int64_t>(config_.max_jobs));
+  if (!purged) {
+    StoreError("purge", purged.error());
+    return tl::unexpected(purged.error());
   }
   // The checkpoints of ended jobs: nothing resumes them any more.
-  for (const std::string& run : runs) {
-    if (auto deleted = store_.DeleteRun(run); !deleted) StoreError("purge", deleted.error());
+  for (const std::string& run : purged->run_ids) {
+    if (auto deleted = checkpoints_.DeleteRun(run); !deleted) StoreError("purge", deleted.error());
   }
-  return purged;
+  return static_cast<int>(purged->jobs);
 }
 
 void JobManager::MaintenanceLoop(std::stop_token stop) {
@@ -640,47 +543,26 @@ Result<json> JobManager::Get(const std::string& id) {
 }
 
 Result<JobPage> JobManager::List(const JobQuery& query) {
-  std::optional<Cursor> cursor;
+  std::optional<store::JobCursor> cursor;
   if (!query.cursor.empty()) {
     cursor = ParseCursor(query.cursor);
     if (!cursor) return MakeError(ErrorCode::kInvalidArgument, "invalid cursor");
   }
-  struct Row {
-    std::string id, type;
-    int64_t created_at_ms;
-    std::string doc;
-  };
-  std::vector<Row> rows;
-  std::vector<json> docs;
-  {
-    std::lock_guard lock(store_.mutex());
-    auto st = store_.database().Prepare(
-        "SELECT id, type, created_at, doc FROM jobs WHERE (?1 = '' OR status = ?1) AND "
-        "(?2 = '' OR type = ?2) AND (?3 = 0 OR created_at < ?4 OR (created_at = ?4 AND id < ?5)) "
-        "ORDER BY created_at DESC, id DESC LIMIT ?6");
-    if (!st) return tl::unexpected(st.error());
-    (*st)->Bind(1, query.status).Bind(2, query.type).Bind(3, static_cast<int64_t>(cursor ? 1 : 0));
-    (*st)->Bind(4, cursor ? cursor->created_at_ms : 0).Bind(5, cursor ? cursor->id : "");
-    (*st)->Bind(6, static_cast<int64_t>(query.limit) + 1);  // one more: is there a next page?
-    for (;;) {
-      auto row = (*st)->Step();
-      if (!row) {
-        StoreError("read", row.error());
-        return tl::unexpected(row.error());
-      }
-      if (!*row) break;
-      rows.push_back({(*st)->Text(0), (*st)->Text(1), (*st)->Int(2), (*st)->Text(3)});
-    }
-    (*st)->Reset();
-    for (const Row& r : rows)
-      docs.push_back(ParseRowLocked(r.id, r.type, r.created_at_ms, r.doc));
+  auto rows = jobs_.List(
+      {.status = query.status.empty() ? std::nullopt : store::JobStatusFromName(query.status),
+       .type = query.type,
+       .after = cursor,
+       .limit = query.limit + 1});  // one more: is there a next page?
+  if (!rows) {
+    StoreError("read", rows.error());
+    return tl::unexpected(rows.error());
   }
   JobPage page;
   const size_t limit = static_cast<size_t>(query.limit);
-  for (size_t i = 0; i < docs.size() && i < limit; ++i)
-    page.jobs.push_back(WithProgress(std::move(docs[i])));
-  if (rows.size() > limit) {
-    const Row& last = rows[limit - 1];
+  for (size_t i = 0; i < rows->size() && i < limit; ++i)
+    page.jobs.push_back(WithProgress(ParseRow((*rows)[i])));
+  if (rows->size() > limit) {
+    const store::StoredJob& last = (*rows)[limit - 1];
     page.next_cursor = std::to_string(last.created_at_ms) + "." + last.id;
   }
   return page;
@@ -816,14 +698,14 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
 
   std::string run_id = job.value("run_id", "");
   if (run_id.empty()) {
-    auto created = store_.CreateRun(type, Dump(job["request"]));
+    auto created = checkpoints_.CreateRun(type, Dump(job["request"]));
     if (!created) {
       StoreError("insert", created.error());
       return finish("failed", ErrorJson(created.error()));
     }
     run_id = *created;
     if (prepared->task) {
-      if (Status s = store_.SavePlan(run_id, {replication::ToRecord(*prepared->task)}); !s) {
+      if (Status s = checkpoints_.SavePlan(run_id, {replication::ToRecord(*prepared->task)}); !s) {
         StoreError("insert", s.error());
         return finish("failed", ErrorJson(s.error()));
       }
@@ -881,7 +763,7 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
       // A copy that threw is a failed tag (the engine says so); it is a panic of ours, too.
       .on_panic = [this](const char*) { metrics_.RecordPanic("worker"); }};
   auto result =
-      replication::RunFleet(store_, run_id, clients, workers_, prepared->mappings,
+      replication::RunFleet(checkpoints_, run_id, clients, workers_, prepared->mappings,
                             {.engine = prepared->engine,
                              .plan = {.parallelism = config_.workers},
                              .on_store_error = [this](const Error& e) { StoreError("update", e); }},
@@ -920,30 +802,15 @@ void JobManager::ObserveEventLag(const std::string& id, const std::string& statu
 }
 
 Result<std::optional<json>> JobManager::LastSyncJob(const std::string& name,
-                                                    const std::string& status,
-                                                    bool real_runs_only) {
-  std::lock_guard lock(store_.mutex());
-  // CASE, not AND: a row that is not JSON must not fail the query (it is quarantined when read).
-  auto st = store_.database().Prepare(
-      "SELECT id, type, created_at, doc FROM jobs WHERE type = 'sync' AND (?2 = '' OR status = "
-      "?2) AND CASE WHEN json_valid(doc) THEN json_extract(doc, '$.request.name') END = ?1 "
-      "AND (?3 = 0 OR CASE WHEN json_valid(doc) THEN "
-      "coalesce(json_extract(doc, '$.request.dry_run'), 0) END = 0) "
-      "ORDER BY created_at DESC, id DESC LIMIT 1");
-  if (!st) return tl::unexpected(st.error());
-  (*st)->Bind(1, name).Bind(2, status).Bind(3, int64_t{real_runs_only ? 1 : 0});
-  auto row = (*st)->Step();
+                                                    std::optional<JobStatus> status,
+                                                    bool whole_runs_only) {
+  auto row = jobs_.LastOfSync(name, status, whole_runs_only);
   if (!row) {
     StoreError("read", row.error());
     return tl::unexpected(row.error());
   }
   if (!*row) return std::optional<json>();
-  const std::string id = (*st)->Text(0);
-  const std::string type = (*st)->Text(1);
-  const int64_t created_at_ms = (*st)->Int(2);
-  const std::string text = (*st)->Text(3);
-  (*st)->Reset();
-  return std::optional<json>(ParseRowLocked(id, type, created_at_ms, text));
+  return std::optional<json>(ParseRow(**row));
 }
 
 Result<json> JobManager::Syncs() {
@@ -961,7 +828,7 @@ Result<json> JobManager::Syncs() {
       schedules.push_back({{"every_seconds", config_.schedules[i].every.count()}});
       if (i < next_runs.size() && (!next || next_runs[i] < *next)) next = next_runs[i];
     }
-    auto last = LastSyncJob(sync.name);
+    auto last = LastSyncJob(sync.name, std::nullopt, /*whole_runs_only=*/false);
     if (!last) return tl::unexpected(last.error());
     json last_run = nullptr;
     if (*last) {
@@ -986,22 +853,9 @@ Result<json> JobManager::Syncs() {
 }
 
 bool JobManager::SyncPending(const std::string& name) {
-  std::lock_guard lock(store_.mutex());
-  auto st = store_.database().Prepare(
-      "SELECT doc FROM jobs WHERE type = 'sync' AND status IN ('queued','running')");
-  if (!st) return false;
-  for (;;) {
-    auto row = (*st)->Step();
-    if (!row || !*row) return false;
-    // A row that does not parse is quarantined when a runner or a reader gets to it.
-    const json doc = json::parse((*st)->Text(0), nullptr, /*allow_exceptions=*/false);
-    // Event jobs (narrowed to one tag) do not hold the schedule back.
-    if (doc.is_object() && doc.contains("request") && doc["request"].is_object() &&
-        doc["request"].contains("name") && doc["request"]["name"] == name &&
-        !doc["request"].contains("tag")) {
-      return true;
-    }
-  }
+  auto pending = jobs_.SyncRunPending(name);
+  if (!pending) StoreError("read", pending.error());
+  return pending.value_or(false);
 }
 
 void JobManager::SchedulerLoop(std::stop_token stop) {

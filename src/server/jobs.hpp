@@ -1,7 +1,7 @@
 #pragma once
 // Jobs of the server: a replication, a tree copy or a named sync, submitted through the API or a
-// schedule, persisted in SQLite with their checkpoints. A restart runs the queued jobs and
-// resumes the interrupted ones where their checkpoint stands.
+// schedule, persisted in a job store (store/job_store.hpp) with their checkpoints. A restart runs
+// the queued jobs and resumes the interrupted ones where their checkpoint stands.
 //
 //   JobManager jobs(config, store, metrics, transport);
 //   jobs.Start();
@@ -28,6 +28,7 @@
 #include "server/config.hpp"
 #include "server/job_request.hpp"
 #include "server/metrics.hpp"
+#include "store/job_store.hpp"
 
 namespace freightliner::server {
 
@@ -53,8 +54,8 @@ struct JobPage {
 // through the API until a later write succeeds.
 class JobManager {
  public:
-  JobManager(const ServerConfig& config, replication::CheckpointStore& store, Metrics& metrics,
-             std::shared_ptr<http::Transport> transport);
+  JobManager(const ServerConfig& config, replication::CheckpointStore& checkpoints,
+             store::JobStore& jobs, Metrics& metrics, std::shared_ptr<http::Transport> transport);
   ~JobManager();  // Shutdown() with no grace
   JobManager(const JobManager&) = delete;
   JobManager& operator=(const JobManager&) = delete;
@@ -104,7 +105,6 @@ class JobManager {
  private:
   struct Live;  // a running job's stop source and progress
 
-  Status CreateTable();
   Status Insert(const std::string& id, const std::string& type, const nlohmann::json& request,
                 const std::string& trigger);
   Status Update(const std::string& id, const nlohmann::json& fields);
@@ -112,10 +112,8 @@ class JobManager {
   bool Persist(const std::string& id, const nlohmann::json& fields);
   void RetryUnsaved();
   Result<std::optional<nlohmann::json>> Load(const std::string& id);
-  Result<std::optional<nlohmann::json>> LoadLocked(const std::string& id);  // store mutex held
-  // The row's doc, or (quarantining the row) a minimal failed job. Store mutex held.
-  nlohmann::json ParseRowLocked(const std::string& id, const std::string& type,
-                                int64_t created_at_ms, const std::string& text);
+  // The row's doc, or (quarantining the row) a minimal failed job.
+  nlohmann::json ParseRow(const store::StoredJob& row);
   void StoreError(const char* operation, const Error& error);
   bool ProbeStore();
   void CheckIntegrity();
@@ -127,11 +125,11 @@ class JobManager {
   void Execute(const std::string& id, const nlohmann::json& job, Live& live);
   nlohmann::json WithProgress(nlohmann::json job);
   bool SyncPending(const std::string& name);
-  // The newest job of the named sync with that status (empty: whatever its status);
-  // `real_runs_only` leaves dry runs out.
+  // The newest job of the named sync with that status (none: whatever its status);
+  // `whole_runs_only` leaves dry runs and runs narrowed to one tag out.
   Result<std::optional<nlohmann::json>> LastSyncJob(const std::string& name,
-                                                    const std::string& status = "",
-                                                    bool real_runs_only = false);
+                                                    std::optional<store::JobStatus> status,
+                                                    bool whole_runs_only);
   // Creates every configured sync's gauges, from what the store remembers.
   void ObserveSyncs();
   const NamedSync* SyncOf(const nlohmann::json& job) const;
@@ -139,7 +137,8 @@ class JobManager {
   void ObserveEventLag(const std::string& id, const std::string& status);
 
   const ServerConfig& config_;
-  replication::CheckpointStore& store_;
+  replication::CheckpointStore& checkpoints_;
+  store::JobStore& jobs_;
   Metrics& metrics_;
   std::shared_ptr<http::Transport> transport_;
   replication::WorkerPool workers_;

@@ -13,6 +13,7 @@
 #include "server/jobs.hpp"
 #include "server/metrics.hpp"
 #include "server/metrics_endpoint.hpp"
+#include "store/sqlite_job_store.hpp"
 
 namespace freightliner::server {
 namespace {
@@ -84,7 +85,8 @@ Status Serve(const ServerConfig& config, std::stop_token stop, DrainDelay* drain
   auto transport = std::make_shared<http::Transport>(
       http::TransportOptions{.user_agent = std::string("freightliner/") + kVersion,
                              .proxy = http::ProxySettings::FromEnvironment(ProcessEnvironment())});
-  JobManager jobs(config, **store, metrics, transport);
+  store::SqliteJobStore job_store((*store)->database(), (*store)->mutex());
+  JobManager jobs(config, **store, job_store, metrics, transport);
   metrics.SetWorkerPool([&jobs] {
     return WorkerPoolStats{jobs.workers().size(), jobs.workers().active(), jobs.workers().queued()};
   });

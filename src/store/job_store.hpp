@@ -1,0 +1,108 @@
+#pragma once
+// Where the server's jobs live: one interface, two engines. SQLite (the embedded default, the
+// file beside the checkpoints) and PostgreSQL (cluster mode: every replica shares it). The
+// JobManager decides what a job is; a store only keeps rows, finds them and changes them
+// atomically. The same typed tests run against both (tests/integration/job_store_test.cpp).
+//
+//   SqliteJobStore store(checkpoints.database(), checkpoints.mutex());
+//   store.Migrate();
+//   store.Insert({.id = "job-1", .type = "sync", .status = JobStatus::kQueued, ...});
+//   store.Update("job-1", [](StoredJob job) -> Result<StoredJob> { ...; return job; });
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/error.hpp"
+
+namespace freightliner::store {
+
+enum class JobStatus { kQueued, kRunning, kSucceeded, kFailed, kCanceled };
+inline constexpr JobStatus kAllJobStatuses[] = {JobStatus::kQueued, JobStatus::kRunning,
+                                                JobStatus::kSucceeded, JobStatus::kFailed,
+                                                JobStatus::kCanceled};
+// "queued", "running", ... as the API and the rows say them.
+std::string_view JobStatusName(JobStatus status);
+std::optional<JobStatus> JobStatusFromName(std::string_view name);
+bool Ended(JobStatus status);
+
+// A row. `doc` is the job as JSON text, the store does not read it: what queries need is in
+// the columns beside it, filled by whoever writes the row.
+struct StoredJob {
+  std::string id;
+  std::string type;
+  JobStatus status = JobStatus::kQueued;
+  int64_t created_at_ms = 0;
+  std::string doc;
+  // Sync jobs: the configured sync's name (empty for other types).
+  std::string sync_name;
+  // A run narrowed to one tag (a push event's) is not a run of the whole sync.
+  bool narrowed = false;
+  bool dry_run = false;
+  // The checkpoint run the job copies with (empty until it starts).
+  std::string run_id;
+};
+
+// The position after the last job of a page (pages go from the newest to the oldest).
+struct JobCursor {
+  int64_t created_at_ms = 0;
+  std::string id;
+};
+
+struct JobFilter {
+  std::optional<JobStatus> status;
+  std::string type;  // empty: any
+  std::optional<JobCursor> after;
+  int64_t limit = 100;
+};
+
+struct PurgeResult {
+  int64_t jobs = 0;
+  std::vector<std::string> run_ids;  // checkpoint runs of the purged jobs (nothing resumes them)
+};
+
+// Implementations are thread-safe. A failed call is an Error; rows are never thrown on.
+class JobStore {
+ public:
+  virtual ~JobStore() = default;
+
+  // Creates or upgrades the schema (idempotent; replicas may call it at the same time).
+  virtual Status Migrate() = 0;
+
+  // kClientError when the id exists.
+  virtual Status Insert(const StoredJob& job) = 0;
+  virtual Result<std::optional<StoredJob>> Get(const std::string& id) = 0;
+  // Reads the row, lets `change` say what it becomes, and writes that, with no other write to
+  // the row in between. kNotFound when there is no row; an error from `change` writes nothing.
+  // The id, type and creation time stay as they were.
+  using Change = std::function<Result<StoredJob>(StoredJob current)>;
+  virtual Result<StoredJob> Update(const std::string& id, const Change& change) = 0;
+
+  // Newest first, at most filter.limit rows.
+  virtual Result<std::vector<StoredJob>> List(const JobFilter& filter) = 0;
+  // Queued and running jobs, oldest first.
+  virtual Result<std::vector<std::string>> Unfinished() = 0;
+  // The newest job of the named sync (with that status, when given); `whole_runs_only` leaves
+  // out dry runs and runs narrowed to one tag.
+  virtual Result<std::optional<StoredJob>> LastOfSync(const std::string& sync,
+                                                      std::optional<JobStatus> status,
+                                                      bool whole_runs_only) = 0;
+  // A whole run (not one narrowed to a tag) of the named sync is queued or running.
+  virtual Result<bool> SyncRunPending(const std::string& sync) = 0;
+
+  // Deletes ended jobs created before `created_before_ms`, and the oldest ended jobs beyond the
+  // newest `keep_ended`.
+  virtual Result<PurgeResult> Purge(int64_t created_before_ms, int64_t keep_ended) = 0;
+
+  // A small write that says whether the store takes writes now.
+  virtual Status Heartbeat() = 0;
+  // Empty when the store finds nothing wrong with itself; else what it found.
+  virtual std::string CheckIntegrity() = 0;
+  // The error says the store's data is damaged (not merely unreachable or busy).
+  virtual bool IsCorruption(const Error& error) const = 0;
+};
+
+}  // namespace freightliner::store

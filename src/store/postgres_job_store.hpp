@@ -1,0 +1,56 @@
+#pragma once
+// Cluster mode's job store: the `jobs` table in a PostgreSQL database that every replica
+// shares. Migrations are versioned (table schema_migrations) and run under an advisory lock, so
+// replicas may start together and roll one by one.
+//
+//   auto store = PostgresJobStore::Open("postgresql://freightliner@db/freightliner");
+//   (*store)->Migrate();
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <type_traits>
+
+#include "state/postgres.hpp"
+#include "store/job_store.hpp"
+
+namespace freightliner::store {
+
+// The advisory lock key of migrations: the same in every replica and version.
+inline constexpr int64_t kMigrationLock = 0x66726569676874;  // "freight"
+
+class PostgresJobStore final : public JobStore {
+ public:
+  // Connects (the error never holds the connection string's password).
+  static Result<std::unique_ptr<PostgresJobStore>> Open(const std::string& dsn);
+
+  Status Migrate() override;
+  Status Insert(const StoredJob& job) override;
+  Result<std::optional<StoredJob>> Get(const std::string& id) override;
+  Result<StoredJob> Update(const std::string& id, const Change& change) override;
+  Result<std::vector<StoredJob>> List(const JobFilter& filter) override;
+  Result<std::vector<std::string>> Unfinished() override;
+  Result<std::optional<StoredJob>> LastOfSync(const std::string& sync,
+                                              std::optional<JobStatus> status,
+                                              bool whole_runs_only) override;
+  Result<bool> SyncRunPending(const std::string& sync) override;
+  Result<PurgeResult> Purge(int64_t created_before_ms, int64_t keep_ended) override;
+  Status Heartbeat() override;
+  // PostgreSQL checks its own pages (data checksums): nothing to add here.
+  std::string CheckIntegrity() override { return ""; }
+  bool IsCorruption(const Error& error) const override;
+
+  // The schema version this build migrates to.
+  static int LatestSchemaVersion();
+
+ private:
+  explicit PostgresJobStore(std::unique_ptr<state::pg::Connection> conn) : conn_(std::move(conn)) {}
+  // Runs `body` with the connection, reconnecting first when the last use found it gone.
+  template <typename F>
+  auto With(F&& body) -> std::invoke_result_t<F, state::pg::Connection&>;
+
+  std::mutex mu_;
+  std::unique_ptr<state::pg::Connection> conn_;  // mu_
+};
+
+}  // namespace freightliner::store

@@ -1,0 +1,402 @@
+// The job store's contract, run against both engines: SQLite (the file beside the checkpoints)
+// and a real PostgreSQL 15 started for the suite. Every test gets an empty store, and two
+// stores on one database stand for two replicas (two connections).
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <thread>
+
+#include "fixtures/postgres.hpp"
+#include "fixtures/temp_dir.hpp"
+#include "replication/checkpoint_store.hpp"
+#include "store/postgres_job_store.hpp"
+#include "store/sqlite_job_store.hpp"
+
+namespace freightliner::testing {
+namespace {
+
+using nlohmann::json;
+using store::JobStatus;
+using store::StoredJob;
+
+// SQLite: each store is its own connection to one database file.
+class SqliteBackend {
+ public:
+  std::unique_ptr<store::JobStore> Open() {
+    auto checkpoints = replication::CheckpointStore::Open(dir_.path());
+    if (!checkpoints) throw std::runtime_error(checkpoints.error().ToString());
+    auto& owned = checkpoints_.emplace_back(std::move(*checkpoints));
+    return std::make_unique<store::SqliteJobStore>(owned->database(), owned->mutex());
+  }
+
+ private:
+  TempDir dir_{"freightliner-jobstore"};
+  std::vector<std::unique_ptr<replication::CheckpointStore>> checkpoints_;
+};
+
+// PostgreSQL: one server for the suite, a new database per test.
+class PostgresBackend {
+ public:
+  PostgresBackend() : database_("t" + std::to_string(++tests_)) { Server().CreateDatabase(database_); }
+  std::unique_ptr<store::JobStore> Open() {
+    auto opened = store::PostgresJobStore::Open(Server().dsn(database_));
+    if (!opened) throw std::runtime_error(opened.error().ToString());
+    return std::move(*opened);
+  }
+  static PostgresServer& Server() {
+    static PostgresServer server;  // stopped at exit, with its directory
+    return server;
+  }
+  const std::string& database() const { return database_; }
+
+ private:
+  static inline int tests_ = 0;
+  std::string database_;
+};
+
+StoredJob Job(const std::string& id, int64_t created_at_ms, JobStatus status = JobStatus::kQueued,
+              const std::string& type = "replicate") {
+  return {.id = id,
+          .type = type,
+          .status = status,
+          .created_at_ms = created_at_ms,
+          .doc = json({{"id", id}, {"n", 0}}).dump()};
+}
+
+StoredJob SyncJob(const std::string& id, int64_t created_at_ms, const std::string& sync,
+                  JobStatus status, bool narrowed = false, bool dry_run = false) {
+  StoredJob job = Job(id, created_at_ms, status, "sync");
+  job.sync_name = sync;
+  job.narrowed = narrowed;
+  job.dry_run = dry_run;
+  return job;
+}
+
+std::vector<std::string> Ids(const std::vector<StoredJob>& jobs) {
+  std::vector<std::string> ids;
+  for (const auto& job : jobs)
+    ids.push_back(job.id);
+  return ids;
+}
+
+template <typename Backend>
+class JobStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    store_ = backend_.Open();
+    ASSERT_TRUE(store_->Migrate());
+  }
+  void Put(const StoredJob& job) { ASSERT_TRUE(store_->Insert(job)) << job.id; }
+
+  Backend backend_;
+  std::unique_ptr<store::JobStore> store_;
+};
+
+using Backends = ::testing::Types<SqliteBackend, PostgresBackend>;
+class BackendNames {
+ public:
+  template <typename T>
+  static std::string GetName(int) {
+    return std::is_same_v<T, SqliteBackend> ? "Sqlite" : "Postgres";
+  }
+};
+TYPED_TEST_SUITE(JobStoreTest, Backends, BackendNames);
+
+TYPED_TEST(JobStoreTest, MigrateTwiceAndFromASecondStoreChangesNothing) {
+  this->Put(Job("job-a", 1000));
+  ASSERT_TRUE(this->store_->Migrate());
+  auto other = this->backend_.Open();
+  ASSERT_TRUE(other->Migrate());
+  auto row = other->Get("job-a");
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ((*row)->created_at_ms, 1000);
+}
+
+TYPED_TEST(JobStoreTest, InsertThenGetKeepsEveryColumn) {
+  StoredJob job = SyncJob("job-1", 1700000000123, "nightly", JobStatus::kRunning, true, true);
+  job.run_id = "run-9";
+  job.doc = R"({"text":"caf\u00e9 \ud83d\ude80","quote":"'\""})";
+  this->Put(job);
+  auto row = this->store_->Get("job-1");
+  ASSERT_TRUE(row) << row.error().ToString();
+  ASSERT_TRUE(*row);
+  const StoredJob& got = **row;
+  EXPECT_EQ(got.id, "job-1");
+  EXPECT_EQ(got.type, "sync");
+  EXPECT_EQ(got.status, JobStatus::kRunning);
+  EXPECT_EQ(got.created_at_ms, 1700000000123);
+  EXPECT_EQ(got.doc, job.doc);
+  EXPECT_EQ(got.sync_name, "nightly");
+  EXPECT_TRUE(got.narrowed);
+  EXPECT_TRUE(got.dry_run);
+  EXPECT_EQ(got.run_id, "run-9");
+  auto missing = this->store_->Get("job-none");
+  ASSERT_TRUE(missing);
+  EXPECT_FALSE(*missing);
+}
+
+TYPED_TEST(JobStoreTest, AnIdTakenIsAClientErrorAndTheFirstRowStays) {
+  this->Put(Job("job-1", 1000));
+  StoredJob again = Job("job-1", 2000, JobStatus::kFailed);
+  auto inserted = this->store_->Insert(again);
+  ASSERT_FALSE(inserted);
+  EXPECT_EQ(inserted.error().code, ErrorCode::kClientError) << inserted.error().ToString();
+  auto row = this->store_->Get("job-1");
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ((*row)->created_at_ms, 1000);
+  EXPECT_EQ((*row)->status, JobStatus::kQueued);
+}
+
+TYPED_TEST(JobStoreTest, UpdateWritesWhatTheChangeSaysButKeepsIdTypeAndCreation) {
+  this->Put(Job("job-1", 1000));
+  auto updated = this->store_->Update("job-1", [](StoredJob job) -> Result<StoredJob> {
+    EXPECT_EQ(job.status, JobStatus::kQueued);
+    job.status = JobStatus::kSucceeded;
+    job.doc = R"({"done":true})";
+    job.run_id = "run-1";
+    job.id = "job-other";  // ignored
+    job.type = "sync";     // ignored
+    job.created_at_ms = 5;  // ignored
+    return job;
+  });
+  ASSERT_TRUE(updated) << updated.error().ToString();
+  auto row = this->store_->Get("job-1");
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ((*row)->status, JobStatus::kSucceeded);
+  EXPECT_EQ((*row)->doc, R"({"done":true})");
+  EXPECT_EQ((*row)->run_id, "run-1");
+  EXPECT_EQ((*row)->type, "replicate");
+  EXPECT_EQ((*row)->created_at_ms, 1000);
+  auto other = this->store_->Get("job-other");
+  ASSERT_TRUE(other);
+  EXPECT_FALSE(*other);
+}
+
+TYPED_TEST(JobStoreTest, UpdateOfNoRowIsNotFoundAndAFailedChangeWritesNothing) {
+  auto none = this->store_->Update("job-none", [](StoredJob job) -> Result<StoredJob> {
+    return job;
+  });
+  ASSERT_FALSE(none);
+  EXPECT_EQ(none.error().code, ErrorCode::kNotFound);
+
+  this->Put(Job("job-1", 1000));
+  auto refused = this->store_->Update("job-1", [](StoredJob) -> Result<StoredJob> {
+    return MakeError(ErrorCode::kCanceled, "changed my mind");
+  });
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code, ErrorCode::kCanceled);
+  auto row = this->store_->Get("job-1");
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ((*row)->status, JobStatus::kQueued);
+  // The store is usable after the rolled-back change.
+  EXPECT_TRUE(this->store_->Update("job-1", [](StoredJob job) -> Result<StoredJob> {
+    job.status = JobStatus::kRunning;
+    return job;
+  }));
+}
+
+// Two replicas (two connections) incrementing one counter in the doc: every read-change-write
+// sees the last write, so no increment is lost.
+TYPED_TEST(JobStoreTest, ConcurrentUpdatesFromTwoConnectionsLoseNothing) {
+  this->Put(Job("job-1", 1000));
+  auto second = this->backend_.Open();
+  constexpr int kPerThread = 40;
+  std::atomic<int> failures{0};
+  const auto increment = [&](store::JobStore& store) {
+    for (int i = 0; i < kPerThread; ++i) {
+      auto done = store.Update("job-1", [](StoredJob job) -> Result<StoredJob> {
+        json doc = json::parse(job.doc);
+        doc["n"] = doc["n"].get<int>() + 1;
+        job.doc = doc.dump();
+        return job;
+      });
+      if (!done) {
+        ++failures;
+        ADD_FAILURE() << done.error().ToString();
+      }
+    }
+  };
+  std::thread a(increment, std::ref(*this->store_));
+  std::thread b(increment, std::ref(*second));
+  a.join();
+  b.join();
+  EXPECT_EQ(failures.load(), 0);
+  auto row = this->store_->Get("job-1");
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ(json::parse((*row)->doc)["n"], 2 * kPerThread);
+}
+
+TYPED_TEST(JobStoreTest, ListPagesNewestFirstByStatusAndTypeWithACursor) {
+  this->Put(Job("job-a", 1000, JobStatus::kSucceeded));
+  this->Put(Job("job-b", 2000, JobStatus::kQueued));
+  this->Put(Job("job-c", 2000, JobStatus::kSucceeded, "sync"));
+  this->Put(Job("job-d", 3000, JobStatus::kFailed));
+  auto all = this->store_->List({.limit = 10});
+  ASSERT_TRUE(all) << all.error().ToString();
+  // Same creation time: the greater id first.
+  EXPECT_EQ(Ids(*all), (std::vector<std::string>{"job-d", "job-c", "job-b", "job-a"}));
+
+  auto first = this->store_->List({.limit = 2});
+  ASSERT_TRUE(first);
+  EXPECT_EQ(Ids(*first), (std::vector<std::string>{"job-d", "job-c"}));
+  auto next = this->store_->List(
+      {.after = store::JobCursor{first->back().created_at_ms, first->back().id}, .limit = 2});
+  ASSERT_TRUE(next);
+  EXPECT_EQ(Ids(*next), (std::vector<std::string>{"job-b", "job-a"}));
+
+  auto succeeded = this->store_->List({.status = JobStatus::kSucceeded, .limit = 10});
+  ASSERT_TRUE(succeeded);
+  EXPECT_EQ(Ids(*succeeded), (std::vector<std::string>{"job-c", "job-a"}));
+  auto syncs = this->store_->List({.type = "sync", .limit = 10});
+  ASSERT_TRUE(syncs);
+  EXPECT_EQ(Ids(*syncs), (std::vector<std::string>{"job-c"}));
+  auto none = this->store_->List({.type = "' OR 1=1 --", .limit = 10});
+  ASSERT_TRUE(none);
+  EXPECT_TRUE(none->empty());
+}
+
+TYPED_TEST(JobStoreTest, UnfinishedAreQueuedAndRunningOldestFirst) {
+  this->Put(Job("job-a", 3000, JobStatus::kRunning));
+  this->Put(Job("job-b", 1000, JobStatus::kQueued));
+  this->Put(Job("job-c", 2000, JobStatus::kSucceeded));
+  this->Put(Job("job-d", 2500, JobStatus::kCanceled));
+  auto unfinished = this->store_->Unfinished();
+  ASSERT_TRUE(unfinished);
+  EXPECT_EQ(*unfinished, (std::vector<std::string>{"job-b", "job-a"}));
+}
+
+TYPED_TEST(JobStoreTest, LastOfSyncAndPendingTellWholeRunsFromNarrowedAndDryOnes) {
+  this->Put(SyncJob("job-1", 1000, "nightly", JobStatus::kSucceeded));
+  this->Put(SyncJob("job-2", 2000, "nightly", JobStatus::kSucceeded, /*narrowed=*/true));
+  this->Put(SyncJob("job-3", 3000, "nightly", JobStatus::kFailed, false, /*dry_run=*/true));
+  this->Put(SyncJob("job-4", 4000, "nightly", JobStatus::kQueued, /*narrowed=*/true));
+  this->Put(SyncJob("job-5", 5000, "other", JobStatus::kSucceeded));
+
+  const auto last = [&](std::optional<JobStatus> status, bool whole) {
+    auto row = this->store_->LastOfSync("nightly", status, whole);
+    EXPECT_TRUE(row) << row.error().ToString();
+    return row && *row ? (*row)->id : std::string("none");
+  };
+  EXPECT_EQ(last(std::nullopt, false), "job-4");
+  EXPECT_EQ(last(std::nullopt, true), "job-1");
+  EXPECT_EQ(last(JobStatus::kSucceeded, false), "job-2");
+  EXPECT_EQ(last(JobStatus::kSucceeded, true), "job-1");
+  EXPECT_EQ(last(JobStatus::kRunning, false), "none");
+
+  // Only a narrowed job is queued: the whole sync is not pending.
+  auto pending = this->store_->SyncRunPending("nightly");
+  ASSERT_TRUE(pending);
+  EXPECT_FALSE(*pending);
+  this->Put(SyncJob("job-6", 6000, "nightly", JobStatus::kRunning, false, /*dry_run=*/true));
+  pending = this->store_->SyncRunPending("nightly");
+  ASSERT_TRUE(pending);
+  EXPECT_TRUE(*pending);
+  pending = this->store_->SyncRunPending("other");
+  ASSERT_TRUE(pending);
+  EXPECT_FALSE(*pending);
+}
+
+TYPED_TEST(JobStoreTest, PurgeTakesOldAndSurplusEndedJobsNeverUnfinishedOnes) {
+  StoredJob old_done = Job("job-old", 1000, JobStatus::kSucceeded);
+  old_done.run_id = "run-old";
+  this->Put(old_done);
+  this->Put(Job("job-old-queued", 1500, JobStatus::kQueued));
+  StoredJob mid = Job("job-mid", 5000, JobStatus::kFailed);
+  mid.run_id = "run-mid";
+  this->Put(mid);
+  this->Put(Job("job-new1", 6000, JobStatus::kCanceled));
+  this->Put(Job("job-new2", 7000, JobStatus::kSucceeded));
+  this->Put(Job("job-running", 8000, JobStatus::kRunning));
+
+  // Created before 2000, or beyond the 2 newest ended jobs.
+  auto purged = this->store_->Purge(2000, 2);
+  ASSERT_TRUE(purged) << purged.error().ToString();
+  EXPECT_EQ(purged->jobs, 2);
+  EXPECT_EQ(std::set<std::string>(purged->run_ids.begin(), purged->run_ids.end()),
+            (std::set<std::string>{"run-old", "run-mid"}));
+  auto left = this->store_->List({.limit = 10});
+  ASSERT_TRUE(left);
+  EXPECT_EQ(Ids(*left),
+            (std::vector<std::string>{"job-running", "job-new2", "job-new1", "job-old-queued"}));
+  auto again = this->store_->Purge(2000, 2);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->jobs, 0);
+}
+
+TYPED_TEST(JobStoreTest, HeartbeatWritesAndAHealthyStoreReportsNoDamage) {
+  EXPECT_TRUE(this->store_->Heartbeat());
+  EXPECT_TRUE(this->store_->Heartbeat());
+  EXPECT_EQ(this->store_->CheckIntegrity(), "");
+  EXPECT_FALSE(this->store_->IsCorruption(Error(ErrorCode::kNetwork, "connection refused")));
+}
+
+// PostgreSQL only: what a shared server adds.
+using PostgresJobStoreTest = JobStoreTest<PostgresBackend>;
+
+// Replicas start together: three stores migrate a new database at once, and the migrations run
+// exactly once.
+TEST_F(PostgresJobStoreTest, ReplicasMigratingTogetherRunEachMigrationOnce) {
+  PostgresBackend fresh;
+  std::vector<std::unique_ptr<store::JobStore>> stores;
+  for (int i = 0; i < 3; ++i)
+    stores.push_back(fresh.Open());
+  std::vector<std::thread> threads;
+  std::atomic<int> failed{0};
+  for (auto& s : stores) {
+    threads.emplace_back([&failed, &s] {
+      if (!s->Migrate()) ++failed;
+    });
+  }
+  for (auto& t : threads)
+    t.join();
+  EXPECT_EQ(failed.load(), 0);
+  PostgresServer& server = PostgresBackend::Server();
+  EXPECT_EQ(server.Query("SELECT count(*) FROM schema_migrations", fresh.database()),
+            std::to_string(store::PostgresJobStore::LatestSchemaVersion()));
+}
+
+TEST_F(PostgresJobStoreTest, ASchemaNewerThanTheBuildIsRefusedByName) {
+  PostgresServer& server = PostgresBackend::Server();
+  server.Query("INSERT INTO schema_migrations(version) VALUES (999)", backend_.database());
+  auto refused = store_->Migrate();
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("version 999"), std::string::npos)
+      << refused.error().message;
+}
+
+TEST_F(PostgresJobStoreTest, AnErrorNeverHoldsThePassword) {
+  PostgresServer& server = PostgresBackend::Server();
+  std::string dsn = server.dsn("no_such_database");
+  auto opened = store::PostgresJobStore::Open(dsn);
+  ASSERT_FALSE(opened);
+  EXPECT_EQ(opened.error().message.find(server.password()), std::string::npos)
+      << opened.error().message;
+  std::string wrong = server.dsn(backend_.database());
+  wrong.replace(wrong.find(server.password()), server.password().size(), "not-the-password");
+  auto refused = store::PostgresJobStore::Open(wrong);
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().message.find("not-the-password"), std::string::npos);
+}
+
+// A database restart (a failover) costs the calls made while it is down, not the store.
+TEST_F(PostgresJobStoreTest, AStoreReconnectsAfterTheServerComesBack) {
+  Put(Job("job-1", 1000));
+  PostgresServer& server = PostgresBackend::Server();
+  server.Kill();
+  auto lost = store_->Get("job-1");
+  ASSERT_FALSE(lost);
+  EXPECT_EQ(lost.error().code, ErrorCode::kNetwork) << lost.error().ToString();
+  server.Restart();
+  auto row = store_->Get("job-1");
+  ASSERT_TRUE(row) << row.error().ToString();
+  ASSERT_TRUE(*row);
+  EXPECT_EQ((*row)->created_at_ms, 1000);
+}
+
+}  // namespace
+}  // namespace freightliner::testing
