@@ -44,6 +44,19 @@ struct StoredJob {
   bool dry_run = false;
   // The checkpoint run the job copies with (empty until it starts).
   std::string run_id;
+  // The lease of the replica running it (cluster mode): who, until when (the store's clock,
+  // Unix ms; 0: nobody), and the fencing token, one more at every claim. Written by the lease
+  // calls only: Insert and Update leave them as they are.
+  std::string owner;
+  int64_t lease_until_ms = 0;
+  int64_t fence = 0;
+};
+
+// A claimed job: its runner holds it while it renews the lease, and proves it with `fence` on
+// every write (a runner whose lease was taken over holds an older fence).
+struct JobLease {
+  std::string id;
+  int64_t fence = 0;
 };
 
 // The position after the last job of a page (pages go from the newest to the oldest).
@@ -92,6 +105,20 @@ class JobStore {
                                                       bool whole_runs_only) = 0;
   // A whole run (not one narrowed to a tag) of the named sync is queued or running.
   virtual Result<bool> SyncRunPending(const std::string& sync) = 0;
+
+  // Leases (one runner per job across replicas). Claim takes the oldest unfinished job whose
+  // lease is free or expired (its runner died), for `owner` until the store's now + `lease_ms`;
+  // none when there is nothing to run. Two claims never get the same job and fence.
+  virtual Result<std::optional<JobLease>> Claim(const std::string& owner, int64_t lease_ms) = 0;
+  // Extends the lease. False when it is lost: taken over (another fence) or the job ended
+  // (canceled from any replica); the runner must stop.
+  virtual Result<bool> Renew(const JobLease& lease, int64_t lease_ms) = 0;
+  // Gives the lease up (a shutdown): another replica may claim the job at once.
+  virtual Status Release(const JobLease& lease) = 0;
+
+  // Schedules across replicas: true for exactly one caller per interval. Due when no slot of
+  // `name` was taken in the last `every_ms` (by the store's clock).
+  virtual Result<bool> ClaimScheduleSlot(const std::string& name, int64_t every_ms) = 0;
 
   // Deletes ended jobs created before `created_before_ms`, and the oldest ended jobs beyond the
   // newest `keep_ended`.

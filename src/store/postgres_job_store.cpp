@@ -30,7 +30,10 @@ const std::vector<Migration>& Migrations() {
   sync_name text NOT NULL DEFAULT '',
   narrowed boolean NOT NULL DEFAULT false,
   dry_run boolean NOT NULL DEFAULT false,
-  run_id text NOT NULL DEFAULT ''
+  run_id text NOT NULL DEFAULT '',
+  owner text NOT NULL DEFAULT '',
+  lease_until bigint NOT NULL DEFAULT 0,
+  fence bigint NOT NULL DEFAULT 0
 ))",
            "CREATE INDEX jobs_by_status ON jobs(status, created_at)",
            "CREATE INDEX jobs_by_created ON jobs(created_at, id)",
@@ -39,13 +42,20 @@ const std::vector<Migration>& Migrations() {
   id integer PRIMARY KEY CHECK (id = 1),
   at timestamptz NOT NULL
 ))",
+           "CREATE TABLE schedule_slots (name text PRIMARY KEY, taken_at bigint NOT NULL)",
        }},
   };
   return migrations;
 }
 
 constexpr const char* kColumns =
+    "id, type, status, created_at, doc, sync_name, narrowed, dry_run, run_id, owner, "
+    "lease_until, fence";
+// What Insert writes; the lease columns start at their defaults.
+constexpr const char* kInsertColumns =
     "id, type, status, created_at, doc, sync_name, narrowed, dry_run, run_id";
+// Leases and schedule slots run on the database's clock, the one clock all replicas share.
+constexpr const char* kNowMs = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
 constexpr const char* kEnded = "status IN ('succeeded','failed','canceled')";
 
 // Reads row `i` of kColumns. A status the enum does not know reads as failed: the manager checks
@@ -59,7 +69,10 @@ StoredJob RowOf(const Rows& rows, int i) {
           .sync_name = rows.Text(i, 5),
           .narrowed = rows.Text(i, 6) == "t",
           .dry_run = rows.Text(i, 7) == "t",
-          .run_id = rows.Text(i, 8)};
+          .run_id = rows.Text(i, 8),
+          .owner = rows.Text(i, 9),
+          .lease_until_ms = rows.Int(i, 10),
+          .fence = rows.Int(i, 11)};
 }
 
 std::vector<StoredJob> AllRows(const Rows& rows) {
@@ -140,8 +153,8 @@ Status PostgresJobStore::Migrate() {
       if (*version > LatestSchemaVersion()) {
         return MakeError(ErrorCode::kInvalidArgument,
                          "the job store's schema is version " + std::to_string(*version) +
-                             ", newer than this build's " +
-                             std::to_string(LatestSchemaVersion()) + ": upgrade freightliner");
+                             ", newer than this build's " + std::to_string(LatestSchemaVersion()) +
+                             ": upgrade freightliner");
       }
       for (const Migration& migration : Migrations()) {
         if (migration.version <= *version) continue;
@@ -154,11 +167,10 @@ Status PostgresJobStore::Migrate() {
 
 Status PostgresJobStore::Insert(const StoredJob& job) {
   return With([&](Connection& conn) -> Status {
-    auto done = conn.Exec(std::string("INSERT INTO jobs(") + kColumns +
-                              ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)",
-                          {P(job.id), P(job.type), StatusParam(job.status), P(job.created_at_ms),
-                           P(job.doc), P(job.sync_name), P(job.narrowed), P(job.dry_run),
-                           P(job.run_id)});
+    auto done = conn.Exec(
+        std::string("INSERT INTO jobs(") + kInsertColumns + ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+        {P(job.id), P(job.type), StatusParam(job.status), P(job.created_at_ms), P(job.doc),
+         P(job.sync_name), P(job.narrowed), P(job.dry_run), P(job.run_id)});
     if (!done && state::pg::SqlState(done.error()) == state::pg::kUniqueViolation) {
       return MakeError(ErrorCode::kClientError, "job " + job.id + " already exists");
     }
@@ -191,6 +203,9 @@ Result<StoredJob> PostgresJobStore::Update(const std::string& id, const Change& 
     next->id = id;
     next->type = current.type;
     next->created_at_ms = current.created_at_ms;
+    next->owner = current.owner;
+    next->lease_until_ms = current.lease_until_ms;
+    next->fence = current.fence;
     auto written = conn.Exec(
         "UPDATE jobs SET status = $1, doc = $2, sync_name = $3, narrowed = $4, dry_run = $5, "
         "run_id = $6 WHERE id = $7",
@@ -204,15 +219,15 @@ Result<StoredJob> PostgresJobStore::Update(const std::string& id, const Change& 
 
 Result<std::vector<StoredJob>> PostgresJobStore::List(const JobFilter& filter) {
   return With([&](Connection& conn) -> Result<std::vector<StoredJob>> {
-    auto rows = conn.Exec(
-        std::string("SELECT ") + kColumns +
-            " FROM jobs WHERE ($1 = '' OR status = $1) AND ($2 = '' OR type = $2) AND "
-            "(NOT $3::boolean OR created_at < $4::bigint OR "
-            "(created_at = $4::bigint AND id < $5)) "
-            "ORDER BY created_at DESC, id DESC LIMIT $6::bigint",
-        {StatusParam(filter.status), P(filter.type), P(filter.after.has_value()),
-         P(filter.after ? filter.after->created_at_ms : 0),
-         P(filter.after ? filter.after->id : std::string()), P(filter.limit)});
+    auto rows =
+        conn.Exec(std::string("SELECT ") + kColumns +
+                      " FROM jobs WHERE ($1 = '' OR status = $1) AND ($2 = '' OR type = $2) AND "
+                      "(NOT $3::boolean OR created_at < $4::bigint OR "
+                      "(created_at = $4::bigint AND id < $5)) "
+                      "ORDER BY created_at DESC, id DESC LIMIT $6::bigint",
+                  {StatusParam(filter.status), P(filter.type), P(filter.after.has_value()),
+                   P(filter.after ? filter.after->created_at_ms : 0),
+                   P(filter.after ? filter.after->id : std::string()), P(filter.limit)});
     if (!rows) return tl::unexpected(rows.error());
     return AllRows(*rows);
   });
@@ -254,6 +269,56 @@ Result<bool> PostgresJobStore::SyncRunPending(const std::string& sync) {
         {P(sync)});
     if (!rows) return tl::unexpected(rows.error());
     return rows->size() > 0;
+  });
+}
+
+Result<std::optional<JobLease>> PostgresJobStore::Claim(const std::string& owner,
+                                                        int64_t lease_ms) {
+  return With([&](Connection& conn) -> Result<std::optional<JobLease>> {
+    // SKIP LOCKED: replicas claiming at once each get another row instead of waiting in line.
+    auto rows = conn.Exec(
+        std::string("UPDATE jobs SET owner = $1, lease_until = ") + kNowMs +
+            " + $2::bigint, fence = fence + 1 WHERE id = (SELECT id FROM jobs WHERE status IN "
+            "('queued','running') AND lease_until < " +
+            kNowMs + " ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id, fence",
+        {P(owner), P(lease_ms)});
+    if (!rows) return tl::unexpected(rows.error());
+    if (rows->size() == 0) return std::optional<JobLease>();
+    return std::optional<JobLease>(JobLease{.id = rows->Text(0, 0), .fence = rows->Int(0, 1)});
+  });
+}
+
+Result<bool> PostgresJobStore::Renew(const JobLease& lease, int64_t lease_ms) {
+  return With([&](Connection& conn) -> Result<bool> {
+    auto rows = conn.Exec(std::string("UPDATE jobs SET lease_until = ") + kNowMs +
+                              " + $1::bigint WHERE id = $2 AND fence = $3::bigint AND "
+                              "status IN ('queued','running')",
+                          {P(lease_ms), P(lease.id), P(lease.fence)});
+    if (!rows) return tl::unexpected(rows.error());
+    return rows->affected() == 1;
+  });
+}
+
+Status PostgresJobStore::Release(const JobLease& lease) {
+  return With([&](Connection& conn) -> Status {
+    auto rows = conn.Exec(
+        "UPDATE jobs SET owner = '', lease_until = 0 WHERE id = $1 AND fence = $2::bigint",
+        {P(lease.id), P(lease.fence)});
+    if (!rows) return tl::unexpected(rows.error());
+    return Ok();
+  });
+}
+
+Result<bool> PostgresJobStore::ClaimScheduleSlot(const std::string& name, int64_t every_ms) {
+  return With([&](Connection& conn) -> Result<bool> {
+    // The conflicting row is locked: a second replica's statement waits, then finds it taken.
+    auto rows =
+        conn.Exec(std::string("INSERT INTO schedule_slots(name, taken_at) VALUES($1, ") + kNowMs +
+                      ") ON CONFLICT (name) DO UPDATE SET taken_at = excluded.taken_at "
+                      "WHERE schedule_slots.taken_at <= excluded.taken_at - $2::bigint",
+                  {P(name), P(every_ms)});
+    if (!rows) return tl::unexpected(rows.error());
+    return rows->affected() == 1;
   });
 }
 

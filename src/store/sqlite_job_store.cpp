@@ -1,10 +1,22 @@
 #include "store/sqlite_job_store.hpp"
 
+#include <chrono>
+
 namespace freightliner::store {
 namespace {
 
 constexpr const char* kColumns =
+    "id, type, status, created_at, doc, sync_name, narrowed, dry_run, run_id, owner, "
+    "lease_until, fence";
+// What Insert writes; the lease columns start at their defaults.
+constexpr const char* kInsertColumns =
     "id, type, status, created_at, doc, sync_name, narrowed, dry_run, run_id";
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 // Reads one row of kColumns. A status the enum does not know reads as failed: the manager
 // checks the doc, which says what the row is.
@@ -17,7 +29,10 @@ StoredJob RowOf(const state::Statement& st) {
           .sync_name = st.Text(5),
           .narrowed = st.Int(6) != 0,
           .dry_run = st.Int(7) != 0,
-          .run_id = st.Text(8)};
+          .run_id = st.Text(8),
+          .owner = st.Text(9),
+          .lease_until_ms = st.Int(10),
+          .fence = st.Int(11)};
 }
 
 Result<std::vector<StoredJob>> Rows(state::PreparedStatement& st) {
@@ -52,22 +67,32 @@ CREATE TABLE IF NOT EXISTS store_heartbeat (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   at REAL NOT NULL
 );
+CREATE TABLE IF NOT EXISTS schedule_slots (
+  name TEXT PRIMARY KEY,
+  taken_at INTEGER NOT NULL
+);
 )");
   if (!created) return created;
   return AddQueryColumns();
 }
 
 // Databases written before the store had query columns: add them, filled from the docs (a doc
-// that is not JSON leaves the defaults; it is quarantined when read).
+// that is not JSON leaves the defaults; it is quarantined when read). Then the lease columns.
 Status SqliteJobStore::AddQueryColumns() {
-  auto has = db_.Prepare("SELECT 1 FROM pragma_table_info('jobs') WHERE name = 'run_id'");
-  if (!has) return tl::unexpected(has.error());
-  auto found = (*has)->Step();
-  if (!found) return tl::unexpected(found.error());
-  if (*found) return Ok();
+  const auto has_column = [&](const char* name) -> Result<bool> {
+    auto st = db_.Prepare("SELECT 1 FROM pragma_table_info('jobs') WHERE name = ?");
+    if (!st) return tl::unexpected(st.error());
+    return (*st)->Bind(1, name).Step();
+  };
+  auto has_run_id = has_column("run_id");
+  if (!has_run_id) return tl::unexpected(has_run_id.error());
+  auto has_fence = has_column("fence");
+  if (!has_fence) return tl::unexpected(has_fence.error());
+  if (*has_run_id && *has_fence) return Ok();
   state::Transaction tx(db_);
   if (Status s = tx.Begin(); !s) return s;
-  Status s = db_.Exec(R"(
+  if (!*has_run_id) {
+    Status s = db_.Exec(R"(
 ALTER TABLE jobs ADD COLUMN sync_name TEXT NOT NULL DEFAULT '';
 ALTER TABLE jobs ADD COLUMN narrowed INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE jobs ADD COLUMN dry_run INTEGER NOT NULL DEFAULT 0;
@@ -84,7 +109,16 @@ UPDATE jobs SET
            THEN json_extract(doc, '$.run_id') ELSE '' END;
 CREATE INDEX IF NOT EXISTS jobs_by_sync ON jobs(sync_name, created_at);
 )");
-  if (!s) return s;
+    if (!s) return s;
+  }
+  if (!*has_fence) {
+    Status s = db_.Exec(R"(
+ALTER TABLE jobs ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN lease_until INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE jobs ADD COLUMN fence INTEGER NOT NULL DEFAULT 0;
+)");
+    if (!s) return s;
+  }
   return tx.Commit();
 }
 
@@ -93,7 +127,7 @@ Status SqliteJobStore::Insert(const StoredJob& job) {
   auto exists = GetLocked(job.id);
   if (!exists) return tl::unexpected(exists.error());
   if (*exists) return MakeError(ErrorCode::kClientError, "job " + job.id + " already exists");
-  auto st = db_.Prepare(std::string("INSERT INTO jobs(") + kColumns +
+  auto st = db_.Prepare(std::string("INSERT INTO jobs(") + kInsertColumns +
                         ") VALUES(?,?,?,?,?,?,?,?,?)");
   if (!st) return tl::unexpected(st.error());
   (*st)->Bind(1, job.id).Bind(2, job.type).Bind(3, StatusText(job.status));
@@ -129,6 +163,9 @@ Result<StoredJob> SqliteJobStore::Update(const std::string& id, const Change& ch
   next->id = id;
   next->type = (*current)->type;
   next->created_at_ms = (*current)->created_at_ms;
+  next->owner = (*current)->owner;
+  next->lease_until_ms = (*current)->lease_until_ms;
+  next->fence = (*current)->fence;
   auto st = db_.Prepare(
       "UPDATE jobs SET status = ?, doc = ?, sync_name = ?, narrowed = ?, dry_run = ?, "
       "run_id = ? WHERE id = ?");
@@ -194,6 +231,58 @@ Result<bool> SqliteJobStore::SyncRunPending(const std::string& sync) {
   if (!st) return tl::unexpected(st.error());
   (*st)->Bind(1, sync);
   return (*st)->Step();
+}
+
+Result<std::optional<JobLease>> SqliteJobStore::Claim(const std::string& owner, int64_t lease_ms) {
+  std::lock_guard lock(mu_);
+  state::Transaction tx(db_);
+  if (Status s = tx.Begin(); !s) return tl::unexpected(s.error());
+  const int64_t now = NowMs();
+  auto pick = db_.Prepare(
+      "SELECT id, fence FROM jobs WHERE status IN ('queued','running') AND lease_until < ? "
+      "ORDER BY created_at, id LIMIT 1");
+  if (!pick) return tl::unexpected(pick.error());
+  auto found = (*pick)->Bind(1, now).Step();
+  if (!found) return tl::unexpected(found.error());
+  if (!*found) return std::optional<JobLease>();
+  JobLease lease{.id = (*pick)->Text(0), .fence = (*pick)->Int(1) + 1};
+  (*pick)->Reset();
+  auto take = db_.Prepare("UPDATE jobs SET owner = ?, lease_until = ?, fence = ? WHERE id = ?");
+  if (!take) return tl::unexpected(take.error());
+  (*take)->Bind(1, owner).Bind(2, now + lease_ms).Bind(3, lease.fence).Bind(4, lease.id);
+  if (Status s = (*take)->Run(); !s) return tl::unexpected(s.error());
+  if (Status s = tx.Commit(); !s) return tl::unexpected(s.error());
+  return std::optional<JobLease>(std::move(lease));
+}
+
+Result<bool> SqliteJobStore::Renew(const JobLease& lease, int64_t lease_ms) {
+  std::lock_guard lock(mu_);
+  auto st = db_.Prepare(
+      "UPDATE jobs SET lease_until = ? WHERE id = ? AND fence = ? AND "
+      "status IN ('queued','running')");
+  if (!st) return tl::unexpected(st.error());
+  (*st)->Bind(1, NowMs() + lease_ms).Bind(2, lease.id).Bind(3, lease.fence);
+  if (Status s = (*st)->Run(); !s) return tl::unexpected(s.error());
+  return db_.Changes() == 1;
+}
+
+Status SqliteJobStore::Release(const JobLease& lease) {
+  std::lock_guard lock(mu_);
+  auto st = db_.Prepare("UPDATE jobs SET owner = '', lease_until = 0 WHERE id = ? AND fence = ?");
+  if (!st) return tl::unexpected(st.error());
+  return (*st)->Bind(1, lease.id).Bind(2, lease.fence).Run();
+}
+
+Result<bool> SqliteJobStore::ClaimScheduleSlot(const std::string& name, int64_t every_ms) {
+  std::lock_guard lock(mu_);
+  // One statement: atomic against every other connection to the file.
+  auto st = db_.Prepare(
+      "INSERT INTO schedule_slots(name, taken_at) VALUES(?1, ?2) ON CONFLICT(name) DO UPDATE SET "
+      "taken_at = excluded.taken_at WHERE schedule_slots.taken_at <= ?2 - ?3");
+  if (!st) return tl::unexpected(st.error());
+  (*st)->Bind(1, name).Bind(2, NowMs()).Bind(3, every_ms);
+  if (Status s = (*st)->Run(); !s) return tl::unexpected(s.error());
+  return db_.Changes() == 1;
 }
 
 Result<PurgeResult> SqliteJobStore::Purge(int64_t created_before_ms, int64_t keep_ended) {

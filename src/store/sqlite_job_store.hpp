@@ -24,6 +24,10 @@ class SqliteJobStore final : public JobStore {
                                               std::optional<JobStatus> status,
                                               bool whole_runs_only) override;
   Result<bool> SyncRunPending(const std::string& sync) override;
+  Result<std::optional<JobLease>> Claim(const std::string& owner, int64_t lease_ms) override;
+  Result<bool> Renew(const JobLease& lease, int64_t lease_ms) override;
+  Status Release(const JobLease& lease) override;
+  Result<bool> ClaimScheduleSlot(const std::string& name, int64_t every_ms) override;
   Result<PurgeResult> Purge(int64_t created_before_ms, int64_t keep_ended) override;
   Status Heartbeat() override;
   std::string CheckIntegrity() override;

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <thread>
@@ -42,7 +43,9 @@ class SqliteBackend {
 // PostgreSQL: one server for the suite, a new database per test.
 class PostgresBackend {
  public:
-  PostgresBackend() : database_("t" + std::to_string(++tests_)) { Server().CreateDatabase(database_); }
+  PostgresBackend() : database_("t" + std::to_string(++tests_)) {
+    Server().CreateDatabase(database_);
+  }
   std::unique_ptr<store::JobStore> Open() {
     auto opened = store::PostgresJobStore::Open(Server().dsn(database_));
     if (!opened) throw std::runtime_error(opened.error().ToString());
@@ -159,8 +162,8 @@ TYPED_TEST(JobStoreTest, UpdateWritesWhatTheChangeSaysButKeepsIdTypeAndCreation)
     job.status = JobStatus::kSucceeded;
     job.doc = R"({"done":true})";
     job.run_id = "run-1";
-    job.id = "job-other";  // ignored
-    job.type = "sync";     // ignored
+    job.id = "job-other";   // ignored
+    job.type = "sync";      // ignored
     job.created_at_ms = 5;  // ignored
     return job;
   });
@@ -178,9 +181,8 @@ TYPED_TEST(JobStoreTest, UpdateWritesWhatTheChangeSaysButKeepsIdTypeAndCreation)
 }
 
 TYPED_TEST(JobStoreTest, UpdateOfNoRowIsNotFoundAndAFailedChangeWritesNothing) {
-  auto none = this->store_->Update("job-none", [](StoredJob job) -> Result<StoredJob> {
-    return job;
-  });
+  auto none =
+      this->store_->Update("job-none", [](StoredJob job) -> Result<StoredJob> { return job; });
   ASSERT_FALSE(none);
   EXPECT_EQ(none.error().code, ErrorCode::kNotFound);
 
@@ -333,6 +335,158 @@ TYPED_TEST(JobStoreTest, HeartbeatWritesAndAHealthyStoreReportsNoDamage) {
   EXPECT_TRUE(this->store_->Heartbeat());
   EXPECT_EQ(this->store_->CheckIntegrity(), "");
   EXPECT_FALSE(this->store_->IsCorruption(Error(ErrorCode::kNetwork, "connection refused")));
+}
+
+// Four runners on two replicas claim 30 jobs: each job goes to exactly one of them.
+TYPED_TEST(JobStoreTest, ClaimsGiveEveryJobToExactlyOneRunner) {
+  constexpr int kJobs = 30;
+  for (int i = 0; i < kJobs; ++i)
+    this->Put(Job("job-" + std::to_string(100 + i), 1000 + i));
+  this->Put(Job("job-done", 10, JobStatus::kSucceeded));
+  auto second = this->backend_.Open();
+  std::mutex mu;
+  std::vector<std::string> claimed;
+  std::atomic<int> failures{0};
+  const auto run = [&](store::JobStore& store, const std::string& owner) {
+    for (;;) {
+      auto lease = store.Claim(owner, 60'000);
+      if (!lease) {
+        ++failures;
+        ADD_FAILURE() << lease.error().ToString();
+        return;
+      }
+      if (!*lease) return;
+      EXPECT_EQ((*lease)->fence, 1);
+      std::lock_guard lock(mu);
+      claimed.push_back((*lease)->id);
+    }
+  };
+  std::vector<std::thread> runners;
+  runners.emplace_back(run, std::ref(*this->store_), "a1");
+  runners.emplace_back(run, std::ref(*this->store_), "a2");
+  runners.emplace_back(run, std::ref(*second), "b1");
+  runners.emplace_back(run, std::ref(*second), "b2");
+  for (auto& t : runners)
+    t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(claimed.size(), static_cast<size_t>(kJobs));
+  EXPECT_EQ(std::set<std::string>(claimed.begin(), claimed.end()).size(),
+            static_cast<size_t>(kJobs));
+  auto row = this->store_->Get("job-100");
+  ASSERT_TRUE(row && *row);
+  EXPECT_FALSE((*row)->owner.empty());
+  EXPECT_GT((*row)->lease_until_ms, 0);
+}
+
+TYPED_TEST(JobStoreTest, ClaimsGoOldestFirst) {
+  this->Put(Job("job-b", 2000));
+  this->Put(Job("job-a", 1000, JobStatus::kRunning));
+  auto first = this->store_->Claim("r1", 60'000);
+  ASSERT_TRUE(first && *first);
+  EXPECT_EQ((*first)->id, "job-a");
+  auto second = this->store_->Claim("r1", 60'000);
+  ASSERT_TRUE(second && *second);
+  EXPECT_EQ((*second)->id, "job-b");
+  auto none = this->store_->Claim("r1", 60'000);
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none);
+}
+
+// A runner that died (its lease ran out) loses the job to the next claim, with a higher fence;
+// its own renewals and releases then change nothing.
+TYPED_TEST(JobStoreTest, AnExpiredLeaseIsTakenOverAndTheOldRunnerIsFencedOut) {
+  this->Put(Job("job-1", 1000));
+  auto dead = this->store_->Claim("replica-a", 1);
+  ASSERT_TRUE(dead && *dead);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto second = this->backend_.Open();
+  auto taken = second->Claim("replica-b", 60'000);
+  ASSERT_TRUE(taken && *taken);
+  EXPECT_EQ((*taken)->id, "job-1");
+  EXPECT_EQ((*taken)->fence, (*dead)->fence + 1);
+  auto renewed = this->store_->Renew(**dead, 60'000);
+  ASSERT_TRUE(renewed);
+  EXPECT_FALSE(*renewed);
+  ASSERT_TRUE(this->store_->Release(**dead));
+  auto row = second->Get("job-1");
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ((*row)->owner, "replica-b");
+  auto mine = second->Renew(**taken, 60'000);
+  ASSERT_TRUE(mine);
+  EXPECT_TRUE(*mine);
+  // A live lease is not claimed again; once released it is, at once.
+  auto none = this->store_->Claim("replica-a", 60'000);
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none);
+  ASSERT_TRUE(second->Release(**taken));
+  auto again = this->store_->Claim("replica-a", 60'000);
+  ASSERT_TRUE(again && *again);
+  EXPECT_EQ((*again)->fence, (*taken)->fence + 1);
+}
+
+// Cancel from any replica: the runner's next renewal says the lease is gone. Updates leave the
+// lease columns alone, whatever the change returns.
+TYPED_TEST(JobStoreTest, AnEndedJobsLeaseCannotBeRenewedAndUpdatesKeepTheLease) {
+  this->Put(Job("job-1", 1000));
+  auto lease = this->store_->Claim("replica-a", 60'000);
+  ASSERT_TRUE(lease && *lease);
+  ASSERT_TRUE(this->store_->Update("job-1", [](StoredJob job) -> Result<StoredJob> {
+    job.status = JobStatus::kCanceled;
+    job.owner = "someone-else";
+    job.fence = 99;
+    job.lease_until_ms = 0;
+    return job;
+  }));
+  auto row = this->store_->Get("job-1");
+  ASSERT_TRUE(row && *row);
+  EXPECT_EQ((*row)->owner, "replica-a");
+  EXPECT_EQ((*row)->fence, (*lease)->fence);
+  EXPECT_GT((*row)->lease_until_ms, 0);
+  auto renewed = this->store_->Renew(**lease, 60'000);
+  ASSERT_TRUE(renewed);
+  EXPECT_FALSE(*renewed);
+  auto none = this->store_->Claim("replica-b", 60'000);
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none);
+}
+
+// Three replicas' schedulers wake for one slot: one of them runs it.
+TYPED_TEST(JobStoreTest, AScheduleSlotGoesToOneCallerPerInterval) {
+  std::vector<std::unique_ptr<store::JobStore>> replicas;
+  for (int i = 0; i < 2; ++i)
+    replicas.push_back(this->backend_.Open());
+  std::atomic<int> won{0};
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (store::JobStore* s : {this->store_.get(), replicas[0].get(), replicas[1].get()}) {
+    for (int t = 0; t < 2; ++t) {
+      threads.emplace_back([&, s] {
+        auto slot = s->ClaimScheduleSlot("nightly", 60'000);
+        if (!slot) {
+          ++failures;
+          ADD_FAILURE() << slot.error().ToString();
+        } else if (*slot) {
+          ++won;
+        }
+      });
+    }
+  }
+  for (auto& t : threads)
+    t.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(won.load(), 1);
+  auto other = this->store_->ClaimScheduleSlot("hourly", 60'000);
+  ASSERT_TRUE(other);
+  EXPECT_TRUE(*other);
+  auto short_first = this->store_->ClaimScheduleSlot("fast", 30);
+  ASSERT_TRUE(short_first && *short_first);
+  auto too_soon = this->store_->ClaimScheduleSlot("fast", 30);
+  ASSERT_TRUE(too_soon);
+  EXPECT_FALSE(*too_soon);
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  auto next = this->store_->ClaimScheduleSlot("fast", 30);
+  ASSERT_TRUE(next);
+  EXPECT_TRUE(*next);
 }
 
 // PostgreSQL only: what a shared server adds.
