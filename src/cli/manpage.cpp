@@ -148,28 +148,33 @@ void WriteExitStatus(std::ostream& out) {
 }
 
 void WriteEnvironment(std::ostream& out) {
-  WriteEntries(out, "ENVIRONMENT",
-               {
-                   {"FREIGHTLINER_SRC_CREDS",
-                    "USER:PASSWORD for the source registry, when no "
-                    "--src-creds is given."},
-                   {"FREIGHTLINER_DEST_CREDS",
-                    "USER:PASSWORD for the destination registry, when no "
-                    "--dest-creds is given."},
-                   {"REGISTRY_AUTH_FILE", "The auth file, when no --authfile is given."},
-                   {"DOCKER_CONFIG",
-                    "The directory of the Docker config.json read when neither --authfile nor "
-                    "REGISTRY_AUTH_FILE is given (default ~/.docker)."},
-                   {"XDG_STATE_HOME",
-                    "Checkpoints of fleet runs live in $XDG_STATE_HOME/freightliner (default "
-                    "~/.local/state/freightliner)."},
-                   {"FREIGHTLINER_API_KEY", "serve: an API key (instead of a keys file)."},
-                   {"FREIGHTLINER_API_KEYS_FILE", "serve: the file of API keys, one per line."},
-                   {"FREIGHTLINER_API_ADDR", "serve: HOST:PORT of the API."},
-                   {"FREIGHTLINER_METRICS_ADDR", "serve: HOST:PORT of /metrics."},
-                   {"FREIGHTLINER_STATE_DIR", "serve: where jobs and checkpoints live."},
-                   {"FREIGHTLINER_WORKERS", "serve: tags copied in parallel by a sync."},
-               });
+  WriteEntries(
+      out, "ENVIRONMENT",
+      {
+          {"FREIGHTLINER_SRC_CREDS",
+           "USER:PASSWORD for the source registry, when no "
+           "--src-creds is given."},
+          {"FREIGHTLINER_DEST_CREDS",
+           "USER:PASSWORD for the destination registry, when no "
+           "--dest-creds is given."},
+          {"REGISTRY_AUTH_FILE", "The auth file, when no --authfile is given."},
+          {"DOCKER_CONFIG",
+           "The directory of the Docker config.json read when neither --authfile nor "
+           "REGISTRY_AUTH_FILE is given (default ~/.docker)."},
+          {"XDG_STATE_HOME",
+           "Checkpoints of fleet runs live in $XDG_STATE_HOME/freightliner (default "
+           "~/.local/state/freightliner)."},
+          {"FREIGHTLINER_API_KEY", "serve: an API key (instead of a keys file)."},
+          {"FREIGHTLINER_API_KEYS_FILE", "serve: the file of API keys, one per line."},
+          {"FREIGHTLINER_API_ADDR", "serve: HOST:PORT of the API."},
+          {"FREIGHTLINER_METRICS_ADDR", "serve: HOST:PORT of /metrics."},
+          {"FREIGHTLINER_STATE_DIR", "serve: where jobs and checkpoints live."},
+          {"FREIGHTLINER_STATE_DSN",
+           "serve: cluster mode, the jobs in this PostgreSQL database (postgres://...), "
+           "shared by every replica."},
+          {"FREIGHTLINER_STATE_PASSWORD_FILE", "serve: the file holding the PostgreSQL password."},
+          {"FREIGHTLINER_WORKERS", "serve: tags copied in parallel by a sync."},
+      });
 }
 
 void WriteFiles(std::ostream& out) {

@@ -49,6 +49,39 @@ Status ReadApiKeys(ServerConfig& config) {
   return Ok();
 }
 
+// The shared store's settings. The DSN is a secret: no message quotes it.
+Status CheckState(ServerConfig& c) {
+  if (c.job_lease < std::chrono::seconds(3) || c.job_lease > std::chrono::hours(1)) {
+    return MakeError(ErrorCode::kInvalidArgument, "job_lease must be between 3s and 1h, not " +
+                                                      std::to_string(c.job_lease.count()) + "s");
+  }
+  if (!c.state_password_file.empty() && c.state_dsn.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "state_password_file is for a PostgreSQL state; set state: postgres://...");
+  }
+  if (c.state_dsn.empty()) return Ok();
+  if (!c.state_dsn.starts_with("postgres://") && !c.state_dsn.starts_with("postgresql://")) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "state must be a postgres:// or postgresql:// URL (the embedded store needs "
+                     "no state, only state_dir)");
+  }
+  if (c.state_password_file.empty()) return Ok();
+  std::ifstream in(c.state_password_file);
+  std::string password;
+  if (!in || !std::getline(in, password)) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "state_password_file " + c.state_password_file + " cannot be read");
+  }
+  while (!password.empty() && (password.back() == '\r' || password.back() == ' '))
+    password.pop_back();
+  if (password.empty()) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "state_password_file " + c.state_password_file + " is empty");
+  }
+  c.state_password = std::move(password);
+  return Ok();
+}
+
 class ConfigParser : public YamlReader {
  public:
   using YamlReader::YamlReader;
@@ -79,6 +112,8 @@ Status ConfigParser::Scalars(const YAML::Node& root, ServerConfig& c) const {
   for (auto [key, out] : {std::pair{"api_addr", &c.api_addr},
                           {"metrics_addr", &c.metrics_addr},
                           {"state_dir", &c.state_dir},
+                          {"state", &c.state_dsn},
+                          {"state_password_file", &c.state_password_file},
                           {"api_keys_file", &c.api_keys_file},
                           {"ca_file", &c.ca_file},
                           {"auth_file", &c.auth_file}}) {
@@ -99,6 +134,11 @@ Status ConfigParser::Scalars(const YAML::Node& root, ServerConfig& c) const {
     auto v = Duration(root["shutdown_timeout"], "shutdown_timeout");
     if (!v) return tl::unexpected(v.error());
     c.shutdown_timeout = *v;
+  }
+  if (root["job_lease"]) {
+    auto v = Duration(root["job_lease"], "job_lease");
+    if (!v) return tl::unexpected(v.error());
+    c.job_lease = *v;
   }
   if (root["drain_delay"]) {
     auto written = String(root["drain_delay"], "drain_delay");
@@ -182,6 +222,9 @@ Status ConfigParser::Parse(const YAML::Node& root, ServerConfig& c) const {
                           {"api_addr",
                            "metrics_addr",
                            "state_dir",
+                           "state",
+                           "state_password_file",
+                           "job_lease",
                            "workers",
                            "max_concurrent_jobs",
                            "blob_concurrency",
@@ -224,6 +267,8 @@ Status ApplyEnvironment(ServerConfig& c, const EnvLookup& env) {
   for (auto [name, out] : {std::pair{"FREIGHTLINER_API_ADDR", &c.api_addr},
                            {"FREIGHTLINER_METRICS_ADDR", &c.metrics_addr},
                            {"FREIGHTLINER_STATE_DIR", &c.state_dir},
+                           {"FREIGHTLINER_STATE_DSN", &c.state_dsn},
+                           {"FREIGHTLINER_STATE_PASSWORD_FILE", &c.state_password_file},
                            {"FREIGHTLINER_API_KEYS_FILE", &c.api_keys_file}}) {
     if (auto v = env(name); v && !v->empty()) *out = *v;
   }
@@ -260,6 +305,7 @@ Status CheckAuthentication(const ServerConfig& c) {
 // operator already named: `registries` and the sync files' sources and destinations.
 Status Check(ServerConfig& c) {
   if (Status s = CheckAddress("api_addr", c.api_addr); !s) return s;
+  if (Status s = CheckState(c); !s) return s;
   if (Status s = CheckAddress("metrics_addr", c.metrics_addr); !s) return s;
   if (!c.ca_file.empty() && !std::ifstream(c.ca_file)) {
     return MakeError(ErrorCode::kInvalidArgument, "ca_file " + c.ca_file + " cannot be read");

@@ -32,7 +32,15 @@ struct ServerConfig {
   std::string api_addr = "0.0.0.0:8080";
   std::string metrics_addr = "0.0.0.0:2112";
   std::string state_dir;  // empty: the default state directory
-  int workers = 8;        // tags copied at once, across every job
+  // Cluster mode: the jobs in this PostgreSQL database (postgres:// or postgresql://), shared by
+  // every replica; empty: in SQLite under state_dir. A secret: never logged as written.
+  std::string state_dsn;
+  std::string state_password_file;  // the database password, read from this file
+  std::string state_password;       // loaded from state_password_file
+  // How long a replica holds a running job without renewing: a killed replica's jobs resume
+  // elsewhere this long after it stopped renewing (renewals come 6 times as often).
+  std::chrono::seconds job_lease{30};
+  int workers = 8;  // tags copied at once, across every job
   int max_concurrent_jobs = 4;
   int blob_concurrency = 4;
   int max_transfers = 16;

@@ -231,5 +231,50 @@ TEST(ServerConfigTest, SyncFilesAreCheckedAtStart) {
   EXPECT_NE(c.error().message.find("sauce"), std::string::npos) << c.error().message;
 }
 
+// Cluster mode: the DSN from the file or FREIGHTLINER_STATE_DSN, the password from a file (a
+// Secret's mount), and no message that quotes the DSN (it may hold a password).
+TEST(ServerConfigTest, SharedStateFromFileOrEnvironmentWithThePasswordFromAFile) {
+  const std::string password = WriteTemp("state-password", "s3cr3t-pw\n");
+  auto c = LoadServerConfig({.config = WriteTemp("state.yaml",
+                                                 "state: postgresql://fl@db.internal/freightliner\n"
+                                                 "state_password_file: " +
+                                                     password + "\njob_lease: 12s\n"),
+                             .allow_unauthenticated = true},
+                            FixedEnvironment({}));
+  ASSERT_TRUE(c) << c.error().message;
+  EXPECT_EQ(c->state_dsn, "postgresql://fl@db.internal/freightliner");
+  EXPECT_EQ(c->state_password, "s3cr3t-pw");
+  EXPECT_EQ(c->job_lease, std::chrono::seconds(12));
+
+  auto env =
+      LoadServerConfig({.allow_unauthenticated = true},
+                       FixedEnvironment({{"FREIGHTLINER_STATE_DSN", "postgres://fl:pw@db/fl"}}));
+  ASSERT_TRUE(env) << env.error().message;
+  EXPECT_EQ(env->state_dsn, "postgres://fl:pw@db/fl");
+  EXPECT_EQ(env->job_lease, std::chrono::seconds(30));
+}
+
+TEST(ServerConfigTest, BadSharedStateSettingsAreRefusedWithoutQuotingTheDsn) {
+  const auto refused = [](const std::string& yaml, const std::string& says) {
+    auto c = LoadServerConfig(
+        {.config = WriteTemp("bad-state.yaml", yaml), .allow_unauthenticated = true},
+        FixedEnvironment({}));
+    EXPECT_FALSE(c) << yaml;
+    if (c) return;
+    EXPECT_NE(c.error().message.find(says), std::string::npos) << c.error().message;
+    EXPECT_EQ(c.error().message.find("hunter2"), std::string::npos) << c.error().message;
+  };
+  refused("state: mysql://u:hunter2@db/x\n", "postgres://");
+  refused("state: /var/lib/freightliner\n", "state_dir");
+  refused("state_password_file: /etc/passwd\n", "set state: postgres://");
+  refused("state: postgres://u:hunter2@db/x\nstate_password_file: /no/such/file\n",
+          "cannot be read");
+  refused("state: postgres://u:hunter2@db/x\nstate_password_file: " +
+              WriteTemp("empty-password", "\n") + "\n",
+          "is empty");
+  refused("job_lease: 1s\n", "between 3s and 1h");
+  refused("job_lease: 2h\n", "between 3s and 1h");
+}
+
 }  // namespace
 }  // namespace freightliner::server

@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 #include <spdlog/spdlog.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -199,9 +200,32 @@ constexpr auto kProbeInterval = std::chrono::seconds(5);
 constexpr auto kProbeIntervalUnwritable = std::chrono::seconds(2);
 constexpr auto kPurgeInterval = std::chrono::minutes(10);
 
+// A running job's lease (config job_lease) is renewed this many times per lease: a replica that
+// stops renewing (killed, cut off) loses its jobs to another one a lease after its last renewal.
+constexpr int kRenewalsPerLease = 6;
+// An idle runner asks the store for work this often (jobs submitted here wake it at once).
+constexpr auto kClaimPoll = std::chrono::seconds(1);
+
+int64_t SteadyMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// "host:pid": who holds a lease, in the store and in logs.
+std::string LeaseOwner() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  return std::string(host[0] != '\0' ? host : "unknown") + ":" + std::to_string(getpid());
+}
+
 }  // namespace
 
 struct JobManager::Live {
+  store::JobLease lease;
+  std::atomic<int64_t> renewed_at_ms{SteadyMs()};  // steady clock
+  // Taken over by another replica, or the job ended there (canceled): stop, write nothing.
+  std::atomic<bool> lease_lost{false};
   std::stop_source stop;
   std::atomic<bool> canceled{false};
   std::atomic<int64_t> tags_total{0};
@@ -230,7 +254,12 @@ JobManager::JobManager(const ServerConfig& config, replication::CheckpointStore&
       jobs_(jobs),
       metrics_(metrics),
       transport_(std::move(transport)),
-      workers_(config.workers, [&metrics](const char*) { metrics.RecordPanic("worker"); }) {}
+      workers_(config.workers, [&metrics](const char*) { metrics.RecordPanic("worker"); }),
+      owner_(LeaseOwner()) {}
+
+int64_t JobManager::LeaseMs() const {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(config_.job_lease).count();
+}
 
 JobManager::~JobManager() {
   Shutdown(std::chrono::seconds(0));
@@ -242,14 +271,11 @@ Status JobManager::Start() {
   if (auto purged = Purge(); purged && *purged > 0) {
     spdlog::info("jobs: {} ended job(s) past the retention purged", *purged);
   }
+  // Runners claim them; jobs a replica that died was running wait for its leases to expire.
   auto recovered = jobs_.Unfinished();
   if (!recovered) return tl::unexpected(recovered.error());
-  {
-    std::lock_guard lock(mu_);
-    queue_.insert(queue_.end(), recovered->begin(), recovered->end());
-  }
   if (!recovered->empty())
-    spdlog::info("jobs: {} queued or interrupted job(s) taken up again", recovered->size());
+    spdlog::info("jobs: {} queued or interrupted job(s) in the store", recovered->size());
   ObserveSyncs();
   for (int i = 0; i < config_.max_concurrent_jobs; ++i) {
     runners_.emplace_back([this](std::stop_token stop) { RunnerLoop(stop); });
@@ -262,6 +288,7 @@ Status JobManager::Start() {
     scheduler_ = std::jthread([this](std::stop_token stop) { SchedulerLoop(stop); });
   }
   maintenance_ = std::jthread([this](std::stop_token stop) { MaintenanceLoop(stop); });
+  leases_ = std::jthread([this](std::stop_token stop) { LeaseLoop(stop); });
   return Ok();
 }
 
@@ -361,10 +388,17 @@ json JobManager::ParseRow(const store::StoredJob& row) {
   return doc;
 }
 
-Status JobManager::Update(const std::string& id, const json& fields) {
+Status JobManager::Update(const std::string& id, const json& fields, std::optional<int64_t> fence,
+                          bool unfinished_only) {
   // Read, merge and write in one store update: a progress update racing the final status must
   // not write back the status it read before.
   auto written = jobs_.Update(id, [&](const store::StoredJob& current) -> Result<store::StoredJob> {
+    if ((fence || unfinished_only) && store::Ended(current.status)) {
+      return MakeError(ErrorCode::kCanceled, "job " + id + " ended");
+    }
+    if (fence && current.fence != *fence) {
+      return MakeError(ErrorCode::kCanceled, "job " + id + ": its lease was taken over");
+    }
     json merged = json::parse(current.doc, nullptr, /*allow_exceptions=*/false);
     if (!WellFormed(merged, id)) merged = QuarantinedDoc(id, current.type, current.created_at_ms);
     for (const auto& [key, value] : fields.items())
@@ -372,33 +406,43 @@ Status JobManager::Update(const std::string& id, const json& fields) {
     return RowOf(merged);
   });
   if (!written) {
-    if (written.error().code != ErrorCode::kNotFound) StoreError("update", written.error());
+    const ErrorCode code = written.error().code;
+    if (code != ErrorCode::kNotFound && code != ErrorCode::kCanceled) {
+      StoreError("update", written.error());
+    }
     return tl::unexpected(written.error());
   }
   store_writable_ = true;
   return Ok();
 }
 
-bool JobManager::Persist(const std::string& id, const json& fields) {
-  Status s = Update(id, fields);
-  if (s || s.error().code == ErrorCode::kNotFound) return static_cast<bool>(s);
+JobManager::Persisted JobManager::Persist(const std::string& id, const json& fields,
+                                          std::optional<int64_t> fence) {
+  Status s = Update(id, fields, fence);
+  if (s) return Persisted::kSaved;
+  if (s.error().code == ErrorCode::kCanceled) {
+    spdlog::warn("job {}: not written: its lease was taken over or it ended elsewhere", id);
+    return Persisted::kRefused;
+  }
+  if (s.error().code == ErrorCode::kNotFound) return Persisted::kRefused;
   // Shown by Get and List meanwhile; written when the store takes writes again.
   std::lock_guard lock(mu_);
-  json& pending = unsaved_[id];
-  if (!pending.is_object()) pending = json::object();
+  Unsaved& pending = unsaved_[id];
+  if (!pending.fields.is_object()) pending.fields = json::object();
   for (const auto& [key, value] : fields.items())
-    pending[key] = value;
-  return false;
+    pending.fields[key] = value;
+  pending.fence = fence;
+  return Persisted::kHeld;
 }
 
 void JobManager::RetryUnsaved() {
-  std::map<std::string, json> pending;
+  std::map<std::string, Unsaved> pending;
   {
     std::lock_guard lock(mu_);
     pending.swap(unsaved_);
   }
-  for (auto& [id, fields] : pending) {
-    if (Persist(id, fields))
+  for (auto& [id, unsaved] : pending) {
+    if (Persist(id, unsaved.fields, unsaved.fence) == Persisted::kSaved)
       spdlog::info("job {}: its state, held back by the store, is saved", id);
   }
 }
@@ -472,7 +516,7 @@ Result<json> JobManager::Submit(const std::string& type, const json& request,
                                                   s.error().message +
                                                   "); the job was not queued, try again later");
   }
-  queue_.push_back(id);
+  ++submissions_;
   cv_.notify_all();  // the scheduler waits on cv_ too: notify_one could wake it instead of a runner
   spdlog::info("job {} queued: {} ({})", id, type, trigger);
   auto doc = Load(id);
@@ -493,13 +537,20 @@ Result<json> JobManager::SubmitEvent(const TagEvent& event, bool& collapsed) {
   {
     std::lock_guard lock(mu_);
     auto it = queued_events_.find(key);
-    if (it != queued_events_.end() &&
-        std::find(queue_.begin(), queue_.end(), it->second) != queue_.end()) {
-      queued = it->second;
-      auto time = event_times_.find(queued);
-      if (event.event_time && (time == event_times_.end() || *event.event_time < time->second)) {
-        event_times_[queued] = *event.event_time;
-      }
+    if (it != queued_events_.end()) queued = it->second;
+  }
+  // Still queued and not claimed by a runner (which may have listed the tag already).
+  if (!queued.empty()) {
+    auto row = jobs_.Get(queued);
+    if (!row || !*row || (*row)->status != JobStatus::kQueued || !(*row)->owner.empty()) {
+      queued.clear();
+    }
+  }
+  if (!queued.empty()) {
+    std::lock_guard lock(mu_);
+    auto time = event_times_.find(queued);
+    if (event.event_time && (time == event_times_.end() || *event.event_time < time->second)) {
+      event_times_[queued] = *event.event_time;
     }
   }
   if (!queued.empty()) {
@@ -523,7 +574,7 @@ json JobManager::WithProgress(json job) {
     auto it = running_.find(id);
     if (it != running_.end()) live = it->second;
     if (auto u = unsaved_.find(id); u != unsaved_.end()) {
-      for (const auto& [key, value] : u->second.items())
+      for (const auto& [key, value] : u->second.fields.items())
         job[key] = value;
     }
   }
@@ -577,17 +628,25 @@ Result<json> JobManager::Cancel(const std::string& id) {
       it->second->stop.request_stop();
       spdlog::info("job {}: cancel requested", id);
     } else {
+      // Queued, or running on another replica: that replica's next lease renewal finds the job
+      // ended and stops it.
       auto doc = Load(id);
       if (!doc) return tl::unexpected(doc.error());
       if (!*doc) return MakeError(ErrorCode::kNotFound, "no job " + id);
       const std::string status = (**doc)["status"];
-      if (status != "queued") {
+      if (status != "queued" && status != "running") {
         return MakeError(ErrorCode::kClientError, "job " + id + " already ended: " + status);
       }
-      if (Status s = Update(id, {{"status", "canceled"}, {"finished_at", NowSeconds()}}); !s) {
+      Status s = Update(id, {{"status", "canceled"}, {"finished_at", NowSeconds()}},
+                        /*fence=*/std::nullopt, /*unfinished_only=*/true);
+      if (!s && s.error().code == ErrorCode::kCanceled) {
+        return MakeError(ErrorCode::kClientError, "job " + id + " already ended");
+      }
+      if (!s) {
         return MakeError(ErrorCode::kServerError,
                          "the job store cannot be written (" + s.error().message + ")");
       }
+      if (status == "running") spdlog::info("job {}: canceled; it stops where it runs", id);
       metrics_.RecordJob((**doc)["type"], "canceled", 0);
     }
   }
@@ -596,49 +655,74 @@ Result<json> JobManager::Cancel(const std::string& id) {
 
 void JobManager::RunnerLoop(std::stop_token stop) {
   for (;;) {
-    std::string id;
+    uint64_t seen = 0;
     {
-      std::unique_lock lock(mu_);
-      cv_.wait(lock, stop, [&] { return !queue_.empty() || shutting_down_; });
+      std::lock_guard lock(mu_);
       if (stop.stop_requested() || shutting_down_) return;
-      id = queue_.front();
-      queue_.pop_front();
-      // Started: a new event for its tag needs a new job (this one may have listed it already).
-      std::erase_if(queued_events_, [&](const auto& entry) { return entry.second == id; });
+      seen = submissions_;
     }
+    std::optional<store::JobLease> lease;
     try {
-      RunJob(id);
+      auto claimed = jobs_.Claim(owner_, LeaseMs());
+      if (claimed) {
+        lease = *claimed;
+      } else {
+        StoreError("claim", claimed.error());
+      }
     } catch (const std::exception& e) {
-      FailAfterPanic(id, e.what());
-    } catch (...) {
-      FailAfterPanic(id, "unknown exception");
+      metrics_.RecordPanic("worker");
+      spdlog::error("jobs: claiming a job: unexpected exception: {}", e.what());
     }
+    if (lease) {
+      {
+        // Started: a new event for its tag needs a new job (this one may list it already).
+        std::lock_guard lock(mu_);
+        std::erase_if(queued_events_, [&](const auto& entry) { return entry.second == lease->id; });
+      }
+      try {
+        RunJob(*lease);
+      } catch (const std::exception& e) {
+        FailAfterPanic(*lease, e.what());
+      } catch (...) {
+        FailAfterPanic(*lease, "unknown exception");
+      }
+      continue;
+    }
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, stop, kClaimPoll, [&] { return submissions_ != seen || shutting_down_; });
   }
 }
 
 // Nothing here may throw: it is what runs when something already did.
-void JobManager::FailAfterPanic(const std::string& id, const std::string& what) noexcept {
+void JobManager::FailAfterPanic(const store::JobLease& lease, const std::string& what) noexcept {
   try {
     metrics_.RecordPanic("worker");
-    spdlog::error("job {}: unexpected exception: {}", id, what);
-    Persist(id, {{"status", "failed"},
-                 {"finished_at", NowSeconds()},
-                 {"error", ErrorJson(Error(ErrorCode::kInternal, what.substr(0, 1024)))}});
+    spdlog::error("job {}: unexpected exception: {}", lease.id, what);
+    Persist(lease.id,
+            {{"status", "failed"},
+             {"finished_at", NowSeconds()},
+             {"error", ErrorJson(Error(ErrorCode::kInternal, what.substr(0, 1024)))}},
+            lease.fence);
   } catch (...) {
-    spdlog::error("job {}: could not be marked failed", id);
+    spdlog::error("job {}: could not be marked failed", lease.id);
   }
 }
 
-void JobManager::RunJob(const std::string& id) {
+void JobManager::RunJob(const store::JobLease& lease) {
+  const std::string& id = lease.id;
   auto live = std::make_shared<Live>();
+  live->lease = lease;
   json job;
   {
     std::lock_guard lock(mu_);
     auto doc = Load(id);
-    if (!doc || !*doc) return;
+    const bool runnable = doc && *doc && !shutting_down_ &&
+                          ((**doc)["status"] == "queued" || (**doc)["status"] == "running");
+    if (!runnable) {
+      if (Status s = jobs_.Release(lease); !s) StoreError("update", s.error());
+      return;
+    }
     job = **doc;
-    const std::string status = job["status"];
-    if ((status != "queued" && status != "running") || shutting_down_) return;
     running_[id] = live;
   }
   // Whatever way Execute ends, the job leaves running_ and the gauge comes back down.
@@ -650,8 +734,14 @@ void JobManager::RunJob(const std::string& id) {
   metrics_.jobs_active().Increment();
   OnExit inactive{[&] { metrics_.jobs_active().Decrement(); }};
   ScopedLogFields log_fields({{"job_id", id}, {"job_type", job["type"]}});
+  if (job["status"] == "running") {
+    spdlog::info("job {}: resumed from its checkpoint (lease {} of {})", id, lease.fence, owner_);
+  }
   if (job["started_at"].is_null()) job["started_at"] = NowSeconds();
-  Persist(id, {{"status", "running"}, {"started_at", job["started_at"]}});
+  if (Persist(id, {{"status", "running"}, {"started_at", job["started_at"]}}, lease.fence) ==
+      Persisted::kRefused) {
+    return;
+  }
   if (const NamedSync* sync = SyncOf(job)) {
     metrics_.RecordSyncStart(sync->name, job["started_at"].get<double>());
   }
@@ -674,11 +764,14 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
       fields["errors"] = live.errors;
       if (!live.plan.empty()) fields["plan"] = live.plan;
     }
+    if (live.lease_lost) return StoppedElsewhere(id, live);
     // Before the status is visible: whoever sees the job succeeded sees the gauge say so.
     if (const NamedSync* sync = SyncOf(job); sync && status == "succeeded") {
       metrics_.RecordSyncSuccess(sync->name, finished_at);
     }
-    if (!Persist(id, fields)) {
+    const Persisted persisted = Persist(id, fields, live.lease.fence);
+    if (persisted == Persisted::kRefused) return StoppedElsewhere(id, live);
+    if (persisted == Persisted::kHeld) {
       spdlog::error("job {}: its final status ({}) is held in memory until the store takes writes",
                     id, status);
     }
@@ -697,6 +790,16 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
   };
 
   std::string run_id = job.value("run_id", "");
+  if (!run_id.empty()) {
+    // Started by a replica whose checkpoints are not shared with this one: plan anew (tags
+    // already at their destinations are found up to date).
+    auto run = checkpoints_.GetRun(run_id);
+    if (run && !*run) {
+      spdlog::info("job {}: checkpoint {} is not in this replica's store; planning anew", id,
+                   run_id);
+      run_id.clear();
+    }
+  }
   if (run_id.empty()) {
     auto created = checkpoints_.CreateRun(type, Dump(job["request"]));
     if (!created) {
@@ -710,7 +813,7 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
         return finish("failed", ErrorJson(s.error()));
       }
     }
-    Persist(id, {{"run_id", run_id}});
+    Persist(id, {{"run_id", run_id}}, live.lease.fence);
   }
   for (const auto& m : prepared->mappings)
     metrics_.ObservePair(m.source.registry, m.destination.registry);
@@ -775,15 +878,67 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
                                    live.tags_done += planned - left;  // done by an earlier attempt
                                  }});
   if (live.canceled) return finish("canceled", nullptr);
+  if (live.lease_lost) return StoppedElsewhere(id, live);
   if (live.stop.stop_requested()) {
-    // Shutdown: the job stays "running" with its checkpoint; the next start resumes it.
-    Persist(id, {{"progress", live.Progress()}});
+    // Shutdown: the job stays "running" with its checkpoint, and its lease is given up: another
+    // replica, or the next start, resumes it at once.
+    Persist(id, {{"progress", live.Progress()}}, live.lease.fence);
+    if (Status s = jobs_.Release(live.lease); !s) StoreError("update", s.error());
     spdlog::info("job {} stopped for shutdown; it resumes at the next start", id);
     return;
   }
   if (!result) return finish("failed", ErrorJson(result.error()));
   if (result->status == "completed") return finish("succeeded", nullptr);
   finish("failed", ErrorJson(replication::SummaryError(result->summary)));
+}
+
+// Canceled from another replica, or taken over after this one missed its renewals: the job's
+// outcome is written, and counted, by whoever holds it now.
+void JobManager::StoppedElsewhere(const std::string& id, Live& live) {
+  live.lease_lost = true;
+  spdlog::warn("job {}: stopped: it was canceled elsewhere or its lease was taken over", id);
+  std::lock_guard lock(mu_);
+  event_times_.erase(id);
+}
+
+void JobManager::LeaseLoop(std::stop_token stop) {
+  for (;;) {
+    std::vector<std::shared_ptr<Live>> running;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait_for(lock, stop, config_.job_lease / kRenewalsPerLease,
+                   [&] { return shutting_down_; });
+      if (shutting_down_ || stop.stop_requested()) return;
+      for (const auto& [id, live] : running_)
+        running.push_back(live);
+    }
+    for (const auto& live : running) {
+      if (live->lease_lost) continue;
+      bool lost = false;
+      try {
+        auto renewed = jobs_.Renew(live->lease, LeaseMs());
+        if (renewed && *renewed) {
+          live->renewed_at_ms = SteadyMs();
+        } else if (renewed) {
+          lost = true;
+        } else {
+          StoreError("renew", renewed.error());
+          // Past its expiry another replica may hold it: better stopped than run twice.
+          lost = SteadyMs() - live->renewed_at_ms >= LeaseMs();
+        }
+      } catch (const std::exception& e) {
+        metrics_.RecordPanic("scheduler");
+        spdlog::error("job {}: renewing its lease: unexpected exception: {}", live->lease.id,
+                      e.what());
+      }
+      if (lost) {
+        live->lease_lost = true;
+        live->stop.request_stop();
+        spdlog::warn("job {}: its lease is lost (canceled elsewhere, or taken over); stopping",
+                     live->lease.id);
+      }
+    }
+  }
 }
 
 void JobManager::ObserveEventLag(const std::string& id, const std::string& status) {
@@ -858,6 +1013,23 @@ bool JobManager::SyncPending(const std::string& name) {
   return pending.value_or(false);
 }
 
+// Every replica's scheduler wakes for each interval; the store gives the run to the first. A
+// tenth of the interval (at most 5 s) of slack keeps a replica's own next tick, a little early
+// by the time the claim is written, from missing its slot.
+bool JobManager::ClaimScheduleSlot(const Schedule& schedule) {
+  const int64_t every_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(schedule.every).count();
+  const int64_t slack_ms = std::min<int64_t>(every_ms / 10, 5000);
+  auto slot = jobs_.ClaimScheduleSlot(schedule.sync + "/" + std::to_string(schedule.every.count()),
+                                      every_ms - slack_ms);
+  if (!slot) {
+    StoreError("claim", slot.error());
+    return false;
+  }
+  if (!*slot) spdlog::debug("schedule {}: this interval's run is another replica's", schedule.sync);
+  return *slot;
+}
+
 void JobManager::SchedulerLoop(std::stop_token stop) {
   using Clock = std::chrono::steady_clock;
   std::vector<Clock::time_point> due(config_.schedules.size(), Clock::now());
@@ -871,6 +1043,7 @@ void JobManager::SchedulerLoop(std::stop_token stop) {
         next_runs_[i] = std::chrono::system_clock::now() + s.every;
       }
       try {
+        if (!ClaimScheduleSlot(s)) continue;
         if (SyncPending(s.sync)) {
           spdlog::info("schedule {}: the previous run is still going; skipped", s.sync);
           continue;
@@ -906,6 +1079,7 @@ void JobManager::Shutdown(std::chrono::seconds grace) {
   lock.unlock();
   scheduler_ = {};
   maintenance_ = {};
+  leases_ = {};
   runners_.clear();
 }
 

@@ -107,9 +107,16 @@ class JobManager {
 
   Status Insert(const std::string& id, const std::string& type, const nlohmann::json& request,
                 const std::string& trigger);
-  Status Update(const std::string& id, const nlohmann::json& fields);
-  // Update, and on failure: logged, counted, and the fields kept in unsaved_ (retried later).
-  bool Persist(const std::string& id, const nlohmann::json& fields);
+  // `fence`: the write of a lease holder, refused (kCanceled) when the lease was taken over or
+  // the job ended meanwhile (canceled from another replica). `unfinished_only`: refused
+  // (kCanceled) when the job ended meanwhile.
+  Status Update(const std::string& id, const nlohmann::json& fields,
+                std::optional<int64_t> fence = std::nullopt, bool unfinished_only = false);
+  // Update, and on failure: logged, counted, and the fields kept in unsaved_ (held, retried
+  // later). A lease holder's write that is refused is dropped.
+  enum class Persisted { kSaved, kHeld, kRefused };
+  Persisted Persist(const std::string& id, const nlohmann::json& fields,
+                    std::optional<int64_t> fence = std::nullopt);
   void RetryUnsaved();
   Result<std::optional<nlohmann::json>> Load(const std::string& id);
   // The row's doc, or (quarantining the row) a minimal failed job.
@@ -118,13 +125,19 @@ class JobManager {
   bool ProbeStore();
   void CheckIntegrity();
   void RunnerLoop(std::stop_token stop);
+  // Renews the leases of the jobs running here; stops a job whose lease is lost.
+  void LeaseLoop(std::stop_token stop);
   void SchedulerLoop(std::stop_token stop);
   void MaintenanceLoop(std::stop_token stop);
-  void RunJob(const std::string& id);
-  void FailAfterPanic(const std::string& id, const std::string& what) noexcept;
+  void RunJob(const store::JobLease& lease);
+  void FailAfterPanic(const store::JobLease& lease, const std::string& what) noexcept;
   void Execute(const std::string& id, const nlohmann::json& job, Live& live);
+  void StoppedElsewhere(const std::string& id, Live& live);
+  int64_t LeaseMs() const;
   nlohmann::json WithProgress(nlohmann::json job);
   bool SyncPending(const std::string& name);
+  // True for one replica per interval of the schedule (see JobStore::ClaimScheduleSlot).
+  bool ClaimScheduleSlot(const Schedule& schedule);
   // The newest job of the named sync with that status (none: whatever its status);
   // `whole_runs_only` leaves dry runs and runs narrowed to one tag out.
   Result<std::optional<nlohmann::json>> LastSyncJob(const std::string& name,
@@ -145,10 +158,16 @@ class JobManager {
 
   std::mutex mu_;
   std::condition_variable_any cv_;
-  std::deque<std::string> queue_;
+  uint64_t submissions_ = 0;  // jobs submitted here: wakes a runner before its next poll (mu_)
+  // Who holds this process's leases (host and process id).
+  const std::string owner_;
   std::map<std::string, std::shared_ptr<Live>> running_;
   bool shutting_down_ = false;
-  std::map<std::string, nlohmann::json> unsaved_;  // fields whose write failed, by job id (mu_)
+  struct Unsaved {
+    nlohmann::json fields;
+    std::optional<int64_t> fence;
+  };
+  std::map<std::string, Unsaved> unsaved_;  // fields whose write failed, by job id (mu_)
   std::mutex event_mu_;  // held from looking for a queued event job to queueing a new one
   std::map<std::string, std::string> queued_events_;  // event job request -> queued job id (mu_)
   std::map<std::string, std::chrono::system_clock::time_point> event_times_;  // by job id (mu_)
@@ -159,6 +178,7 @@ class JobManager {
   std::vector<std::jthread> runners_;
   std::jthread scheduler_;
   std::jthread maintenance_;
+  std::jthread leases_;
 };
 
 }  // namespace freightliner::server

@@ -53,8 +53,8 @@ inline constexpr const char* kJobTypes[] = {"replicate", "replicate-tree", "sync
 inline constexpr const char* kJobStatuses[] = {"succeeded", "failed", "canceled"};
 inline constexpr const char* kComponents[] = {"worker", "api", "scheduler"};
 inline constexpr const char* kAuthFailureTypes[] = {"api_key", "registry"};
-inline constexpr const char* kStoreOperations[] = {"insert", "update", "read",
-                                                   "purge",  "probe",  "check"};
+inline constexpr const char* kStoreOperations[] = {"insert", "update", "read",  "purge",
+                                                   "probe",  "check",  "claim", "renew"};
 inline constexpr const char* kEventSources[] = {"distribution", "harbor"};
 inline constexpr const char* kEventActions[] = {"push", "delete", "pull", "ignored", "invalid"};
 

@@ -13,6 +13,8 @@
 #include "server/jobs.hpp"
 #include "server/metrics.hpp"
 #include "server/metrics_endpoint.hpp"
+#include "state/postgres.hpp"
+#include "store/postgres_job_store.hpp"
 #include "store/sqlite_job_store.hpp"
 
 namespace freightliner::server {
@@ -51,6 +53,20 @@ void LogApiSecurity(const ServerConfig& config) {
   }
 }
 
+// The jobs' store: the SQLite database of the checkpoints, or (cluster mode) PostgreSQL.
+Result<std::unique_ptr<store::JobStore>> OpenJobStore(const ServerConfig& config,
+                                                      replication::CheckpointStore& checkpoints) {
+  if (config.state_dsn.empty()) {
+    return std::make_unique<store::SqliteJobStore>(checkpoints.database(), checkpoints.mutex());
+  }
+  auto shared = store::PostgresJobStore::Open(config.state_dsn, config.state_password);
+  if (!shared) {
+    return tl::unexpected(
+        shared.error().WithContext("the job store at " + state::pg::RedactDsn(config.state_dsn)));
+  }
+  return std::unique_ptr<store::JobStore>(std::move(*shared));
+}
+
 }  // namespace
 
 void DrainDelay::Wait(std::chrono::seconds delay) {
@@ -85,8 +101,9 @@ Status Serve(const ServerConfig& config, std::stop_token stop, DrainDelay* drain
   auto transport = std::make_shared<http::Transport>(
       http::TransportOptions{.user_agent = std::string("freightliner/") + kVersion,
                              .proxy = http::ProxySettings::FromEnvironment(ProcessEnvironment())});
-  store::SqliteJobStore job_store((*store)->database(), (*store)->mutex());
-  JobManager jobs(config, **store, job_store, metrics, transport);
+  auto job_store = OpenJobStore(config, **store);
+  if (!job_store) return tl::unexpected(job_store.error());
+  JobManager jobs(config, **store, **job_store, metrics, transport);
   metrics.SetWorkerPool([&jobs] {
     return WorkerPoolStats{jobs.workers().size(), jobs.workers().active(), jobs.workers().queued()};
   });
@@ -97,8 +114,11 @@ Status Serve(const ServerConfig& config, std::stop_token stop, DrainDelay* drain
                          .on_panic = [&metrics] { metrics.RecordPanic("api"); }},
                         [&api](const http::ServerRequest& r) { return api.Handle(r); });
   if (Status s = api_http.Start(); !s) return s;
-  spdlog::info("serving the API on {} and metrics on {} (state in {})", config.api_addr,
-               config.metrics_addr, state_dir);
+  spdlog::info("serving the API on {} and metrics on {} (state in {}{})", config.api_addr,
+               config.metrics_addr, state_dir,
+               config.state_dsn.empty()
+                   ? ""
+                   : ", jobs in " + state::pg::RedactDsn(config.state_dsn) + ", shared");
   LogApiSecurity(config);
 
   WaitForStop(stop);

@@ -272,7 +272,8 @@ int64_t Rows::affected() const {
   return value;
 }
 
-Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dsn) {
+Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dsn,
+                                                     const std::string& password) {
   // Parsed first: libpq's complaint about a string it cannot parse quotes the string, password
   // and all, so only its words before the quote are kept.
   char* parse_error = nullptr;
@@ -289,8 +290,11 @@ Result<std::unique_ptr<Connection>> Connection::Open(const std::string& dsn) {
   }
   // Defaults that the string may override (later keywords win): a database host that drops
   // packets fails the connection in 10 s, not after the kernel's two minutes of SYN retries.
-  const char* keywords[] = {"connect_timeout", "application_name", "dbname", nullptr};
-  const char* values[] = {"10", "freightliner", dsn.c_str(), nullptr};
+  // A password given apart comes after the string, so it wins.
+  const char* keywords[] = {"connect_timeout", "application_name", "dbname",
+                            password.empty() ? nullptr : "password", nullptr};
+  const char* values[] = {"10", "freightliner", dsn.c_str(),
+                          password.empty() ? nullptr : password.c_str(), nullptr};
   PGconn* raw = PQconnectdbParams(keywords, values, /*expand_dbname=*/1);
   if (raw == nullptr) return MakeError(ErrorCode::kInternal, "postgres: out of memory");
   std::unique_ptr<Connection> conn(new Connection(raw));

@@ -96,7 +96,9 @@ class Connection {
   // Connects and checks the connection. Failures: kInvalidArgument (no_retry) for a string that
   // does not parse, kNetwork for a server that cannot be reached or refuses us. No message holds
   // the connection string or the password.
-  static Result<std::unique_ptr<Connection>> Open(const std::string& dsn);
+  // `password`, when not empty, overrides one in the string (a password file's, say).
+  static Result<std::unique_ptr<Connection>> Open(const std::string& dsn,
+                                                  const std::string& password = "");
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

@@ -128,8 +128,9 @@ int PostgresJobStore::LatestSchemaVersion() {
   return Migrations().back().version;
 }
 
-Result<std::unique_ptr<PostgresJobStore>> PostgresJobStore::Open(const std::string& dsn) {
-  auto conn = Connection::Open(dsn);
+Result<std::unique_ptr<PostgresJobStore>> PostgresJobStore::Open(const std::string& dsn,
+                                                                 const std::string& password) {
+  auto conn = Connection::Open(dsn, password);
   if (!conn) return tl::unexpected(conn.error());
   if (Status s = Configure(**conn); !s) return tl::unexpected(s.error());
   return std::unique_ptr<PostgresJobStore>(new PostgresJobStore(std::move(*conn)));

@@ -22,7 +22,8 @@ inline constexpr int64_t kMigrationLock = 0x66726569676874;  // "freight"
 class PostgresJobStore final : public JobStore {
  public:
   // Connects (the error never holds the connection string's password).
-  static Result<std::unique_ptr<PostgresJobStore>> Open(const std::string& dsn);
+  static Result<std::unique_ptr<PostgresJobStore>> Open(const std::string& dsn,
+                                                        const std::string& password = "");
 
   Status Migrate() override;
   Status Insert(const StoredJob& job) override;

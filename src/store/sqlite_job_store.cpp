@@ -73,7 +73,10 @@ CREATE TABLE IF NOT EXISTS schedule_slots (
 );
 )");
   if (!created) return created;
-  return AddQueryColumns();
+  if (Status s = AddQueryColumns(); !s) return s;
+  // The file is one process's: leases a previous process left (killed, or stopped mid-job)
+  // would only delay the resumption of its jobs.
+  return db_.Exec("UPDATE jobs SET owner = '', lease_until = 0 WHERE lease_until != 0");
 }
 
 // Databases written before the store had query columns: add them, filled from the docs (a doc
@@ -235,6 +238,14 @@ Result<bool> SqliteJobStore::SyncRunPending(const std::string& sync) {
 
 Result<std::optional<JobLease>> SqliteJobStore::Claim(const std::string& owner, int64_t lease_ms) {
   std::lock_guard lock(mu_);
+  // Idle runners ask every second: finding nothing must not take the write lock.
+  auto any = db_.Prepare(
+      "SELECT 1 FROM jobs WHERE status IN ('queued','running') AND lease_until < ? LIMIT 1");
+  if (!any) return tl::unexpected(any.error());
+  auto found_any = (*any)->Bind(1, NowMs()).Step();
+  if (!found_any) return tl::unexpected(found_any.error());
+  if (!*found_any) return std::optional<JobLease>();
+  (*any)->Reset();
   state::Transaction tx(db_);
   if (Status s = tx.Begin(); !s) return tl::unexpected(s.error());
   const int64_t now = NowMs();

@@ -1,6 +1,7 @@
 #pragma once
 // The embedded job store: a `jobs` table in the SQLite database that holds the checkpoints,
-// sharing its connection and mutex (one writer, and a job and its checkpoints in one file).
+// sharing its connection and mutex (one writer, and a job and its checkpoints in one file). The
+// file belongs to one process: Migrate, at its start, frees the leases an earlier one left.
 
 #include <mutex>
 

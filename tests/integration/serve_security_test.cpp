@@ -316,7 +316,8 @@ TEST_F(ServeSecurityTest, AStoreThatCannotBeWrittenIsNotReadyAndSaysSo) {
   // writes); reads still work. Released after 25 s.
   ChildProcess locker(
       {"sh", "-c",
-       "(echo 'BEGIN IMMEDIATE;'; echo 'UPDATE jobs SET status = status;'; sleep 25; "
+       "(echo '.timeout 10000'; echo 'BEGIN IMMEDIATE;'; echo 'UPDATE jobs SET status = status;'; "
+       "sleep 25; "
        "echo 'ROLLBACK;') | sqlite3 " +
            serve.database()},
       state_.path() + "/locker.log");

@@ -1,0 +1,180 @@
+// Cluster mode: three `serve` replicas sharing one real PostgreSQL (state: postgresql://...).
+// Jobs submitted to any replica run once, on one of them; a replica killed mid-job loses its
+// jobs to the others when its leases expire; a cancel reaches the replica running the job; a
+// schedule runs once per interval, not once per replica.
+
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "fixtures/fault_proxy.hpp"
+#include "fixtures/oci_image.hpp"
+#include "fixtures/postgres.hpp"
+#include "fixtures/registry.hpp"
+#include "fixtures/skopeo.hpp"
+#include "integration/serve.hpp"
+
+namespace freightliner::testing {
+namespace {
+
+using nlohmann::json;
+
+class ClusterTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new TempDir("freightliner-cluster");
+    src_ = new Registry();
+    OciLayout layout(dir_->Sub("oci"));
+    layout.AddImage("app", {.layers = {{.size = 20000, .seed = 1201}, {.size = 900, .seed = 1202}}});
+    SkopeoCopy(layout.Ref("app"), "docker://" + src_->host() + "/team/app:v1");
+  }
+  static void TearDownTestSuite() {
+    delete src_;
+    delete dir_;
+  }
+
+  // The config every replica shares: the database, a short lease, API jobs on these registries.
+  std::string Config(const std::vector<std::string>& registries, const std::string& extra = "") {
+    std::string list = "\"" + src_->host() + "\"";
+    for (const std::string& host : registries)
+      list += ", \"" + host + "\"";
+    return "state: " + pg_.dsn() + "\njob_lease: 3s\nmax_concurrent_jobs: 2\n" +
+           "allowed_registries: [" + list + "]\n" + extra;
+  }
+  // Three replicas with the config, each with its own state directory (checkpoints).
+  void StartReplicas(const std::string& config) {
+    for (int i = 0; i < 3; ++i) {
+      dirs_.push_back(std::make_unique<TempDir>("freightliner-replica"));
+      replicas_.push_back(std::make_unique<Serve>(*dirs_.back(), ServeOptions{.config_yaml = config}));
+    }
+  }
+  std::vector<json> JobsOfType(const Serve& replica, const std::string& type) {
+    HttpResponse r = replica.Call("GET", "/api/v1/jobs?limit=1000&type=" + type);
+    EXPECT_EQ(r.status, 200) << r.body;
+    json page = json::parse(r.body, nullptr, false);
+    std::vector<json> jobs;
+    if (page.is_object() && page["jobs"].is_array()) {
+      for (const json& job : page["jobs"])
+        jobs.push_back(job);
+    }
+    return jobs;
+  }
+
+  static TempDir* dir_;
+  static Registry* src_;
+  PostgresServer pg_;
+  std::vector<std::unique_ptr<TempDir>> dirs_;
+  std::vector<std::unique_ptr<Serve>> replicas_;
+};
+TempDir* ClusterTest::dir_ = nullptr;
+Registry* ClusterTest::src_ = nullptr;
+
+// 30 jobs submitted round robin; one replica SIGKILLed while it runs some. Every job succeeds,
+// seen alike from every live replica; every destination holds the source's digest; and each
+// destination tag got exactly one manifest PUT (counted at a proxy in front of the destination):
+// no tag was copied by two replicas, the killed one's unfinished copies were finished once.
+TEST_F(ClusterTest, JobsRunOnceAcrossReplicasAndAKilledReplicasJobsFinishElsewhere) {
+  Registry dst;
+  FaultProxy proxy(dst.host());
+  proxy.SetDelay(std::chrono::milliseconds(150));  // jobs last long enough to be cut short
+  StartReplicas(Config({proxy.host()}));
+  constexpr int kJobs = 30;
+  std::vector<std::string> ids;
+  for (int i = 0; i < kJobs; ++i) {
+    const Serve& to = *replicas_[static_cast<size_t>(i % 3)];
+    ids.push_back(to.Submit("/api/v1/replicate",
+                            {{"source", src_->host() + "/team/app:v1"},
+                             {"destination", proxy.host() + "/copy/n" + std::to_string(i) + ":v1"}}));
+  }
+  // Kill the third replica while it holds jobs.
+  bool busy = false;
+  for (int i = 0; i < 100 && !busy; ++i) {
+    busy = replicas_[2]->Scrape().find("freightliner_jobs_active 0") == std::string::npos;
+    if (!busy) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_TRUE(busy) << "the third replica never ran a job";
+  replicas_[2]->Signal(SIGKILL);
+  replicas_[2]->Wait();
+
+  const std::string digest = RawDigest(src_->host() + "/team/app:v1");
+  for (int i = 0; i < kJobs; ++i) {
+    json job = replicas_[0]->WaitForJob(ids[static_cast<size_t>(i)], 180);
+    EXPECT_EQ(job["status"], "succeeded") << job.dump();
+    json seen = json::parse(replicas_[1]->Call("GET", "/api/v1/jobs/" + ids[static_cast<size_t>(i)]).body,
+                            nullptr, false);
+    EXPECT_EQ(seen["status"], job["status"]) << seen.dump();
+    const std::string repo = "copy/n" + std::to_string(i);
+    EXPECT_EQ(RawDigest(dst.host() + "/" + repo + ":v1"), digest) << repo;
+    EXPECT_EQ(proxy.Count("PUT", "^/v2/" + repo + "/manifests/v1$"), 1) << repo;
+  }
+  std::string resumed;
+  for (int i = 0; i < 2; ++i) {
+    if (replicas_[static_cast<size_t>(i)]->Log().find("resumed from its checkpoint") !=
+        std::string::npos) {
+      resumed = "yes";
+    }
+  }
+  EXPECT_EQ(resumed, "yes") << "no live replica took over a job of the killed one";
+}
+
+// A job submitted to one replica is listed by another, and canceled there: the replica running
+// it finds the job ended at its next lease renewal and stops.
+TEST_F(ClusterTest, AJobIsSeenAndCanceledFromAnyReplica) {
+  Registry dst;
+  FaultProxy slow(dst.host());
+  slow.SetDelay(std::chrono::milliseconds(1500));
+  StartReplicas(Config({slow.host()}));
+  const std::string id = replicas_[0]->Submit(
+      "/api/v1/replicate",
+      {{"source", src_->host() + "/team/app:v1"}, {"destination", slow.host() + "/slow/app:v1"}});
+  json running;
+  for (int i = 0; i < 100; ++i) {
+    running = json::parse(replicas_[1]->Call("GET", "/api/v1/jobs/" + id).body, nullptr, false);
+    if (running["status"] == "running") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  ASSERT_EQ(running["status"], "running") << running.dump();
+  HttpResponse canceled = replicas_[2]->Call("DELETE", "/api/v1/jobs/" + id);
+  EXPECT_EQ(canceled.status, 202) << canceled.body;
+  json job = replicas_[0]->WaitForJob(id, 30);
+  EXPECT_EQ(job["status"], "canceled") << job.dump();
+  // The runner stopped: no replica still counts it as active.
+  bool idle = false;
+  for (int i = 0; i < 100 && !idle; ++i) {
+    idle = true;
+    for (const auto& r : replicas_)
+      idle = idle && r->Scrape().find("freightliner_jobs_active 0") != std::string::npos;
+    if (!idle) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_TRUE(idle);
+  HttpResponse again = replicas_[1]->Call("DELETE", "/api/v1/jobs/" + id);
+  EXPECT_EQ(again.status, 409) << again.body;
+}
+
+// A schedule every 2 s on three replicas for about 9 s: about 4 runs in all, not 12.
+TEST_F(ClusterTest, AScheduleRunsOncePerIntervalAcrossReplicas) {
+  Registry dst;
+  const std::string sync_file = dir_->path() + "/mirror.yaml";
+  WriteFile(sync_file, "mappings:\n  - source: " + src_->host() + "/team/app\n    destination: " +
+                           dst.host() + "/mirror/app\n");
+  StartReplicas(Config({dst.host()}, "syncs:\n  - name: mirror\n    file: " + sync_file +
+                                         "\nschedules:\n  - sync: mirror\n    every: 2s\n"));
+  const auto started = std::chrono::steady_clock::now();
+  std::this_thread::sleep_for(std::chrono::seconds(9));
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  std::vector<json> runs = JobsOfType(*replicas_[0], "sync");
+  int scheduled = 0;
+  for (const json& job : runs)
+    scheduled += job["trigger"] == "schedule" ? 1 : 0;
+  const int intervals = static_cast<int>(seconds / 2);
+  EXPECT_GE(scheduled, intervals - 1) << seconds << " s";
+  EXPECT_LE(scheduled, intervals + 2) << seconds << " s";
+  EXPECT_EQ(TagExists(dst.host() + "/mirror/app:v1"), true);
+}
+
+}  // namespace
+}  // namespace freightliner::testing
