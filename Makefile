@@ -49,7 +49,8 @@ format-check:
 	git ls-files '*.cpp' '*.hpp' | xargs clang-format --dry-run -Werror
 
 # Every test (CI runs this): formatting; the Release build and the whole suite; its Debian
-# package installed, run and removed; the same suite under ASan+UBSan; unit and concurrency
+# package installed, run and removed; the same suite under ASan+UBSan (but the e2e and monitoring
+# scripts, which the Release run covers: the CI time budget); unit and concurrency
 # tests under TSan; then every fuzz target. The `release` preset (RelWithDebInfo, for
 # development) is not built here: the Release build covers it.
 test: deps format-check package asan

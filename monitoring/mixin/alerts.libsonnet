@@ -118,7 +118,7 @@ local promql = import 'promql.libsonnet';
               runbook_url: $._config.runbookURLPattern % std.asciiLower('HighHTTP5xxRate'),
             },
           },
-          // 4 GiB, well below the container's 6 GiB memory limit (deploy/deployment.yaml): the alert has
+          // 4 GiB, well below the container's 6 GiB memory limit (deploy/base/deployment.yaml): the alert has
           // time to fire before the kernel OOM-kills the pod.
           {
             alert: 'HighMemoryUsage',
@@ -220,6 +220,25 @@ local promql = import 'promql.libsonnet';
               impact: 'Mirrors lag their sources: deployments that pull a just-pushed tag from the mirror fail or get the previous image until the copy lands.',
               action: 'Check the event jobs (GET /api/v1/jobs?type=sync, trigger event): queued behind long syncs (raise max_concurrent_jobs), slow destination (HighReplicationDuration), or retries (freightliner_registry_retries_total).',
               runbook_url: $._config.runbookURLPattern % std.asciiLower('PushReplicationLagHigh'),
+            },
+          },
+          // Jobs wait and nothing takes them: every replica down or stuck, or more work than the
+          // runners take. The age comes from the job store, alike on every replica of a
+          // cluster: max, never sum; one replica down while others run does not fire it.
+          {
+            alert: 'JobQueueStalled',
+            expr: 'max by (%(clusterLabel)s) (freightliner_oldest_queued_job_age_seconds{%(freightlinerSelector)s}) > %(queuedJobMaxAgeSeconds)s' % cfg,
+            'for': '10m',
+            labels: {
+              severity: 'warning',
+              component: 'scheduler',
+            },
+            annotations: {
+              summary: 'The oldest queued job has waited {{ $value | humanizeDuration }}',
+              description: 'A job has been queued for {{ $value | humanizeDuration }} without a runner taking it (threshold %(queuedJobMaxAgeSeconds)s s, for 10m).' % cfg,
+              impact: 'Submitted replications, scheduled syncs and push events wait: mirrors fall behind their sources.',
+              action: 'Check that replicas run (FreightlinerDown), that they reach the job store (freightliner_store_errors_total{operation="claim"}), and whether long jobs hold every runner (freightliner_jobs_active against max_concurrent_jobs).',
+              runbook_url: $._config.runbookURLPattern % std.asciiLower('JobQueueStalled'),
             },
           },
           {

@@ -38,6 +38,7 @@
       memoryGiB: 4,  // HighMemoryUsage: resident memory in GiB
       pushLagP95Seconds: 60,  // PushReplicationLagHigh: push event -> its tag copied, P95 over 30m
       minPushEvents: 5,  // fewest copies from push events in 30m before it may fire
+      queuedJobMaxAgeSeconds: 900,  // JobQueueStalled: the oldest queued job has waited this long
     },
 
     // Grafana: the uid of the Prometheus data source the dashboards' `datasource` variable starts

@@ -397,6 +397,7 @@ Status JobManager::Update(const std::string& id, const json& fields, std::option
       return MakeError(ErrorCode::kCanceled, "job " + id + " ended");
     }
     if (fence && current.fence != *fence) {
+      metrics_.fencing_rejections().Increment();
       return MakeError(ErrorCode::kCanceled, "job " + id + ": its lease was taken over");
     }
     json merged = json::parse(current.doc, nullptr, /*allow_exceptions=*/false);
@@ -478,11 +479,25 @@ Result<int> JobManager::Purge() {
   return static_cast<int>(purged->jobs);
 }
 
+void JobManager::ObserveQueue() {
+  auto queue = jobs_.Queue();
+  if (!queue) {
+    StoreError("read", queue.error());
+    return;
+  }
+  double age = 0;
+  if (queue->oldest_created_at_ms) {
+    age = std::max(0.0, NowSeconds() - static_cast<double>(*queue->oldest_created_at_ms) / 1000);
+  }
+  metrics_.ObserveQueue(queue->queued, age);
+}
+
 void JobManager::MaintenanceLoop(std::stop_token stop) {
   auto next_purge = std::chrono::steady_clock::now() + kPurgeInterval;
   while (!stop.stop_requested()) {
     try {
       if (ProbeStore()) RetryUnsaved();
+      ObserveQueue();
       if (std::chrono::steady_clock::now() >= next_purge) {
         next_purge = std::chrono::steady_clock::now() + kPurgeInterval;
         CheckIntegrity();
@@ -734,6 +749,11 @@ void JobManager::RunJob(const store::JobLease& lease) {
   metrics_.jobs_active().Increment();
   OnExit inactive{[&] { metrics_.jobs_active().Decrement(); }};
   ScopedLogFields log_fields({{"job_id", id}, {"job_type", job["type"]}});
+  if (!lease.taken_from.empty()) {
+    metrics_.lease_takeovers().Increment();
+    spdlog::warn("job {}: taken over from {}, which stopped renewing its lease", id,
+                 lease.taken_from);
+  }
   if (job["status"] == "running") {
     spdlog::info("job {}: resumed from its checkpoint (lease {} of {})", id, lease.fence, owner_);
   }

@@ -129,6 +129,8 @@ class JobManager {
   void LeaseLoop(std::stop_token stop);
   void SchedulerLoop(std::stop_token stop);
   void MaintenanceLoop(std::stop_token stop);
+  // The queue's gauges, from the store (the same on every replica of a cluster).
+  void ObserveQueue();
   void RunJob(const store::JobLease& lease);
   void FailAfterPanic(const store::JobLease& lease, const std::string& what) noexcept;
   void Execute(const std::string& id, const nlohmann::json& job, Live& live);

@@ -221,6 +221,34 @@ Metrics::Metrics(std::string version, std::string revision)
                        .Register(r);
   jobs_active_ =
       &BuildGauge().Name("freightliner_jobs_active").Help("Jobs running now.").Register(r).Add({});
+  jobs_queued_ = &BuildGauge()
+                      .Name("freightliner_jobs_queued")
+                      .Help(
+                          "Jobs waiting for a runner, from the job store (in a cluster, the same "
+                          "on every replica).")
+                      .Register(r)
+                      .Add({});
+  oldest_queued_age_ = &BuildGauge()
+                            .Name("freightliner_oldest_queued_job_age_seconds")
+                            .Help(
+                                "How long the oldest queued job has waited, from the job store; "
+                                "0 when none waits.")
+                            .Register(r)
+                            .Add({});
+  lease_takeovers_ = &BuildCounter()
+                          .Name("freightliner_job_lease_takeovers_total")
+                          .Help(
+                              "Jobs this replica took over after the replica running them "
+                              "stopped renewing its lease (killed or cut off).")
+                          .Register(r)
+                          .Add({});
+  fencing_rejections_ = &BuildCounter()
+                             .Name("freightliner_job_fencing_rejections_total")
+                             .Help(
+                                 "Writes of a job refused because another replica had taken its "
+                                 "lease over; the job stopped here.")
+                             .Register(r)
+                             .Add({});
   auth_failures_ = &BuildCounter()
                         .Name("freightliner_auth_failures_total")
                         .Help(
@@ -230,8 +258,8 @@ Metrics::Metrics(std::string version, std::string revision)
   store_errors_ = &BuildCounter()
                        .Name("freightliner_store_errors_total")
                        .Help(
-                           "Job store (SQLite) operations that failed: insert, update, read, "
-                           "purge, probe, check. /ready answers 503 while writes fail.")
+                           "Job store operations that failed: insert, update, read, purge, "
+                           "probe, check, claim, renew. /ready answers 503 while writes fail.")
                        .Register(r);
   registry_retries_ = &BuildCounter()
                            .Name("freightliner_registry_retries_total")
@@ -433,6 +461,11 @@ void Metrics::RecordPanic(const std::string& component) {
 void Metrics::RecordJob(const std::string& type, const std::string& status, double seconds) {
   jobs_->Add({{"type", type}, {"status", status}}).Increment();
   job_duration_->Add({{"type", type}}, kJobBuckets).Observe(seconds);
+}
+
+void Metrics::ObserveQueue(int64_t queued, double oldest_age_seconds) {
+  jobs_queued_->Set(static_cast<double>(queued));
+  oldest_queued_age_->Set(oldest_age_seconds);
 }
 
 void Metrics::RecordStoreError(const std::string& operation) {

@@ -104,6 +104,13 @@ class Metrics {
   void RecordPanic(const std::string& component);
   void RecordJob(const std::string& type, const std::string& status, double seconds);
   prometheus::Gauge& jobs_active() { return *jobs_active_; }
+  // From the job store, so every replica of a cluster reports the same: jobs waiting for a
+  // runner, and how long the oldest of them has waited (0 when none waits).
+  void ObserveQueue(int64_t queued, double oldest_age_seconds);
+  // Cluster mode: a job this replica claimed after its holder stopped renewing the lease (a
+  // replica killed or cut off); a write refused because another replica took the lease over.
+  prometheus::Counter& lease_takeovers() { return *lease_takeovers_; }
+  prometheus::Counter& fencing_rejections() { return *fencing_rejections_; }
   void RecordAuthFailure(const std::string& type);
   // `operation`: one of kStoreOperations.
   void RecordStoreError(const std::string& operation);
@@ -129,6 +136,10 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* jobs_;
   prometheus::Family<prometheus::Histogram>* job_duration_;
   prometheus::Gauge* jobs_active_;
+  prometheus::Gauge* jobs_queued_;
+  prometheus::Gauge* oldest_queued_age_;
+  prometheus::Counter* lease_takeovers_;
+  prometheus::Counter* fencing_rejections_;
   prometheus::Family<prometheus::Counter>* auth_failures_;
   prometheus::Family<prometheus::Counter>* store_errors_;
   prometheus::Family<prometheus::Counter>* registry_retries_;

@@ -57,6 +57,9 @@ struct StoredJob {
 struct JobLease {
   std::string id;
   int64_t fence = 0;
+  // The owner of the lease that expired, when the job was taken over from a replica that
+  // stopped renewing it; empty for a job nobody held.
+  std::string taken_from;
 };
 
 // The position after the last job of a page (pages go from the newest to the oldest).
@@ -70,6 +73,11 @@ struct JobFilter {
   std::string type;  // empty: any
   std::optional<JobCursor> after;
   int64_t limit = 100;
+};
+
+struct QueueStats {
+  int64_t queued = 0;
+  std::optional<int64_t> oldest_created_at_ms;  // none when nothing is queued
 };
 
 struct PurgeResult {
@@ -98,6 +106,8 @@ class JobStore {
   virtual Result<std::vector<StoredJob>> List(const JobFilter& filter) = 0;
   // Queued and running jobs, oldest first.
   virtual Result<std::vector<std::string>> Unfinished() = 0;
+  // The jobs waiting for a runner (status queued).
+  virtual Result<QueueStats> Queue() = 0;
   // The newest job of the named sync (with that status, when given); `whole_runs_only` leaves
   // out dry runs and runs narrowed to one tag.
   virtual Result<std::optional<StoredJob>> LastOfSync(const std::string& sync,

@@ -246,6 +246,16 @@ Result<std::vector<std::string>> PostgresJobStore::Unfinished() {
   });
 }
 
+Result<QueueStats> PostgresJobStore::Queue() {
+  return With([&](Connection& conn) -> Result<QueueStats> {
+    auto rows = conn.Exec("SELECT count(*), min(created_at) FROM jobs WHERE status = 'queued'");
+    if (!rows) return tl::unexpected(rows.error());
+    QueueStats stats{.queued = rows->Int(0, 0)};
+    if (!rows->IsNull(0, 1)) stats.oldest_created_at_ms = rows->Int(0, 1);
+    return stats;
+  });
+}
+
 Result<std::optional<StoredJob>> PostgresJobStore::LastOfSync(const std::string& sync,
                                                               std::optional<JobStatus> status,
                                                               bool whole_runs_only) {
@@ -277,15 +287,20 @@ Result<std::optional<JobLease>> PostgresJobStore::Claim(const std::string& owner
                                                         int64_t lease_ms) {
   return With([&](Connection& conn) -> Result<std::optional<JobLease>> {
     // SKIP LOCKED: replicas claiming at once each get another row instead of waiting in line.
-    auto rows = conn.Exec(
-        std::string("UPDATE jobs SET owner = $1, lease_until = ") + kNowMs +
-            " + $2::bigint, fence = fence + 1 WHERE id = (SELECT id FROM jobs WHERE status IN "
-            "('queued','running') AND lease_until < " +
-            kNowMs + " ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING id, fence",
-        {P(owner), P(lease_ms)});
+    auto rows =
+        conn.Exec(std::string("WITH picked AS (SELECT id, owner FROM jobs WHERE status IN "
+                              "('queued','running') AND lease_until < ") +
+                      kNowMs +
+                      " ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
+                      "UPDATE jobs SET owner = $1, lease_until = " +
+                      kNowMs +
+                      " + $2::bigint, fence = jobs.fence + 1 FROM picked WHERE jobs.id = picked.id "
+                      "RETURNING jobs.id, jobs.fence, picked.owner",
+                  {P(owner), P(lease_ms)});
     if (!rows) return tl::unexpected(rows.error());
     if (rows->size() == 0) return std::optional<JobLease>();
-    return std::optional<JobLease>(JobLease{.id = rows->Text(0, 0), .fence = rows->Int(0, 1)});
+    return std::optional<JobLease>(
+        JobLease{.id = rows->Text(0, 0), .fence = rows->Int(0, 1), .taken_from = rows->Text(0, 2)});
   });
 }
 

@@ -31,6 +31,7 @@ class PostgresJobStore final : public JobStore {
   Result<StoredJob> Update(const std::string& id, const Change& change) override;
   Result<std::vector<StoredJob>> List(const JobFilter& filter) override;
   Result<std::vector<std::string>> Unfinished() override;
+  Result<QueueStats> Queue() override;
   Result<std::optional<StoredJob>> LastOfSync(const std::string& sync,
                                               std::optional<JobStatus> status,
                                               bool whole_runs_only) override;

@@ -209,6 +209,17 @@ Result<std::vector<std::string>> SqliteJobStore::Unfinished() {
   }
 }
 
+Result<QueueStats> SqliteJobStore::Queue() {
+  std::lock_guard lock(mu_);
+  auto st = db_.Prepare("SELECT count(*), min(created_at) FROM jobs WHERE status = 'queued'");
+  if (!st) return tl::unexpected(st.error());
+  auto row = (*st)->Step();
+  if (!row) return tl::unexpected(row.error());
+  QueueStats stats{.queued = (*st)->Int(0)};
+  if (!(*st)->IsNull(1)) stats.oldest_created_at_ms = (*st)->Int(1);
+  return stats;
+}
+
 Result<std::optional<StoredJob>> SqliteJobStore::LastOfSync(const std::string& sync,
                                                             std::optional<JobStatus> status,
                                                             bool whole_runs_only) {
@@ -250,13 +261,14 @@ Result<std::optional<JobLease>> SqliteJobStore::Claim(const std::string& owner, 
   if (Status s = tx.Begin(); !s) return tl::unexpected(s.error());
   const int64_t now = NowMs();
   auto pick = db_.Prepare(
-      "SELECT id, fence FROM jobs WHERE status IN ('queued','running') AND lease_until < ? "
-      "ORDER BY created_at, id LIMIT 1");
+      "SELECT id, fence, owner FROM jobs WHERE status IN ('queued','running') AND "
+      "lease_until < ? ORDER BY created_at, id LIMIT 1");
   if (!pick) return tl::unexpected(pick.error());
   auto found = (*pick)->Bind(1, now).Step();
   if (!found) return tl::unexpected(found.error());
   if (!*found) return std::optional<JobLease>();
-  JobLease lease{.id = (*pick)->Text(0), .fence = (*pick)->Int(1) + 1};
+  JobLease lease{
+      .id = (*pick)->Text(0), .fence = (*pick)->Int(1) + 1, .taken_from = (*pick)->Text(2)};
   (*pick)->Reset();
   auto take = db_.Prepare("UPDATE jobs SET owner = ?, lease_until = ?, fence = ? WHERE id = ?");
   if (!take) return tl::unexpected(take.error());

@@ -21,6 +21,7 @@ class SqliteJobStore final : public JobStore {
   Result<StoredJob> Update(const std::string& id, const Change& change) override;
   Result<std::vector<StoredJob>> List(const JobFilter& filter) override;
   Result<std::vector<std::string>> Unfinished() override;
+  Result<QueueStats> Queue() override;
   Result<std::optional<StoredJob>> LastOfSync(const std::string& sync,
                                               std::optional<JobStatus> status,
                                               bool whole_runs_only) override;

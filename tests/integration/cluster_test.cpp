@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "fixtures/fault_proxy.hpp"
+#include "fixtures/http.hpp"
 #include "fixtures/oci_image.hpp"
 #include "fixtures/postgres.hpp"
 #include "fixtures/registry.hpp"
@@ -28,7 +29,8 @@ class ClusterTest : public ::testing::Test {
     dir_ = new TempDir("freightliner-cluster");
     src_ = new Registry();
     OciLayout layout(dir_->Sub("oci"));
-    layout.AddImage("app", {.layers = {{.size = 20000, .seed = 1201}, {.size = 900, .seed = 1202}}});
+    layout.AddImage("app",
+                    {.layers = {{.size = 20000, .seed = 1201}, {.size = 900, .seed = 1202}}});
     SkopeoCopy(layout.Ref("app"), "docker://" + src_->host() + "/team/app:v1");
   }
   static void TearDownTestSuite() {
@@ -48,7 +50,8 @@ class ClusterTest : public ::testing::Test {
   void StartReplicas(const std::string& config) {
     for (int i = 0; i < 3; ++i) {
       dirs_.push_back(std::make_unique<TempDir>("freightliner-replica"));
-      replicas_.push_back(std::make_unique<Serve>(*dirs_.back(), ServeOptions{.config_yaml = config}));
+      replicas_.push_back(
+          std::make_unique<Serve>(*dirs_.back(), ServeOptions{.config_yaml = config}));
     }
   }
   std::vector<json> JobsOfType(const Serve& replica, const std::string& type) {
@@ -85,9 +88,9 @@ TEST_F(ClusterTest, JobsRunOnceAcrossReplicasAndAKilledReplicasJobsFinishElsewhe
   std::vector<std::string> ids;
   for (int i = 0; i < kJobs; ++i) {
     const Serve& to = *replicas_[static_cast<size_t>(i % 3)];
-    ids.push_back(to.Submit("/api/v1/replicate",
-                            {{"source", src_->host() + "/team/app:v1"},
-                             {"destination", proxy.host() + "/copy/n" + std::to_string(i) + ":v1"}}));
+    ids.push_back(to.Submit("/api/v1/replicate", {{"source", src_->host() + "/team/app:v1"},
+                                                  {"destination", proxy.host() + "/copy/n" +
+                                                                      std::to_string(i) + ":v1"}}));
   }
   // Kill the third replica while it holds jobs.
   bool busy = false;
@@ -103,8 +106,9 @@ TEST_F(ClusterTest, JobsRunOnceAcrossReplicasAndAKilledReplicasJobsFinishElsewhe
   for (int i = 0; i < kJobs; ++i) {
     json job = replicas_[0]->WaitForJob(ids[static_cast<size_t>(i)], 180);
     EXPECT_EQ(job["status"], "succeeded") << job.dump();
-    json seen = json::parse(replicas_[1]->Call("GET", "/api/v1/jobs/" + ids[static_cast<size_t>(i)]).body,
-                            nullptr, false);
+    json seen =
+        json::parse(replicas_[1]->Call("GET", "/api/v1/jobs/" + ids[static_cast<size_t>(i)]).body,
+                    nullptr, false);
     EXPECT_EQ(seen["status"], job["status"]) << seen.dump();
     const std::string repo = "copy/n" + std::to_string(i);
     EXPECT_EQ(RawDigest(dst.host() + "/" + repo + ":v1"), digest) << repo;
@@ -118,6 +122,14 @@ TEST_F(ClusterTest, JobsRunOnceAcrossReplicasAndAKilledReplicasJobsFinishElsewhe
     }
   }
   EXPECT_EQ(resumed, "yes") << "no live replica took over a job of the killed one";
+  // Taken over, and counted so; nobody wrote with a lost lease (the killed one wrote nothing).
+  double takeovers = 0;
+  for (int i = 0; i < 2; ++i) {
+    const std::string m = replicas_[static_cast<size_t>(i)]->Scrape();
+    takeovers += MetricValue(m, "freightliner_job_lease_takeovers_total", {});
+    EXPECT_EQ(MetricValue(m, "freightliner_job_fencing_rejections_total", {}), 0);
+  }
+  EXPECT_GE(takeovers, 1);
 }
 
 // A job submitted to one replica is listed by another, and canceled there: the replica running
@@ -158,8 +170,8 @@ TEST_F(ClusterTest, AJobIsSeenAndCanceledFromAnyReplica) {
 TEST_F(ClusterTest, AScheduleRunsOncePerIntervalAcrossReplicas) {
   Registry dst;
   const std::string sync_file = dir_->path() + "/mirror.yaml";
-  WriteFile(sync_file, "mappings:\n  - source: " + src_->host() + "/team/app\n    destination: " +
-                           dst.host() + "/mirror/app\n");
+  WriteFile(sync_file, "mappings:\n  - source: " + src_->host() +
+                           "/team/app\n    destination: " + dst.host() + "/mirror/app\n");
   StartReplicas(Config({dst.host()}, "syncs:\n  - name: mirror\n    file: " + sync_file +
                                          "\nschedules:\n  - sync: mirror\n    every: 2s\n"));
   const auto started = std::chrono::steady_clock::now();

@@ -272,6 +272,21 @@ TYPED_TEST(JobStoreTest, UnfinishedAreQueuedAndRunningOldestFirst) {
   EXPECT_EQ(*unfinished, (std::vector<std::string>{"job-b", "job-a"}));
 }
 
+TYPED_TEST(JobStoreTest, TheQueueCountsQueuedJobsAndKnowsTheOldest) {
+  auto empty = this->store_->Queue();
+  ASSERT_TRUE(empty) << empty.error().ToString();
+  EXPECT_EQ(empty->queued, 0);
+  EXPECT_FALSE(empty->oldest_created_at_ms);
+  this->Put(Job("job-a", 3000));
+  this->Put(Job("job-b", 2000));
+  this->Put(Job("job-c", 1000, JobStatus::kRunning));
+  this->Put(Job("job-d", 500, JobStatus::kFailed));
+  auto queue = this->store_->Queue();
+  ASSERT_TRUE(queue);
+  EXPECT_EQ(queue->queued, 2);
+  EXPECT_EQ(queue->oldest_created_at_ms, 2000);
+}
+
 TYPED_TEST(JobStoreTest, LastOfSyncAndPendingTellWholeRunsFromNarrowedAndDryOnes) {
   this->Put(SyncJob("job-1", 1000, "nightly", JobStatus::kSucceeded));
   this->Put(SyncJob("job-2", 2000, "nightly", JobStatus::kSucceeded, /*narrowed=*/true));
@@ -404,6 +419,8 @@ TYPED_TEST(JobStoreTest, AnExpiredLeaseIsTakenOverAndTheOldRunnerIsFencedOut) {
   ASSERT_TRUE(taken && *taken);
   EXPECT_EQ((*taken)->id, "job-1");
   EXPECT_EQ((*taken)->fence, (*dead)->fence + 1);
+  EXPECT_EQ((*dead)->taken_from, "");  // nobody held it
+  EXPECT_EQ((*taken)->taken_from, "replica-a");
   auto renewed = this->store_->Renew(**dead, 60'000);
   ASSERT_TRUE(renewed);
   EXPECT_FALSE(*renewed);
@@ -422,6 +439,7 @@ TYPED_TEST(JobStoreTest, AnExpiredLeaseIsTakenOverAndTheOldRunnerIsFencedOut) {
   auto again = this->store_->Claim("replica-a", 60'000);
   ASSERT_TRUE(again && *again);
   EXPECT_EQ((*again)->fence, (*taken)->fence + 1);
+  EXPECT_EQ((*again)->taken_from, "");  // given up, not taken over
 }
 
 // Cancel from any replica: the runner's next renewal says the lease is gone. Updates leave the

@@ -97,6 +97,12 @@ export const CONTRACT = {
   // Issue 12: replication on push.
   freightliner_events_received_total: ['source', 'action'],
   freightliner_event_replication_lag_seconds: [],
+  // Issue 12: cluster mode (the queue gauges come from the shared store: alike on every replica).
+  freightliner_store_errors_total: ['operation'],
+  freightliner_jobs_queued: [],
+  freightliner_oldest_queued_job_age_seconds: [],
+  freightliner_job_lease_takeovers_total: [],
+  freightliner_job_fencing_rejections_total: [],
   process_resident_memory_bytes: [],
   process_cpu_seconds_total: [],
   process_open_fds: [],

@@ -46,7 +46,7 @@ c.eq(mountTarget(s.grafana, './monitoring/grafana/provisioning/datasources'), `$
 c.eq(mountTarget(s.grafana, './monitoring/grafana/provisioning/dashboards'), `${env.GF_PATHS_PROVISIONING}/dashboards`, 'grafana dashboard provisioning mounted');
 c.eq(mountTarget(s.grafana, './monitoring/grafana/dashboards'), env.FREIGHTLINER_DASHBOARDS_DIR, 'grafana dashboards mounted where the provider looks');
 // Freightliner: serve with the metrics port Prometheus scrapes, as deploy/ runs it.
-const dep = loadYamlAll(path.join(REPO, 'deploy/deployment.yaml')).find((o) => o.kind === 'Deployment');
+const dep = loadYamlAll(path.join(REPO, 'deploy/base/deployment.yaml')).find((o) => o.kind === 'Deployment');
 c.eq(s.freightliner.command, dep.spec.template.spec.containers[0].args, 'freightliner runs serve with the same arguments as deploy/');
 c.ok(s.freightliner.command.some((a) => a.endsWith(`:${target('freightliner').split(':')[1]}`) && a.startsWith('--metrics-addr')), 'freightliner metrics port is the one Prometheus scrapes');
 c.eq(s.freightliner.build?.dockerfile, 'deploy/Dockerfile', 'freightliner image built from deploy/Dockerfile');

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Checker, MON, REPO, loadYaml, loadYamlAll, canonical } from './common.mjs';
 
-const [monFile, depFile, opFile] = process.argv.slice(2);
+const [monFile, depFile, opFile, clusterFile] = process.argv.slice(2);
 const c = new Checker('k8s_check');
 const mon = loadYamlAll(monFile);
 const dep = loadYamlAll(depFile);
@@ -231,4 +231,27 @@ for (const cm of dashCms) {
 const kz = loadYaml(path.join(MON, 'kustomization.yaml'));
 c.eq(kz.resources, ['kubernetes/namespace.yaml', 'kubernetes/prometheus-deployment.yaml', 'kubernetes/alertmanager-deployment.yaml', 'kubernetes/grafana-deployment.yaml'], 'monitoring/kustomization.yaml resources');
 c.ok(fs.existsSync(path.join(REPO, 'deploy/kustomization.yaml')), 'deploy/kustomization.yaml');
+
+// ---- deploy/cluster/: three replicas on PostgreSQL ------------------------------------------------------------------
+const cl = loadYamlAll(clusterFile);
+const clDep = get(cl, 'Deployment', 'freightliner');
+c.eq(clDep?.spec?.replicas, 3, 'cluster: 3 replicas');
+c.eq(clDep?.spec?.strategy?.type, 'RollingUpdate', 'cluster: rolled one by one, not Recreate');
+c.ok(!cl.some((o) => o.kind === 'PersistentVolumeClaim'), 'cluster: no ReadWriteOnce volume shared by replicas');
+const clSpec = clDep.spec.template.spec;
+const stateVol = clSpec.volumes.find((v) => v.name === 'state');
+c.ok(stateVol?.emptyDir && !stateVol.persistentVolumeClaim, 'cluster: checkpoints in an emptyDir per pod');
+const clC = clSpec.containers[0];
+const envOf = (n) => clC.env.find((e) => e.name === n);
+c.eq(envOf('FREIGHTLINER_STATE_DSN')?.valueFrom?.secretKeyRef, { name: 'freightliner-db', key: 'dsn' }, 'cluster: the DSN from the Secret freightliner-db');
+const pwFile = envOf('FREIGHTLINER_STATE_PASSWORD_FILE')?.value || '';
+const pwMount = clC.volumeMounts.find((m) => pwFile.startsWith(m.mountPath + '/'));
+const pwVol = clSpec.volumes.find((v) => v.name === pwMount?.name);
+c.ok(pwVol?.secret?.secretName === 'freightliner-db' && pwVol.secret.items?.some((i) => pwFile.endsWith('/' + i.path)),
+  'cluster: the password file is a key of the Secret freightliner-db, mounted where FREIGHTLINER_STATE_PASSWORD_FILE points');
+c.ok(!clC.env.some((e) => /PASSWORD$/.test(e.name) && e.valueFrom), 'cluster: no password in an environment variable');
+c.eq([clC.readinessProbe?.httpGet?.path], ['/ready'], 'cluster: readiness on /ready (503 while the database cannot be written)');
+const clPdb = get(cl, 'PodDisruptionBudget', 'freightliner');
+c.ok(clPdb && Object.entries(clPdb.spec.selector.matchLabels).every(([k, v]) => clDep.spec.template.metadata.labels[k] === v), 'cluster: the PodDisruptionBudget selects the replicas');
+c.ok(clPdb?.spec?.minAvailable >= 1 && clPdb.spec.minAvailable < clDep.spec.replicas, 'cluster: the PodDisruptionBudget lets one replica go at a time');
 c.done();

@@ -106,7 +106,7 @@ for (const [name, [sev, comp]] of Object.entries(ISSUE10)) {
   c.eq([rs[0].labels?.severity, rs[0].labels?.component], [sev, comp], `${name} severity and component`);
 }
 // Issue 12: replication on push.
-const ISSUE12 = { PushReplicationLagHigh: ['warning', 'replication'] };
+const ISSUE12 = { PushReplicationLagHigh: ['warning', 'replication'], JobQueueStalled: ['warning', 'scheduler'] };
 for (const [name, [sev, comp]] of Object.entries(ISSUE12)) {
   const rs = byName.get(name) || [];
   if (!c.eq(rs.length, 1, `alert ${name} is defined once`)) continue;
@@ -117,6 +117,8 @@ c.ok(/time\(\) - .*freightliner_sync_last_success_timestamp_seconds[\s\S]*> on \
   'FreightlinerSyncStale: more than 3 intervals since the last success');
 c.ok(/changes\(process_start_time_seconds\{job="freightliner"\}/.test(exprOf('FreightlinerCrashLooping')), 'FreightlinerCrashLooping counts restarts of freightliner targets');
 c.ok(/freightliner_replication_bytes_total/.test(exprOf('ReplicationStopped')), 'ReplicationStopped: transferred bytes are progress');
+// Store-derived gauges are alike on every replica: adding them up would multiply by replicas.
+c.ok(/max by \(cluster\) \(freightliner_oldest_queued_job_age_seconds/.test(exprOf('JobQueueStalled')), 'JobQueueStalled: max of the store-derived age, not a sum');
 c.ok(!/status=/.test(exprOf('ReplicationStopped')), 'ReplicationStopped: a finished tag of any status is progress');
 // Every aggregation and join keeps the cluster (rules never add up two clusters).
 for (const r of [...records, ...alerts]) {

@@ -72,6 +72,13 @@ for (const type of ['replicate', 'replicate-tree', 'sync']) {
   histogram('freightliner_job_duration_seconds', { type }, JOB_LE, 1, () => 45);
 }
 series('freightliner_jobs_active', {}, (i) => 1 + (i % 2));
+for (const operation of ['insert', 'update', 'read', 'purge', 'probe', 'check', 'claim', 'renew']) {
+  series('freightliner_store_errors_total', { operation }, (i) => (operation === 'claim' ? Math.floor(i / 60) : 0));
+}
+series('freightliner_jobs_queued', {}, (i) => i % 4);
+series('freightliner_oldest_queued_job_age_seconds', {}, (i) => (i % 4 === 0 ? 0 : 15 * (i % 4)));
+series('freightliner_job_lease_takeovers_total', {}, (i) => Math.floor(i / 100));
+series('freightliner_job_fencing_rejections_total', {}, () => 0);
 series('freightliner_auth_failures_total', { type: 'api_key' }, (i) => Math.floor(i / 20));
 series('freightliner_auth_failures_total', { type: 'registry' }, (i) => Math.floor(i / 30));
 series('freightliner_build_info', { version: '0.1.0', revision: 'synthetic' }, () => 1);
