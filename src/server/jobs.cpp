@@ -164,6 +164,7 @@ store::StoredJob RowOf(const json& doc) {
     row.narrowed = request.contains("tag");
     row.dry_run = request.value("dry_run", json(false)) == json(true);
   }
+  if (doc.value("trigger", "") == "event") row.collapse_key = Dump(request);
   return row;
 }
 
@@ -338,7 +339,7 @@ void JobManager::StoreError(const char* operation, const Error& error) {
 }
 
 Status JobManager::Insert(const std::string& id, const std::string& type, const json& request,
-                          const std::string& trigger) {
+                          const std::string& trigger, const json& extra) {
   json doc = {{"id", id},
               {"type", type},
               {"status", "queued"},
@@ -351,6 +352,8 @@ Status JobManager::Insert(const std::string& id, const std::string& type, const 
               {"progress", EmptyProgress()},
               {"errors", json::array()},
               {"error", nullptr}};
+  for (const auto& [key, value] : extra.items())
+    doc[key] = value;
   Status s = jobs_.Insert(RowOf(doc));
   if (!s) {
     StoreError("insert", s.error());
@@ -520,13 +523,13 @@ void JobManager::MaintenanceLoop(std::stop_token stop) {
 }
 
 Result<json> JobManager::Submit(const std::string& type, const json& request,
-                                const std::string& trigger) {
+                                const std::string& trigger, const json& extra) {
   auto stored = ValidateJobRequest(type, request, config_);
   if (!stored) return tl::unexpected(stored.error());
   std::lock_guard lock(mu_);
   if (shutting_down_) return MakeError(ErrorCode::kServerError, "the server is shutting down");
   const std::string id = NewJobId();
-  if (Status s = Insert(id, type, *stored, trigger); !s) {
+  if (Status s = Insert(id, type, *stored, trigger, extra); !s) {
     return MakeError(ErrorCode::kServerError, "the job store cannot be written (" +
                                                   s.error().message +
                                                   "); the job was not queued, try again later");
@@ -546,39 +549,38 @@ Result<json> JobManager::SubmitEvent(const TagEvent& event, bool& collapsed) {
                         {"registry", event.registry},
                         {"repository", event.repository},
                         {"tag", event.tag}};
-  const std::string key = Dump(request);
+  std::optional<double> event_time;
+  if (event.event_time) {
+    event_time = std::chrono::duration<double>(event.event_time->time_since_epoch()).count();
+  }
+  // Held from the lookup to the submission: this replica's repeats find the job they join.
   std::lock_guard submitting(event_mu_);
-  std::string queued;
-  {
-    std::lock_guard lock(mu_);
-    auto it = queued_events_.find(key);
-    if (it != queued_events_.end()) queued = it->second;
-  }
-  // Still queued and not claimed by a runner (which may have listed the tag already).
-  if (!queued.empty()) {
-    auto row = jobs_.Get(queued);
-    if (!row || !*row || (*row)->status != JobStatus::kQueued || !(*row)->owner.empty()) {
-      queued.clear();
+  auto waiting = jobs_.QueuedWithKey(Dump(request));
+  if (!waiting) StoreError("read", waiting.error());
+  if (waiting && *waiting) {
+    const std::string id = (*waiting)->id;
+    // Joined while it still waits unclaimed (a runner may have listed the tag already), keeping
+    // the earliest event's time for the lag.
+    auto joined = jobs_.Update(id, [&](store::StoredJob current) -> Result<store::StoredJob> {
+      json doc = json::parse(current.doc, nullptr, /*allow_exceptions=*/false);
+      if (current.status != JobStatus::kQueued || !current.owner.empty() || !WellFormed(doc, id)) {
+        return MakeError(ErrorCode::kCanceled, "no longer waiting");
+      }
+      const json& earlier = doc.value("event_time", json());
+      if (event_time && (!earlier.is_number() || *event_time < earlier.get<double>())) {
+        doc["event_time"] = *event_time;
+      }
+      return RowOf(doc);
+    });
+    if (joined) {
+      collapsed = true;
+      return Get(id);
     }
+    if (joined.error().code != ErrorCode::kCanceled) StoreError("update", joined.error());
   }
-  if (!queued.empty()) {
-    std::lock_guard lock(mu_);
-    auto time = event_times_.find(queued);
-    if (event.event_time && (time == event_times_.end() || *event.event_time < time->second)) {
-      event_times_[queued] = *event.event_time;
-    }
-  }
-  if (!queued.empty()) {
-    collapsed = true;
-    return Get(queued);
-  }
-  auto job = Submit("sync", request, "event");
-  if (!job) return job;
-  std::lock_guard lock(mu_);
-  const std::string id = (*job)["id"];
-  queued_events_[key] = id;
-  if (event.event_time) event_times_[id] = *event.event_time;
-  return job;
+  json extra = json::object();
+  if (event_time) extra["event_time"] = *event_time;
+  return Submit("sync", request, "event", extra);
 }
 
 json JobManager::WithProgress(json job) {
@@ -689,11 +691,6 @@ void JobManager::RunnerLoop(std::stop_token stop) {
       spdlog::error("jobs: claiming a job: unexpected exception: {}", e.what());
     }
     if (lease) {
-      {
-        // Started: a new event for its tag needs a new job (this one may list it already).
-        std::lock_guard lock(mu_);
-        std::erase_if(queued_events_, [&](const auto& entry) { return entry.second == lease->id; });
-      }
       try {
         RunJob(*lease);
       } catch (const std::exception& e) {
@@ -795,7 +792,7 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
       spdlog::error("job {}: its final status ({}) is held in memory until the store takes writes",
                     id, status);
     }
-    ObserveEventLag(id, status);
+    ObserveEventLag(job, status);
     metrics_.RecordJob(type, status, seconds);
     spdlog::info("job {} {} in {:.1f}s", id, status, seconds);
   };
@@ -917,8 +914,6 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
 void JobManager::StoppedElsewhere(const std::string& id, Live& live) {
   live.lease_lost = true;
   spdlog::warn("job {}: stopped: it was canceled elsewhere or its lease was taken over", id);
-  std::lock_guard lock(mu_);
-  event_times_.erase(id);
 }
 
 void JobManager::LeaseLoop(std::stop_token stop) {
@@ -961,18 +956,11 @@ void JobManager::LeaseLoop(std::stop_token stop) {
   }
 }
 
-void JobManager::ObserveEventLag(const std::string& id, const std::string& status) {
-  std::optional<std::chrono::system_clock::time_point> event_time;
-  {
-    std::lock_guard lock(mu_);
-    auto it = event_times_.find(id);
-    if (it == event_times_.end()) return;
-    event_time = it->second;
-    event_times_.erase(it);
-  }
-  if (status != "succeeded") return;
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::system_clock::now() - *event_time).count();
+// A push event's job (the earliest of the events it joined) that succeeded: from the event to now.
+void JobManager::ObserveEventLag(const json& job, const std::string& status) {
+  const json& event_time = job.value("event_time", json());
+  if (status != "succeeded" || !event_time.is_number()) return;
+  const double seconds = NowSeconds() - event_time.get<double>();
   metrics_.ObserveEventLag(std::max(0.0, seconds));  // a registry clock ahead of ours says 0
 }
 

@@ -66,12 +66,15 @@ class JobManager {
 
   // Checks the request (an invalid one is an kInvalidArgument error naming the field) and
   // queues a job. Returns the job as the API shows it.
+  // `extra`: fields added to the stored job (a push event's `event_time`).
   Result<nlohmann::json> Submit(const std::string& type, const nlohmann::json& request,
-                                const std::string& trigger);
+                                const std::string& trigger,
+                                const nlohmann::json& extra = nlohmann::json::object());
   // A push event's job: sync `sync` narrowed to one tag (trigger "event"). While a job for the
-  // same tag is still queued, the event joins it (`collapsed`) instead: registries retry and
-  // repeat events. `event_time` (the earliest of the joined events) starts
-  // freightliner_event_replication_lag_seconds, observed when the job succeeds.
+  // same tag still waits unclaimed in the store (submitted to any replica), the event joins it
+  // (`collapsed`) instead: registries retry and repeat events. `event_time` (the earliest of the
+  // joined events, kept in the job) starts freightliner_event_replication_lag_seconds, observed
+  // by whichever replica runs the job when it succeeds.
   struct TagEvent {
     std::string sync, registry, repository, tag;
     std::optional<std::chrono::system_clock::time_point> event_time;
@@ -106,7 +109,7 @@ class JobManager {
   struct Live;  // a running job's stop source and progress
 
   Status Insert(const std::string& id, const std::string& type, const nlohmann::json& request,
-                const std::string& trigger);
+                const std::string& trigger, const nlohmann::json& extra);
   // `fence`: the write of a lease holder, refused (kCanceled) when the lease was taken over or
   // the job ended meanwhile (canceled from another replica). `unfinished_only`: refused
   // (kCanceled) when the job ended meanwhile.
@@ -148,8 +151,8 @@ class JobManager {
   // Creates every configured sync's gauges, from what the store remembers.
   void ObserveSyncs();
   const NamedSync* SyncOf(const nlohmann::json& job) const;
-  // An event job ended: its lag is observed if it succeeded, and forgotten either way.
-  void ObserveEventLag(const std::string& id, const std::string& status);
+  // An event job ended: its lag is observed if it succeeded.
+  void ObserveEventLag(const nlohmann::json& job, const std::string& status);
 
   const ServerConfig& config_;
   replication::CheckpointStore& checkpoints_;
@@ -171,8 +174,6 @@ class JobManager {
   };
   std::map<std::string, Unsaved> unsaved_;  // fields whose write failed, by job id (mu_)
   std::mutex event_mu_;  // held from looking for a queued event job to queueing a new one
-  std::map<std::string, std::string> queued_events_;  // event job request -> queued job id (mu_)
-  std::map<std::string, std::chrono::system_clock::time_point> event_times_;  // by job id (mu_)
   // When each of config_.schedules runs next, by index (mu_); empty until the scheduler starts.
   std::vector<std::chrono::system_clock::time_point> next_runs_;
   std::atomic<bool> store_writable_{true};

@@ -42,6 +42,9 @@ struct StoredJob {
   // A run narrowed to one tag (a push event's) is not a run of the whole sync.
   bool narrowed = false;
   bool dry_run = false;
+  // A push event's job: its narrowed request, so that a repeat of the event finds the job while
+  // it waits (empty for other jobs).
+  std::string collapse_key;
   // The checkpoint run the job copies with (empty until it starts).
   std::string run_id;
   // The lease of the replica running it (cluster mode): who, until when (the store's clock,
@@ -108,6 +111,8 @@ class JobStore {
   virtual Result<std::vector<std::string>> Unfinished() = 0;
   // The jobs waiting for a runner (status queued).
   virtual Result<QueueStats> Queue() = 0;
+  // The oldest job with this collapse key still queued and not claimed by a runner.
+  virtual Result<std::optional<StoredJob>> QueuedWithKey(const std::string& collapse_key) = 0;
   // The newest job of the named sync (with that status, when given); `whole_runs_only` leaves
   // out dry runs and runs narrowed to one tag.
   virtual Result<std::optional<StoredJob>> LastOfSync(const std::string& sync,

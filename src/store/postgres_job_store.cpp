@@ -31,6 +31,7 @@ const std::vector<Migration>& Migrations() {
   narrowed boolean NOT NULL DEFAULT false,
   dry_run boolean NOT NULL DEFAULT false,
   run_id text NOT NULL DEFAULT '',
+  collapse_key text NOT NULL DEFAULT '',
   owner text NOT NULL DEFAULT '',
   lease_until bigint NOT NULL DEFAULT 0,
   fence bigint NOT NULL DEFAULT 0
@@ -38,6 +39,7 @@ const std::vector<Migration>& Migrations() {
            "CREATE INDEX jobs_by_status ON jobs(status, created_at)",
            "CREATE INDEX jobs_by_created ON jobs(created_at, id)",
            "CREATE INDEX jobs_by_sync ON jobs(sync_name, created_at)",
+           "CREATE INDEX jobs_by_collapse_key ON jobs(collapse_key) WHERE collapse_key != ''",
            R"(CREATE TABLE store_heartbeat (
   id integer PRIMARY KEY CHECK (id = 1),
   at timestamptz NOT NULL
@@ -49,11 +51,11 @@ const std::vector<Migration>& Migrations() {
 }
 
 constexpr const char* kColumns =
-    "id, type, status, created_at, doc, sync_name, narrowed, dry_run, run_id, owner, "
-    "lease_until, fence";
+    "id, type, status, created_at, doc, sync_name, narrowed, dry_run, run_id, collapse_key, "
+    "owner, lease_until, fence";
 // What Insert writes; the lease columns start at their defaults.
 constexpr const char* kInsertColumns =
-    "id, type, status, created_at, doc, sync_name, narrowed, dry_run, run_id";
+    "id, type, status, created_at, doc, sync_name, narrowed, dry_run, run_id, collapse_key";
 // Leases and schedule slots run on the database's clock, the one clock all replicas share.
 constexpr const char* kNowMs = "(extract(epoch FROM clock_timestamp()) * 1000)::bigint";
 constexpr const char* kEnded = "status IN ('succeeded','failed','canceled')";
@@ -69,10 +71,11 @@ StoredJob RowOf(const Rows& rows, int i) {
           .sync_name = rows.Text(i, 5),
           .narrowed = rows.Text(i, 6) == "t",
           .dry_run = rows.Text(i, 7) == "t",
+          .collapse_key = rows.Text(i, 9),
           .run_id = rows.Text(i, 8),
-          .owner = rows.Text(i, 9),
-          .lease_until_ms = rows.Int(i, 10),
-          .fence = rows.Int(i, 11)};
+          .owner = rows.Text(i, 10),
+          .lease_until_ms = rows.Int(i, 11),
+          .fence = rows.Int(i, 12)};
 }
 
 std::vector<StoredJob> AllRows(const Rows& rows) {
@@ -169,9 +172,10 @@ Status PostgresJobStore::Migrate() {
 Status PostgresJobStore::Insert(const StoredJob& job) {
   return With([&](Connection& conn) -> Status {
     auto done = conn.Exec(
-        std::string("INSERT INTO jobs(") + kInsertColumns + ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9)",
+        std::string("INSERT INTO jobs(") + kInsertColumns +
+            ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
         {P(job.id), P(job.type), StatusParam(job.status), P(job.created_at_ms), P(job.doc),
-         P(job.sync_name), P(job.narrowed), P(job.dry_run), P(job.run_id)});
+         P(job.sync_name), P(job.narrowed), P(job.dry_run), P(job.run_id), P(job.collapse_key)});
     if (!done && state::pg::SqlState(done.error()) == state::pg::kUniqueViolation) {
       return MakeError(ErrorCode::kClientError, "job " + job.id + " already exists");
     }
@@ -209,9 +213,9 @@ Result<StoredJob> PostgresJobStore::Update(const std::string& id, const Change& 
     next->fence = current.fence;
     auto written = conn.Exec(
         "UPDATE jobs SET status = $1, doc = $2, sync_name = $3, narrowed = $4, dry_run = $5, "
-        "run_id = $6 WHERE id = $7",
+        "run_id = $6, collapse_key = $7 WHERE id = $8",
         {StatusParam(next->status), P(next->doc), P(next->sync_name), P(next->narrowed),
-         P(next->dry_run), P(next->run_id), P(id)});
+         P(next->dry_run), P(next->run_id), P(next->collapse_key), P(id)});
     if (!written) return tl::unexpected(written.error());
     if (Status s = tx.Commit(); !s) return tl::unexpected(s.error());
     return next;
@@ -253,6 +257,19 @@ Result<QueueStats> PostgresJobStore::Queue() {
     QueueStats stats{.queued = rows->Int(0, 0)};
     if (!rows->IsNull(0, 1)) stats.oldest_created_at_ms = rows->Int(0, 1);
     return stats;
+  });
+}
+
+Result<std::optional<StoredJob>> PostgresJobStore::QueuedWithKey(const std::string& collapse_key) {
+  return With([&](Connection& conn) -> Result<std::optional<StoredJob>> {
+    auto rows = conn.Exec(std::string("SELECT ") + kColumns +
+                              " FROM jobs WHERE status = 'queued' AND owner = '' AND "
+                              "collapse_key = $1 AND collapse_key != '' "
+                              "ORDER BY created_at, id LIMIT 1",
+                          {P(collapse_key)});
+    if (!rows) return tl::unexpected(rows.error());
+    if (rows->size() == 0) return std::optional<StoredJob>();
+    return std::optional<StoredJob>(RowOf(*rows, 0));
   });
 }
 

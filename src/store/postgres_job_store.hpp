@@ -32,6 +32,7 @@ class PostgresJobStore final : public JobStore {
   Result<std::vector<StoredJob>> List(const JobFilter& filter) override;
   Result<std::vector<std::string>> Unfinished() override;
   Result<QueueStats> Queue() override;
+  Result<std::optional<StoredJob>> QueuedWithKey(const std::string& collapse_key) override;
   Result<std::optional<StoredJob>> LastOfSync(const std::string& sync,
                                               std::optional<JobStatus> status,
                                               bool whole_runs_only) override;

@@ -287,6 +287,31 @@ TYPED_TEST(JobStoreTest, TheQueueCountsQueuedJobsAndKnowsTheOldest) {
   EXPECT_EQ(queue->oldest_created_at_ms, 2000);
 }
 
+// A repeated push event finds the job of its tag while the job waits unclaimed, and only then.
+TYPED_TEST(JobStoreTest, AQueuedJobIsFoundByItsCollapseKeyUntilARunnerClaimsIt) {
+  StoredJob first = SyncJob("job-1", 1000, "mirror", JobStatus::kQueued, /*narrowed=*/true);
+  first.collapse_key = R"({"name":"mirror","tag":"v1"})";
+  this->Put(first);
+  StoredJob other = SyncJob("job-2", 900, "mirror", JobStatus::kQueued, /*narrowed=*/true);
+  other.collapse_key = R"({"name":"mirror","tag":"v2"})";
+  this->Put(other);
+  this->Put(Job("job-3", 800));  // no key
+  auto found = this->store_->QueuedWithKey(first.collapse_key);
+  ASSERT_TRUE(found) << found.error().ToString();
+  ASSERT_TRUE(*found);
+  EXPECT_EQ((*found)->id, "job-1");
+  EXPECT_EQ((*found)->collapse_key, first.collapse_key);
+  auto none = this->store_->QueuedWithKey("");
+  ASSERT_TRUE(none);
+  EXPECT_FALSE(*none);
+  // Claimed (oldest first: job-3, job-2, then job-1): no longer found.
+  for (int i = 0; i < 3; ++i)
+    ASSERT_TRUE(this->store_->Claim("r1", 60'000));
+  auto claimed = this->store_->QueuedWithKey(first.collapse_key);
+  ASSERT_TRUE(claimed);
+  EXPECT_FALSE(*claimed);
+}
+
 TYPED_TEST(JobStoreTest, LastOfSyncAndPendingTellWholeRunsFromNarrowedAndDryOnes) {
   this->Put(SyncJob("job-1", 1000, "nightly", JobStatus::kSucceeded));
   this->Put(SyncJob("job-2", 2000, "nightly", JobStatus::kSucceeded, /*narrowed=*/true));
