@@ -938,8 +938,9 @@ void JobManager::LeaseLoop(std::stop_token stop) {
           lost = true;
         } else {
           StoreError("renew", renewed.error());
-          // Past its expiry another replica may hold it: better stopped than run twice.
-          lost = SteadyMs() - live->renewed_at_ms >= LeaseMs();
+          // Near its expiry another replica may soon claim it: better stopped (one renewal
+          // interval early, for clocks that run apart) than run twice.
+          lost = SteadyMs() - live->renewed_at_ms >= LeaseMs() - LeaseMs() / kRenewalsPerLease;
         }
       } catch (const std::exception& e) {
         metrics_.RecordPanic("scheduler");
