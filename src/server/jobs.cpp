@@ -206,6 +206,7 @@ constexpr auto kPurgeInterval = std::chrono::minutes(10);
 constexpr int kRenewalsPerLease = 6;
 // An idle runner asks the store for work this often (jobs submitted here wake it at once).
 constexpr auto kClaimPoll = std::chrono::seconds(1);
+constexpr auto kClaimRetry = std::chrono::seconds(5);
 
 int64_t SteadyMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -679,16 +680,19 @@ void JobManager::RunnerLoop(std::stop_token stop) {
       seen = submissions_;
     }
     std::optional<store::JobLease> lease;
+    bool failed = false;
     try {
       auto claimed = jobs_.Claim(owner_, LeaseMs());
       if (claimed) {
         lease = *claimed;
       } else {
+        failed = true;
         StoreError("claim", claimed.error());
       }
-    } catch (const std::exception& e) {
+    } catch (...) {
+      failed = true;
       metrics_.RecordPanic("worker");
-      spdlog::error("jobs: claiming a job: unexpected exception: {}", e.what());
+      spdlog::error("jobs: claiming a job: {}", ExceptionMessage(std::current_exception()));
     }
     if (lease) {
       try {
@@ -700,8 +704,10 @@ void JobManager::RunnerLoop(std::stop_token stop) {
       }
       continue;
     }
+    // A store that fails is asked less often (each failure is logged and counted).
     std::unique_lock lock(mu_);
-    cv_.wait_for(lock, stop, kClaimPoll, [&] { return submissions_ != seen || shutting_down_; });
+    cv_.wait_for(lock, stop, failed ? kClaimRetry : kClaimPoll,
+                 [&] { return submissions_ != seen || shutting_down_; });
   }
 }
 
