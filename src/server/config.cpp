@@ -66,11 +66,26 @@ Status CheckState(ServerConfig& c) {
                      "no state, only state_dir)");
   }
   if (c.state_password_file.empty()) return Ok();
-  std::ifstream in(c.state_password_file);
-  std::string password;
-  if (!in || !std::getline(in, password)) {
+  // The first line only, and a bounded one: the path may name any file.
+  constexpr size_t kMaxPassword = 4096;
+  std::error_code ec;
+  std::ifstream in(c.state_password_file, std::ios::binary);
+  std::string password(kMaxPassword + 1, '\0');
+  if (!std::filesystem::is_regular_file(c.state_password_file, ec) || !in) {
     return MakeError(ErrorCode::kInvalidArgument,
                      "state_password_file " + c.state_password_file + " cannot be read");
+  }
+  in.read(password.data(), static_cast<std::streamsize>(password.size()));
+  password.resize(static_cast<size_t>(in.gcount()));
+  password = password.substr(0, password.find('\n'));
+  if (password.size() > kMaxPassword) {
+    return MakeError(ErrorCode::kInvalidArgument, "state_password_file " + c.state_password_file +
+                                                      ": its first line is over " +
+                                                      std::to_string(kMaxPassword) + " bytes");
+  }
+  if (password.find('\0') != std::string::npos) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "state_password_file " + c.state_password_file + " holds a NUL byte");
   }
   while (!password.empty() && (password.back() == '\r' || password.back() == ' '))
     password.pop_back();

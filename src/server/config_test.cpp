@@ -272,6 +272,13 @@ TEST(ServerConfigTest, BadSharedStateSettingsAreRefusedWithoutQuotingTheDsn) {
   refused("state: postgres://u:hunter2@db/x\nstate_password_file: " +
               WriteTemp("empty-password", "\n") + "\n",
           "is empty");
+  refused("state: postgres://u:hunter2@db/x\nstate_password_file: " +
+              WriteTemp("long-password", std::string(5000, 'p') + "\n") + "\n",
+          "over 4096 bytes");
+  refused("state: postgres://u:hunter2@db/x\nstate_password_file: " +
+              WriteTemp("nul-password", std::string("pass\0word\n", 10)) + "\n",
+          "NUL byte");
+  refused("state: postgres://u:hunter2@db/x\nstate_password_file: /tmp\n", "cannot be read");
   refused("job_lease: 1s\n", "between 3s and 1h");
   refused("job_lease: 2h\n", "between 3s and 1h");
 }

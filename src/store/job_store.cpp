@@ -29,6 +29,16 @@ std::optional<JobStatus> JobStatusFromName(std::string_view name) {
   return std::nullopt;
 }
 
+StoredJob WithStoreOwnedFields(StoredJob next, const StoredJob& current) {
+  next.id = current.id;
+  next.type = current.type;
+  next.created_at_ms = current.created_at_ms;
+  next.owner = current.owner;
+  next.lease_until_ms = current.lease_until_ms;
+  next.fence = current.fence;
+  return next;
+}
+
 bool Ended(JobStatus status) {
   return status == JobStatus::kSucceeded || status == JobStatus::kFailed ||
          status == JobStatus::kCanceled;

@@ -65,6 +65,10 @@ struct JobLease {
   std::string taken_from;
 };
 
+// What an Update writes: `next` as the change made it, with the fields only the store sets
+// (id, type, creation time, lease) taken from `current`.
+StoredJob WithStoreOwnedFields(StoredJob next, const StoredJob& current);
+
 // The position after the last job of a page (pages go from the newest to the oldest).
 struct JobCursor {
   int64_t created_at_ms = 0;

@@ -78,6 +78,12 @@ StoredJob RowOf(const Rows& rows, int i) {
           .fence = rows.Int(i, 12)};
 }
 
+// The first row of kColumns, if any.
+std::optional<StoredJob> FirstRow(const Rows& rows) {
+  if (rows.size() == 0) return std::nullopt;
+  return RowOf(rows, 0);
+}
+
 std::vector<StoredJob> AllRows(const Rows& rows) {
   std::vector<StoredJob> jobs;
   jobs.reserve(static_cast<size_t>(rows.size()));
@@ -188,8 +194,7 @@ Result<std::optional<StoredJob>> PostgresJobStore::Get(const std::string& id) {
   return With([&](Connection& conn) -> Result<std::optional<StoredJob>> {
     auto rows = conn.Exec(std::string("SELECT ") + kColumns + " FROM jobs WHERE id = $1", {P(id)});
     if (!rows) return tl::unexpected(rows.error());
-    if (rows->size() == 0) return std::optional<StoredJob>();
-    return std::optional<StoredJob>(RowOf(*rows, 0));
+    return FirstRow(*rows);
   });
 }
 
@@ -203,19 +208,14 @@ Result<StoredJob> PostgresJobStore::Update(const std::string& id, const Change& 
     if (!rows) return tl::unexpected(rows.error());
     if (rows->size() == 0) return MakeError(ErrorCode::kNotFound, "no job " + id);
     const StoredJob current = RowOf(*rows, 0);
-    auto next = change(current);
-    if (!next) return next;
-    next->id = id;
-    next->type = current.type;
-    next->created_at_ms = current.created_at_ms;
-    next->owner = current.owner;
-    next->lease_until_ms = current.lease_until_ms;
-    next->fence = current.fence;
+    auto changed = change(current);
+    if (!changed) return changed;
+    const StoredJob next = WithStoreOwnedFields(std::move(*changed), current);
     auto written = conn.Exec(
         "UPDATE jobs SET status = $1, doc = $2, sync_name = $3, narrowed = $4, dry_run = $5, "
         "run_id = $6, collapse_key = $7 WHERE id = $8",
-        {StatusParam(next->status), P(next->doc), P(next->sync_name), P(next->narrowed),
-         P(next->dry_run), P(next->run_id), P(next->collapse_key), P(id)});
+        {StatusParam(next.status), P(next.doc), P(next.sync_name), P(next.narrowed),
+         P(next.dry_run), P(next.run_id), P(next.collapse_key), P(id)});
     if (!written) return tl::unexpected(written.error());
     if (Status s = tx.Commit(); !s) return tl::unexpected(s.error());
     return next;
@@ -268,8 +268,7 @@ Result<std::optional<StoredJob>> PostgresJobStore::QueuedWithKey(const std::stri
                               "ORDER BY created_at, id LIMIT 1",
                           {P(collapse_key)});
     if (!rows) return tl::unexpected(rows.error());
-    if (rows->size() == 0) return std::optional<StoredJob>();
-    return std::optional<StoredJob>(RowOf(*rows, 0));
+    return FirstRow(*rows);
   });
 }
 
@@ -284,8 +283,7 @@ Result<std::optional<StoredJob>> PostgresJobStore::LastOfSync(const std::string&
                               "ORDER BY created_at DESC, id DESC LIMIT 1",
                           {P(sync), StatusParam(status), P(whole_runs_only)});
     if (!rows) return tl::unexpected(rows.error());
-    if (rows->size() == 0) return std::optional<StoredJob>();
-    return std::optional<StoredJob>(RowOf(*rows, 0));
+    return FirstRow(*rows);
   });
 }
 

@@ -46,6 +46,14 @@ Result<std::vector<StoredJob>> Rows(state::PreparedStatement& st) {
   }
 }
 
+// The first row of kColumns, if any.
+Result<std::optional<StoredJob>> FirstRow(state::PreparedStatement& st) {
+  auto row = st->Step();
+  if (!row) return tl::unexpected(row.error());
+  if (!*row) return std::optional<StoredJob>();
+  return std::optional<StoredJob>(RowOf(*st));
+}
+
 std::string StatusText(JobStatus status) {
   return std::string(JobStatusName(status));
 }
@@ -157,10 +165,7 @@ Result<std::optional<StoredJob>> SqliteJobStore::GetLocked(const std::string& id
   auto st = db_.Prepare(std::string("SELECT ") + kColumns + " FROM jobs WHERE id = ?");
   if (!st) return tl::unexpected(st.error());
   (*st)->Bind(1, id);
-  auto rows = Rows(*st);
-  if (!rows) return tl::unexpected(rows.error());
-  if (rows->empty()) return std::optional<StoredJob>();
-  return std::optional<StoredJob>(std::move(rows->front()));
+  return FirstRow(*st);
 }
 
 Result<StoredJob> SqliteJobStore::Update(const std::string& id, const Change& change) {
@@ -170,21 +175,16 @@ Result<StoredJob> SqliteJobStore::Update(const std::string& id, const Change& ch
   auto current = GetLocked(id);
   if (!current) return tl::unexpected(current.error());
   if (!*current) return MakeError(ErrorCode::kNotFound, "no job " + id);
-  auto next = change(**current);
-  if (!next) return next;
-  next->id = id;
-  next->type = (*current)->type;
-  next->created_at_ms = (*current)->created_at_ms;
-  next->owner = (*current)->owner;
-  next->lease_until_ms = (*current)->lease_until_ms;
-  next->fence = (*current)->fence;
+  auto changed = change(**current);
+  if (!changed) return changed;
+  const StoredJob next = WithStoreOwnedFields(std::move(*changed), **current);
   auto st = db_.Prepare(
       "UPDATE jobs SET status = ?, doc = ?, sync_name = ?, narrowed = ?, dry_run = ?, "
       "run_id = ?, collapse_key = ? WHERE id = ?");
   if (!st) return tl::unexpected(st.error());
-  (*st)->Bind(1, StatusText(next->status)).Bind(2, next->doc).Bind(3, next->sync_name);
-  (*st)->Bind(4, int64_t{next->narrowed}).Bind(5, int64_t{next->dry_run});
-  (*st)->Bind(6, next->run_id).Bind(7, next->collapse_key).Bind(8, id);
+  (*st)->Bind(1, StatusText(next.status)).Bind(2, next.doc).Bind(3, next.sync_name);
+  (*st)->Bind(4, int64_t{next.narrowed}).Bind(5, int64_t{next.dry_run});
+  (*st)->Bind(6, next.run_id).Bind(7, next.collapse_key).Bind(8, id);
   if (Status s = (*st)->Run(); !s) return tl::unexpected(s.error());
   if (Status s = tx.Commit(); !s) return tl::unexpected(s.error());
   return next;
@@ -236,10 +236,7 @@ Result<std::optional<StoredJob>> SqliteJobStore::QueuedWithKey(const std::string
                         "AND collapse_key != '' ORDER BY created_at, id LIMIT 1");
   if (!st) return tl::unexpected(st.error());
   (*st)->Bind(1, collapse_key);
-  auto rows = Rows(*st);
-  if (!rows) return tl::unexpected(rows.error());
-  if (rows->empty()) return std::optional<StoredJob>();
-  return std::optional<StoredJob>(std::move(rows->front()));
+  return FirstRow(*st);
 }
 
 Result<std::optional<StoredJob>> SqliteJobStore::LastOfSync(const std::string& sync,
@@ -253,10 +250,7 @@ Result<std::optional<StoredJob>> SqliteJobStore::LastOfSync(const std::string& s
   if (!st) return tl::unexpected(st.error());
   (*st)->Bind(1, sync).Bind(2, status ? StatusText(*status) : "");
   (*st)->Bind(3, int64_t{whole_runs_only});
-  auto rows = Rows(*st);
-  if (!rows) return tl::unexpected(rows.error());
-  if (rows->empty()) return std::optional<StoredJob>();
-  return std::optional<StoredJob>(std::move(rows->front()));
+  return FirstRow(*st);
 }
 
 Result<bool> SqliteJobStore::SyncRunPending(const std::string& sync) {
