@@ -5,7 +5,7 @@
 # a test started (TSan writes every report to build/tsan/reports/, which must stay empty).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-regex=${1:-'^unit\.|^integration\.(FleetTest|ServeTest|JobStoreTest|PostgresJobStoreTest|ClusterTest)\.'}
+regex=${1:-'^unit\.|^integration\.(FleetTest|ServeTest|JobStoreTest|PostgresJobStoreTest|CheckpointStoreContractTest|ManifestGuardTest|ClusterTest)\.'}
 jobs=${JOBS:-$(nproc)}
 
 cmake --preset tsan >/dev/null

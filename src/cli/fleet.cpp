@@ -180,7 +180,7 @@ int DryRun(Context& ctx, FleetPlan& plan) {
   // Where earlier runs saw blobs: the real run mounts from there. A dry run creates no database.
   std::unique_ptr<replication::CheckpointStore> memory;
   if (std::error_code ec; std::filesystem::exists(StateDir(plan.flags) + "/freightliner.db", ec)) {
-    auto store = replication::CheckpointStore::Open(StateDir(plan.flags));
+    auto store = replication::SqliteCheckpointStore::Open(StateDir(plan.flags));
     if (!store) return Fail(store.error());
     memory = std::move(*store);
   }
@@ -229,7 +229,7 @@ int DryRun(Context& ctx, FleetPlan& plan) {
 
 int Execute(Context& ctx, FleetPlan plan) {
   if (plan.flags.dry_run) return DryRun(ctx, plan);
-  auto store = replication::CheckpointStore::Open(StateDir(plan.flags));
+  auto store = replication::SqliteCheckpointStore::Open(StateDir(plan.flags));
   if (!store) return Fail(store.error());
   auto pool = ctx.MakePool(plan.pool);
 
@@ -286,7 +286,7 @@ int Execute(Context& ctx, FleetPlan plan) {
 
 // The stored spec of a run being resumed, checked to be of this command.
 Result<json> StoredSpec(const FleetFlags& flags, const std::string& kind) {
-  auto store = replication::CheckpointStore::Open(StateDir(flags));
+  auto store = replication::SqliteCheckpointStore::Open(StateDir(flags));
   if (!store) return tl::unexpected(store.error());
   auto run = (*store)->GetRun(flags.resume);
   if (!run) return tl::unexpected(run.error());
@@ -375,7 +375,7 @@ int RunSync(Context& ctx, const SyncArgs& args) {
 
 int RunCheckpoint(Context& ctx, const CheckpointArgs& args) {
   const std::string dir = args.state_dir.empty() ? replication::DefaultStateDir() : args.state_dir;
-  auto store = replication::CheckpointStore::Open(dir);
+  auto store = replication::SqliteCheckpointStore::Open(dir);
   if (!store) return Fail(store.error());
   if (args.action == "list") {
     auto runs = (*store)->ListRuns();

@@ -24,19 +24,6 @@ TaskState StateFromName(std::string_view name) {
   return TaskState::kPending;
 }
 
-// "20261124-235959-3fa9": sortable by time, unique enough for one machine's runs.
-std::string NewRunId() {
-  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char stamp[32];
-  std::strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
-  std::random_device rd;
-  char suffix[8];
-  std::snprintf(suffix, sizeof(suffix), "%04x", rd() & 0xffff);
-  return std::string(stamp) + "-" + suffix;
-}
-
 constexpr const char* kSchema = R"(
 CREATE TABLE IF NOT EXISTS runs (
   id TEXT PRIMARY KEY,
@@ -75,6 +62,23 @@ CREATE TABLE IF NOT EXISTS blob_locations (
 
 }  // namespace
 
+std::string NewRunId() {
+  const auto now = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof(stamp), "%Y%m%d-%H%M%S", &tm);
+  std::random_device rd;
+  char suffix[8];
+  std::snprintf(suffix, sizeof(suffix), "%04x", rd() & 0xffff);
+  return std::string(stamp) + "-" + suffix;
+}
+
+bool LeavesWholeImage(const TaskRecord& task) {
+  return (task.state == TaskState::kDone || task.state == TaskState::kUpToDate) &&
+         task.platforms.empty() && !task.digest.empty() && !task.destination.empty();
+}
+
 std::string_view TaskStateName(TaskState s) {
   switch (s) {
     case TaskState::kPending:
@@ -97,7 +101,14 @@ std::string DefaultStateDir() {
   return std::string(home != nullptr ? home : ".") + "/.local/state/freightliner";
 }
 
-Result<std::unique_ptr<CheckpointStore>> CheckpointStore::Open(const std::string& state_dir) {
+Error FencedOut(const WriteFence& fence) {
+  return Error{ErrorCode::kCanceled, "job " + fence.job_id + ": its lease (fence " +
+                                         std::to_string(fence.fence) +
+                                         ") was taken over or the job ended; write refused"};
+}
+
+Result<std::unique_ptr<SqliteCheckpointStore>> SqliteCheckpointStore::Open(
+    const std::string& state_dir) {
   std::error_code ec;
   std::filesystem::create_directories(state_dir, ec);
   if (ec) {
@@ -106,62 +117,91 @@ Result<std::unique_ptr<CheckpointStore>> CheckpointStore::Open(const std::string
   }
   auto db = state::Database::Open(state_dir + "/freightliner.db");
   if (!db) return tl::unexpected(db.error());
-  std::unique_ptr<CheckpointStore> store(new CheckpointStore(std::move(*db)));
+  auto shared = std::make_shared<Shared>();
+  shared->db = std::move(*db);
+  std::unique_ptr<SqliteCheckpointStore> store(
+      new SqliteCheckpointStore(std::move(shared), std::nullopt));
   if (Status s = store->Migrate(); !s) return tl::unexpected(s.error());
   return store;
 }
 
-Result<bool> CheckpointStore::RunsHavePlanComplete() {
+Result<bool> SqliteCheckpointStore::RunsHavePlanComplete() {
   auto columns =
-      db_->Prepare("SELECT 1 FROM pragma_table_info('runs') WHERE name = 'plan_complete'");
+      shared_->db->Prepare("SELECT 1 FROM pragma_table_info('runs') WHERE name = 'plan_complete'");
   if (!columns) return tl::unexpected(columns.error());
   return (*columns)->Step();
 }
 
-Status CheckpointStore::Migrate() {
-  if (Status s = db_->Exec(kSchema); !s) return s;
+Status SqliteCheckpointStore::Migrate() {
+  if (Status s = shared_->db->Exec(kSchema); !s) return s;
   // Databases from before plans were stored repository by repository: their runs' plans were
   // stored whole, hence complete.
   auto has = RunsHavePlanComplete();
   if (!has) return tl::unexpected(has.error());
   if (*has) return Ok();
-  Status added = db_->Exec("ALTER TABLE runs ADD COLUMN plan_complete INTEGER NOT NULL DEFAULT 1");
+  Status added =
+      shared_->db->Exec("ALTER TABLE runs ADD COLUMN plan_complete INTEGER NOT NULL DEFAULT 1");
   if (added) return Ok();
   // Another process opening the same old database may have added it first.
   has = RunsHavePlanComplete();
   return has && *has ? Ok() : added;
 }
 
-Result<std::string> CheckpointStore::CreateRun(const std::string& kind, const std::string& spec) {
-  std::lock_guard lock(mu_);
-  const std::string id = NewRunId();
-  auto st = db_->Prepare(
-      "INSERT INTO runs(id, kind, spec, status, created_at, updated_at, plan_complete) "
-      "VALUES(?,?,?,?,?,?,0)");
-  if (!st) return tl::unexpected(st.error());
-  const int64_t now = NowSeconds();
-  (*st)->Bind(1, id).Bind(2, kind).Bind(3, spec).Bind(4, "planning").Bind(5, now).Bind(6, now);
-  if (Status s = (*st)->Run(); !s) return tl::unexpected(s.error());
-  return id;
-}
-
-Status CheckpointStore::ClearPlan(const std::string& run_id) {
-  std::lock_guard lock(mu_);
-  state::Transaction tx(*db_);
+// Fencing matters in cluster mode only, but the check is the same SQL on the same `jobs` table
+// (a fenced view exists only where a job store shares this file).
+Status SqliteCheckpointStore::WriteLocked(const std::function<Status()>& write) {
+  state::Transaction tx(*shared_->db);
   if (Status s = tx.Begin(); !s) return s;
-  auto clear = db_->Prepare("DELETE FROM tasks WHERE run_id = ?");
-  if (!clear) return tl::unexpected(clear.error());
-  if (Status s = (*clear)->Bind(1, run_id).Run(); !s) return s;
-  auto status = db_->Prepare(
-      "UPDATE runs SET status = 'planning', plan_complete = 0, updated_at = ? WHERE id = ?");
-  if (!status) return tl::unexpected(status.error());
-  if (Status s = (*status)->Bind(1, NowSeconds()).Bind(2, run_id).Run(); !s) return s;
+  if (fence_) {
+    auto held = shared_->db->Prepare(
+        "SELECT 1 FROM jobs WHERE id = ? AND fence = ? AND status IN ('queued','running')");
+    if (!held) return tl::unexpected(held.error());
+    (*held)->Bind(1, fence_->job_id).Bind(2, fence_->fence);
+    auto row = (*held)->Step();
+    if (!row) return tl::unexpected(row.error());
+    if (!*row) return tl::unexpected(FencedOut(*fence_));
+  }
+  if (Status s = write(); !s) return s;
   return tx.Commit();
 }
 
-Status CheckpointStore::InsertTasksLocked(const std::string& run_id,
-                                          const std::vector<TaskRecord>& tasks) {
-  auto insert = db_->Prepare(
+std::unique_ptr<CheckpointStore> SqliteCheckpointStore::Fenced(const WriteFence& fence) {
+  return std::unique_ptr<CheckpointStore>(new SqliteCheckpointStore(shared_, fence));
+}
+
+Result<std::string> SqliteCheckpointStore::CreateRun(const std::string& kind,
+                                                     const std::string& spec) {
+  std::lock_guard lock(shared_->mu);
+  const std::string id = NewRunId();
+  Status created = WriteLocked([&]() -> Status {
+    auto st = shared_->db->Prepare(
+        "INSERT INTO runs(id, kind, spec, status, created_at, updated_at, plan_complete) "
+        "VALUES(?,?,?,?,?,?,0)");
+    if (!st) return tl::unexpected(st.error());
+    const int64_t now = NowSeconds();
+    (*st)->Bind(1, id).Bind(2, kind).Bind(3, spec).Bind(4, "planning").Bind(5, now).Bind(6, now);
+    return (*st)->Run();
+  });
+  if (!created) return tl::unexpected(created.error());
+  return id;
+}
+
+Status SqliteCheckpointStore::ClearPlan(const std::string& run_id) {
+  std::lock_guard lock(shared_->mu);
+  return WriteLocked([&]() -> Status {
+    auto clear = shared_->db->Prepare("DELETE FROM tasks WHERE run_id = ?");
+    if (!clear) return tl::unexpected(clear.error());
+    if (Status s = (*clear)->Bind(1, run_id).Run(); !s) return s;
+    auto status = shared_->db->Prepare(
+        "UPDATE runs SET status = 'planning', plan_complete = 0, updated_at = ? WHERE id = ?");
+    if (!status) return tl::unexpected(status.error());
+    return (*status)->Bind(1, NowSeconds()).Bind(2, run_id).Run();
+  });
+}
+
+Status SqliteCheckpointStore::InsertTasksLocked(const std::string& run_id,
+                                                const std::vector<TaskRecord>& tasks) {
+  auto insert = shared_->db->Prepare(
       "INSERT INTO tasks(run_id, seq, source, destination, platforms, state) "
       "VALUES(?,?,?,?,?,'pending')");
   if (!insert) return tl::unexpected(insert.error());
@@ -178,82 +218,72 @@ Status CheckpointStore::InsertTasksLocked(const std::string& run_id,
   return Ok();
 }
 
-Status CheckpointStore::CompletePlanLocked(const std::string& run_id) {
-  auto st = db_->Prepare(
+Status SqliteCheckpointStore::CompletePlanLocked(const std::string& run_id) {
+  auto st = shared_->db->Prepare(
       "UPDATE runs SET status = 'running', plan_complete = 1, updated_at = ? WHERE id = ?");
   if (!st) return tl::unexpected(st.error());
   return (*st)->Bind(1, NowSeconds()).Bind(2, run_id).Run();
 }
 
-Status CheckpointStore::AddTasks(const std::string& run_id, const std::vector<TaskRecord>& tasks) {
-  std::lock_guard lock(mu_);
-  state::Transaction tx(*db_);
-  if (Status s = tx.Begin(); !s) return s;
-  if (Status s = InsertTasksLocked(run_id, tasks); !s) return s;
-  return tx.Commit();
+Status SqliteCheckpointStore::AddTasks(const std::string& run_id,
+                                       const std::vector<TaskRecord>& tasks) {
+  std::lock_guard lock(shared_->mu);
+  return WriteLocked([&] { return InsertTasksLocked(run_id, tasks); });
 }
 
-Status CheckpointStore::CompletePlan(const std::string& run_id) {
-  std::lock_guard lock(mu_);
-  return CompletePlanLocked(run_id);
+Status SqliteCheckpointStore::CompletePlan(const std::string& run_id) {
+  std::lock_guard lock(shared_->mu);
+  return WriteLocked([&] { return CompletePlanLocked(run_id); });
 }
 
-Status CheckpointStore::SavePlan(const std::string& run_id, const std::vector<TaskRecord>& tasks) {
-  std::lock_guard lock(mu_);
-  state::Transaction tx(*db_);
-  if (Status s = tx.Begin(); !s) return s;
-  if (Status s = InsertTasksLocked(run_id, tasks); !s) return s;
-  if (Status s = CompletePlanLocked(run_id); !s) return s;
-  return tx.Commit();
+Status SqliteCheckpointStore::SavePlan(const std::string& run_id,
+                                       const std::vector<TaskRecord>& tasks) {
+  std::lock_guard lock(shared_->mu);
+  return WriteLocked([&]() -> Status {
+    if (Status s = InsertTasksLocked(run_id, tasks); !s) return s;
+    return CompletePlanLocked(run_id);
+  });
 }
 
-Status CheckpointStore::RecordTask(const std::string& run_id, const TaskRecord& task) {
-  std::lock_guard lock(mu_);
-  state::Transaction tx(*db_);
-  if (Status s = tx.Begin(); !s) return s;
-  auto st = db_->Prepare(
-      "UPDATE tasks SET state = ?, digest = ?, bytes = ?, error = ? WHERE run_id = ? AND seq = ?");
-  if (!st) return tl::unexpected(st.error());
-  (*st)
-      ->Bind(1, TaskStateName(task.state))
-      .Bind(2, task.digest)
-      .Bind(3, static_cast<int64_t>(task.bytes))
-      .Bind(4, task.error)
-      .Bind(5, run_id)
-      .Bind(6, task.seq);
-  if (Status s = (*st)->Run(); !s) return s;
-  // The whole image (no platform filter) is now at the destination tag: what the next run with
-  // --assume-destination-unchanged compares the source with.
-  const bool whole_image_there =
-      (task.state == TaskState::kDone || task.state == TaskState::kUpToDate) &&
-      task.platforms.empty() && !task.digest.empty();
-  if (whole_image_there && !task.destination.empty()) {
-    auto tag = db_->Prepare(
+Status SqliteCheckpointStore::RecordTask(const std::string& run_id, const TaskRecord& task) {
+  std::lock_guard lock(shared_->mu);
+  return WriteLocked([&]() -> Status {
+    auto st = shared_->db->Prepare(
+        "UPDATE tasks SET state = ?, digest = ?, bytes = ?, error = ? WHERE run_id = ? AND seq = "
+        "?");
+    if (!st) return tl::unexpected(st.error());
+    (*st)
+        ->Bind(1, TaskStateName(task.state))
+        .Bind(2, task.digest)
+        .Bind(3, static_cast<int64_t>(task.bytes))
+        .Bind(4, task.error)
+        .Bind(5, run_id)
+        .Bind(6, task.seq);
+    if (Status s = (*st)->Run(); !s) return s;
+    if (!LeavesWholeImage(task)) return Ok();
+    auto tag = shared_->db->Prepare(
         "INSERT OR REPLACE INTO destination_tags(destination, digest, seen_at) VALUES(?,?,?)");
     if (!tag) return tl::unexpected(tag.error());
-    if (Status s =
-            (*tag)->Bind(1, task.destination).Bind(2, task.digest).Bind(3, NowSeconds()).Run();
-        !s) {
-      return s;
-    }
-  }
-  return tx.Commit();
+    return (*tag)->Bind(1, task.destination).Bind(2, task.digest).Bind(3, NowSeconds()).Run();
+  });
 }
 
-std::string CheckpointStore::LastDigest(const std::string& destination) {
-  std::lock_guard lock(mu_);
-  auto st = db_->Prepare("SELECT digest FROM destination_tags WHERE destination = ?");
+std::string SqliteCheckpointStore::LastDigest(const std::string& destination) {
+  std::lock_guard lock(shared_->mu);
+  auto st = shared_->db->Prepare("SELECT digest FROM destination_tags WHERE destination = ?");
   if (!st) return "";
   (*st)->Bind(1, destination);
   auto row = (*st)->Step();
   return row && *row ? (*st)->Text(0) : "";
 }
 
-Status CheckpointStore::SetStatus(const std::string& run_id, const std::string& status) {
-  std::lock_guard lock(mu_);
-  auto st = db_->Prepare("UPDATE runs SET status = ?, updated_at = ? WHERE id = ?");
-  if (!st) return tl::unexpected(st.error());
-  return (*st)->Bind(1, status).Bind(2, NowSeconds()).Bind(3, run_id).Run();
+Status SqliteCheckpointStore::SetStatus(const std::string& run_id, const std::string& status) {
+  std::lock_guard lock(shared_->mu);
+  return WriteLocked([&]() -> Status {
+    auto st = shared_->db->Prepare("UPDATE runs SET status = ?, updated_at = ? WHERE id = ?");
+    if (!st) return tl::unexpected(st.error());
+    return (*st)->Bind(1, status).Bind(2, NowSeconds()).Bind(3, run_id).Run();
+  });
 }
 
 namespace {
@@ -270,9 +300,9 @@ RunRecord ReadRun(const state::Statement& st) {
 }
 }  // namespace
 
-Result<std::optional<RunRecord>> CheckpointStore::GetRun(const std::string& run_id) {
-  std::lock_guard lock(mu_);
-  auto st = db_->Prepare(std::string(kRunColumns) + "WHERE r.id = ?");
+Result<std::optional<RunRecord>> SqliteCheckpointStore::GetRun(const std::string& run_id) {
+  std::lock_guard lock(shared_->mu);
+  auto st = shared_->db->Prepare(std::string(kRunColumns) + "WHERE r.id = ?");
   if (!st) return tl::unexpected(st.error());
   (*st)->Bind(1, run_id);
   auto row = (*st)->Step();
@@ -281,9 +311,9 @@ Result<std::optional<RunRecord>> CheckpointStore::GetRun(const std::string& run_
   return std::optional<RunRecord>(ReadRun(**st));
 }
 
-Result<std::vector<RunRecord>> CheckpointStore::ListRuns() {
-  std::lock_guard lock(mu_);
-  auto st = db_->Prepare(std::string(kRunColumns) + "ORDER BY r.created_at, r.id");
+Result<std::vector<RunRecord>> SqliteCheckpointStore::ListRuns() {
+  std::lock_guard lock(shared_->mu);
+  auto st = shared_->db->Prepare(std::string(kRunColumns) + "ORDER BY r.created_at, r.id");
   if (!st) return tl::unexpected(st.error());
   std::vector<RunRecord> runs;
   while (true) {
@@ -294,9 +324,9 @@ Result<std::vector<RunRecord>> CheckpointStore::ListRuns() {
   }
 }
 
-Result<std::vector<TaskRecord>> CheckpointStore::Tasks(const std::string& run_id) {
-  std::lock_guard lock(mu_);
-  auto st = db_->Prepare(
+Result<std::vector<TaskRecord>> SqliteCheckpointStore::Tasks(const std::string& run_id) {
+  std::lock_guard lock(shared_->mu);
+  auto st = shared_->db->Prepare(
       "SELECT seq, source, destination, platforms, state, digest, bytes, error FROM tasks "
       "WHERE run_id = ? ORDER BY seq");
   if (!st) return tl::unexpected(st.error());
@@ -312,20 +342,20 @@ Result<std::vector<TaskRecord>> CheckpointStore::Tasks(const std::string& run_id
   }
 }
 
-Result<bool> CheckpointStore::DeleteRun(const std::string& run_id) {
-  std::lock_guard lock(mu_);
-  auto st = db_->Prepare("DELETE FROM runs WHERE id = ?");
+Result<bool> SqliteCheckpointStore::DeleteRun(const std::string& run_id) {
+  std::lock_guard lock(shared_->mu);
+  auto st = shared_->db->Prepare("DELETE FROM runs WHERE id = ?");
   if (!st) return tl::unexpected(st.error());
   if (Status s = (*st)->Bind(1, run_id).Run(); !s) return tl::unexpected(s.error());
-  return db_->Changes() > 0;
+  return shared_->db->Changes() > 0;
 }
 
 // The blob memory is a hint: a failure to read or write it costs a mount, never a copy.
-std::optional<std::string> CheckpointStore::RepositoryWith(const std::string& registry,
-                                                           const std::string& digest,
-                                                           const std::string& except) {
-  std::lock_guard lock(mu_);
-  auto st = db_->Prepare(
+std::optional<std::string> SqliteCheckpointStore::RepositoryWith(const std::string& registry,
+                                                                 const std::string& digest,
+                                                                 const std::string& except) {
+  std::lock_guard lock(shared_->mu);
+  auto st = shared_->db->Prepare(
       "SELECT repo FROM blob_locations WHERE registry = ? AND digest = ? AND repo != ? "
       "ORDER BY seen_at DESC LIMIT 1");
   if (!st) return std::nullopt;
@@ -335,21 +365,21 @@ std::optional<std::string> CheckpointStore::RepositoryWith(const std::string& re
   return (*st)->Text(0);
 }
 
-void CheckpointStore::Remember(const std::string& registry, const std::string& repo,
-                               const std::string& digest) {
-  std::lock_guard lock(mu_);
-  auto st = db_->Prepare(
+void SqliteCheckpointStore::Remember(const std::string& registry, const std::string& repo,
+                                     const std::string& digest) {
+  std::lock_guard lock(shared_->mu);
+  auto st = shared_->db->Prepare(
       "INSERT OR REPLACE INTO blob_locations(registry, digest, repo, seen_at) VALUES(?,?,?,?)");
   Status s = st ? (*st)->Bind(1, registry).Bind(2, digest).Bind(3, repo).Bind(4, NowSeconds()).Run()
                 : Status(tl::unexpected(st.error()));
   if (!s) spdlog::warn("cannot remember blob {} in {}: {}", digest, repo, s.error().ToString());
 }
 
-void CheckpointStore::Forget(const std::string& registry, const std::string& repo,
-                             const std::string& digest) {
-  std::lock_guard lock(mu_);
-  auto st =
-      db_->Prepare("DELETE FROM blob_locations WHERE registry = ? AND digest = ? AND repo = ?");
+void SqliteCheckpointStore::Forget(const std::string& registry, const std::string& repo,
+                                   const std::string& digest) {
+  std::lock_guard lock(shared_->mu);
+  auto st = shared_->db->Prepare(
+      "DELETE FROM blob_locations WHERE registry = ? AND digest = ? AND repo = ?");
   Status s = st ? (*st)->Bind(1, registry).Bind(2, digest).Bind(3, repo).Run()
                 : Status(tl::unexpected(st.error()));
   // Like Remember, a hint only: the next run tries this mount again and the registry refuses it.

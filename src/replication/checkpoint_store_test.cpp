@@ -23,7 +23,7 @@ class CheckpointStoreTest : public ::testing::Test {
 TEST_F(CheckpointStoreTest, PlanAndTaskStatesSurviveReopening) {
   std::string run_id;
   {
-    auto store = CheckpointStore::Open(dir_.string());
+    auto store = SqliteCheckpointStore::Open(dir_.string());
     ASSERT_TRUE(store) << store.error().message;
     auto id = (*store)->CreateRun("replicate-tree", R"({"source":"a"})");
     ASSERT_TRUE(id);
@@ -37,7 +37,7 @@ TEST_F(CheckpointStoreTest, PlanAndTaskStatesSurviveReopening) {
     ASSERT_TRUE((*store)->RecordTask(
         run_id, {.seq = 2, .state = TaskState::kFailed, .error = "not_found: gone"}));
   }
-  auto store = CheckpointStore::Open(dir_.string());
+  auto store = SqliteCheckpointStore::Open(dir_.string());
   ASSERT_TRUE(store);
   auto run = (*store)->GetRun(run_id);
   ASSERT_TRUE(run && *run);
@@ -56,7 +56,7 @@ TEST_F(CheckpointStoreTest, PlanAndTaskStatesSurviveReopening) {
 }
 
 TEST_F(CheckpointStoreTest, ListAndDelete) {
-  auto store = CheckpointStore::Open(dir_.string());
+  auto store = SqliteCheckpointStore::Open(dir_.string());
   ASSERT_TRUE(store);
   auto a = (*store)->CreateRun("sync", "{}");
   auto b = (*store)->CreateRun("sync", "{}");
@@ -72,7 +72,7 @@ TEST_F(CheckpointStoreTest, ListAndDelete) {
 }
 
 TEST_F(CheckpointStoreTest, APlanGrowsRepositoryByRepositoryUntilComplete) {
-  auto store = CheckpointStore::Open(dir_.string());
+  auto store = SqliteCheckpointStore::Open(dir_.string());
   ASSERT_TRUE(store);
   auto id = (*store)->CreateRun("replicate-tree", "{}");
   ASSERT_TRUE(id);
@@ -109,7 +109,7 @@ TEST_F(CheckpointStoreTest, RunsOfAnOlderDatabaseCountAsPlannedWhole) {
         "status TEXT NOT NULL, created_at INTEGER NOT NULL, updated_at INTEGER NOT NULL);"
         "INSERT INTO runs VALUES('old', 'sync', '{}', 'interrupted', 1, 1);"));
   }
-  auto store = CheckpointStore::Open(dir_.string());
+  auto store = SqliteCheckpointStore::Open(dir_.string());
   ASSERT_TRUE(store) << store.error().message;
   auto old = (*store)->GetRun("old");
   ASSERT_TRUE(old && *old);
@@ -121,13 +121,13 @@ TEST_F(CheckpointStoreTest, RunsOfAnOlderDatabaseCountAsPlannedWhole) {
 
 TEST_F(CheckpointStoreTest, RemembersWhereBlobsWereSeenAcrossReopening) {
   {
-    auto store = CheckpointStore::Open(dir_.string());
+    auto store = SqliteCheckpointStore::Open(dir_.string());
     ASSERT_TRUE(store);
     (*store)->Remember("reg", "team/a", "sha256:1");
     (*store)->Remember("reg", "team/b", "sha256:1");
     (*store)->Remember("other", "team/c", "sha256:2");
   }
-  auto store = CheckpointStore::Open(dir_.string());
+  auto store = SqliteCheckpointStore::Open(dir_.string());
   ASSERT_TRUE(store);
   auto& memory = **store;
   const auto from_a = memory.RepositoryWith("reg", "sha256:1", "team/b");
@@ -140,7 +140,7 @@ TEST_F(CheckpointStoreTest, RemembersWhereBlobsWereSeenAcrossReopening) {
 }
 
 TEST_F(CheckpointStoreTest, UnwritableDirectoryIsAClearError) {
-  auto store = CheckpointStore::Open("/proc/freightliner-cannot-exist");
+  auto store = SqliteCheckpointStore::Open("/proc/freightliner-cannot-exist");
   ASSERT_FALSE(store);
   EXPECT_NE(store.error().message.find("/proc/freightliner-cannot-exist"), std::string::npos);
 }

@@ -431,6 +431,9 @@ Status Copier::PushManifest(const std::string& dst_repo, const std::string& refe
     ++report_.manifests_pushed;
     return Ok();
   }
+  if (options_.before_manifest_put) {
+    if (Status s = options_.before_manifest_put(); !s) return s;
+  }
   if (Status s = destination_.PutManifest(dst_repo, reference, manifest, stop); !s) return s;
   std::lock_guard lock(mu_);
   ++report_.manifests_pushed;

@@ -50,6 +50,9 @@ struct CopyOptions {
   // What an earlier run left the destination tag at (with --assume-destination-unchanged): when
   // the source still has this digest the tag is up to date, without asking the destination.
   std::string destination_last_digest;
+  // Asked before each manifest PUT (not in a dry run); an error is the copy's, and the manifest
+  // stays off the destination.
+  std::function<Status()> before_manifest_put;
 };
 
 // What happened to one blob.

@@ -68,7 +68,8 @@ TaskResult Engine::RunOne(const CopyTask& task, std::stop_token stop) {
                    .transfer_slots = &transfer_slots_,
                    .destination_has_tag = task.destination_has_tag,
                    .destination_repository_is_new = task.destination_repository_is_new,
-                   .destination_last_digest = task.destination_last_digest};
+                   .destination_last_digest = task.destination_last_digest,
+                   .before_manifest_put = options_.before_manifest_put};
   copy.retry = clients_.retry_policy();
   CopyObserver copy_observer;
   if (observer_.on_bytes || observer_.on_task_bytes) {

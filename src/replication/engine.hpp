@@ -74,6 +74,9 @@ struct EngineOptions {
   // A dry run: where earlier runs saw blobs (read, never written), so that it counts a mount
   // where the real run will mount from there.
   BlobMemory* dry_run_memory = nullptr;
+  // Asked before each manifest PUT of a real run (thread-safe); an error keeps that manifest
+  // off the destination. Cluster mode checks the job's lease here.
+  std::function<Status()> before_manifest_put;
 };
 
 // Called from worker threads: must be thread-safe.

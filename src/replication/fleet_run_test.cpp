@@ -46,7 +46,7 @@ class FleetRunResumeTest : public ::testing::Test {
 // A checkpoint an older version poisoned stays resumable: each bad row fails alone, as
 // invalid_name, recorded on its row; the run ends failed instead of refusing to resume.
 TEST_F(FleetRunResumeTest, PoisonedRowsFailAloneAndTheRunResumes) {
-  auto store = CheckpointStore::Open(dir_.string());
+  auto store = SqliteCheckpointStore::Open(dir_.string());
   ASSERT_TRUE(store) << store.error().message;
   auto run_id = (*store)->CreateRun("replicate-tree", "{}");
   ASSERT_TRUE(run_id);
@@ -97,7 +97,7 @@ TEST_F(FleetRunResumeTest, PoisonedRowsFailAloneAndTheRunResumes) {
 // The run's final status cannot be stored (the database turned read-only after its last tag):
 // the run still ends, and the failed write reaches the caller (serve counts it), never ignored.
 TEST_F(FleetRunResumeTest, AFinalStatusThatCannotBeStoredIsReported) {
-  auto store = CheckpointStore::Open(dir_.string());
+  auto store = SqliteCheckpointStore::Open(dir_.string());
   ASSERT_TRUE(store) << store.error().message;
   auto run_id = (*store)->CreateRun("replicate-tree", "{}");
   ASSERT_TRUE(run_id);
@@ -117,7 +117,7 @@ TEST_F(FleetRunResumeTest, AFinalStatusThatCannotBeStoredIsReported) {
     std::lock_guard lock(mu);
     store_errors.push_back(e);
   };
-  CheckpointStore& checkpoints = **store;
+  SqliteCheckpointStore& checkpoints = **store;
   auto result = RunFleet(checkpoints, *run_id, clients, workers, {mapping}, options,
                          {.on_task_done =
                               [&](const TaskResult&) {

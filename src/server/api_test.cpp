@@ -27,7 +27,7 @@ class ApiHandleTest : public ::testing::Test {
     std::filesystem::remove_all(dir_);
     config_.allowed_registries = std::vector<std::string>{"src.example"};
     config_.cors_origins = {"https://console.example"};
-    auto store = replication::CheckpointStore::Open(dir_);
+    auto store = replication::SqliteCheckpointStore::Open(dir_);
     ASSERT_TRUE(store) << store.error().message;
     store_ = std::move(*store);
     job_store_ = std::make_unique<store::SqliteJobStore>(store_->database(), store_->mutex());
@@ -67,7 +67,7 @@ class ApiHandleTest : public ::testing::Test {
   std::string dir_;
   ServerConfig config_;
   Metrics metrics_{"test", "test"};
-  std::unique_ptr<replication::CheckpointStore> store_;
+  std::unique_ptr<replication::SqliteCheckpointStore> store_;
   std::unique_ptr<store::SqliteJobStore> job_store_;
   std::unique_ptr<JobManager> jobs_;
   std::unique_ptr<ApiServer> api_;
@@ -165,7 +165,7 @@ TEST(ApiHandleKeyTest, KeysAreRequiredWhenConfigured) {
   ServerConfig config;
   config.api_keys = {"k1"};
   Metrics metrics("test", "test");
-  auto store = replication::CheckpointStore::Open(dir);
+  auto store = replication::SqliteCheckpointStore::Open(dir);
   ASSERT_TRUE(store);
   store::SqliteJobStore job_store((*store)->database(), (*store)->mutex());
   JobManager jobs(config, **store, job_store, metrics, nullptr);
@@ -201,7 +201,7 @@ TEST(ApiSyncsTest, ListsTheConfiguredSyncsWithTheirScheduleLastRunAndNextRun) {
   config.syncs = {{"nightly", dir + "/nightly.yaml"}, {"adhoc", dir + "/adhoc.yaml"}};
   config.schedules = {{"nightly", std::chrono::seconds(900)}};
   Metrics metrics("test", "test");
-  auto store = replication::CheckpointStore::Open(dir);
+  auto store = replication::SqliteCheckpointStore::Open(dir);
   ASSERT_TRUE(store);
   store::SqliteJobStore job_store((*store)->database(), (*store)->mutex());
   JobManager jobs(config, **store, job_store, metrics,
@@ -283,7 +283,7 @@ class ApiEventsTest : public ApiHandleTest {
                                            "    destination: dst.example:5000/other/app\n";
     config_.syncs = {{"mirror", dir_ + "/mirror.yaml"}, {"other", dir_ + "/other.yaml"}};
     config_.max_concurrent_jobs = 0;
-    auto store = replication::CheckpointStore::Open(dir_ + "/state");
+    auto store = replication::SqliteCheckpointStore::Open(dir_ + "/state");
     ASSERT_TRUE(store) << store.error().message;
     store_ = std::move(*store);
     job_store_ = std::make_unique<store::SqliteJobStore>(store_->database(), store_->mutex());

@@ -228,6 +228,7 @@ struct JobManager::Live {
   std::atomic<int64_t> renewed_at_ms{SteadyMs()};  // steady clock
   // Taken over by another replica, or the job ended there (canceled): stop, write nothing.
   std::atomic<bool> lease_lost{false};
+  std::atomic<bool> ending{false};  // its final status is being written: no renewals any more
   std::stop_source stop;
   std::atomic<bool> canceled{false};
   std::atomic<int64_t> tags_total{0};
@@ -788,6 +789,7 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
       if (!live.plan.empty()) fields["plan"] = live.plan;
     }
     if (live.lease_lost) return StoppedElsewhere(id, live);
+    live.ending = true;
     // Before the status is visible: whoever sees the job succeeded sees the gauge say so.
     if (const NamedSync* sync = SyncOf(job); sync && status == "succeeded") {
       metrics_.RecordSyncSuccess(sync->name, finished_at);
@@ -812,27 +814,33 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
     metrics_.RecordRetry(registry, registry::RetryReason(e));
   };
 
+  // Every write of the run's checkpoints carries this runner's fencing token.
+  const auto checkpoints = checkpoints_.Fenced({.job_id = id, .fence = live.lease.fence});
+  const auto checkpoint_failed = [&](const char* operation, const Error& e) {
+    if (e.code == ErrorCode::kCanceled) return LoseLease(live);  // fenced out
+    StoreError(operation, e);
+  };
   std::string run_id = job.value("run_id", "");
   if (!run_id.empty()) {
-    // Started by a replica whose checkpoints are not shared with this one: plan anew (tags
-    // already at their destinations are found up to date).
-    auto run = checkpoints_.GetRun(run_id);
+    // Its checkpoint was purged meanwhile (or, from before cluster mode kept checkpoints in the
+    // shared store, left on another replica): plan anew; tags already at their destinations are
+    // found up to date.
+    auto run = checkpoints->GetRun(run_id);
     if (run && !*run) {
-      spdlog::info("job {}: checkpoint {} is not in this replica's store; planning anew", id,
-                   run_id);
+      spdlog::info("job {}: checkpoint {} is not in the store; planning anew", id, run_id);
       run_id.clear();
     }
   }
   if (run_id.empty()) {
-    auto created = checkpoints_.CreateRun(type, Dump(job["request"]));
+    auto created = checkpoints->CreateRun(type, Dump(job["request"]));
     if (!created) {
-      StoreError("insert", created.error());
+      checkpoint_failed("insert", created.error());
       return finish("failed", ErrorJson(created.error()));
     }
     run_id = *created;
     if (prepared->task) {
-      if (Status s = checkpoints_.SavePlan(run_id, {replication::ToRecord(*prepared->task)}); !s) {
-        StoreError("insert", s.error());
+      if (Status s = checkpoints->SavePlan(run_id, {replication::ToRecord(*prepared->task)}); !s) {
+        checkpoint_failed("insert", s.error());
         return finish("failed", ErrorJson(s.error()));
       }
     }
@@ -888,19 +896,23 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
           },
       // A copy that threw is a failed tag (the engine says so); it is a panic of ours, too.
       .on_panic = [this](const char*) { metrics_.RecordPanic("worker"); }};
-  auto result =
-      replication::RunFleet(checkpoints_, run_id, clients, workers_, prepared->mappings,
-                            {.engine = prepared->engine,
-                             .plan = {.parallelism = config_.workers},
-                             .on_store_error = [this](const Error& e) { StoreError("update", e); }},
-                            std::move(observer), live.stop.get_token(), nullptr,
-                            {.on_tags_added = [&](int64_t tags) { live.tags_total += tags; },
-                             .on_planned =
-                                 [&](int64_t planned, int64_t left) {
-                                   live.tags_total = planned;
-                                   live.tags_done += planned - left;  // done by an earlier attempt
-                                 }});
+  if (!dry_run) {
+    prepared->engine.before_manifest_put = [&] { return CheckLeaseBeforePut(live); };
+  }
+  auto result = replication::RunFleet(
+      *checkpoints, run_id, clients, workers_, prepared->mappings,
+      {.engine = prepared->engine,
+       .plan = {.parallelism = config_.workers},
+       .on_store_error = [&](const Error& e) { checkpoint_failed("update", e); }},
+      std::move(observer), live.stop.get_token(), nullptr,
+      {.on_tags_added = [&](int64_t tags) { live.tags_total += tags; },
+       .on_planned =
+           [&](int64_t planned, int64_t left) {
+             live.tags_total = planned;
+             live.tags_done += planned - left;  // done by an earlier attempt
+           }});
   if (live.canceled) return finish("canceled", nullptr);
+  if (!result && result.error().code == ErrorCode::kCanceled) LoseLease(live);  // fenced out
   if (live.lease_lost) return StoppedElsewhere(id, live);
   if (live.stop.stop_requested()) {
     // Shutdown: the job stays "running" with its checkpoint, and its lease is given up: another
@@ -927,40 +939,57 @@ void JobManager::LeaseLoop(std::stop_token stop) {
     std::vector<std::shared_ptr<Live>> running;
     {
       std::unique_lock lock(mu_);
-      cv_.wait_for(lock, stop, config_.job_lease / kRenewalsPerLease,
+      // In milliseconds: job_lease is whole seconds, and 5s / 6 in seconds would be 0 (a loop).
+      cv_.wait_for(lock, stop, std::chrono::milliseconds(LeaseMs() / kRenewalsPerLease),
                    [&] { return shutting_down_; });
       if (shutting_down_ || stop.stop_requested()) return;
       for (const auto& [id, live] : running_)
         running.push_back(live);
     }
-    for (const auto& live : running) {
-      if (live->lease_lost) continue;
-      bool lost = false;
-      try {
-        auto renewed = jobs_.Renew(live->lease, LeaseMs());
-        if (renewed && *renewed) {
-          live->renewed_at_ms = SteadyMs();
-        } else if (renewed) {
-          lost = true;
-        } else {
-          StoreError("renew", renewed.error());
-          // Near its expiry another replica may soon claim it: better stopped (one renewal
-          // interval early, for clocks that run apart) than run twice.
-          lost = SteadyMs() - live->renewed_at_ms >= LeaseMs() - LeaseMs() / kRenewalsPerLease;
-        }
-      } catch (const std::exception& e) {
-        metrics_.RecordPanic("scheduler");
-        spdlog::error("job {}: renewing its lease: unexpected exception: {}", live->lease.id,
-                      e.what());
-      }
-      if (lost) {
-        live->lease_lost = true;
-        live->stop.request_stop();
-        spdlog::warn("job {}: its lease is lost (canceled elsewhere, or taken over); stopping",
-                     live->lease.id);
-      }
-    }
+    for (const auto& live : running)
+      RenewLease(*live);
   }
+}
+
+void JobManager::RenewLease(Live& live) {
+  // A job writing its outcome has ended in the store: a renewal would find no running job.
+  if (live.lease_lost || live.ending) return;
+  bool lost = false;
+  try {
+    auto renewed = jobs_.Renew(live.lease, LeaseMs());
+    if (renewed && *renewed) {
+      live.renewed_at_ms = SteadyMs();
+    } else if (renewed) {
+      lost = true;
+    } else {
+      StoreError("renew", renewed.error());
+      // Near its expiry another replica may soon claim it: better stopped (one renewal
+      // interval early, for clocks that run apart) than run twice.
+      lost = SteadyMs() - live.renewed_at_ms >= LeaseMs() - LeaseMs() / kRenewalsPerLease;
+    }
+  } catch (const std::exception& e) {
+    metrics_.RecordPanic("scheduler");
+    spdlog::error("job {}: renewing its lease: unexpected exception: {}", live.lease.id, e.what());
+  }
+  if (lost) LoseLease(live);
+}
+
+// Only one caller logs: renewals race with the checks before manifest PUTs.
+void JobManager::LoseLease(Live& live) {
+  if (live.lease_lost.exchange(true)) return;
+  live.stop.request_stop();
+  spdlog::warn("job {}: its lease is lost (canceled elsewhere, or taken over); stopping",
+               live.lease.id);
+}
+
+// Before a manifest PUT, the point after which a tag is visible at the destination: the lease
+// is renewed, which also proves it is still this runner's, so a runner whose job was taken over
+// never moves a tag the new holder is copying.
+Status JobManager::CheckLeaseBeforePut(Live& live) {
+  RenewLease(live);
+  if (!live.lease_lost) return Ok();
+  return MakeError(ErrorCode::kCanceled,
+                   "job " + live.lease.id + ": its lease is lost; manifest not pushed");
 }
 
 // A push event's job (the earliest of the events it joined) that succeeded: from the event to now.

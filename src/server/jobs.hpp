@@ -130,6 +130,12 @@ class JobManager {
   void RunnerLoop(std::stop_token stop);
   // Renews the leases of the jobs running here; stops a job whose lease is lost.
   void LeaseLoop(std::stop_token stop);
+  // Renews one running job's lease; a lease found lost (or, the store failing, about to expire)
+  // stops the job.
+  void RenewLease(Live& live);
+  void LoseLease(Live& live);
+  // kCanceled when the lease is lost: the engine then pushes no manifest.
+  Status CheckLeaseBeforePut(Live& live);
   void SchedulerLoop(std::stop_token stop);
   void MaintenanceLoop(std::stop_token stop);
   // The queue's gauges, from the store (the same on every replica of a cluster).

@@ -14,6 +14,7 @@
 #include "server/metrics.hpp"
 #include "server/metrics_endpoint.hpp"
 #include "state/postgres.hpp"
+#include "store/postgres_checkpoint_store.hpp"
 #include "store/postgres_job_store.hpp"
 #include "store/sqlite_job_store.hpp"
 
@@ -53,18 +54,26 @@ void LogApiSecurity(const ServerConfig& config) {
   }
 }
 
-// The jobs' store: the SQLite database of the checkpoints, or (cluster mode) PostgreSQL.
-Result<std::unique_ptr<store::JobStore>> OpenJobStore(const ServerConfig& config,
-                                                      replication::CheckpointStore& checkpoints) {
+// Jobs and checkpoints: in the SQLite file of the state directory, or (cluster mode) in the
+// PostgreSQL database the replicas share.
+struct Stores {
+  std::unique_ptr<replication::CheckpointStore> checkpoints;
+  std::unique_ptr<store::JobStore> jobs;  // the SQLite one uses the checkpoints' connection
+};
+
+Result<Stores> OpenStores(const ServerConfig& config, const std::string& state_dir) {
   if (config.state_dsn.empty()) {
-    return std::make_unique<store::SqliteJobStore>(checkpoints.database(), checkpoints.mutex());
+    auto local = replication::SqliteCheckpointStore::Open(state_dir);
+    if (!local) return tl::unexpected(local.error());
+    auto jobs = std::make_unique<store::SqliteJobStore>((*local)->database(), (*local)->mutex());
+    return Stores{std::move(*local), std::move(jobs)};
   }
-  auto shared = store::PostgresJobStore::Open(config.state_dsn, config.state_password);
-  if (!shared) {
-    return tl::unexpected(
-        shared.error().WithContext("the job store at " + state::pg::RedactDsn(config.state_dsn)));
-  }
-  return std::unique_ptr<store::JobStore>(std::move(*shared));
+  const std::string where = "the shared store at " + state::pg::RedactDsn(config.state_dsn);
+  auto jobs = store::PostgresJobStore::Open(config.state_dsn, config.state_password);
+  if (!jobs) return tl::unexpected(jobs.error().WithContext(where));
+  auto checkpoints = store::PostgresCheckpointStore::Open(config.state_dsn, config.state_password);
+  if (!checkpoints) return tl::unexpected(checkpoints.error().WithContext(where));
+  return Stores{std::move(*checkpoints), std::move(*jobs)};
 }
 
 }  // namespace
@@ -86,8 +95,8 @@ bool DrainDelay::CutShort() {
 Status Serve(const ServerConfig& config, std::stop_token stop, DrainDelay* drain) {
   const std::string state_dir =
       config.state_dir.empty() ? replication::DefaultStateDir() : config.state_dir;
-  auto store = replication::CheckpointStore::Open(state_dir);
-  if (!store) return tl::unexpected(store.error());
+  auto stores = OpenStores(config, state_dir);
+  if (!stores) return tl::unexpected(stores.error());
 
   Metrics metrics(kVersion, kRevision);
   metrics.ReserveRegistryLabels(config.allowed_registries.value_or(std::vector<std::string>{}));
@@ -101,9 +110,7 @@ Status Serve(const ServerConfig& config, std::stop_token stop, DrainDelay* drain
   auto transport = std::make_shared<http::Transport>(
       http::TransportOptions{.user_agent = std::string("freightliner/") + kVersion,
                              .proxy = http::ProxySettings::FromEnvironment(ProcessEnvironment())});
-  auto job_store = OpenJobStore(config, **store);
-  if (!job_store) return tl::unexpected(job_store.error());
-  JobManager jobs(config, **store, **job_store, metrics, transport);
+  JobManager jobs(config, *stores->checkpoints, *stores->jobs, metrics, transport);
   metrics.SetWorkerPool([&jobs] {
     return WorkerPoolStats{jobs.workers().size(), jobs.workers().active(), jobs.workers().queued()};
   });
@@ -114,11 +121,11 @@ Status Serve(const ServerConfig& config, std::stop_token stop, DrainDelay* drain
                          .on_panic = [&metrics] { metrics.RecordPanic("api"); }},
                         [&api](const http::ServerRequest& r) { return api.Handle(r); });
   if (Status s = api_http.Start(); !s) return s;
-  spdlog::info("serving the API on {} and metrics on {} (state in {}{})", config.api_addr,
-               config.metrics_addr, state_dir,
+  spdlog::info("serving the API on {} and metrics on {} (state in {})", config.api_addr,
+               config.metrics_addr,
                config.state_dsn.empty()
-                   ? ""
-                   : ", jobs in " + state::pg::RedactDsn(config.state_dsn) + ", shared");
+                   ? state_dir
+                   : state::pg::RedactDsn(config.state_dsn) + ", shared by the replicas");
   LogApiSecurity(config);
 
   WaitForStop(stop);

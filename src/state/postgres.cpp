@@ -337,6 +337,29 @@ Status Connection::Reset() {
   return Ok();
 }
 
+namespace {
+Status Configure(Connection& conn) {
+  for (const char* setting :
+       {"SET statement_timeout = '30s'", "SET idle_in_transaction_session_timeout = '60s'"}) {
+    if (auto done = conn.Exec(setting); !done) return tl::unexpected(done.error());
+  }
+  return Ok();
+}
+}  // namespace
+
+Result<std::unique_ptr<Session>> Session::Open(const std::string& dsn,
+                                               const std::string& password) {
+  auto conn = Connection::Open(dsn, password);
+  if (!conn) return tl::unexpected(conn.error());
+  if (Status s = Configure(**conn); !s) return tl::unexpected(s.error());
+  return std::unique_ptr<Session>(new Session(std::move(*conn)));
+}
+
+Status Session::Reconnect() {
+  if (Status s = conn_->Reset(); !s) return s;
+  return Configure(*conn_);
+}
+
 Transaction::~Transaction() {
   if (open_) (void)conn_.Exec("ROLLBACK");
 }

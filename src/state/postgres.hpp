@@ -15,9 +15,11 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "common/error.hpp"
@@ -117,6 +119,32 @@ class Connection {
   friend class Transaction;
   explicit Connection(pg_conn* conn) : conn_(conn) {}
   pg_conn* conn_;
+};
+
+// One connection for the threads of a store: calls take turns, and a call that finds the
+// connection gone (the server restarted) reconnects first. The session cannot wait forever: a
+// statement times out after 30 s and a transaction left idle after 60 s, so a stuck lock or a
+// lost server fails the call instead of the caller.
+class Session {
+ public:
+  static Result<std::unique_ptr<Session>> Open(const std::string& dsn,
+                                               const std::string& password = "");
+
+  template <typename F>
+  auto With(F&& body) -> std::invoke_result_t<F, Connection&> {
+    std::lock_guard lock(mu_);
+    if (!conn_->Healthy()) {
+      if (Status s = Reconnect(); !s) return tl::unexpected(s.error());
+    }
+    return body(*conn_);
+  }
+
+ private:
+  explicit Session(std::unique_ptr<Connection> conn) : conn_(std::move(conn)) {}
+  Status Reconnect();
+
+  std::mutex mu_;
+  std::unique_ptr<Connection> conn_;  // mu_
 };
 
 // BEGIN ... COMMIT, rolled back when not committed.

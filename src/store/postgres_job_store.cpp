@@ -46,6 +46,43 @@ const std::vector<Migration>& Migrations() {
 ))",
            "CREATE TABLE schedule_slots (name text PRIMARY KEY, taken_at bigint NOT NULL)",
        }},
+      {2,
+       {
+           // PostgresCheckpointStore's tables, as in SQLite (times in Unix seconds).
+           R"(CREATE TABLE runs (
+  id text COLLATE "C" PRIMARY KEY,
+  kind text NOT NULL,
+  spec text NOT NULL,
+  status text NOT NULL,
+  created_at bigint NOT NULL,
+  updated_at bigint NOT NULL,
+  plan_complete boolean NOT NULL DEFAULT false
+))",
+           R"(CREATE TABLE tasks (
+  run_id text COLLATE "C" NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  seq bigint NOT NULL,
+  source text NOT NULL,
+  destination text NOT NULL,
+  platforms text NOT NULL DEFAULT '',
+  state text NOT NULL DEFAULT 'pending',
+  digest text NOT NULL DEFAULT '',
+  bytes bigint NOT NULL DEFAULT 0,
+  error text NOT NULL DEFAULT '',
+  PRIMARY KEY (run_id, seq)
+))",
+           R"(CREATE TABLE destination_tags (
+  destination text PRIMARY KEY,
+  digest text NOT NULL,
+  seen_at bigint NOT NULL
+))",
+           R"(CREATE TABLE blob_locations (
+  registry text NOT NULL,
+  digest text NOT NULL,
+  repo text NOT NULL,
+  seen_at bigint NOT NULL,
+  PRIMARY KEY (registry, digest, repo)
+))",
+       }},
   };
   return migrations;
 }
@@ -96,16 +133,6 @@ Param StatusParam(std::optional<JobStatus> status) {
   return P(status ? JobStatusName(*status) : std::string_view());
 }
 
-// A session that cannot wait forever: a stuck lock or a lost server fails the call, and the
-// manager's retry of unsaved state takes over.
-Status Configure(Connection& conn) {
-  for (const char* setting :
-       {"SET statement_timeout = '30s'", "SET idle_in_transaction_session_timeout = '60s'"}) {
-    if (auto done = conn.Exec(setting); !done) return tl::unexpected(done.error());
-  }
-  return Ok();
-}
-
 Result<int> SchemaVersion(Connection& conn) {
   auto created = conn.Exec(
       "CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, "
@@ -139,24 +166,13 @@ int PostgresJobStore::LatestSchemaVersion() {
 
 Result<std::unique_ptr<PostgresJobStore>> PostgresJobStore::Open(const std::string& dsn,
                                                                  const std::string& password) {
-  auto conn = Connection::Open(dsn, password);
-  if (!conn) return tl::unexpected(conn.error());
-  if (Status s = Configure(**conn); !s) return tl::unexpected(s.error());
-  return std::unique_ptr<PostgresJobStore>(new PostgresJobStore(std::move(*conn)));
-}
-
-template <typename F>
-auto PostgresJobStore::With(F&& body) -> std::invoke_result_t<F, Connection&> {
-  std::lock_guard lock(mu_);
-  if (!conn_->Healthy()) {
-    if (Status s = conn_->Reset(); !s) return tl::unexpected(s.error());
-    if (Status s = Configure(*conn_); !s) return tl::unexpected(s.error());
-  }
-  return body(*conn_);
+  auto session = state::pg::Session::Open(dsn, password);
+  if (!session) return tl::unexpected(session.error());
+  return std::unique_ptr<PostgresJobStore>(new PostgresJobStore(std::move(*session)));
 }
 
 Status PostgresJobStore::Migrate() {
-  return With([](Connection& conn) -> Status {
+  return session_->With([](Connection& conn) -> Status {
     return state::pg::WithAdvisoryLock(conn, kMigrationLock, [&conn]() -> Status {
       auto version = SchemaVersion(conn);
       if (!version) return tl::unexpected(version.error());
@@ -176,7 +192,7 @@ Status PostgresJobStore::Migrate() {
 }
 
 Status PostgresJobStore::Insert(const StoredJob& job) {
-  return With([&](Connection& conn) -> Status {
+  return session_->With([&](Connection& conn) -> Status {
     auto done = conn.Exec(
         std::string("INSERT INTO jobs(") + kInsertColumns +
             ") VALUES($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
@@ -191,7 +207,7 @@ Status PostgresJobStore::Insert(const StoredJob& job) {
 }
 
 Result<std::optional<StoredJob>> PostgresJobStore::Get(const std::string& id) {
-  return With([&](Connection& conn) -> Result<std::optional<StoredJob>> {
+  return session_->With([&](Connection& conn) -> Result<std::optional<StoredJob>> {
     auto rows = conn.Exec(std::string("SELECT ") + kColumns + " FROM jobs WHERE id = $1", {P(id)});
     if (!rows) return tl::unexpected(rows.error());
     return FirstRow(*rows);
@@ -199,7 +215,7 @@ Result<std::optional<StoredJob>> PostgresJobStore::Get(const std::string& id) {
 }
 
 Result<StoredJob> PostgresJobStore::Update(const std::string& id, const Change& change) {
-  return With([&](Connection& conn) -> Result<StoredJob> {
+  return session_->With([&](Connection& conn) -> Result<StoredJob> {
     state::pg::Transaction tx(conn);
     if (Status s = tx.Begin(); !s) return tl::unexpected(s.error());
     // The row stays locked until the commit: another replica's update waits for this one.
@@ -223,7 +239,7 @@ Result<StoredJob> PostgresJobStore::Update(const std::string& id, const Change& 
 }
 
 Result<std::vector<StoredJob>> PostgresJobStore::List(const JobFilter& filter) {
-  return With([&](Connection& conn) -> Result<std::vector<StoredJob>> {
+  return session_->With([&](Connection& conn) -> Result<std::vector<StoredJob>> {
     auto rows =
         conn.Exec(std::string("SELECT ") + kColumns +
                       " FROM jobs WHERE ($1 = '' OR status = $1) AND ($2 = '' OR type = $2) AND "
@@ -239,7 +255,7 @@ Result<std::vector<StoredJob>> PostgresJobStore::List(const JobFilter& filter) {
 }
 
 Result<std::vector<std::string>> PostgresJobStore::Unfinished() {
-  return With([&](Connection& conn) -> Result<std::vector<std::string>> {
+  return session_->With([&](Connection& conn) -> Result<std::vector<std::string>> {
     auto rows = conn.Exec(
         "SELECT id FROM jobs WHERE status IN ('queued','running') ORDER BY created_at, id");
     if (!rows) return tl::unexpected(rows.error());
@@ -251,7 +267,7 @@ Result<std::vector<std::string>> PostgresJobStore::Unfinished() {
 }
 
 Result<QueueStats> PostgresJobStore::Queue() {
-  return With([&](Connection& conn) -> Result<QueueStats> {
+  return session_->With([&](Connection& conn) -> Result<QueueStats> {
     auto rows = conn.Exec("SELECT count(*), min(created_at) FROM jobs WHERE status = 'queued'");
     if (!rows) return tl::unexpected(rows.error());
     QueueStats stats{.queued = rows->Int(0, 0)};
@@ -261,7 +277,7 @@ Result<QueueStats> PostgresJobStore::Queue() {
 }
 
 Result<std::optional<StoredJob>> PostgresJobStore::QueuedWithKey(const std::string& collapse_key) {
-  return With([&](Connection& conn) -> Result<std::optional<StoredJob>> {
+  return session_->With([&](Connection& conn) -> Result<std::optional<StoredJob>> {
     auto rows = conn.Exec(std::string("SELECT ") + kColumns +
                               " FROM jobs WHERE status = 'queued' AND owner = '' AND "
                               "collapse_key = $1 AND collapse_key != '' "
@@ -275,7 +291,7 @@ Result<std::optional<StoredJob>> PostgresJobStore::QueuedWithKey(const std::stri
 Result<std::optional<StoredJob>> PostgresJobStore::LastOfSync(const std::string& sync,
                                                               std::optional<JobStatus> status,
                                                               bool whole_runs_only) {
-  return With([&](Connection& conn) -> Result<std::optional<StoredJob>> {
+  return session_->With([&](Connection& conn) -> Result<std::optional<StoredJob>> {
     auto rows = conn.Exec(std::string("SELECT ") + kColumns +
                               " FROM jobs WHERE type = 'sync' AND sync_name = $1 AND "
                               "($2 = '' OR status = $2) AND "
@@ -288,7 +304,7 @@ Result<std::optional<StoredJob>> PostgresJobStore::LastOfSync(const std::string&
 }
 
 Result<bool> PostgresJobStore::SyncRunPending(const std::string& sync) {
-  return With([&](Connection& conn) -> Result<bool> {
+  return session_->With([&](Connection& conn) -> Result<bool> {
     auto rows = conn.Exec(
         "SELECT 1 FROM jobs WHERE type = 'sync' AND sync_name = $1 AND NOT narrowed AND "
         "status IN ('queued','running') LIMIT 1",
@@ -300,7 +316,7 @@ Result<bool> PostgresJobStore::SyncRunPending(const std::string& sync) {
 
 Result<std::optional<JobLease>> PostgresJobStore::Claim(const std::string& owner,
                                                         int64_t lease_ms) {
-  return With([&](Connection& conn) -> Result<std::optional<JobLease>> {
+  return session_->With([&](Connection& conn) -> Result<std::optional<JobLease>> {
     // SKIP LOCKED: replicas claiming at once each get another row instead of waiting in line.
     auto rows =
         conn.Exec(std::string("WITH picked AS (SELECT id, owner FROM jobs WHERE status IN "
@@ -320,7 +336,7 @@ Result<std::optional<JobLease>> PostgresJobStore::Claim(const std::string& owner
 }
 
 Result<bool> PostgresJobStore::Renew(const JobLease& lease, int64_t lease_ms) {
-  return With([&](Connection& conn) -> Result<bool> {
+  return session_->With([&](Connection& conn) -> Result<bool> {
     auto rows = conn.Exec(std::string("UPDATE jobs SET lease_until = ") + kNowMs +
                               " + $1::bigint WHERE id = $2 AND fence = $3::bigint AND "
                               "status IN ('queued','running')",
@@ -331,7 +347,7 @@ Result<bool> PostgresJobStore::Renew(const JobLease& lease, int64_t lease_ms) {
 }
 
 Status PostgresJobStore::Release(const JobLease& lease) {
-  return With([&](Connection& conn) -> Status {
+  return session_->With([&](Connection& conn) -> Status {
     auto rows = conn.Exec(
         "UPDATE jobs SET owner = '', lease_until = 0 WHERE id = $1 AND fence = $2::bigint",
         {P(lease.id), P(lease.fence)});
@@ -341,7 +357,7 @@ Status PostgresJobStore::Release(const JobLease& lease) {
 }
 
 Result<bool> PostgresJobStore::ClaimScheduleSlot(const std::string& name, int64_t every_ms) {
-  return With([&](Connection& conn) -> Result<bool> {
+  return session_->With([&](Connection& conn) -> Result<bool> {
     // The conflicting row is locked: a second replica's statement waits, then finds it taken.
     auto rows =
         conn.Exec(std::string("INSERT INTO schedule_slots(name, taken_at) VALUES($1, ") + kNowMs +
@@ -354,7 +370,7 @@ Result<bool> PostgresJobStore::ClaimScheduleSlot(const std::string& name, int64_
 }
 
 Result<PurgeResult> PostgresJobStore::Purge(int64_t created_before_ms, int64_t keep_ended) {
-  return With([&](Connection& conn) -> Result<PurgeResult> {
+  return session_->With([&](Connection& conn) -> Result<PurgeResult> {
     auto rows = conn.Exec(std::string("DELETE FROM jobs WHERE ") + kEnded +
                               " AND (created_at < $1::bigint OR id IN (SELECT id FROM jobs WHERE " +
                               kEnded +
@@ -371,7 +387,7 @@ Result<PurgeResult> PostgresJobStore::Purge(int64_t created_before_ms, int64_t k
 }
 
 Status PostgresJobStore::Heartbeat() {
-  return With([&](Connection& conn) -> Status {
+  return session_->With([&](Connection& conn) -> Status {
     auto done = conn.Exec(
         "INSERT INTO store_heartbeat(id, at) VALUES(1, now()) "
         "ON CONFLICT (id) DO UPDATE SET at = excluded.at");

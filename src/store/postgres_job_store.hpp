@@ -1,15 +1,14 @@
 #pragma once
 // Cluster mode's job store: the `jobs` table in a PostgreSQL database that every replica
 // shares. Migrations are versioned (table schema_migrations) and run under an advisory lock, so
-// replicas may start together and roll one by one.
+// replicas may start together and roll one by one. They create the whole shared schema, the
+// checkpoints' tables (PostgresCheckpointStore) included.
 //
 //   auto store = PostgresJobStore::Open("postgresql://freightliner@db/freightliner");
 //   (*store)->Migrate();
 
 #include <memory>
-#include <mutex>
 #include <string>
-#include <type_traits>
 
 #include "state/postgres.hpp"
 #include "store/job_store.hpp"
@@ -51,13 +50,10 @@ class PostgresJobStore final : public JobStore {
   static int LatestSchemaVersion();
 
  private:
-  explicit PostgresJobStore(std::unique_ptr<state::pg::Connection> conn) : conn_(std::move(conn)) {}
-  // Runs `body` with the connection, reconnecting first when the last use found it gone.
-  template <typename F>
-  auto With(F&& body) -> std::invoke_result_t<F, state::pg::Connection&>;
+  explicit PostgresJobStore(std::unique_ptr<state::pg::Session> session)
+      : session_(std::move(session)) {}
 
-  std::mutex mu_;
-  std::unique_ptr<state::pg::Connection> conn_;  // mu_
+  std::unique_ptr<state::pg::Session> session_;
 };
 
 }  // namespace freightliner::store

@@ -16,7 +16,7 @@ TEST(SqliteJobStoreTest, MigrateFillsTheQueryColumnsOfRowsFromEarlierVersions) {
   const auto dir = std::filesystem::temp_directory_path() /
                    ("freightliner-jobstore-upgrade-" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);
-  auto checkpoints = replication::CheckpointStore::Open(dir.string());
+  auto checkpoints = replication::SqliteCheckpointStore::Open(dir.string());
   ASSERT_TRUE(checkpoints) << checkpoints.error().message;
   state::Database& db = (*checkpoints)->database();
   ASSERT_TRUE(db.Exec(R"(

@@ -6,6 +6,8 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 
+#include <algorithm>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -16,12 +18,44 @@
 #include "fixtures/postgres.hpp"
 #include "fixtures/registry.hpp"
 #include "fixtures/skopeo.hpp"
+#include "fixtures/temp_dir.hpp"
 #include "integration/serve.hpp"
 
 namespace freightliner::testing {
 namespace {
 
 using nlohmann::json;
+
+// Puts the manifest of repo:tag at to_repo:to_tag too (the same blobs must be in to_repo).
+void TagAs(const std::string& host, const std::string& repo, const std::string& tag,
+           const std::string& to_repo, const std::string& to_tag) {
+  const std::string types =
+      "application/vnd.oci.image.manifest.v1+json, "
+      "application/vnd.docker.distribution.manifest.v2+json";
+  HttpResponse got = HttpCall("GET", "http://" + host + "/v2/" + repo + "/manifests/" + tag, "",
+                              {{"Accept", types}});
+  ASSERT_EQ(got.status, 200) << got.body;
+  const json manifest = json::parse(got.body, nullptr, false);
+  ASSERT_TRUE(manifest.is_object() && manifest.contains("mediaType")) << got.body;
+  if (repo != to_repo) {
+    for (const json& blob : manifest["layers"]) {
+      const std::string digest = blob["digest"];
+      HttpResponse mounted =
+          HttpCall("POST", "http://" + host + "/v2/" + to_repo + "/blobs/uploads/?mount=" + digest +
+                               "&from=" + repo);
+      ASSERT_EQ(mounted.status, 201) << mounted.body;
+    }
+    const std::string config = manifest["config"]["digest"];
+    ASSERT_EQ(HttpCall("POST", "http://" + host + "/v2/" + to_repo +
+                                   "/blobs/uploads/?mount=" + config + "&from=" + repo)
+                  .status,
+              201);
+  }
+  HttpResponse put =
+      HttpCall("PUT", "http://" + host + "/v2/" + to_repo + "/manifests/" + to_tag, got.body,
+               {{"Content-Type", manifest["mediaType"].get<std::string>()}});
+  ASSERT_EQ(put.status, 201) << put.body;
+}
 
 class ClusterTest : public ::testing::Test {
  protected:
@@ -46,10 +80,13 @@ class ClusterTest : public ::testing::Test {
     return "state: " + pg_.dsn() + "\njob_lease: 3s\nmax_concurrent_jobs: 2\n" +
            "allowed_registries: [" + list + "]\n" + extra;
   }
-  // Three replicas with the config, each with its own state directory (checkpoints).
-  void StartReplicas(const std::string& config) {
+  // Three replicas with the config, each with its own directory holding `files` (name, text).
+  void StartReplicas(const std::string& config,
+                     const std::map<std::string, std::string>& files = {}) {
     for (int i = 0; i < 3; ++i) {
       dirs_.push_back(std::make_unique<TempDir>("freightliner-replica"));
+      for (const auto& [name, text] : files)
+        WriteFile(dirs_.back()->path() + "/" + name, text);
       replicas_.push_back(
           std::make_unique<Serve>(*dirs_.back(), ServeOptions{.config_yaml = config}));
     }
@@ -130,6 +167,80 @@ TEST_F(ClusterTest, JobsRunOnceAcrossReplicasAndAKilledReplicasJobsFinishElsewhe
     EXPECT_EQ(MetricValue(m, "freightliner_job_fencing_rejections_total", {}), 0);
   }
   EXPECT_GE(takeovers, 1);
+}
+
+// A sync of 8 tags runs on one replica, which is SIGKILLed after a few tags: another replica
+// takes the job over and resumes from the checkpoint in the shared store. Tags done before the
+// kill are not looked at again (planning anew would HEAD each at the destination), and every
+// tag got exactly one manifest PUT.
+TEST_F(ClusterTest, ATakenOverSyncResumesFromTheSharedCheckpoint) {
+  constexpr int kTags = 8;
+  const auto tag = [](int i) { return "t" + std::to_string(i); };
+  TagAs(src_->host(), "team/app", "v1", "team/tree", tag(0));
+  for (int i = 1; i < kTags; ++i)
+    TagAs(src_->host(), "team/tree", tag(0), "team/tree", tag(i));
+  Registry dst;
+  FaultProxy proxy(dst.host());
+  proxy.SetDelay(std::chrono::milliseconds(150));
+  const std::string sync = "mappings:\n  - source: " + src_->host() +
+                           "/team/tree\n    destination: " + proxy.host() + "/mirror/tree\n";
+  StartReplicas(Config({proxy.host()}, "workers: 1\nsyncs:\n  - name: tree\n    file: tree.yaml\n"),
+                {{"tree.yaml", sync}});
+  const std::string id = replicas_[0]->Submit("/api/v1/sync", {{"name", "tree"}});
+
+  const auto puts = [&](int i) {
+    return proxy.Count("PUT", "^/v2/mirror/tree/manifests/" + tag(i) + "$");
+  };
+  const auto heads = [&](int i) {
+    return proxy.Count("HEAD", "^/v2/mirror/tree/manifests/" + tag(i) + "$");
+  };
+  int done_before = 0;
+  for (int i = 0; i < 400 && done_before < 3; ++i) {
+    done_before = 0;
+    for (int t = 0; t < kTags; ++t)
+      done_before += puts(t);
+    if (done_before < 3) std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ASSERT_GE(done_before, 3) << "the sync never got going";
+  size_t holder = replicas_.size();
+  for (size_t r = 0; r < replicas_.size(); ++r) {
+    if (replicas_[r]->Scrape().find("freightliner_jobs_active 1") != std::string::npos) holder = r;
+  }
+  ASSERT_LT(holder, replicas_.size()) << "no replica runs the sync";
+  replicas_[holder]->Signal(SIGKILL);
+  replicas_[holder]->Wait();
+  std::vector<int> heads_at_kill;
+  std::vector<int> puts_at_kill;
+  for (int t = 0; t < kTags; ++t) {
+    heads_at_kill.push_back(heads(t));
+    puts_at_kill.push_back(puts(t));
+  }
+  ASSERT_LT(std::count(puts_at_kill.begin(), puts_at_kill.end(), 1), kTags)
+      << "the sync ended before the kill";
+
+  const Serve& survivor = *replicas_[(holder + 1) % replicas_.size()];
+  const json job = survivor.WaitForJob(id, 180);
+  EXPECT_EQ(job["status"], "succeeded") << job.dump();
+  EXPECT_EQ(job["progress"]["tags_total"], kTags) << job.dump();
+  EXPECT_EQ(job["progress"]["tags_done"], kTags) << job.dump();
+  const std::string digest = RawDigest(src_->host() + "/team/tree:" + tag(0));
+  int looked_at_again = 0;
+  for (int t = 0; t < kTags; ++t) {
+    EXPECT_EQ(RawDigest(dst.host() + "/mirror/tree:" + tag(t)), digest) << tag(t);
+    EXPECT_EQ(puts(t), 1) << tag(t);
+    if (puts_at_kill[static_cast<size_t>(t)] == 1 &&
+        heads(t) > heads_at_kill[static_cast<size_t>(t)]) {
+      ++looked_at_again;
+    }
+  }
+  // One worker: at most the tag whose PUT was in flight, not yet recorded, when the kill came.
+  EXPECT_LE(looked_at_again, 1) << "the tags done before the kill were planned again";
+  std::string logs;
+  for (size_t r = 0; r < replicas_.size(); ++r) {
+    if (r != holder) logs += replicas_[r]->Log();
+  }
+  EXPECT_NE(logs.find("resumed from its checkpoint"), std::string::npos);
+  EXPECT_EQ(logs.find("planning anew"), std::string::npos);
 }
 
 // A job submitted to one replica is listed by another, and canceled there: the replica running

@@ -150,7 +150,7 @@ TEST_F(HostileNamesTest, DryRunReportsTheInvalidNamesAsFailures) {
 TEST_F(HostileNamesTest, APoisonedCheckpointRowFailsAloneOnResume) {
   std::string run_id;
   {
-    auto store = replication::CheckpointStore::Open(state_.path());
+    auto store = replication::SqliteCheckpointStore::Open(state_.path());
     ASSERT_TRUE(store) << store.error().message;
     const json spec = {{"source", src_.host() + "/evil"}, {"destination", Dst("mirror")}};
     auto id = (*store)->CreateRun("replicate-tree", spec.dump());

@@ -12,11 +12,8 @@
 #include <set>
 #include <thread>
 
-#include "fixtures/postgres.hpp"
-#include "fixtures/temp_dir.hpp"
-#include "replication/checkpoint_store.hpp"
+#include "integration/store_backends.hpp"
 #include "store/postgres_job_store.hpp"
-#include "store/sqlite_job_store.hpp"
 
 namespace freightliner::testing {
 namespace {
@@ -24,43 +21,6 @@ namespace {
 using nlohmann::json;
 using store::JobStatus;
 using store::StoredJob;
-
-// SQLite: each store is its own connection to one database file.
-class SqliteBackend {
- public:
-  std::unique_ptr<store::JobStore> Open() {
-    auto checkpoints = replication::CheckpointStore::Open(dir_.path());
-    if (!checkpoints) throw std::runtime_error(checkpoints.error().ToString());
-    auto& owned = checkpoints_.emplace_back(std::move(*checkpoints));
-    return std::make_unique<store::SqliteJobStore>(owned->database(), owned->mutex());
-  }
-
- private:
-  TempDir dir_{"freightliner-jobstore"};
-  std::vector<std::unique_ptr<replication::CheckpointStore>> checkpoints_;
-};
-
-// PostgreSQL: one server for the suite, a new database per test.
-class PostgresBackend {
- public:
-  PostgresBackend() : database_("t" + std::to_string(++tests_)) {
-    Server().CreateDatabase(database_);
-  }
-  std::unique_ptr<store::JobStore> Open() {
-    auto opened = store::PostgresJobStore::Open(Server().dsn(database_));
-    if (!opened) throw std::runtime_error(opened.error().ToString());
-    return std::move(*opened);
-  }
-  static PostgresServer& Server() {
-    static PostgresServer server;  // stopped at exit, with its directory
-    return server;
-  }
-  const std::string& database() const { return database_; }
-
- private:
-  static inline int tests_ = 0;
-  std::string database_;
-};
 
 StoredJob Job(const std::string& id, int64_t created_at_ms, JobStatus status = JobStatus::kQueued,
               const std::string& type = "replicate") {
@@ -100,15 +60,7 @@ class JobStoreTest : public ::testing::Test {
   std::unique_ptr<store::JobStore> store_;
 };
 
-using Backends = ::testing::Types<SqliteBackend, PostgresBackend>;
-class BackendNames {
- public:
-  template <typename T>
-  static std::string GetName(int) {
-    return std::is_same_v<T, SqliteBackend> ? "Sqlite" : "Postgres";
-  }
-};
-TYPED_TEST_SUITE(JobStoreTest, Backends, BackendNames);
+TYPED_TEST_SUITE(JobStoreTest, StoreBackends, StoreBackendNames);
 
 TYPED_TEST(JobStoreTest, MigrateTwiceAndFromASecondStoreChangesNothing) {
   this->Put(Job("job-a", 1000));
