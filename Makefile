@@ -1,6 +1,6 @@
 # Thin wrapper over CMake presets and the project's scripts. `make demo` and `make test` are the
 # README's two commands; both install what they need first.
-.PHONY: deps build test demo demo-stop format format-check release package deb asan tsan fuzz clean mixin
+.PHONY: deps build test demo demo-stop demo-cluster demo-cluster-stop format format-check release package deb asan tsan fuzz clean mixin
 
 JOBS ?= $(shell nproc)
 # How long each fuzz target runs in `make test` (scripts/fuzz.sh; 9 targets, one after another).
@@ -62,13 +62,27 @@ test: deps format-check package asan
 
 # Builds only what the demo runs (the freightliner binary, not the tests and benchmarks), then
 # starts the stack; each step says how long it took.
+define build_demo_binary
+@t0=$$(date +%s); cmake --preset release > /dev/null && \
+  cmake --build --preset release -j $(JOBS) --target freightliner && \
+  echo "== freightliner built                $$(( $$(date +%s) - t0 )) s"
+endef
+
 demo: deps
-	@t0=$$(date +%s); cmake --preset release > /dev/null && \
-	  cmake --build --preset release -j $(JOBS) --target freightliner && \
-	  echo "== freightliner built                $$(( $$(date +%s) - t0 )) s"
+	$(build_demo_binary)
 	./scripts/stack.sh up
 
 demo-stop:
+	./scripts/stack.sh down
+
+# The same stack in cluster mode: a real PostgreSQL 15 and three `serve` replicas sharing its jobs
+# (scripts/stack.sh up-cluster; docs/SERVER.md, "Cluster mode").
+demo-cluster: deps
+	$(build_demo_binary)
+	./scripts/stack.sh up-cluster
+
+# `down` stops the stack whichever mode it runs in: demo-stop does the same.
+demo-cluster-stop:
 	./scripts/stack.sh down
 
 clean:

@@ -2,7 +2,7 @@
 # private STACK_DIR, counts its checks with ok / not_ok, and ends with "N passed, N failed". On a
 # failure the stack's logs are kept and their last lines shown; otherwise everything is removed.
 #
-#   . "$(dirname "$0")/lib.sh"; e2e_init NAME BINARY   # then stack_up, ok, not_ok, wait_job
+#   . "$(dirname "$0")/lib.sh"; e2e_init NAME BINARY   # then stack_up [up-cluster], ok, not_ok, wait_job
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 passed=0 failed=0
@@ -23,7 +23,7 @@ e2e_finish() {
   bash "$ROOT/scripts/stack.sh" down >/dev/null 2>&1 || true
   if [ "$failed" -gt 0 ]; then
     # (registries' logs are request logs; a registry that fails to start shows its own)
-    for log in "$STACK_DIR"/{serve,sink,alertmanager,prometheus}/*.log; do
+    for log in "$STACK_DIR"/{serve,serve-*,postgres,sink,alertmanager,prometheus}/*.log; do
       [ -s "$log" ] && { echo "--- last lines of $log:"; tail -n 10 "$log"; }
     done
     echo "logs kept in $STACK_DIR"
@@ -33,9 +33,10 @@ e2e_finish() {
   echo "$passed passed, $failed failed"
 }
 
-# stack_up: starts the stack (its output in $STACK_DIR.up.log) and reads its ports.env.
+# stack_up [VERB]: starts the stack (scripts/stack.sh VERB, default up; up-cluster for cluster
+# mode; its output in $STACK_DIR.up.log) and reads its ports.env.
 stack_up() {
-  bash "$ROOT/scripts/stack.sh" up > "$STACK_DIR.up.log" 2>&1 || { cat "$STACK_DIR.up.log"; not_ok "stack up"; exit 1; }
+  bash "$ROOT/scripts/stack.sh" "${1:-up}" > "$STACK_DIR.up.log" 2>&1 || { cat "$STACK_DIR.up.log"; not_ok "stack up"; exit 1; }
   . "$STACK_DIR/ports.env"
 }
 
