@@ -83,7 +83,8 @@ Result<json> EventIntake::Receive(const std::string& source, const std::string& 
       if (!narrowed || narrowed->empty()) continue;
       matched = true;
       bool joined = false;
-      auto job = jobs_.SubmitEvent({sync.name, bound, e.repository, e.tag, e.timestamp}, joined);
+      auto job =
+          jobs_.SubmitEvent({sync.name, bound, e.repository, e.tag, e.timestamp, e.digest}, joined);
       if (!job) {
         spdlog::error("events: {}/{}:{} for sync {}: {}", bound, e.repository, e.tag, sync.name,
                       job.error().ToString());

@@ -1,6 +1,8 @@
 #include "server/events.hpp"
 
 #include <charconv>
+#include <condition_variable>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "registry/manifest.hpp"
@@ -180,6 +182,20 @@ Result<ParsedEvents> ParseHarborWebhook(std::string_view body) {
     out.events.push_back(std::move(e));
   }
   return out;
+}
+
+bool AwaitTagAt(registry::RegistryClient& source, const std::string& repo, const std::string& tag,
+                const std::string& digest, std::chrono::milliseconds bound, std::stop_token stop) {
+  const auto deadline = std::chrono::steady_clock::now() + bound;
+  std::mutex mu;
+  std::condition_variable_any pause;
+  for (;;) {
+    auto head = source.HeadManifest(repo, tag, stop);
+    if (head && *head && (*head)->digest == digest) return true;
+    if (std::chrono::steady_clock::now() >= deadline || stop.stop_requested()) return false;
+    std::unique_lock lock(mu);
+    pause.wait_for(lock, stop, std::chrono::milliseconds(100), [] { return false; });
+  }
 }
 
 }  // namespace freightliner::server

@@ -9,11 +9,13 @@
 
 #include <chrono>
 #include <optional>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "common/error.hpp"
+#include "registry/client.hpp"
 
 namespace freightliner::server {
 
@@ -45,5 +47,13 @@ Result<ParsedEvents> ParseHarborWebhook(std::string_view body);
 // RFC 3339 ("2026-12-02T05:01:20.123456789-08:00", "...Z"); nullopt when it is not one, or
 // when its year is outside 1970..2200 (the clock's range is about 1678..2262).
 std::optional<std::chrono::system_clock::time_point> ParseRfc3339(std::string_view text);
+
+// Distribution sends a push's event before it writes the tag (its manifest store notifies, then
+// the tag store links), so a runner quick enough finds the tag absent, or still at the image it
+// replaced. Waits until `repo:tag` at the source is at `digest`, asking every 100 ms for at most
+// `bound`; true when it is. After the bound (a later push moved the tag on, say) the copy goes
+// on with whatever the tag holds: the newest state is what a mirror wants anyway.
+bool AwaitTagAt(registry::RegistryClient& source, const std::string& repo, const std::string& tag,
+                const std::string& digest, std::chrono::milliseconds bound, std::stop_token stop);
 
 }  // namespace freightliner::server

@@ -13,6 +13,7 @@
 #include "common/log.hpp"
 #include "registry/client_pool.hpp"
 #include "replication/fleet_run.hpp"
+#include "server/events.hpp"
 #include "server/job_request.hpp"
 
 namespace freightliner::server {
@@ -204,6 +205,8 @@ constexpr auto kPurgeInterval = std::chrono::minutes(10);
 // A running job's lease (config job_lease) is renewed this many times per lease: a replica that
 // stops renewing (killed, cut off) loses its jobs to another one a lease after its last renewal.
 constexpr int kRenewalsPerLease = 6;
+// How long a push event's job waits for the registry to write the pushed tag.
+constexpr std::chrono::milliseconds kEventTagWait{10'000};
 // An idle runner asks the store for work this often (jobs submitted here wake it at once).
 constexpr auto kClaimPoll = std::chrono::seconds(1);
 constexpr auto kClaimRetry = std::chrono::seconds(5);
@@ -572,6 +575,8 @@ Result<json> JobManager::SubmitEvent(const TagEvent& event, bool& collapsed) {
       if (event_time && (!earlier.is_number() || *event_time < earlier.get<double>())) {
         doc["event_time"] = *event_time;
       }
+      // The newest push's image is what the job waits for at the source (events come in order).
+      if (!event.digest.empty()) doc["event_digest"] = event.digest;
       return RowOf(doc);
     });
     if (joined) {
@@ -582,6 +587,7 @@ Result<json> JobManager::SubmitEvent(const TagEvent& event, bool& collapsed) {
   }
   json extra = json::object();
   if (event_time) extra["event_time"] = *event_time;
+  if (!event.digest.empty()) extra["event_digest"] = event.digest;
   return Submit("sync", request, "event", extra);
 }
 
@@ -899,6 +905,7 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
   if (!dry_run) {
     prepared->engine.before_manifest_put = [&] { return CheckLeaseBeforePut(live); };
   }
+  AwaitEventTag(job, clients, live.stop.get_token());
   auto result = replication::RunFleet(
       *checkpoints, run_id, clients, workers_, prepared->mappings,
       {.engine = prepared->engine,
@@ -925,6 +932,24 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
   if (!result) return finish("failed", ErrorJson(result.error()));
   if (result->status == "completed") return finish("succeeded", nullptr);
   finish("failed", ErrorJson(replication::SummaryError(result->summary)));
+}
+
+// A push event's job may run before the registry wrote the tag (see AwaitTagAt).
+void JobManager::AwaitEventTag(const json& job, registry::ClientPool& clients,
+                               std::stop_token stop) {
+  const std::string digest = job.value("event_digest", "");
+  const json& request = job["request"];
+  if (digest.empty() || !request.contains("tag")) return;
+  const std::string registry = request.value("registry", "");
+  const std::string repository = request.value("repository", "");
+  const std::string tag = request.value("tag", "");
+  auto source = clients.Get(registry, registry::Role::kSource);
+  if (!source) return;  // the copy reports it
+  if (!AwaitTagAt(**source, repository, tag, digest, kEventTagWait, stop)) {
+    spdlog::info("job {}: {}/{}:{} is not at the pushed {} after {} s; copying what it holds",
+                 job.value("id", ""), registry, repository, tag, digest,
+                 std::chrono::duration_cast<std::chrono::seconds>(kEventTagWait).count());
+  }
 }
 
 // Canceled from another replica, or taken over after this one missed its renewals: the job's

@@ -23,6 +23,7 @@
 
 #include "common/error.hpp"
 #include "http/transport.hpp"
+#include "registry/client_pool.hpp"
 #include "replication/checkpoint_store.hpp"
 #include "replication/worker_pool.hpp"
 #include "server/config.hpp"
@@ -78,6 +79,7 @@ class JobManager {
   struct TagEvent {
     std::string sync, registry, repository, tag;
     std::optional<std::chrono::system_clock::time_point> event_time;
+    std::string digest;  // what the push put at the tag (empty when the event did not say)
   };
   Result<nlohmann::json> SubmitEvent(const TagEvent& event, bool& collapsed);
   Result<nlohmann::json> Get(const std::string& id);
@@ -144,6 +146,8 @@ class JobManager {
   void FailAfterPanic(const store::JobLease& lease, const std::string& what) noexcept;
   void Execute(const std::string& id, const nlohmann::json& job, Live& live);
   void StoppedElsewhere(const std::string& id, Live& live);
+  void AwaitEventTag(const nlohmann::json& job, registry::ClientPool& clients,
+                     std::stop_token stop);
   int64_t LeaseMs() const;
   nlohmann::json WithProgress(nlohmann::json job);
   bool SyncPending(const std::string& name);

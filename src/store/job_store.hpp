@@ -151,4 +151,12 @@ class JobStore {
   virtual bool IsCorruption(const Error& error) const = 0;
 };
 
+// SQL both engines' Claim adds to its choice: a job waits while another job with its collapse key
+// (the same sync and tag, from push events) runs or is claimed, so two copies of one tag never race
+// and an older image's copy cannot land after a newer one's.
+inline constexpr const char* kNotBehindSameTag =
+    "NOT EXISTS (SELECT 1 FROM jobs busy WHERE jobs.collapse_key != '' AND "
+    "busy.collapse_key = jobs.collapse_key AND busy.id != jobs.id AND "
+    "(busy.status = 'running' OR (busy.status = 'queued' AND busy.owner != '')))";
+
 }  // namespace freightliner::store

@@ -54,10 +54,10 @@ Status Done(const Result<Rows>& rows) {
 Status InsertTasks(Connection& conn, const std::string& run_id,
                    const std::vector<TaskRecord>& tasks) {
   for (const TaskRecord& t : tasks) {
-    if (Status s = Done(conn.Exec(
-            "INSERT INTO tasks(run_id, seq, source, destination, platforms) "
-            "VALUES($1,$2,$3,$4,$5)",
-            {P(run_id), P(t.seq), P(t.source), P(t.destination), P(t.platforms)}));
+    if (Status s =
+            Done(conn.Exec("INSERT INTO tasks(run_id, seq, source, destination, platforms) "
+                           "VALUES($1,$2,$3,$4,$5)",
+                           {P(run_id), P(t.seq), P(t.source), P(t.destination), P(t.platforms)}));
         !s) {
       return s;
     }
@@ -125,8 +125,8 @@ Result<std::string> PostgresCheckpointStore::CreateRun(const std::string& kind,
     if (!created) return tl::unexpected(created.error());
     if (!taken) return id;
   }
-  return MakeError(ErrorCode::kInternal, "no free run id after " + std::to_string(kAttempts) +
-                                             " attempts");
+  return MakeError(ErrorCode::kInternal,
+                   "no free run id after " + std::to_string(kAttempts) + " attempts");
 }
 
 Status PostgresCheckpointStore::ClearPlan(const std::string& run_id) {
@@ -134,10 +134,10 @@ Status PostgresCheckpointStore::ClearPlan(const std::string& run_id) {
     if (Status s = Done(conn.Exec("DELETE FROM tasks WHERE run_id = $1", {P(run_id)})); !s) {
       return s;
     }
-    return Done(conn.Exec(
-        "UPDATE runs SET status = 'planning', plan_complete = false, updated_at = $1 "
-        "WHERE id = $2",
-        {P(NowSeconds()), P(run_id)}));
+    return Done(
+        conn.Exec("UPDATE runs SET status = 'planning', plan_complete = false, updated_at = $1 "
+                  "WHERE id = $2",
+                  {P(NowSeconds()), P(run_id)}));
   });
 }
 
@@ -169,11 +169,11 @@ Status PostgresCheckpointStore::RecordTask(const std::string& run_id, const Task
       return s;
     }
     if (!replication::LeavesWholeImage(task)) return Ok();
-    return Done(conn.Exec(
-        "INSERT INTO destination_tags(destination, digest, seen_at) VALUES($1,$2,$3) "
-        "ON CONFLICT (destination) DO UPDATE SET digest = excluded.digest, "
-        "seen_at = excluded.seen_at",
-        {P(task.destination), P(task.digest), P(NowSeconds())}));
+    return Done(
+        conn.Exec("INSERT INTO destination_tags(destination, digest, seen_at) VALUES($1,$2,$3) "
+                  "ON CONFLICT (destination) DO UPDATE SET digest = excluded.digest, "
+                  "seen_at = excluded.seen_at",
+                  {P(task.destination), P(task.digest), P(NowSeconds())}));
   });
 }
 
@@ -263,15 +263,15 @@ void PostgresCheckpointStore::Remember(const std::string& registry, const std::s
         "ON CONFLICT (registry, digest, repo) DO UPDATE SET seen_at = excluded.seen_at",
         {P(registry), P(digest), P(repo), P(NowSeconds())});
   });
-  if (!rows) spdlog::warn("cannot remember blob {} in {}: {}", digest, repo, rows.error().ToString());
+  if (!rows)
+    spdlog::warn("cannot remember blob {} in {}: {}", digest, repo, rows.error().ToString());
 }
 
 void PostgresCheckpointStore::Forget(const std::string& registry, const std::string& repo,
                                      const std::string& digest) {
   auto rows = session_->With([&](Connection& conn) {
-    return conn.Exec(
-        "DELETE FROM blob_locations WHERE registry = $1 AND digest = $2 AND repo = $3",
-        {P(registry), P(digest), P(repo)});
+    return conn.Exec("DELETE FROM blob_locations WHERE registry = $1 AND digest = $2 AND repo = $3",
+                     {P(registry), P(digest), P(repo)});
   });
   // Like Remember, a hint only: the next run tries this mount again and the registry refuses it.
   if (!rows) spdlog::warn("cannot forget blob {} in {}: {}", digest, repo, rows.error().ToString());

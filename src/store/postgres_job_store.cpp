@@ -321,7 +321,7 @@ Result<std::optional<JobLease>> PostgresJobStore::Claim(const std::string& owner
     auto rows =
         conn.Exec(std::string("WITH picked AS (SELECT id, owner FROM jobs WHERE status IN "
                               "('queued','running') AND lease_until < ") +
-                      kNowMs +
+                      kNowMs + " AND " + kNotBehindSameTag +
                       " ORDER BY created_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) "
                       "UPDATE jobs SET owner = $1, lease_until = " +
                       kNowMs +

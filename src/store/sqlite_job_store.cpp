@@ -277,8 +277,9 @@ Result<std::optional<JobLease>> SqliteJobStore::Claim(const std::string& owner, 
   if (Status s = tx.Begin(); !s) return tl::unexpected(s.error());
   const int64_t now = NowMs();
   auto pick = db_.Prepare(
-      "SELECT id, fence, owner FROM jobs WHERE status IN ('queued','running') AND "
-      "lease_until < ? ORDER BY created_at, id LIMIT 1");
+      std::string("SELECT id, fence, owner FROM jobs WHERE status IN ('queued','running') AND "
+                  "lease_until < ? AND ") +
+      kNotBehindSameTag + " ORDER BY created_at, id LIMIT 1");
   if (!pick) return tl::unexpected(pick.error());
   auto found = (*pick)->Bind(1, now).Step();
   if (!found) return tl::unexpected(found.error());

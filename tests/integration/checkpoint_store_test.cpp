@@ -178,7 +178,8 @@ TYPED_TEST(CheckpointStoreContractTest, ALeaseHoldersWritesLandAndATakenOverRunn
   auto run = holder->CreateRun("sync", "{}");
   ASSERT_TRUE(run) << run.error().ToString();
   ASSERT_TRUE(holder->SavePlan(*run, Plan("team/app", 0, 2)));
-  ASSERT_TRUE(holder->RecordTask(*run, {.seq = 0, .state = TaskState::kDone, .digest = "sha256:a"}));
+  ASSERT_TRUE(
+      holder->RecordTask(*run, {.seq = 0, .state = TaskState::kDone, .digest = "sha256:a"}));
 
   // Another replica takes the expired lease over: the fence moves on.
   std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -187,9 +188,7 @@ TYPED_TEST(CheckpointStoreContractTest, ALeaseHoldersWritesLandAndATakenOverRunn
   ASSERT_TRUE(taken && *taken);
   ASSERT_EQ((*taken)->fence, lease.fence + 1);
 
-  const auto refused = [](const Status& s) {
-    return !s && s.error().code == ErrorCode::kCanceled;
-  };
+  const auto refused = [](const Status& s) { return !s && s.error().code == ErrorCode::kCanceled; };
   EXPECT_TRUE(refused(holder->RecordTask(
       *run, {.seq = 1, .state = TaskState::kFailed, .error = "written by the old holder"})));
   EXPECT_TRUE(refused(holder->SetStatus(*run, "failed")));
@@ -208,8 +207,8 @@ TYPED_TEST(CheckpointStoreContractTest, ALeaseHoldersWritesLandAndATakenOverRunn
   EXPECT_EQ((*other.checkpoints->GetRun(*run))->status, "running");
   EXPECT_EQ(other.checkpoints->ListRuns()->size(), 1u);
   auto new_holder = other.checkpoints->Fenced({.job_id = (*taken)->id, .fence = (*taken)->fence});
-  EXPECT_TRUE(new_holder->RecordTask(
-      *run, {.seq = 1, .state = TaskState::kDone, .digest = "sha256:b"}));
+  EXPECT_TRUE(
+      new_holder->RecordTask(*run, {.seq = 1, .state = TaskState::kDone, .digest = "sha256:b"}));
 }
 
 TYPED_TEST(CheckpointStoreContractTest, AJobEndedElsewhereRefusesItsRunnersWrites) {
@@ -217,10 +216,11 @@ TYPED_TEST(CheckpointStoreContractTest, AJobEndedElsewhereRefusesItsRunnersWrite
   auto holder = this->store().Fenced({.job_id = lease.id, .fence = lease.fence});
   auto run = holder->CreateRun("sync", "{}");
   ASSERT_TRUE(run);
-  ASSERT_TRUE(this->replica_.jobs->Update("job-1", [](store::StoredJob job) -> Result<store::StoredJob> {
-    job.status = store::JobStatus::kCanceled;  // canceled from another replica
-    return job;
-  }));
+  ASSERT_TRUE(
+      this->replica_.jobs->Update("job-1", [](store::StoredJob job) -> Result<store::StoredJob> {
+        job.status = store::JobStatus::kCanceled;  // canceled from another replica
+        return job;
+      }));
   const Status s = holder->SetStatus(*run, "completed");
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, ErrorCode::kCanceled);

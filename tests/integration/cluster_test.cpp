@@ -26,37 +26,6 @@ namespace {
 
 using nlohmann::json;
 
-// Puts the manifest of repo:tag at to_repo:to_tag too (the same blobs must be in to_repo).
-void TagAs(const std::string& host, const std::string& repo, const std::string& tag,
-           const std::string& to_repo, const std::string& to_tag) {
-  const std::string types =
-      "application/vnd.oci.image.manifest.v1+json, "
-      "application/vnd.docker.distribution.manifest.v2+json";
-  HttpResponse got = HttpCall("GET", "http://" + host + "/v2/" + repo + "/manifests/" + tag, "",
-                              {{"Accept", types}});
-  ASSERT_EQ(got.status, 200) << got.body;
-  const json manifest = json::parse(got.body, nullptr, false);
-  ASSERT_TRUE(manifest.is_object() && manifest.contains("mediaType")) << got.body;
-  if (repo != to_repo) {
-    for (const json& blob : manifest["layers"]) {
-      const std::string digest = blob["digest"];
-      HttpResponse mounted =
-          HttpCall("POST", "http://" + host + "/v2/" + to_repo + "/blobs/uploads/?mount=" + digest +
-                               "&from=" + repo);
-      ASSERT_EQ(mounted.status, 201) << mounted.body;
-    }
-    const std::string config = manifest["config"]["digest"];
-    ASSERT_EQ(HttpCall("POST", "http://" + host + "/v2/" + to_repo +
-                                   "/blobs/uploads/?mount=" + config + "&from=" + repo)
-                  .status,
-              201);
-  }
-  HttpResponse put =
-      HttpCall("PUT", "http://" + host + "/v2/" + to_repo + "/manifests/" + to_tag, got.body,
-               {{"Content-Type", manifest["mediaType"].get<std::string>()}});
-  ASSERT_EQ(put.status, 201) << put.body;
-}
-
 class ClusterTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -176,9 +145,9 @@ TEST_F(ClusterTest, JobsRunOnceAcrossReplicasAndAKilledReplicasJobsFinishElsewhe
 TEST_F(ClusterTest, ATakenOverSyncResumesFromTheSharedCheckpoint) {
   constexpr int kTags = 8;
   const auto tag = [](int i) { return "t" + std::to_string(i); };
-  TagAs(src_->host(), "team/app", "v1", "team/tree", tag(0));
+  TagManifest(src_->host(), "team/app", "v1", "team/tree", tag(0));
   for (int i = 1; i < kTags; ++i)
-    TagAs(src_->host(), "team/tree", tag(0), "team/tree", tag(i));
+    TagManifest(src_->host(), "team/tree", tag(0), "team/tree", tag(i));
   Registry dst;
   FaultProxy proxy(dst.host());
   proxy.SetDelay(std::chrono::milliseconds(150));

@@ -264,6 +264,40 @@ TYPED_TEST(JobStoreTest, AQueuedJobIsFoundByItsCollapseKeyUntilARunnerClaimsIt) 
   EXPECT_FALSE(*claimed);
 }
 
+// Two jobs of one tag never run at once: the newer waits until the older ends, and jobs of other
+// tags go ahead of it meanwhile.
+TYPED_TEST(JobStoreTest, AJobWaitsWhileAnotherOfItsTagRuns) {
+  const std::string key = R"({"name":"mirror","tag":"v1"})";
+  StoredJob older = SyncJob("job-1", 1000, "mirror", JobStatus::kQueued, /*narrowed=*/true);
+  older.collapse_key = key;
+  this->Put(older);
+  auto first = this->store_->Claim("r1", 60'000);
+  ASSERT_TRUE(first && *first);
+  EXPECT_EQ((*first)->id, "job-1");
+  StoredJob newer = SyncJob("job-2", 2000, "mirror", JobStatus::kQueued, /*narrowed=*/true);
+  newer.collapse_key = key;
+  this->Put(newer);
+  this->Put(Job("job-3", 3000));
+  // job-1 is claimed, not yet marked running: job-2 waits already.
+  auto second = this->store_->Claim("r2", 60'000);
+  ASSERT_TRUE(second && *second);
+  EXPECT_EQ((*second)->id, "job-3");
+  ASSERT_TRUE(this->store_->Update("job-1", [](StoredJob job) -> Result<StoredJob> {
+    job.status = JobStatus::kRunning;
+    return job;
+  }));
+  auto blocked = this->store_->Claim("r2", 60'000);
+  ASSERT_TRUE(blocked);
+  EXPECT_FALSE(*blocked) << (*blocked)->id;
+  ASSERT_TRUE(this->store_->Update("job-1", [](StoredJob job) -> Result<StoredJob> {
+    job.status = JobStatus::kSucceeded;
+    return job;
+  }));
+  auto after = this->store_->Claim("r2", 60'000);
+  ASSERT_TRUE(after && *after);
+  EXPECT_EQ((*after)->id, "job-2");
+}
+
 TYPED_TEST(JobStoreTest, LastOfSyncAndPendingTellWholeRunsFromNarrowedAndDryOnes) {
   this->Put(SyncJob("job-1", 1000, "nightly", JobStatus::kSucceeded));
   this->Put(SyncJob("job-2", 2000, "nightly", JobStatus::kSucceeded, /*narrowed=*/true));

@@ -23,9 +23,10 @@ class ManifestGuardTest : public ::testing::Test {
   void SetUp() override {
     OciLayout layout(dir_.Sub("oci"));
     layout.AddImage("single", {.layers = {{.size = 3000, .seed = 71}}});
-    layout.AddIndex("multi", {{.layers = {{.size = 2000, .seed = 72}}},
-                              {.os = "linux", .architecture = "arm64",
-                               .layers = {{.size = 2100, .seed = 73}}}});
+    layout.AddIndex(
+        "multi",
+        {{.layers = {{.size = 2000, .seed = 72}}},
+         {.os = "linux", .architecture = "arm64", .layers = {{.size = 2100, .seed = 73}}}});
     SkopeoCopy(layout.Ref("single"), "docker://" + src_.host() + "/team/app:single");
     SkopeoCopy(layout.Ref("multi"), "docker://" + src_.host() + "/team/app:multi", {"--all"});
   }
@@ -54,9 +55,9 @@ class ManifestGuardTest : public ::testing::Test {
   Registry dst_;
   std::shared_ptr<http::Transport> transport_ =
       std::make_shared<http::Transport>(http::TransportOptions{});
-  registry::ClientPool clients_{{.insecure_hosts = {src_.host(), dst_.host()},
-                                 .read_credentials_from_env = false},
-                                transport_};
+  registry::ClientPool clients_{
+      {.insecure_hosts = {src_.host(), dst_.host()}, .read_credentials_from_env = false},
+      transport_};
 };
 
 TEST_F(ManifestGuardTest, ARefusedCheckKeepsTheTagOffTheDestination) {

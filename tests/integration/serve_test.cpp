@@ -760,5 +760,38 @@ TEST_F(ServeTest, ABadConfigFailsAtStartWithItsLine) {
   EXPECT_NE(r.err.find("unknown sync \"ghost\""), std::string::npos) << r.err;
 }
 
+// Distribution sends a push's event before it writes the tag: the job the event queues waits
+// (bounded) for the tag to be at the pushed digest instead of failing not_found. Here the event
+// comes 1.5 s ahead of the tag.
+TEST_F(ServeTest, AnEventsJobWaitsForTheRegistryToWriteThePushedTag) {
+  WriteFile(state_.path() + "/events.yaml", "mappings:\n  - source: " + Src("team/app") +
+                                                "\n    destination: " + Dst("evmirror/app") + "\n");
+  Serve serve(state_,
+              {.config_yaml = Allowed({}, "syncs:\n  - name: events\n    file: events.yaml\n")});
+  const std::string tag = "late" + std::to_string(getpid());
+  const std::string digest = RawDigest(Src("team/app:v1"));
+  const json envelope = {{"events",
+                          {{{"id", "e1"},
+                            {"timestamp", "2026-12-01T00:00:00Z"},
+                            {"action", "push"},
+                            {"target",
+                             {{"mediaType", "application/vnd.oci.image.manifest.v1+json"},
+                              {"repository", "team/app"},
+                              {"tag", tag},
+                              {"digest", digest}}}}}}};
+  HttpResponse posted =
+      serve.Call("POST", "/api/v1/events/distribution", envelope.dump(), true,
+                 {{"Content-Type", "application/vnd.docker.distribution.events.v1+json"}});
+  ASSERT_EQ(posted.status, 202) << posted.body;
+  const json answer = json::parse(posted.body, nullptr, false);
+  ASSERT_EQ(answer["jobs"].size(), 1u) << posted.body;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  TagManifest(src_->host(), "team/app", "v1", "team/app", tag);
+
+  const json job = serve.WaitForJob(answer["jobs"][0].get<std::string>(), 60);
+  EXPECT_EQ(job["status"], "succeeded") << job.dump();
+  EXPECT_EQ(RawDigest(Dst("evmirror/app:" + tag)), digest);
+}
+
 }  // namespace
 }  // namespace freightliner::testing

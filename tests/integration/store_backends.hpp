@@ -42,8 +42,8 @@ class SqliteBackend {
   }
   StoreReplica OpenReplica() {
     auto checkpoints = Opened(replication::SqliteCheckpointStore::Open(dir_.path()));
-    auto jobs = std::make_unique<store::SqliteJobStore>(checkpoints->database(),
-                                                        checkpoints->mutex());
+    auto jobs =
+        std::make_unique<store::SqliteJobStore>(checkpoints->database(), checkpoints->mutex());
     return {std::move(checkpoints), std::move(jobs)};
   }
 
