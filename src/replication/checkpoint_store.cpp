@@ -101,10 +101,21 @@ std::string DefaultStateDir() {
   return std::string(home != nullptr ? home : ".") + "/.local/state/freightliner";
 }
 
-Error FencedOut(const WriteFence& fence) {
-  return Error{ErrorCode::kCanceled, "job " + fence.job_id + ": its lease (fence " +
-                                         std::to_string(fence.fence) +
-                                         ") was taken over or the job ended; write refused"};
+namespace {
+constexpr std::string_view kTakenOverMark = "its lease was taken over";
+}  // namespace
+
+Error FencedOut(const WriteFence& fence, FenceLoss loss) {
+  return Error{
+      ErrorCode::kCanceled,
+      "job " + fence.job_id + ": " +
+          (loss == FenceLoss::kTakenOver ? std::string(kTakenOverMark) : std::string("it ended")) +
+          " (fence " + std::to_string(fence.fence) + "); checkpoint write refused"};
+}
+
+bool IsTakeover(const Error& error) {
+  return error.code == ErrorCode::kCanceled &&
+         error.message.find(kTakenOverMark) != std::string::npos;
 }
 
 Result<std::unique_ptr<SqliteCheckpointStore>> SqliteCheckpointStore::Open(
@@ -153,13 +164,18 @@ Status SqliteCheckpointStore::WriteLocked(const std::function<Status()>& write) 
   state::Transaction tx(*shared_->db);
   if (Status s = tx.Begin(); !s) return s;
   if (fence_) {
-    auto held = shared_->db->Prepare(
-        "SELECT 1 FROM jobs WHERE id = ? AND fence = ? AND status IN ('queued','running')");
+    auto held =
+        shared_->db->Prepare("SELECT fence, status IN ('queued','running') FROM jobs WHERE id = ?");
     if (!held) return tl::unexpected(held.error());
-    (*held)->Bind(1, fence_->job_id).Bind(2, fence_->fence);
+    (*held)->Bind(1, fence_->job_id);
     auto row = (*held)->Step();
     if (!row) return tl::unexpected(row.error());
-    if (!*row) return tl::unexpected(FencedOut(*fence_));
+    if (!*row || (*held)->Int(1) == 0) {
+      return tl::unexpected(FencedOut(*fence_, FenceLoss::kEnded));
+    }
+    if ((*held)->Int(0) != fence_->fence) {
+      return tl::unexpected(FencedOut(*fence_, FenceLoss::kTakenOver));
+    }
   }
   if (Status s = write(); !s) return s;
   return tx.Commit();

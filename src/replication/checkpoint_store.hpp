@@ -95,8 +95,12 @@ class CheckpointStore : public BlobMemory {
 // second; a store that finds the id taken draws again.
 std::string NewRunId();
 
-// The error of a write refused by a fence.
-Error FencedOut(const WriteFence& fence);
+// The error (kCanceled) of a write refused by a fence: the job was taken over by another runner,
+// or it ended (canceled from another replica).
+enum class FenceLoss { kTakenOver, kEnded };
+Error FencedOut(const WriteFence& fence, FenceLoss loss);
+// True for FencedOut(..., kTakenOver): what freightliner_job_fencing_rejections_total counts.
+bool IsTakeover(const Error& error);
 
 // The embedded engine: <state_dir>/freightliner.db, one connection behind a mutex (shared with
 // store::SqliteJobStore, so a job and its checkpoints live in one file).

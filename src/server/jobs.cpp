@@ -823,8 +823,9 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
   // Every write of the run's checkpoints carries this runner's fencing token.
   const auto checkpoints = checkpoints_.Fenced({.job_id = id, .fence = live.lease.fence});
   const auto checkpoint_failed = [&](const char* operation, const Error& e) {
-    if (e.code == ErrorCode::kCanceled) return LoseLease(live);  // fenced out
-    StoreError(operation, e);
+    if (e.code != ErrorCode::kCanceled) return StoreError(operation, e);
+    if (replication::IsTakeover(e)) metrics_.fencing_rejections().Increment();
+    LoseLease(live);  // fenced out
   };
   std::string run_id = job.value("run_id", "");
   if (!run_id.empty()) {
@@ -919,7 +920,9 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
              live.tags_done += planned - left;  // done by an earlier attempt
            }});
   if (live.canceled) return finish("canceled", nullptr);
-  if (!result && result.error().code == ErrorCode::kCanceled) LoseLease(live);  // fenced out
+  if (!result && result.error().code == ErrorCode::kCanceled) {
+    checkpoint_failed("update", result.error());  // fenced out
+  }
   if (live.lease_lost) return StoppedElsewhere(id, live);
   if (live.stop.stop_requested()) {
     // Shutdown: the job stays "running" with its checkpoint, and its lease is given up: another

@@ -95,11 +95,16 @@ Status PostgresCheckpointStore::Write(const std::function<Status(Connection&)>& 
     if (Status s = tx.Begin(); !s) return s;
     if (fence_) {
       auto held = conn.Exec(
-          "SELECT 1 FROM jobs WHERE id = $1 AND fence = $2::bigint AND "
-          "status IN ('queued','running') FOR SHARE",
-          {P(fence_->job_id), P(fence_->fence)});
+          "SELECT fence, status IN ('queued','running') FROM jobs WHERE id = $1 FOR SHARE",
+          {P(fence_->job_id)});
       if (!held) return tl::unexpected(held.error());
-      if (held->size() == 0) return tl::unexpected(replication::FencedOut(*fence_));
+      using replication::FenceLoss;
+      if (held->size() == 0 || held->Text(0, 1) != "t") {
+        return tl::unexpected(replication::FencedOut(*fence_, FenceLoss::kEnded));
+      }
+      if (held->Int(0, 0) != fence_->fence) {
+        return tl::unexpected(replication::FencedOut(*fence_, FenceLoss::kTakenOver));
+      }
     }
     if (Status s = write(conn); !s) return s;
     return tx.Commit();

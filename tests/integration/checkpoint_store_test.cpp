@@ -188,7 +188,7 @@ TYPED_TEST(CheckpointStoreContractTest, ALeaseHoldersWritesLandAndATakenOverRunn
   ASSERT_TRUE(taken && *taken);
   ASSERT_EQ((*taken)->fence, lease.fence + 1);
 
-  const auto refused = [](const Status& s) { return !s && s.error().code == ErrorCode::kCanceled; };
+  const auto refused = [](const Status& s) { return !s && replication::IsTakeover(s.error()); };
   EXPECT_TRUE(refused(holder->RecordTask(
       *run, {.seq = 1, .state = TaskState::kFailed, .error = "written by the old holder"})));
   EXPECT_TRUE(refused(holder->SetStatus(*run, "failed")));
@@ -196,7 +196,7 @@ TYPED_TEST(CheckpointStoreContractTest, ALeaseHoldersWritesLandAndATakenOverRunn
   EXPECT_TRUE(refused(holder->AddTasks(*run, Plan("team/b", 5, 1))));
   EXPECT_TRUE(refused(holder->CompletePlan(*run)));
   auto orphan = holder->CreateRun("sync", "{}");
-  EXPECT_TRUE(!orphan && orphan.error().code == ErrorCode::kCanceled);
+  EXPECT_TRUE(!orphan && replication::IsTakeover(orphan.error()));
 
   // Nothing of the refused writes landed; the new holder resumes where the old one was.
   auto tasks = other.checkpoints->Tasks(*run);
@@ -224,6 +224,7 @@ TYPED_TEST(CheckpointStoreContractTest, AJobEndedElsewhereRefusesItsRunnersWrite
   const Status s = holder->SetStatus(*run, "completed");
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code, ErrorCode::kCanceled);
+  EXPECT_FALSE(replication::IsTakeover(s.error())) << s.error().message;
   EXPECT_NE(s.error().message.find("job-1"), std::string::npos) << s.error().message;
   // The store itself (purges, the CLI) is not fenced.
   EXPECT_TRUE(this->store().SetStatus(*run, "interrupted"));
