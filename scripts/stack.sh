@@ -528,9 +528,10 @@ report_cluster() {
       The others go on: jobs submitted to them run, the schedule's runs go to one of them
       (owner above), and a job the dead replica was running is taken over $JOB_LEASE after its last
       lease renewal ("taken over" in another replica's serve.log). Prometheus sees its target down
-      (FreightlinerDown fires after its for:), and counts the takeovers. (Replica 1 gone, pushes
-      no longer reach the cluster and the schedule is the backstop: the registry's endpoint would
-      be a load balancer in front of the replicas in production.)
+      (FreightlinerReplicaDown, a warning, fires after its for:; not FreightlinerDown, the others
+      run), and counts the takeovers. (Replica 1 gone, pushes no longer reach the cluster and the
+      schedule is the backstop: the registry's endpoint would be a load balancer in front of the
+      replicas in production.)
         curl -s \$METRICS_2 | grep -E '^freightliner_(jobs_queued|job_lease_takeovers_total) '
         $PROMETHEUS$ui/graph?g0.expr=$q1&g0.tab=1
         $PROMETHEUS$ui/graph?g0.expr=$q2&g0.tab=1

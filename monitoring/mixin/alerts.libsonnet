@@ -79,12 +79,16 @@ local promql = import 'promql.libsonnet';
               runbook_url: $._config.runbookURLPattern % std.asciiLower('ReplicationStopped'),
             },
           },
-          // Fires for a target that is down, and also when no target exists at all (deployment deleted,
-          // scaled to zero, discovery or relabeling broken): absent() covers what `up == 0` cannot.
+          // The service is down: no replica of a cluster is up (with one replica, that one is down),
+          // or no target exists at all (deployment deleted, scaled to zero, discovery or relabeling
+          // broken): absent() covers what `== 0` cannot. Summed by cluster (an external label in one
+          // Prometheus: absent from the series, so there the sum covers them all), one alert per
+          // cluster, whatever the replicas: a replica down while others run is
+          // FreightlinerReplicaDown, a warning.
           {
             alert: 'FreightlinerDown',
             expr: |||
-              up{%(freightlinerSelector)s} == 0
+              sum by (%(clusterLabel)s, job) (up{%(freightlinerSelector)s}) == 0
               or
               absent(up{%(freightlinerSelector)s})
             ||| % cfg,
@@ -94,10 +98,10 @@ local promql = import 'promql.libsonnet';
               component: 'service',
             },
             annotations: {
-              summary: 'Freightliner {{ with $labels.instance }}{{ . }} {{ end }}is unreachable',
-              description: '{{ if $labels.instance }}Prometheus cannot scrape {{ $labels.instance }} (pod {{ $labels.pod }}){{ else }}Prometheus has no freightliner target at all{{ end }} for more than 1 minute.',
-              impact: 'No replications, no API and no metrics from this instance: scheduled syncs stop and every other Freightliner alert for it is blind.',
-              action: 'kubectl -n freightliner get pods; describe the pod (CrashLoopBackOff, OOMKilled, Pending) and read its logs; if no pod exists check the Deployment and the scrape discovery.',
+              summary: 'Freightliner {{ with $labels.cluster }}in {{ . }} {{ end }}is down: no replica is up',
+              description: 'No Freightliner target{{ with $labels.cluster }} of cluster {{ . }}{{ end }} is up (every one is down, or Prometheus has none at all) for more than 1 minute.',
+              impact: 'No replications, no API and no metrics: scheduled syncs and push events stop, and every other Freightliner alert is blind.',
+              action: 'kubectl -n freightliner get pods; describe the pods (CrashLoopBackOff, OOMKilled, Pending) and read their logs; in cluster mode check the job store (PostgreSQL) they all need; if no pod exists check the Deployment and the scrape discovery.',
               runbook_url: $._config.runbookURLPattern % std.asciiLower('FreightlinerDown'),
             },
           },
@@ -182,7 +186,8 @@ local promql = import 'promql.libsonnet';
           },
           // Restarts of the same pod (same instance): a crash loop, an OOM kill loop, a liveness probe
           // killing a hung process. A rollout replaces pods (new instances), so it does not count.
-          // Between restarts the pod may be up long enough that FreightlinerDown never fires.
+          // Between restarts the pod may be up long enough that FreightlinerReplicaDown (FreightlinerDown
+          // for a single replica) never fires.
           {
             alert: 'FreightlinerCrashLooping',
             expr: 'changes(process_start_time_seconds{%(freightlinerSelector)s}[30m]) >= 3' % cfg,
@@ -199,6 +204,30 @@ local promql = import 'promql.libsonnet';
             },
           },
           // --- Warning --------------------------------------------------------------------------------
+          // One replica (instance) down while others of its cluster are up: the service goes on, the
+          // others take its jobs over once their leases expire, so a warning, after 5 minutes (a
+          // rollout's pod restarts do not reach it). When none is up, FreightlinerDown fires instead
+          // and this one does not (`unless`); Alertmanager also lets FreightlinerDown silence it.
+          {
+            alert: 'FreightlinerReplicaDown',
+            expr: |||
+              up{%(freightlinerSelector)s} == 0
+              unless on (%(clusterLabel)s, job)
+              (sum by (%(clusterLabel)s, job) (up{%(freightlinerSelector)s}) == 0)
+            ||| % cfg,
+            'for': '5m',
+            labels: {
+              severity: 'warning',
+              component: 'service',
+            },
+            annotations: {
+              summary: 'Freightliner replica {{ $labels.instance }} is down; other replicas run',
+              description: 'Prometheus cannot scrape {{ $labels.instance }}{{ with $labels.pod }} (pod {{ . }}){{ end }} for more than 5 minutes, while other replicas of its cluster are up.',
+              impact: 'The service goes on with fewer runners: the other replicas take over its jobs once their leases expire, and there is less headroom for the next failure.',
+              action: 'kubectl -n freightliner get pods; describe the down pod (CrashLoopBackOff, OOMKilled, Pending) and read its logs; check that the other replicas keep up (JobQueueStalled, freightliner_jobs_active).',
+              runbook_url: $._config.runbookURLPattern % std.asciiLower('FreightlinerReplicaDown'),
+            },
+          },
           // Replication on push: 95% of tags pushed at a source reach their destinations within
           // the objective (the lag histogram starts at the event's timestamp). Quiet without
           // enough pushes, where one slow copy would be the whole P95.
@@ -237,7 +266,7 @@ local promql = import 'promql.libsonnet';
               summary: 'The oldest queued job has waited {{ $value | humanizeDuration }}',
               description: 'A job has been queued for {{ $value | humanizeDuration }} without a runner taking it (threshold %(queuedJobMaxAgeSeconds)s s, for 10m).' % cfg,
               impact: 'Submitted replications, scheduled syncs and push events wait: mirrors fall behind their sources.',
-              action: 'Check that replicas run (FreightlinerDown), that they reach the job store (freightliner_store_errors_total{operation="claim"}), and whether long jobs hold every runner (freightliner_jobs_active against max_concurrent_jobs).',
+              action: 'Check that replicas run (FreightlinerDown, FreightlinerReplicaDown), that they reach the job store (freightliner_store_errors_total{operation="claim"}), and whether long jobs hold every runner (freightliner_jobs_active against max_concurrent_jobs).',
               runbook_url: $._config.runbookURLPattern % std.asciiLower('JobQueueStalled'),
             },
           },

@@ -13,7 +13,7 @@ sed "s#/etc/alertmanager/templates/#$MON/alertmanager/templates/#" "$MON/alertma
 for cfg in "$TMP/alertmanager.yml" "$MON/alertmanager/alertmanager-local.yml"; do
   out="$(amtool check-config "$cfg" 2>&1)" || { echo "$out"; fail "amtool check-config $cfg"; }
   grep -q -- "- 1 templates" <<<"$out" || { echo "$out"; fail "$cfg: template not loaded"; }
-  grep -q -- "- 4 inhibit rules" <<<"$out" || { echo "$out"; fail "$cfg: expected 4 inhibit rules"; }
+  grep -q -- "- 5 inhibit rules" <<<"$out" || { echo "$out"; fail "$cfg: expected 5 inhibit rules"; }
   note "amtool check-config $(basename "$cfg"): ok"
 done
 

@@ -3,8 +3,9 @@
 # sink. amtool cannot test inhibitions, so alerts are posted in pairs to the API and the state of
 # each target is read back: suppressed (and by which alert) or active. Then the notifications the
 # sink received are checked: who got what, with the runbook link, and nothing for silenced alerts.
-# Every alert carries `cluster` (Prometheus' external label): most are in prod-a, and a second
-# cluster prod-b repeats some of them to prove that no inhibition crosses clusters.
+# Every alert carries `cluster` (Prometheus' external label): most are in prod-a, where one replica
+# is down (FreightlinerReplicaDown); in prod-c the service is down (FreightlinerDown, no instance);
+# a cluster prod-b repeats some of them to prove that no inhibition crosses clusters.
 source "$(dirname "$0")/lib.sh"
 need prometheus-alertmanager curl jq
 need node
@@ -23,7 +24,7 @@ AM="http://127.0.0.1:$am_port/api/v2"
 RB=https://github.com/freightliner/freightliner/blob/main/monitoring/docs/SLO_RUNBOOKS.md
 
 I1=10.1.0.7:2112 I2=10.1.0.8:2112 I3=10.1.0.9:2112
-alert down-i1 '{"alertname":"FreightlinerDown","severity":"critical","component":"service","instance":"'$I1'"}'
+alert replica-down-i1 '{"alertname":"FreightlinerReplicaDown","severity":"warning","component":"service","instance":"'$I1'"}'
 alert mem-i1 '{"alertname":"HighMemoryUsage","severity":"critical","component":"runtime","instance":"'$I1'"}'
 alert pool-i1 '{"alertname":"WorkerPoolSaturated","severity":"warning","component":"worker","instance":"'$I1'"}'
 alert mem-i2 '{"alertname":"HighMemoryUsage","severity":"critical","component":"runtime","instance":"'$I2'"}'
@@ -33,13 +34,18 @@ alert duration '{"alertname":"HighReplicationDuration","severity":"warning","com
 alert http5xx '{"alertname":"HighHTTP5xxRate","severity":"critical","component":"api","slo":"http-availability"}'
 alert burn-page '{"alertname":"HTTPAvailabilityBudgetBurn","severity":"critical","component":"api","slo":"http-availability","burn_rate":"14.4","long_window":"1h"}'
 alert burn-ticket '{"alertname":"HTTPAvailabilityBudgetBurn","severity":"warning","component":"api","slo":"http-availability","burn_rate":"3","long_window":"1d"}'
-alert down-absent '{"alertname":"FreightlinerDown","severity":"critical","component":"service"}'
 alert watchdog '{"alertname":"Watchdog","severity":"none","component":"alerting"}'
 # Warnings no critical alert may silence: another alertname on the same instance as a critical one,
 # the same alertname as a critical one on another instance, and an unrelated warning.
 alert pool-i2 '{"alertname":"WorkerPoolSaturated","severity":"warning","component":"worker","instance":"'$I2'"}'
 alert memwarn-i3 '{"alertname":"HighMemoryUsage","severity":"warning","component":"runtime","instance":"'$I3'"}'
 alert auth '{"alertname":"HighAuthFailureRate","severity":"warning","component":"auth"}'
+# Cluster prod-c: no replica up. FreightlinerDown silences every alert of its instances, the
+# FreightlinerReplicaDown of each included, but not its cluster-wide alerts.
+alert down-c '{"cluster":"prod-c","alertname":"FreightlinerDown","severity":"critical","component":"service"}'
+alert c-replica-down-i1 '{"cluster":"prod-c","alertname":"FreightlinerReplicaDown","severity":"warning","component":"service","instance":"'$I1'"}'
+alert c-mem-i2 '{"cluster":"prod-c","alertname":"HighMemoryUsage","severity":"critical","component":"runtime","instance":"'$I2'"}'
+alert c-http5xx '{"cluster":"prod-c","alertname":"HighHTTP5xxRate","severity":"critical","component":"api","slo":"http-availability"}'
 # Cluster prod-b: the same instance addresses (pod IPs repeat across clusters) and alert names as
 # prod-a's inhibiting alerts; none of prod-a's sources may silence them.
 alert b-mem-i1 '{"cluster":"prod-b","alertname":"HighMemoryUsage","severity":"critical","component":"runtime","instance":"'$I1'"}'
@@ -68,22 +74,25 @@ expect() {
   [ "$got" = "$want" ] || fail "$key: expected '$want', got '$got'"
   note "$key: $want"
 }
-expect down-i1 active
-expect mem-i1 "suppressed down-i1"        # FreightlinerDown silences its instance's other alerts
-expect pool-i1 "suppressed down-i1"
+expect replica-down-i1 active             # one replica down: nothing silences it in prod-a
+expect mem-i1 "suppressed replica-down-i1" # FreightlinerReplicaDown silences its instance's other alerts
+expect pool-i1 "suppressed replica-down-i1"
 expect mem-i2 active                       # ... and nothing on another instance
 expect stopped-i3 active
 expect failrate "suppressed stopped-i3"    # ReplicationStopped silences replication-error alerts
 expect duration "suppressed stopped-i3"
 expect http5xx "suppressed burn-page"     # the SLO's burn-rate page silences its threshold alert
-expect burn-page active                    # ... and not the reverse; absent-FreightlinerDown silences nothing
+expect burn-page active                    # ... and not the reverse
 expect burn-ticket "suppressed burn-page"  # critical silences the warning of the same alertname
-expect down-absent active
+expect down-c active                       # the service down: nothing silences the page
+expect c-replica-down-i1 "suppressed down-c" # FreightlinerDown silences the replicas' FreightlinerReplicaDown
+expect c-mem-i2 "suppressed down-c"        # ... and every alert of the cluster's instances
+expect c-http5xx active                    # ... not the cluster-wide alerts
 expect watchdog active                     # nothing ever silences the heartbeat
 expect pool-i2 active                      # critical silences only the warning of the same alertname
 expect memwarn-i3 active                   # ... on the same instance
 expect auth active
-expect b-mem-i1 active                     # no inhibition crosses clusters: not FreightlinerDown,
+expect b-mem-i1 active                     # no inhibition crosses clusters: not FreightlinerDown nor ReplicaDown,
 expect b-memwarn-i2 active                 # ... not critical-over-warning,
 expect b-failrate active                   # ... not ReplicationStopped,
 expect b-http5xx active                    # ... not the burn-rate page,
@@ -106,10 +115,10 @@ sleep 1 # let the last groups of the same flush arrive
 # proves the absence of inhibited ones.
 delivered=$(jq -c . "$TMP/sink.jsonl")
 mentioned() { grep -qE "(of |test_key=)$1([^a-z0-9-]|\$)" <<<"$delivered"; }
-for k in down-i1 mem-i2 stopped-i3 burn-page down-absent b-mem-i1 b-failrate b-http5xx; do
+for k in down-c c-http5xx mem-i2 stopped-i3 burn-page b-mem-i1 b-failrate b-http5xx; do
   mentioned "$k" || fail "no notification carried alert $k"
 done
-for k in mem-i1 pool-i1 failrate duration burn-ticket http5xx; do
+for k in mem-i1 pool-i1 c-mem-i2 failrate duration burn-ticket http5xx; do
   mentioned "$k" && fail "inhibited alert $k was notified"
 done
 note "inhibited alerts were not delivered"
@@ -121,11 +130,11 @@ jq -e --arg rb "$RB#highmemoryusage" '.attachments[0].text | contains("*Impact:*
   fail "Slack text lacks impact/action/runbook: $slack"
 jq -e '.attachments[0].title | startswith("[FIRING:1] HighMemoryUsage (critical)")' <<<"$slack" >/dev/null || fail "Slack title: $slack"
 # PagerDuty: routing key, runbook link, details.
-pd=$(jq -c 'select(.kind == "pagerduty") | .body | select(.payload.summary | contains("HighReplicationFailureRate") | not)' "$TMP/sink.jsonl" | grep -m1 'summary of down-i1' || true)
+pd=$(jq -c 'select(.kind == "pagerduty") | .body | select(.payload.summary | contains("HighReplicationFailureRate") | not)' "$TMP/sink.jsonl" | grep -m1 'summary of down-c' || true)
 [ -n "$pd" ] || fail "no PagerDuty event for FreightlinerDown"
 jq -e --arg rb "$RB#freightlinerdown" '.routing_key == "local-stack-routing-key" and .event_action == "trigger"
   and (.links[0].href == $rb) and (.payload.custom_details.runbook_url == $rb)
-  and (.payload.custom_details.impact == "impact of down-i1")' <<<"$pd" >/dev/null || fail "PagerDuty event: $pd"
+  and (.payload.custom_details.impact == "impact of down-c")' <<<"$pd" >/dev/null || fail "PagerDuty event: $pd"
 # The heartbeat reached the dead-man's switch and nobody else.
 [ "$(jq -r 'select(.kind == "webhook") | .body.alerts[].labels.alertname' "$TMP/sink.jsonl" | sort -u)" = Watchdog ] || fail "dead-man's switch payload"
 grep -q '"kind":"slack".*Watchdog' "$TMP/sink.jsonl" && fail "Watchdog reached Slack"

@@ -72,8 +72,10 @@ A="$TMP/alerts.json" R="$TMP/records.json"
 jq_ok "$A" '[.groups[].rules[] | .annotations.runbook_url == "https://runbooks.example.com/freightliner/\(.alert | ascii_downcase).html"] | all and length > 20' \
   "every runbook_url follows runbookURLPattern"
 # The job selector: every target-level expression uses it, and the default is gone.
-jq_ok "$A" '[.groups[].rules[] | select(.alert == "FreightlinerDown") | .expr | contains("up{job=\"fl-prod\", namespace=\"registry\"} == 0") and contains("absent(up{job=\"fl-prod\", namespace=\"registry\"})")] == [true]' \
-  "FreightlinerDown uses freightlinerSelector"
+jq_ok "$A" '[.groups[].rules[] | select(.alert == "FreightlinerDown") | .expr | contains("sum by (k8s_cluster, job) (up{job=\"fl-prod\", namespace=\"registry\"}) == 0") and contains("absent(up{job=\"fl-prod\", namespace=\"registry\"})")] == [true]' \
+  "FreightlinerDown uses freightlinerSelector and clusterLabel"
+jq_ok "$A" '[.groups[].rules[] | select(.alert == "FreightlinerReplicaDown") | .expr | contains("up{job=\"fl-prod\", namespace=\"registry\"} == 0") and contains("unless on (k8s_cluster, job)")] == [true]' \
+  "FreightlinerReplicaDown uses freightlinerSelector and clusterLabel"
 jq_ok "$A" '[.groups[].rules[] | select(.alert == "FreightlinerCrashLooping") | .expr | contains("process_start_time_seconds{job=\"fl-prod\", namespace=\"registry\"}")] == [true]' \
   "FreightlinerCrashLooping uses freightlinerSelector"
 for f in "$A" "$R"; do

@@ -107,9 +107,17 @@ const other = { cluster: 'prod-b' }; // the same alert in another cluster
 c.ok(inhibits({ ...base, alertname: 'ReplicationAvailabilityBudgetBurn', severity: 'critical' }, { ...base, alertname: 'ReplicationAvailabilityBudgetBurn', severity: 'warning' }), 'critical inhibits the warning of the same alertname and instance');
 c.ok(!inhibits({ ...base, alertname: 'HighMemoryUsage', severity: 'critical' }, { ...base, alertname: 'WorkerPoolSaturated', severity: 'warning' }), 'critical does not inhibit a warning of another alertname');
 c.ok(!inhibits({ ...base, alertname: 'HighMemoryUsage', severity: 'critical' }, { ...base, instance: '10.0.0.2:2112', alertname: 'HighMemoryUsage', severity: 'warning' }), 'critical does not inhibit the warning of another instance');
-c.ok(inhibits({ ...base, alertname: 'FreightlinerDown', severity: 'critical' }, { ...base, alertname: 'HighMemoryUsage', severity: 'critical' }), 'FreightlinerDown inhibits other alerts of its instance');
-c.ok(!inhibits({ ...base, alertname: 'FreightlinerDown', severity: 'critical' }, { ...base, instance: '10.0.0.2:2112', alertname: 'HighMemoryUsage', severity: 'critical' }), 'FreightlinerDown does not inhibit other instances');
-c.ok(!inhibits({ cluster: 'prod-a', job: 'freightliner', alertname: 'FreightlinerDown', severity: 'critical' }, { cluster: 'prod-a', job: 'freightliner', alertname: 'HighHTTP5xxRate', severity: 'critical' }), 'absent-FreightlinerDown (no instance) inhibits nothing');
+// FreightlinerDown (no replica of the cluster up) carries no instance; FreightlinerReplicaDown does.
+const down = { cluster: 'prod-a', job: 'freightliner', alertname: 'FreightlinerDown', severity: 'critical', component: 'service' };
+const replicaDown = { ...base, alertname: 'FreightlinerReplicaDown', severity: 'warning', component: 'service' };
+c.ok(inhibits(down, replicaDown), 'FreightlinerDown inhibits FreightlinerReplicaDown in its cluster');
+c.ok(inhibits(down, { ...base, instance: '10.0.0.2:2112', alertname: 'HighMemoryUsage', severity: 'critical' }), 'FreightlinerDown inhibits the alerts of every instance of its cluster');
+c.ok(!inhibits(down, { cluster: 'prod-a', job: 'freightliner', alertname: 'HighHTTP5xxRate', severity: 'critical' }), 'FreightlinerDown does not inhibit cluster-wide alerts (no instance)');
+c.ok(!inhibits(down, { ...replicaDown, ...other }), 'FreightlinerDown does not inhibit FreightlinerReplicaDown of another cluster');
+c.ok(!inhibits(replicaDown, down), 'FreightlinerReplicaDown does not inhibit FreightlinerDown');
+c.ok(inhibits(replicaDown, { ...base, alertname: 'HighMemoryUsage', severity: 'critical' }), 'FreightlinerReplicaDown inhibits other alerts of its instance');
+c.ok(!inhibits(replicaDown, { ...base, instance: '10.0.0.2:2112', alertname: 'HighMemoryUsage', severity: 'critical' }), 'FreightlinerReplicaDown does not inhibit other instances');
+c.ok(!inhibits(replicaDown, { ...replicaDown, instance: '10.0.0.2:2112' }), 'FreightlinerReplicaDown does not inhibit another replica\'s');
 for (const t of ['HighReplicationFailureRate', 'HighReplicationDuration', 'ReplicationAvailabilityBudgetBurn', 'ReplicationLatencyBudgetBurn']) {
   c.ok(inhibits({ ...base, alertname: 'ReplicationStopped', severity: 'critical' }, { cluster: 'prod-a', job: 'freightliner', alertname: t, severity: 'critical', source_registry: 'a', dest_registry: 'b' }), `ReplicationStopped inhibits ${t}`);
 }
@@ -127,14 +135,15 @@ c.ok(!inhibits(burnTicket, failRate), 'a burn-rate ticket does not inhibit the t
 c.ok(inhibits({ ...http5xx, alertname: 'HTTPAvailabilityBudgetBurn', burn_rate: '6', long_window: '6h' }, http5xx), 'HTTP burn-rate page inhibits HighHTTP5xxRate');
 // Never across clusters, whichever rule.
 const crossPairs = [
-  [{ ...base, alertname: 'FreightlinerDown', severity: 'critical' }, { ...base, ...other, alertname: 'HighMemoryUsage', severity: 'critical' }],
+  [down, { ...base, ...other, alertname: 'HighMemoryUsage', severity: 'critical' }],
+  [replicaDown, { ...base, ...other, alertname: 'HighMemoryUsage', severity: 'critical' }],
   [{ ...base, alertname: 'HighMemoryUsage', severity: 'critical' }, { ...base, ...other, alertname: 'HighMemoryUsage', severity: 'warning' }],
   [{ ...base, alertname: 'ReplicationStopped', severity: 'critical' }, { ...failRate, ...other }],
   [burnPage, { ...failRate, ...other }],
 ];
 for (const [src, tgt] of crossPairs) c.ok(!inhibits(src, tgt), `${src.alertname} in ${src.cluster} does not inhibit ${tgt.alertname} in ${tgt.cluster}`);
 // No two alerts silence each other (Alertmanager would mute both: nobody is told).
-const samples = [{ ...base, alertname: 'FreightlinerDown', severity: 'critical' }, { ...base, alertname: 'HighMemoryUsage', severity: 'critical' },
+const samples = [down, replicaDown, { ...base, alertname: 'HighMemoryUsage', severity: 'critical' },
   { ...base, alertname: 'ReplicationStopped', severity: 'critical' }, burnPage, burnTicket, failRate, http5xx,
   { ...http5xx, alertname: 'HTTPAvailabilityBudgetBurn', burn_rate: '14.4', long_window: '1h' },
   { ...base, alertname: 'HighReplicationDuration', severity: 'warning', slo: 'replication-latency' },

@@ -62,6 +62,17 @@ for (const [name, [sev, forDur]] of Object.entries(SPEC)) {
 }
 c.ok(/absent\(up\{job="freightliner"\}\)/.test(byName.get('FreightlinerDown')?.[0]?.expr || ''),
   'FreightlinerDown also fires when no target exists (absent)');
+// Cluster mode: a replica down is not the service down while others run.
+c.ok(/sum by \(cluster, job\) \(up\{job="freightliner"\}\) == 0/.test(byName.get('FreightlinerDown')?.[0]?.expr || ''),
+  'FreightlinerDown: no target of the cluster up (summed by cluster), not one target down');
+const CLUSTER_MODE = { FreightlinerReplicaDown: ['warning', 'service', '5m'] };
+for (const [name, [sev, comp, forDur]] of Object.entries(CLUSTER_MODE)) {
+  const rs = byName.get(name) || [];
+  if (!c.eq(rs.length, 1, `alert ${name} is defined once`)) continue;
+  c.eq([rs[0].labels?.severity, rs[0].labels?.component, rs[0].for], [sev, comp, forDur], `${name} severity, component and for`);
+}
+c.ok(/up\{job="freightliner"\} == 0\s+unless on \(cluster, job\)\s+\(sum by \(cluster, job\) \(up\{job="freightliner"\}\) == 0\)/.test(byName.get('FreightlinerReplicaDown')?.[0]?.expr || ''),
+  'FreightlinerReplicaDown: a target down unless its whole cluster is (then FreightlinerDown)');
 c.ok(/freightliner_jobs_active/.test(byName.get('ReplicationStopped')?.[0]?.expr || '') &&
   /freightliner_worker_pool_queued/.test(byName.get('ReplicationStopped')?.[0]?.expr || ''),
   'ReplicationStopped depends on pending work (jobs_active, worker_pool_queued)');
@@ -154,7 +165,7 @@ for (const a of alerts) {
   }
 }
 
-const known = new Set([...Object.keys(SPEC), ...Object.keys(BURN), ...Object.keys(ISSUE10), ...Object.keys(ISSUE12), 'Watchdog']);
+const known = new Set([...Object.keys(SPEC), ...Object.keys(BURN), ...Object.keys(ISSUE10), ...Object.keys(ISSUE12), ...Object.keys(CLUSTER_MODE), 'Watchdog']);
 for (const name of byName.keys()) c.ok(known.has(name), `alert ${name} is in the checked table (add it here)`);
 
 // --- Labels, annotations, runbook links ------------------------------------------------------
