@@ -920,8 +920,10 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
              live.tags_done += planned - left;  // done by an earlier attempt
            }});
   if (live.canceled) return finish("canceled", nullptr);
-  if (!result && result.error().code == ErrorCode::kCanceled) {
-    checkpoint_failed("update", result.error());  // fenced out
+  // Fenced out of the checkpoint (a stopped run's kCanceled is a shutdown's or a lost lease's,
+  // handled below).
+  if (!result && result.error().code == ErrorCode::kCanceled && !live.stop.stop_requested()) {
+    checkpoint_failed("update", result.error());
   }
   if (live.lease_lost) return StoppedElsewhere(id, live);
   if (live.stop.stop_requested()) {
