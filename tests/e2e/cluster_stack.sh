@@ -50,6 +50,15 @@ replica_of_owner() {  # replica_of_owner HOST:PID -> the replica's index (0-base
 metric() {  # metric URL NAME -> its value (unlabelled series), or "none"
   curl -sf "$1" | awk -v name="$2" '$1 == name { print $2; found = 1 } END { if (!found) print "none" }'
 }
+metric_reaches() {  # metric_reaches URL NAME VALUE TRIES -> the last value read (0.1 s apart)
+  local value=none
+  for _ in $(seq 1 "$4"); do
+    value=$(metric "$1" "$2")
+    [ "$value" = "$3" ] && break
+    sleep 0.1
+  done
+  echo "$value"
+}
 
 # 1. Three replicas, each answering and scraped as its own instance.
 for i in 0 1 2; do
@@ -157,12 +166,7 @@ else
   kill "$stall_pid"
   exit 1
 fi
-takeovers=none
-for _ in $(seq 1 30); do
-  takeovers=$(metric "${metrics[$taker]}" freightliner_job_lease_takeovers_total)
-  [ "$takeovers" = 1 ] && break
-  sleep 0.1
-done
+takeovers=$(metric_reaches "${metrics[$taker]}" freightliner_job_lease_takeovers_total 1 30)
 [ "$takeovers" = 1 ] && grep -q "job $stuck: taken over from $owner" "$STACK_DIR/serve-$((taker + 1))/serve.log" &&
   ok "the taker counts it (freightliner_job_lease_takeovers_total 1) and logs it" ||
   not_ok "freightliner_job_lease_takeovers_total on the taker: $takeovers"
@@ -170,12 +174,7 @@ other=$(( taker == a ? b : a ))
 [ "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "${apis[$other]}/api/v1/jobs/$stuck")" = 202 ] &&
   [ "$(wait_job_at "${apis[$taker]}" "$stuck" 100)" = canceled ] &&
   ok "canceled through replica $((other + 1))" || not_ok "cancel of $stuck through replica $((other + 1))"
-active=none
-for _ in $(seq 1 100); do
-  active=$(metric "${metrics[$taker]}" freightliner_jobs_active)
-  [ "$active" = 0 ] && break
-  sleep 0.1
-done
+active=$(metric_reaches "${metrics[$taker]}" freightliner_jobs_active 0 100)
 [ "$active" = 0 ] && ok "replica $((taker + 1)) stopped running it" || not_ok "replica $((taker + 1)): jobs_active $active"
 kill "$stall_pid" 2>/dev/null || true
 
