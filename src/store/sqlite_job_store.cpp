@@ -266,8 +266,12 @@ Result<bool> SqliteJobStore::SyncRunPending(const std::string& sync) {
 Result<std::optional<JobLease>> SqliteJobStore::Claim(const std::string& owner, int64_t lease_ms) {
   std::lock_guard lock(mu_);
   // Idle runners ask every second: finding nothing must not take the write lock.
+  // The same choice as the pick below, or a job waiting behind another of its tag would take the
+  // write lock every second for nothing.
   auto any = db_.Prepare(
-      "SELECT 1 FROM jobs WHERE status IN ('queued','running') AND lease_until < ? LIMIT 1");
+      std::string("SELECT 1 FROM jobs WHERE status IN ('queued','running') AND lease_until < ? "
+                  "AND ") +
+      kNotBehindSameTag + " LIMIT 1");
   if (!any) return tl::unexpected(any.error());
   auto found_any = (*any)->Bind(1, NowMs()).Step();
   if (!found_any) return tl::unexpected(found_any.error());
