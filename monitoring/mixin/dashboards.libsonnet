@@ -21,8 +21,28 @@ local withSelector(v, selector) =
 
 local retag(tags, cfg) = cfg.dashboardTags + [t for t in tags if t != sourceTag];
 
-local configure(d, uid, cfg) =
-  withSelector(d, cfg.freightlinerSelector) + {
+// Panels whose line is an alert's threshold that _config sets: file -> panel title -> value. The
+// model's second threshold step (the red one) becomes that value, so the line moves with the alert.
+local alertLines(cfg) = {
+  'replication-overview.json': {
+    'Oldest queued job age': cfg.thresholds.queuedJobMaxAgeSeconds,
+  },
+};
+local withAlertLines(name, d, cfg) =
+  local all = alertLines(cfg);
+  local lines = if std.objectHas(all, name) then all[name] else {};
+  local set(p) =
+    if std.objectHas(lines, p.title) then
+      local steps = p.fieldConfig.defaults.thresholds.steps;
+      assert std.length(steps) == 2 : name + ': panel ' + p.title + ' must have two threshold steps (base, alert)';
+      p { fieldConfig+: { defaults+: { thresholds+: { steps: [steps[0], steps[1] { value: lines[p.title] }] } } } }
+    else p;
+  local titles = [p.title for p in d.panels];
+  assert std.length([t for t in std.objectFields(lines) if !std.member(titles, t)]) == 0 : name + ': a panel of alertLines is missing';
+  d { panels: [set(p) for p in d.panels] };
+
+local configure(name, d, uid, cfg) =
+  withSelector(withAlertLines(name, d, cfg), cfg.freightlinerSelector) + {
     uid: uid,
     title: cfg.dashboardTitlePrefix + std.lstripChars(std.substr(d.title, std.length(sourceTitlePrefix), std.length(d.title)), ''),
     tags: retag(d.tags, cfg),
@@ -43,7 +63,7 @@ local configure(d, uid, cfg) =
     [name]: (
       assert std.startsWith(files[name].title, sourceTitlePrefix) : name + ': title must start with ' + sourceTitlePrefix;
       assert std.member(files[name].tags, sourceTag) : name + ': tags must include ' + sourceTag;
-      configure(files[name], $._config.dashboardUIDs[name], $._config)
+      configure(name, files[name], $._config.dashboardUIDs[name], $._config)
     )
     for name in std.objectFields(files)
   },
