@@ -2,7 +2,7 @@
 # monitoring.mixin: the monitoring mixin (monitoring/mixin/) builds with Debian's jsonnet; the files
 # it generates (rule files, dashboards, the PrometheusRule) equal the committed ones (else: run
 # `make mixin` and commit); and a build with another _config really uses it: job selector, cluster
-# label, runbook URLs, thresholds, SLO objectives, Grafana uids and data source, PrometheusRule
+# label, runbook URLs, thresholds (the alerts' and the dashboard line drawn at one), SLO objectives, Grafana uids and data source, PrometheusRule
 # metadata, all asserted on the output, which promtool still accepts.
 source "$(dirname "$0")/lib.sh"
 need jsonnet python3 jq promtool
@@ -51,7 +51,7 @@ OVERRIDES='{
   freightlinerSelector: "job=\"fl-prod\", namespace=\"registry\"",
   clusterLabel: "k8s_cluster",
   runbookURLPattern: "https://runbooks.example.com/freightliner/%s.html",
-  thresholds+: { replicationFailureRatio: 0.25, minRatioEvents: 50, workerPoolSaturation: 0.8, memoryGiB: 8, httpLatencyP95Seconds: 90 },
+  thresholds+: { replicationFailureRatio: 0.25, minRatioEvents: 50, workerPoolSaturation: 0.8, memoryGiB: 8, httpLatencyP95Seconds: 90, queuedJobMaxAgeSeconds: 1800 },
   slo+: { replicationAvailability: 0.9995 },
   grafanaDatasourceUID: "thanos-global",
   dashboardUIDs+: { "replication-overview.json": "fl-overview" },
@@ -95,6 +95,8 @@ jq_ok "$R" '[.groups[].rules[] | select(.record | test("replication_error_budget
   "the replication error-budget recording rule uses slo.replicationAvailability"
 jq_ok "$A" '[.groups[].rules[] | select(.alert == "HighMemoryUsage") | .expr | endswith("> 8 * 1024 * 1024 * 1024")] == [true]' \
   "HighMemoryUsage uses thresholds.memoryGiB"
+jq_ok "$A" '[.groups[].rules[] | select(.alert == "JobQueueStalled") | .expr | endswith("(freightliner_oldest_queued_job_age_seconds{job=\"fl-prod\", namespace=\"registry\"}) > 1800")] == [true]' \
+  "JobQueueStalled uses thresholds.queuedJobMaxAgeSeconds"
 # The annotations say the configured thresholds and objectives.
 jq_ok "$A" '[.groups[].rules[] | select(.alert == "HighReplicationFailureRate") | (.annotations.summary | startswith("More than 25% of")) and (.annotations.description | contains("threshold 25% of at least 50 copies"))] == [true]' \
   "HighReplicationFailureRate annotations say the configured threshold"
@@ -121,6 +123,11 @@ for f in "$D"/*.json; do
 done
 jq_ok "$D/infrastructure-metrics.json" '[.. | .expr? // empty | strings | contains("job=\"fl-prod\", namespace=\"registry\"")] | any' \
   "the infrastructure dashboard's queries use freightlinerSelector"
+# The queue-age panel's line is the JobQueueStalled alert's configured threshold.
+jq_ok "$D/replication-overview.json" '[.panels[] | select(.title == "Oldest queued job age") | .fieldConfig.defaults.thresholds.steps | map(.value)] == [[null, 1800]]' \
+  "the 'Oldest queued job age' line follows thresholds.queuedJobMaxAgeSeconds"
+jq_ok "$TMP/default/grafana/dashboards/replication-overview.json" '[.panels[] | select(.title == "Oldest queued job age") | .fieldConfig.defaults.thresholds.steps | map(.value)] == [[null, 900]]' \
+  "the default 'Oldest queued job age' line is at 900 s"
 # Everything else is as the default build makes it.
 for f in business-metrics.json infrastructure-metrics.json; do
   [ "$(jq -S 'del(.templating.list[0].current.value, .title) | walk(if type == "string" then gsub("job=\\\"fl-prod\\\", namespace=\\\"registry\\\""; "job=\"freightliner\"") else . end)' "$D/$f")" = \

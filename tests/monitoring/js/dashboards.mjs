@@ -7,11 +7,14 @@
 //    the price per GB a variable, not a constant;
 //  - every expression names only metrics the binary exports or recording rules that exist, and
 //    only known labels;
-//  - the spec's key panels, SLO thresholds drawn as lines, a heatmap built from histogram buckets.
+//  - the spec's key panels, SLO thresholds drawn as lines, a heatmap built from histogram buckets;
+//  - cluster mode: the gauges read from the shared job store (alike on every replica) taken with
+//    max, never added up; the per-replica counters through rate/increase; the queue-age line at the
+//    JobQueueStalled alert's threshold.
 import fs from 'node:fs';
 import path from 'node:path';
 import {
-  Checker, MON, loadYaml, recordingRules, promqlNames, contractMetricNames, contractLabelNames, substituteGrafana,
+  Checker, MON, loadYaml, recordingRules, alertRules, promqlNames, contractMetricNames, contractLabelNames, substituteGrafana,
 } from './common.mjs';
 import { allPanels, variableQueryToPromQL } from './queries.mjs';
 
@@ -20,11 +23,13 @@ const dir = path.join(MON, 'grafana/dashboards');
 const EXPECTED = {
   'replication-overview.json': {
     uid: 'freightliner-replication-overview', vars: ['datasource', 'source_registry', 'dest_registry'],
-    panels: ['Success rate', 'Active replication rate', 'Data transfer throughput', 'Replication latency P95 / P99', 'Errors by type', 'Top replication pairs'],
+    panels: ['Success rate', 'Active replication rate', 'Data transfer throughput', 'Replication latency P95 / P99', 'Errors by type', 'Top replication pairs',
+      'Jobs queued and running', 'Oldest queued job age'],
   },
   'infrastructure-metrics.json': {
     uid: 'freightliner-infrastructure', vars: ['datasource', 'instance'],
-    panels: ['Service uptime', 'Memory usage', 'Goroutine count (threads)', 'Worker pool utilization', 'HTTP requests by status', 'HTTP latency P95 by route', 'Job execution rate'],
+    panels: ['Service uptime', 'Memory usage', 'Goroutine count (threads)', 'Worker pool utilization', 'HTTP requests by status', 'HTTP latency P95 by route', 'Job execution rate',
+      'Jobs running by instance', 'Lease takeovers and fencing rejections', 'Job store errors by operation'],
   },
   'business-metrics.json': {
     uid: 'freightliner-business', vars: ['datasource', 'source_registry', 'dest_registry', 'cost_per_gb'],
@@ -35,9 +40,30 @@ const EXPECTED = {
     panels: ['Error budget remaining (99.9% SLO)', 'Current error rate', 'Latency SLO compliance (<60s target)', 'Error rate by registry', 'Latency heatmap', 'Slowest operations'],
   },
 };
+// The JobQueueStalled alert's threshold in seconds, as the rule file says it.
+function queueStalledSeconds() {
+  const m = /freightliner_oldest_queued_job_age_seconds\{[^}]*\}\) > (\d+)$/.exec((alertRules().find((r) => r.alert === 'JobQueueStalled')?.expr || '').trim());
+  if (!m) throw new Error('JobQueueStalled: no "max by (...) (freightliner_oldest_queued_job_age_seconds{...}) > N" expression');
+  return Number(m[1]);
+}
+// Cluster mode. Gauges read from the shared job store: every replica reports the same value, so
+// a sum would count the queue once per replica; they must be taken with max (by whatever labels).
+const STORE_GAUGES = ['freightliner_jobs_queued', 'freightliner_oldest_queued_job_age_seconds'];
+// Per-replica counters: only their rate or increase means anything, added up over replicas.
+const REPLICA_COUNTERS = ['freightliner_job_lease_takeovers_total', 'freightliner_job_fencing_rejections_total', 'freightliner_store_errors_total',
+  'freightliner_events_received_total'];
+// Panels that must show the cluster metrics: title -> metrics.
+const CLUSTER_PANELS = {
+  'replication-overview.json': { 'Jobs queued and running': ['freightliner_jobs_queued', 'freightliner_jobs_active'], 'Oldest queued job age': ['freightliner_oldest_queued_job_age_seconds'] },
+  'infrastructure-metrics.json': {
+    'Jobs running by instance': ['freightliner_jobs_active'],
+    'Lease takeovers and fencing rejections': ['freightliner_job_lease_takeovers_total', 'freightliner_job_fencing_rejections_total'],
+    'Job store errors by operation': ['freightliner_store_errors_total'],
+  },
+};
 // Panels whose SLO or alert threshold must be drawn: title -> threshold values expected in steps.
 const THRESHOLD_LINES = {
-  'replication-overview.json': { 'Replication latency P95 / P99': [60, 300], 'Failure ratio by registry pair': [0.1] },
+  'replication-overview.json': { 'Replication latency P95 / P99': [60, 300], 'Failure ratio by registry pair': [0.1], 'Oldest queued job age': [queueStalledSeconds()] },
   'infrastructure-metrics.json': { 'Memory usage': [4294967296], 'Worker pool utilization': [0.9], 'HTTP 5xx rate': [1], 'HTTP latency P95 by route': [5] },
   'business-metrics.json': { 'Success rate trend': [0.999] },
   'error-latency.json': { 'Error ratio and SLO': [0.001, 0.0144], 'Latency SLO compliance by registry': [0.99], 'Burn rate': [6, 14.4], 'Error rate by registry': [0.1], 'API 5xx ratio': [0.005] },
@@ -120,6 +146,24 @@ for (const [file, exp] of Object.entries(EXPECTED)) {
     for (const l of labels) c.ok(labelsOk.has(l), `${where}: unknown label '${l}'`);
     c.ok(!/\ble\s*=\s*"/.test(e), `${where}: le="..." (use le=~"60(\\\\.0)?")`);
     c.ok(!/\*\s*0?\.\d+\s*$/.test(e) || e.includes('$cost_per_gb'), `${where}: constant price in a query`);
+  }
+  // Cluster mode: how the replicas' series are combined.
+  for (const [where, e] of exprs) {
+    for (const m of STORE_GAUGES) {
+      if (!new RegExp(`\\b${m}\\b`).test(e)) continue;
+      c.ok(new RegExp(`(^|[^\\w])max(\\s+by\\s*\\([^)]*\\))?\\s*\\(\\s*${m}\\b`).test(e) && !/\b(sum|count)\b/.test(e),
+        `${where}: ${m} is alike on every replica (read from the job store): take the max, never a sum`);
+    }
+    for (const m of REPLICA_COUNTERS) {
+      for (const mm of e.matchAll(new RegExp(`(\\w+)\\(\\s*${m}\\b`, 'g'))) c.ok(['rate', 'increase'].includes(mm[1]), `${where}: counter ${m} inside ${mm[1]}(), not rate/increase`);
+      if (new RegExp(`\\b${m}\\b`).test(e)) c.ok(new RegExp(`\\b(rate|increase)\\(\\s*${m}\\b`).test(e) && /\bsum\b/.test(e), `${where}: counter ${m} as sum(rate or increase) over replicas`);
+    }
+  }
+  for (const [title, metrics] of Object.entries(CLUSTER_PANELS[file] || {})) {
+    const panel = panels.find((x) => x.title === title);
+    const text = (panel?.targets || []).map((t) => t.expr).join('\n');
+    for (const m of metrics) c.ok(text.includes(m), `${file}: '${title}' shows ${m}`);
+    if (exp.vars.includes('instance')) c.ok((panel?.targets || []).every((t) => t.expr.includes('instance=~"$instance"')), `${file}: '${title}' follows $instance`);
   }
   if (exp.vars.includes('source_registry')) {
     const filtered = exprs.filter(([, e]) => e.includes('$source_registry') && e.includes('$dest_registry'));
