@@ -4,7 +4,9 @@
 # (js/synthetic_metrics.mjs, backfilled with promtool) and evaluates the real rule files: each must
 # parse, and each panel query and recording rule must return data (not nothing, not NaN). This
 # catches label typos and wrong names that a parse check cannot. The live end-to-end test runs the
-# same list against the real binary.
+# same list against the real binary. The data holds three replicas of a cluster: the panels of the
+# cluster metrics must add them up the right way (js/aggregation_check.mjs: the job-store gauges
+# once, not once per replica; the replicas' own series summed).
 source "$(dirname "$0")/lib.sh"
 need prometheus promtool
 need_node_modules
@@ -47,4 +49,5 @@ node "$MON_TESTS/js/run_queries.mjs" --prometheus "http://127.0.0.1:$port" --req
 "$MON_TESTS/queries.sh" --set source_registry=registry-a.example --set dest_registry=mirror.example \
   --set instance=127.0.0.1:2112 >"$TMP/queries-one.jsonl"
 node "$MON_TESTS/js/run_queries.mjs" --prometheus "http://127.0.0.1:$port" --require-data <"$TMP/queries-one.jsonl"
+node "$MON_TESTS/js/aggregation_check.mjs" --prometheus "http://127.0.0.1:$port"
 echo "queries_live: passed"

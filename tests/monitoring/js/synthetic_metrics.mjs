@@ -1,7 +1,11 @@
 // Synthetic history of every metric in the contract, as OpenMetrics text for
 // `promtool tsdb create-blocks-from openmetrics`: three hours at the 15 s scrape interval, ending
 // now, for one instance replicating between two registry pairs, with failures, 5xx, a panic and
-// auth failures, so that every dashboard query and recording rule has data to work on.
+// auth failures, so that every dashboard query and recording rule has data to work on. Two more
+// replicas of a cluster (REPLICAS) export the cluster-mode metrics: the job-store gauges with the
+// same values as the first (they read one shared store), their own jobs, lease takeovers, fencing
+// rejections, store errors and registry events, so that aggregation_check.mjs can tell a panel that
+// takes the max of the store gauges or adds up the replicas' own series from one that does not.
 // Usage: node synthetic_metrics.mjs > metrics.om
 const STEP = 15;
 const now = Math.floor(Date.now() / 1000) - STEP;
@@ -9,6 +13,11 @@ const N = (3 * 3600) / STEP;
 const T0 = now - (N - 1) * STEP;
 const base = { job: 'freightliner', instance: '127.0.0.1:2112', namespace: 'local', pod: 'freightliner-local' };
 const lines = [];
+const REPLICAS = [
+  { instance: '127.0.0.1:2112', pod: 'freightliner-local' },
+  { instance: '127.0.0.1:2113', pod: 'freightliner-local-1' },
+  { instance: '127.0.0.1:2114', pod: 'freightliner-local-2' },
+];
 const fmt = (labels) => '{' + Object.entries({ ...base, ...labels }).map(([k, v]) => `${k}="${v}"`).join(',') + '}';
 // series(name, labels, fn(i) -> value)
 const all = [];
@@ -71,14 +80,27 @@ for (const type of ['replicate', 'replicate-tree', 'sync']) {
   }
   histogram('freightliner_job_duration_seconds', { type }, JOB_LE, 1, () => 45);
 }
-series('freightliner_jobs_active', {}, (i) => 1 + (i % 2));
-for (const operation of ['insert', 'update', 'read', 'purge', 'probe', 'check', 'claim', 'renew']) {
-  series('freightliner_store_errors_total', { operation }, (i) => (operation === 'claim' ? Math.floor(i / 60) : 0));
+// Cluster mode, every replica r (0 is the instance above). The queue gauges come from the shared
+// job store: alike on every replica, never 0 at the end (a sum would be 3 times a max there). The
+// counters step up more often than once in 5 minutes, so that every rate window sees them move.
+for (const [r, { instance, pod }] of REPLICAS.entries()) {
+  const rl = r === 0 ? {} : { instance, pod };
+  series('freightliner_jobs_queued', rl, (i) => 1 + (i % 4));
+  series('freightliner_oldest_queued_job_age_seconds', rl, (i) => 15 * (1 + (i % 4)));
+  series('freightliner_jobs_active', rl, (i) => 1 + r + (i % 2));
+  for (const operation of ['insert', 'update', 'read', 'purge', 'probe', 'check', 'claim', 'renew']) {
+    series('freightliner_store_errors_total', { ...rl, operation }, (i) =>
+      (operation === 'claim' ? Math.floor(i / (15 - 5 * r)) : operation === 'renew' && r === 2 ? Math.floor(i / 8) : 0));
+  }
+  series('freightliner_job_lease_takeovers_total', rl, (i) => Math.floor(i / (12 - 4 * r)));
+  series('freightliner_job_fencing_rejections_total', rl, (i) => (r === 2 ? Math.floor(i / 6) : 0));
+  if (r > 0) {
+    series('up', rl, () => 1);
+    for (const [action, every] of [['push', 2 * r], ['pull', 0.5]]) {
+      series('freightliner_events_received_total', { ...rl, source: r === 1 ? 'distribution' : 'harbor', action }, (i) => Math.floor(i / every));
+    }
+  }
 }
-series('freightliner_jobs_queued', {}, (i) => i % 4);
-series('freightliner_oldest_queued_job_age_seconds', {}, (i) => (i % 4 === 0 ? 0 : 15 * (i % 4)));
-series('freightliner_job_lease_takeovers_total', {}, (i) => Math.floor(i / 100));
-series('freightliner_job_fencing_rejections_total', {}, () => 0);
 series('freightliner_auth_failures_total', { type: 'api_key' }, (i) => Math.floor(i / 20));
 series('freightliner_auth_failures_total', { type: 'registry' }, (i) => Math.floor(i / 30));
 series('freightliner_build_info', { version: '0.1.0', revision: 'synthetic' }, () => 1);
@@ -107,7 +129,12 @@ for (const [action, every] of [['push', 1], ['pull', 0.25], ['ignored', 2], ['in
   series('freightliner_events_received_total', { source: 'distribution', action }, (i) => Math.floor(i / every));
 }
 
-// OpenMetrics wants each metric family's samples together, in time order.
+// OpenMetrics wants each metric family's samples together, in time order (a histogram's _bucket,
+// _count and _sum are one family): the series grouped by family, in the order families appear.
+const family = (name) => name.replace(/_(bucket|count|sum)$/, '');
+const rank = new Map();
+for (const s of all) if (!rank.has(family(s.name))) rank.set(family(s.name), rank.size);
+all.sort((a, b) => rank.get(family(a.name)) - rank.get(family(b.name)));
 const out = [];
 for (const s of all) for (let i = 0; i < N; i++) out.push(`${s.name}${s.labels} ${s.fn(i)} ${T0 + i * STEP}`);
 out.push('# EOF');
