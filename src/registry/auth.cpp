@@ -60,7 +60,7 @@ std::optional<std::string> Base64Decode(std::string_view in) {
 }
 
 std::string Scope::String() const {
-  return "repository:" + repository + (push ? ":pull,push" : ":pull");
+  return "repository:" + repository + ":pull" + (push ? ",push" : "") + (remove ? ",delete" : "");
 }
 
 Authenticator::Authenticator(std::string registry, std::optional<Credentials> credentials,

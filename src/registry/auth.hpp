@@ -25,6 +25,7 @@ namespace freightliner::registry {
 struct Scope {
   std::string repository;
   bool push = false;
+  bool remove = false;  // the `delete` action: deleting manifests
   std::string String() const;
 };
 

@@ -382,6 +382,24 @@ Status RegistryClient::PutManifest(const std::string& repo, const std::string& r
   return Ok();
 }
 
+Result<RegistryClient::Deleted> RegistryClient::DeleteManifest(const std::string& repo,
+                                                               const std::string& reference,
+                                                               std::stop_token stop) {
+  auto r = Send({.method = "DELETE",
+                 .url = "/v2/" + repo + "/manifests/" + reference,
+                 .scopes = {{.repository = repo, .remove = true}}},
+                stop);
+  if (!r) return tl::unexpected(r.error());
+  if (r->status == 202 || r->status == 200 || r->status == 204) return Deleted::kDeleted;
+  if (r->status == 404) return Deleted::kAbsent;
+  const bool by_tag = !IsValidDigest(reference);
+  if (by_tag && (r->status == 400 || r->status == 405 || r->status == 501)) {
+    return Deleted::kUnsupported;
+  }
+  return tl::unexpected(
+      ErrorFromResponse(*r, "DELETE manifest " + registry_ + "/" + repo + ":" + reference));
+}
+
 Result<bool> RegistryClient::BlobExists(const std::string& repo, const std::string& digest,
                                         std::stop_token stop) {
   auto r = Send({.method = "HEAD",

@@ -89,6 +89,13 @@ class RegistryClient {
   Status PutManifest(const std::string& repo, const std::string& reference,
                      const Manifest& manifest, std::stop_token stop);
 
+  // Deletes a manifest by digest, or a tag alone where the registry can (OCI distribution 1.1;
+  // many, distribution 2.8 among them, answer 400 or 405 to a tag: kUnsupported). A manifest
+  // deleted by digest takes every tag that points at it.
+  enum class Deleted { kDeleted, kAbsent, kUnsupported };
+  Result<Deleted> DeleteManifest(const std::string& repo, const std::string& reference,
+                                 std::stop_token stop);
+
   // Blobs.
   Result<bool> BlobExists(const std::string& repo, const std::string& digest, std::stop_token stop);
   // Streams a blob into `sink`. Not retried here: the caller restarts the whole transfer.

@@ -123,7 +123,7 @@ Result<TagSelection> Parser::Tags(const YAML::Node& node, const std::string& whe
 Result<SyncMapping> Parser::Mapping(const YAML::Node& node, const std::string& where) const {
   if (Status s = OnlyKeys(node, where,
                           {"source", "destination", "recursive", "include_repos", "exclude_repos",
-                           "tags", "platforms", "allow_empty"});
+                           "tags", "platforms", "allow_empty", "propagate_deletes"});
       !s) {
     return tl::unexpected(s.error());
   }
@@ -141,6 +141,11 @@ Result<SyncMapping> Parser::Mapping(const YAML::Node& node, const std::string& w
     auto b = Bool(node["allow_empty"], where + ".allow_empty");
     if (!b) return tl::unexpected(b.error());
     m.allow_empty = *b;
+  }
+  if (node["propagate_deletes"]) {
+    auto b = Bool(node["propagate_deletes"], where + ".propagate_deletes");
+    if (!b) return tl::unexpected(b.error());
+    m.propagate_deletes = *b;
   }
   for (auto [key, target] :
        {std::pair{"source", &m.source}, std::pair{"destination", &m.destination}}) {

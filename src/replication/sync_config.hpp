@@ -40,6 +40,9 @@ struct SyncMapping {
   std::vector<registry::Platform> platforms;  // empty: every platform
   // Selecting no repository (recursive) or no tag is a success, not an error (see planner.hpp).
   bool allow_empty = false;
+  // A tag deleted at the source (a registry's delete event) is deleted at the destination too.
+  // Only events do it: the scheduled run copies, it never prunes.
+  bool propagate_deletes = false;
   int line = 0;  // for messages
 };
 

@@ -29,6 +29,7 @@ mappings:
     recursive: true
     include_repos: ['tools/*']
     allow_empty: true
+    propagate_deletes: true
     tags: {list: [stable, "1.0"]}
 )";
 
@@ -58,6 +59,8 @@ TEST(SyncConfigTest, ParsesEverySetting) {
   EXPECT_EQ(m.line, 12);
   EXPECT_TRUE(c->mappings[1].recursive);
   EXPECT_TRUE(c->mappings[1].allow_empty);
+  EXPECT_FALSE(m.propagate_deletes);
+  EXPECT_TRUE(c->mappings[1].propagate_deletes);
   EXPECT_EQ(c->mappings[1].repos.include, (std::vector<std::string>{"tools/*"}));
   EXPECT_EQ(c->mappings[1].tags.list, (std::vector<std::string>{"stable", "1.0"}));
 }
@@ -108,6 +111,9 @@ INSTANTIATE_TEST_SUITE_P(
                 "freightliner copies between registries: use docker://HOST/REPO:TAG"},
         BadCase{"mappings:\n  - source: a.io/x\n    destination: b.io/y\n    allow_empty: maybe\n",
                 "bad.yaml:4:", "allow_empty"},
+        BadCase{"mappings:\n  - source: a.io/x\n    destination: b.io/y\n    propagate_deletes: "
+                "sometimes\n",
+                "bad.yaml:4:", "propagate_deletes"},
         BadCase{"mappings:\n  - source: a.io/x\n    destination: b.io/y\n    tags:\n"
                 "      include: ['" +
                     std::string(1100, 'a') + "']\n",

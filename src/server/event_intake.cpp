@@ -71,20 +71,28 @@ Result<json> EventIntake::Receive(const std::string& source, const std::string& 
   int collapsed = 0, ignored = 0;
   for (const RegistryEvent& e : parsed->events) {
     const bool copy = e.action == "push" && e.manifest && !e.tag.empty();
+    // A tag's delete (distribution reports a manifest deleted by digest once, then once per tag
+    // it took: the tags are what a destination deletes).
+    const bool deletion = e.action == "delete" && !e.tag.empty();
     const bool blob_push = e.action == "push" && !e.manifest;
     metrics_.RecordEvent(source, blob_push ? "ignored" : e.action);
-    if (!copy) {
+    if (!copy && !deletion) {
       ++ignored;
       continue;
     }
     bool matched = false;
     for (const LoadedSync& sync : syncs) {
       auto narrowed = replication::NarrowToTag(sync.file.mappings, bound, e.repository, e.tag);
-      if (!narrowed || narrowed->empty()) continue;
+      if (!narrowed) continue;
+      if (deletion) {
+        std::erase_if(*narrowed,
+                      [](const replication::SyncMapping& m) { return !m.propagate_deletes; });
+      }
+      if (narrowed->empty()) continue;
       matched = true;
       bool joined = false;
-      auto job =
-          jobs_.SubmitEvent({sync.name, bound, e.repository, e.tag, e.timestamp, e.digest}, joined);
+      auto job = jobs_.SubmitEvent(
+          {sync.name, bound, e.repository, e.tag, e.timestamp, e.digest, deletion}, joined);
       if (!job) {
         spdlog::error("events: {}/{}:{} for sync {}: {}", bound, e.repository, e.tag, sync.name,
                       job.error().ToString());
@@ -94,8 +102,8 @@ Result<json> EventIntake::Receive(const std::string& source, const std::string& 
         ++collapsed;
       } else {
         queued.push_back((*job)["id"]);
-        spdlog::info("events: {} {}/{}:{} -> job {} (sync {})", source, bound, e.repository, e.tag,
-                     (*job)["id"].get<std::string>(), sync.name);
+        spdlog::info("events: {} {} {}/{}:{} -> job {} (sync {})", source, e.action, bound,
+                     e.repository, e.tag, (*job)["id"].get<std::string>(), sync.name);
       }
     }
     if (!matched) ++ignored;  // a tag no sync mirrors

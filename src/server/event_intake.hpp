@@ -6,9 +6,11 @@
 // source registry of the configured syncs), or, without it, the only source registry they have.
 // Never the body's request.host, which whoever can reach the endpoint writes.
 //
-// Pushes by tag of manifests become jobs; pushes by digest, blob events, pulls and deletes are
-// counted and ignored (the scheduled sync remains the backstop: distribution keeps its event
-// queue in memory, so events can be lost).
+// Pushes by tag of manifests become jobs; so do deletes of tags, for the mappings that say
+// `propagate_deletes: true` (replication/tag_delete.hpp). Pushes by digest, blob events, pulls,
+// deletes by digest and other deletes are counted and ignored (the scheduled sync remains the
+// backstop for pushes: distribution keeps its event queue in memory, so events can be lost; a
+// lost delete leaves the tag at the destination, as a sync without propagate_deletes does).
 
 #include <nlohmann/json.hpp>
 #include <string>

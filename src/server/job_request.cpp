@@ -30,10 +30,11 @@ const Fields kTreeFields = {{"source", Kind::kString},         {"destination", K
                             {"platforms", Kind::kStrings},     {"force", Kind::kBool},
                             {"dry_run", Kind::kBool},          {"allow_empty", Kind::kBool}};
 // registry, repository and tag (all three or none) narrow the sync to that one tag, as a push
-// event does (see replication/narrow.hpp).
+// event does (see replication/narrow.hpp); `delete` (with them) propagates a delete event.
 const Fields kSyncFields = {{"name", Kind::kString},       {"force", Kind::kBool},
                             {"dry_run", Kind::kBool},      {"registry", Kind::kString},
-                            {"repository", Kind::kString}, {"tag", Kind::kString}};
+                            {"repository", Kind::kString}, {"tag", Kind::kString},
+                            {"delete", Kind::kBool}};
 
 bool IsString(const json& v) {
   return v.is_string() && v.get_ref<const std::string&>().size() <= kMaxRequestString;
@@ -146,6 +147,14 @@ Result<PreparedJob> PrepareSync(const json& r, const ServerConfig& config) {
   p.mappings = file->mappings;
   p.pool = replication::PoolFromSyncConfig(*file);
   const int narrowing = r.contains("registry") + r.contains("repository") + r.contains("tag");
+  const bool deletion = r.value("delete", false);
+  if (deletion && narrowing != 3) {
+    return MakeError(ErrorCode::kInvalidArgument,
+                     "delete needs registry, repository and tag: the tag deleted at the source");
+  }
+  if (deletion && r.value("dry_run", false)) {
+    return MakeError(ErrorCode::kInvalidArgument, "delete and dry_run do not go together");
+  }
   if (narrowing == 0) return p;
   if (narrowing != 3) {
     return MakeError(ErrorCode::kInvalidArgument,
@@ -163,6 +172,16 @@ Result<PreparedJob> PrepareSync(const json& r, const ServerConfig& config) {
   if (narrowed->empty()) {
     return MakeError(ErrorCode::kInvalidArgument, "sync \"" + sync->name + "\" does not mirror " +
                                                       registry + "/" + repository + ":" + tag);
+  }
+  if (deletion) {
+    std::erase_if(*narrowed,
+                  [](const replication::SyncMapping& m) { return !m.propagate_deletes; });
+    if (narrowed->empty()) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "sync \"" + sync->name + "\" does not propagate deletes of " + registry +
+                           "/" + repository + ":" + tag + " (propagate_deletes: true)");
+    }
+    p.deletion = file->mappings;
   }
   p.mappings = std::move(*narrowed);
   return p;

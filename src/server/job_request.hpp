@@ -25,7 +25,11 @@ inline constexpr size_t kMaxRequestListEntries = 256;
 // What a job runs.
 struct PreparedJob {
   std::vector<replication::SyncMapping> mappings;  // tree and sync
-  std::optional<replication::CopyTask> task;       // replicate
+  // A sync narrowed to a tag the source deleted (request "delete": true): `mappings` are those
+  // that propagate deletes, and these the whole file's, which judge what else a delete by digest
+  // may take along (replication/tag_delete.hpp).
+  std::optional<std::vector<replication::SyncMapping>> deletion;
+  std::optional<replication::CopyTask> task;  // replicate
   registry::ClientPoolOptions pool;
   replication::EngineOptions engine;
 };

@@ -147,6 +147,45 @@ TEST(ValidateJobRequestTest, NamedSyncsAreTrustedWhateverTheAllowList) {
   EXPECT_NE(unknown.error().message.find("no sync named"), std::string::npos);
 }
 
+TEST(PrepareJobTest, ADeleteKeepsOnlyTheMappingsThatPropagateDeletes) {
+  const std::string file = ::testing::TempDir() + "job-request-delete.yaml";
+  std::ofstream(file) << "mappings:\n"
+                         "  - source: a.example/x\n    destination: b.example/y\n"
+                         "    propagate_deletes: true\n"
+                         "  - source: a.example/x\n    destination: c.example/y\n"
+                         "  - source: a.example/z\n    destination: c.example/z\n";
+  ServerConfig config;
+  config.syncs = {{"mirror", file}};
+  const json tag = {{"name", "mirror"},
+                    {"registry", "a.example"},
+                    {"repository", "x"},
+                    {"tag", "v1"},
+                    {"delete", true}};
+  auto prepared = PrepareJob("sync", tag, config);
+  ASSERT_TRUE(prepared) << prepared.error().message;
+  ASSERT_EQ(prepared->mappings.size(), 1u);
+  EXPECT_EQ(prepared->mappings[0].destination.String(), "b.example/y");
+  ASSERT_TRUE(prepared->deletion);
+  EXPECT_EQ(prepared->deletion->size(), 3u);  // the whole file's, to judge other tags
+
+  json other = tag;
+  other["repository"] = "z";
+  auto refused = PrepareJob("sync", other, config);
+  ASSERT_FALSE(refused);
+  EXPECT_NE(refused.error().message.find("does not propagate deletes"), std::string::npos);
+
+  auto untargeted = PrepareJob("sync", {{"name", "mirror"}, {"delete", true}}, config);
+  ASSERT_FALSE(untargeted);
+  EXPECT_NE(untargeted.error().message.find("delete needs registry, repository and tag"),
+            std::string::npos);
+  json dry = tag;
+  dry["dry_run"] = true;
+  EXPECT_FALSE(PrepareJob("sync", dry, config));
+  auto copy = PrepareJob("sync", {{"name", "mirror"}}, config);
+  ASSERT_TRUE(copy);
+  EXPECT_FALSE(copy->deletion);
+}
+
 TEST(PrepareJobTest, TheServersRetryPolicyReachesTheClientPool) {
   ServerConfig config = AllowOnly({});
   config.retry.max_attempts = 1;  // `serve --retry-times 0`

@@ -13,6 +13,8 @@
 #include "common/log.hpp"
 #include "registry/client_pool.hpp"
 #include "replication/fleet_run.hpp"
+#include "replication/narrow.hpp"
+#include "replication/tag_delete.hpp"
 #include "server/events.hpp"
 #include "server/job_request.hpp"
 
@@ -58,6 +60,18 @@ std::string NewJobId() {
 // tag): invalid bytes become U+FFFD.
 std::string Dump(const json& doc) {
   return doc.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+// The tag an event job is about (its sync narrowed to one tag), whatever the job does to it: a
+// push and a delete of one tag share the key, so they run one at a time, in order.
+bool IsDeletion(const json& job) {
+  const json& request = job.value("request", json());
+  return request.is_object() && request.value("delete", json(false)) == json(true);
+}
+
+std::string CollapseKey(json request) {
+  if (request.is_object()) request.erase("delete");
+  return Dump(request);
 }
 
 bool OneOf(const json& v, const auto& values) {
@@ -165,7 +179,7 @@ store::StoredJob RowOf(const json& doc) {
     row.narrowed = request.contains("tag");
     row.dry_run = request.value("dry_run", json(false)) == json(true);
   }
-  if (doc.value("trigger", "") == "event") row.collapse_key = Dump(request);
+  if (doc.value("trigger", "") == "event") row.collapse_key = CollapseKey(request);
   return row;
 }
 
@@ -550,17 +564,18 @@ Result<json> JobManager::Submit(const std::string& type, const json& request,
 
 Result<json> JobManager::SubmitEvent(const TagEvent& event, bool& collapsed) {
   collapsed = false;
-  const json request = {{"name", event.sync},
-                        {"registry", event.registry},
-                        {"repository", event.repository},
-                        {"tag", event.tag}};
+  json request = {{"name", event.sync},
+                  {"registry", event.registry},
+                  {"repository", event.repository},
+                  {"tag", event.tag}};
+  if (event.deleted) request["delete"] = true;
   std::optional<double> event_time;
   if (event.event_time) {
     event_time = std::chrono::duration<double>(event.event_time->time_since_epoch()).count();
   }
   // Held from the lookup to the submission: this replica's repeats find the job they join.
   std::lock_guard submitting(event_mu_);
-  auto waiting = jobs_.QueuedWithKey(Dump(request));
+  auto waiting = jobs_.QueuedWithKey(CollapseKey(request));
   if (!waiting) StoreError("read", waiting.error());
   if (waiting && *waiting) {
     const std::string id = (*waiting)->id;
@@ -570,6 +585,11 @@ Result<json> JobManager::SubmitEvent(const TagEvent& event, bool& collapsed) {
       json doc = json::parse(current.doc, nullptr, /*allow_exceptions=*/false);
       if (current.status != JobStatus::kQueued || !current.owner.empty() || !WellFormed(doc, id)) {
         return MakeError(ErrorCode::kCanceled, "no longer waiting");
+      }
+      // The newest job of the tag does the other thing (a push after a delete): this event
+      // comes after it, so it gets its own job.
+      if (IsDeletion(doc) != event.deleted) {
+        return MakeError(ErrorCode::kCanceled, "another action");
       }
       const json& earlier = doc.value("event_time", json());
       if (event_time && (!earlier.is_number() || *event_time < earlier.get<double>())) {
@@ -820,6 +840,21 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
     metrics_.RecordRetry(registry, registry::RetryReason(e));
   };
 
+  const auto stopped_for_shutdown = [&] {
+    // The job stays "running" with its checkpoint, and its lease is given up: another replica,
+    // or the next start, resumes it at once.
+    Persist(id, {{"progress", live.Progress()}}, live.lease.fence);
+    if (Status s = jobs_.Release(live.lease); !s) StoreError("update", s.error());
+    spdlog::info("job {} stopped for shutdown; it resumes at the next start", id);
+  };
+  if (prepared->deletion) {
+    Status deleted = PropagateDelete(job["request"], *prepared, live);
+    if (live.canceled) return finish("canceled", nullptr);
+    if (live.lease_lost) return StoppedElsewhere(id, live);
+    if (live.stop.stop_requested()) return stopped_for_shutdown();
+    return deleted ? finish("succeeded", nullptr) : finish("failed", ErrorJson(deleted.error()));
+  }
+
   // Every write of the run's checkpoints carries this runner's fencing token.
   const auto checkpoints = checkpoints_.Fenced({.job_id = id, .fence = live.lease.fence});
   const auto checkpoint_failed = [&](const char* operation, const Error& e) {
@@ -926,14 +961,7 @@ void JobManager::Execute(const std::string& id, const json& job, Live& live) {
     checkpoint_failed("update", result.error());
   }
   if (live.lease_lost) return StoppedElsewhere(id, live);
-  if (live.stop.stop_requested()) {
-    // Shutdown: the job stays "running" with its checkpoint, and its lease is given up: another
-    // replica, or the next start, resumes it at once.
-    Persist(id, {{"progress", live.Progress()}}, live.lease.fence);
-    if (Status s = jobs_.Release(live.lease); !s) StoreError("update", s.error());
-    spdlog::info("job {} stopped for shutdown; it resumes at the next start", id);
-    return;
-  }
+  if (live.stop.stop_requested()) return stopped_for_shutdown();
   if (!result) return finish("failed", ErrorJson(result.error()));
   if (result->status == "completed") return finish("succeeded", nullptr);
   finish("failed", ErrorJson(replication::SummaryError(result->summary)));
@@ -955,6 +983,55 @@ void JobManager::AwaitEventTag(const json& job, registry::ClientPool& clients,
                  job.value("id", ""), registry, repository, tag, digest,
                  std::chrono::duration_cast<std::chrono::seconds>(kEventTagWait).count());
   }
+}
+
+Status JobManager::PropagateDelete(const json& request, const PreparedJob& prepared, Live& live) {
+  const std::string registry = request.value("registry", "");
+  const std::string repository = request.value("repository", "");
+  const std::string tag = request.value("tag", "");
+  registry::ClientPool clients(prepared.pool, transport_);
+  auto source = clients.Get(registry, registry::Role::kSource);
+  if (!source) return tl::unexpected(source.error());
+  live.tags_total = static_cast<int64_t>(prepared.mappings.size());
+  Status outcome = Ok();
+  for (const replication::SyncMapping& m : prepared.mappings) {
+    const std::string destination_name = m.destination.String() + ":" + tag;
+    // Another tag of the source repository this sync mirrors into the same destination, deletes
+    // included: a delete by digest may take it along once the source deleted it too.
+    const auto mirrored = [&](const std::string& other) {
+      auto narrowed = replication::NarrowToTag(*prepared.deletion, registry, repository, other);
+      return narrowed && std::any_of(narrowed->begin(), narrowed->end(), [&](const auto& n) {
+               return n.propagate_deletes && n.destination.String() == m.destination.String();
+             });
+    };
+    Result<replication::TagDeleteOutcome> done =
+        clients.Get(m.destination.registry, registry::Role::kDestination)
+            .and_then([&](const std::shared_ptr<registry::RegistryClient>& destination) {
+              return replication::PropagateTagDelete(
+                  **source, *destination,
+                  {.source_repository = repository,
+                   .destination_repository = m.destination.path,
+                   .tag = tag,
+                   .mirrored = mirrored,
+                   .before_delete = [&] { return CheckLeaseBeforePut(live); }},
+                  live.stop.get_token());
+            });
+    std::lock_guard lock(live.mu);
+    if (done) {
+      live.tags_done += 1;
+      live.plan.push_back(Bounded(replication::DescribeTagDelete(destination_name, *done)));
+      continue;
+    }
+    live.tags_failed += 1;
+    if (outcome) outcome = tl::unexpected(done.error());
+    if (live.errors.size() < kMaxErrorsKept) {
+      live.errors.push_back({{"source", Bounded(registry + "/" + repository + ":" + tag)},
+                             {"destination", Bounded(destination_name)},
+                             {"error_type", ErrorCodeName(done.error().code)},
+                             {"message", Bounded(done.error().message)}});
+    }
+  }
+  return outcome;
 }
 
 // Canceled from another replica, or taken over after this one missed its renewals: the job's
@@ -1025,7 +1102,8 @@ Status JobManager::CheckLeaseBeforePut(Live& live) {
 // A push event's job (the earliest of the events it joined) that succeeded: from the event to now.
 void JobManager::ObserveEventLag(const json& job, const std::string& status) {
   const json& event_time = job.value("event_time", json());
-  if (status != "succeeded" || !event_time.is_number()) return;
+  // The lag is a replication's: a delete's job has none.
+  if (status != "succeeded" || !event_time.is_number() || IsDeletion(job)) return;
   const double seconds = NowSeconds() - event_time.get<double>();
   metrics_.ObserveEventLag(std::max(0.0, seconds));  // a registry clock ahead of ours says 0
 }

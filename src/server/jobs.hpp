@@ -80,6 +80,9 @@ class JobManager {
     std::string sync, registry, repository, tag;
     std::optional<std::chrono::system_clock::time_point> event_time;
     std::string digest;  // what the push put at the tag (empty when the event did not say)
+    // The tag was deleted: the job deletes it at the destinations that propagate deletes. A
+    // delete and a push of one tag never join each other, and run in the order they came.
+    bool deleted = false;
   };
   Result<nlohmann::json> SubmitEvent(const TagEvent& event, bool& collapsed);
   Result<nlohmann::json> Get(const std::string& id);
@@ -148,6 +151,8 @@ class JobManager {
   void StoppedElsewhere(const std::string& id, Live& live);
   void AwaitEventTag(const nlohmann::json& job, registry::ClientPool& clients,
                      std::stop_token stop);
+  // A delete event's job: the tag deleted at each destination that propagates deletes.
+  Status PropagateDelete(const nlohmann::json& request, const PreparedJob& prepared, Live& live);
   int64_t LeaseMs() const;
   nlohmann::json WithProgress(nlohmann::json job);
   bool SyncPending(const std::string& name);

@@ -115,7 +115,8 @@ class JobStore {
   virtual Result<std::vector<std::string>> Unfinished() = 0;
   // The jobs waiting for a runner (status queued).
   virtual Result<QueueStats> Queue() = 0;
-  // The oldest job with this collapse key still queued and not claimed by a runner.
+  // The newest job with this collapse key still queued and not claimed by a runner: the one a
+  // new event may join (joining an older one would run it before a job queued after it).
   virtual Result<std::optional<StoredJob>> QueuedWithKey(const std::string& collapse_key) = 0;
   // The newest job of the named sync (with that status, when given); `whole_runs_only` leaves
   // out dry runs and runs narrowed to one tag.

@@ -281,7 +281,7 @@ Result<std::optional<StoredJob>> PostgresJobStore::QueuedWithKey(const std::stri
     auto rows = conn.Exec(std::string("SELECT ") + kColumns +
                               " FROM jobs WHERE status = 'queued' AND owner = '' AND "
                               "collapse_key = $1 AND collapse_key != '' "
-                              "ORDER BY created_at, id LIMIT 1",
+                              "ORDER BY created_at DESC, id DESC LIMIT 1",
                           {P(collapse_key)});
     if (!rows) return tl::unexpected(rows.error());
     return FirstRow(*rows);

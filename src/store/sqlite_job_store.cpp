@@ -233,7 +233,7 @@ Result<std::optional<StoredJob>> SqliteJobStore::QueuedWithKey(const std::string
   std::lock_guard lock(mu_);
   auto st = db_.Prepare(std::string("SELECT ") + kColumns +
                         " FROM jobs WHERE status = 'queued' AND owner = '' AND collapse_key = ? "
-                        "AND collapse_key != '' ORDER BY created_at, id LIMIT 1");
+                        "AND collapse_key != '' ORDER BY created_at DESC, id DESC LIMIT 1");
   if (!st) return tl::unexpected(st.error());
   (*st)->Bind(1, collapse_key);
   return FirstRow(*st);

@@ -256,9 +256,23 @@ TYPED_TEST(JobStoreTest, AQueuedJobIsFoundByItsCollapseKeyUntilARunnerClaimsIt) 
   auto none = this->store_->QueuedWithKey("");
   ASSERT_TRUE(none);
   EXPECT_FALSE(*none);
-  // Claimed (oldest first: job-3, job-2, then job-1): no longer found.
+  // Of two waiting with the key (a push, then a delete of the tag), the newer.
+  StoredJob newer = SyncJob("job-4", 1100, "mirror", JobStatus::kQueued, /*narrowed=*/true);
+  newer.collapse_key = first.collapse_key;
+  this->Put(newer);
+  auto newest = this->store_->QueuedWithKey(first.collapse_key);
+  ASSERT_TRUE(newest && *newest);
+  EXPECT_EQ((*newest)->id, "job-4");
+  // Claimed (oldest first: job-3, job-2, job-1, then job-4 once job-1 ended): no longer found.
   for (int i = 0; i < 3; ++i)
     ASSERT_TRUE(this->store_->Claim("r1", 60'000));
+  ASSERT_TRUE(this->store_->Update("job-1", [](StoredJob j) -> Result<StoredJob> {
+    j.status = JobStatus::kSucceeded;
+    return j;
+  }));
+  auto last = this->store_->Claim("r1", 60'000);
+  ASSERT_TRUE(last && *last);
+  EXPECT_EQ((*last)->id, "job-4");
   auto claimed = this->store_->QueuedWithKey(first.collapse_key);
   ASSERT_TRUE(claimed);
   EXPECT_FALSE(*claimed);

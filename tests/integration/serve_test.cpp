@@ -793,5 +793,81 @@ TEST_F(ServeTest, AnEventsJobWaitsForTheRegistryToWriteThePushedTag) {
   EXPECT_EQ(RawDigest(Dst("evmirror/app:" + tag)), digest);
 }
 
+// propagate_deletes: a tag deleted at the source (distribution's delete event of a tag: no digest,
+// no media type) is deleted at the destinations whose mapping says so, and only there; a delete
+// event for a tag the source still has deletes nothing.
+TEST_F(ServeTest, ATagDeletedAtTheSourceIsDeletedWhereTheSyncPropagatesDeletes) {
+  WriteFile(state_.path() + "/deletes.yaml",
+            "mappings:\n  - source: " + Src("team/app") +
+                "\n    destination: " + Dst("pruned/app") +
+                "\n    propagate_deletes: true\n  - source: " + Src("team/app") +
+                "\n    destination: " + Dst("kept/app") + "\n  - source: " + Src("team/lib") +
+                "\n    destination: " + Dst("lib") + "\n");
+  Serve serve(state_,
+              {.config_yaml = Allowed({}, "syncs:\n  - name: deletes\n    file: deletes.yaml\n")});
+  OciLayout layout(dir_->Sub("oci-delete"));
+  layout.AddImage("doomed", {.layers = {{.size = 1500, .seed = 990}}});
+  const std::string tag = "doomed" + std::to_string(getpid());
+  SkopeoCopy(layout.Ref("doomed"), "docker://" + Src("team/app:" + tag));
+  const std::string digest = RawDigest(Src("team/app:" + tag));
+  const auto post = [&](const std::string& action, const std::string& event_tag,
+                        const std::string& repository = "team/app") {
+    json target = {{"repository", repository}, {"tag", event_tag}};
+    if (action == "push") {
+      target["digest"] = digest;
+      target["mediaType"] = "application/vnd.oci.image.manifest.v1+json";
+    }
+    const json envelope = {{"events",
+                            {{{"id", action + event_tag},
+                              {"timestamp", "2026-12-01T00:00:00Z"},
+                              {"action", action},
+                              {"target", target}}}}};
+    HttpResponse posted =
+        serve.Call("POST", "/api/v1/events/distribution", envelope.dump(), true,
+                   {{"Content-Type", "application/vnd.docker.distribution.events.v1+json"}});
+    EXPECT_EQ(posted.status, 202) << posted.body;
+    return json::parse(posted.body, nullptr, false);
+  };
+  const auto run = [&](const json& answer) {
+    EXPECT_EQ(answer["jobs"].size(), 1u) << answer.dump();
+    if (answer["jobs"].size() != 1u) return json();
+    return serve.WaitForJob(answer["jobs"][0].get<std::string>(), 60);
+  };
+
+  json pushed = run(post("push", tag));
+  ASSERT_EQ(pushed["status"], "succeeded") << pushed.dump();
+  ASSERT_EQ(RawDigest(Dst("pruned/app:" + tag)), digest);
+  ASSERT_EQ(RawDigest(Dst("kept/app:" + tag)), digest);
+
+  // A delete event while the source still has the tag: kept everywhere.
+  json early = run(post("delete", tag));
+  EXPECT_EQ(early["status"], "succeeded") << early.dump();
+  ASSERT_EQ(early["plan"].size(), 1u) << early.dump();
+  EXPECT_EQ(early["plan"][0],
+            "kept " + Dst("pruned/app:" + tag) + ": the tag is at the source again");
+  EXPECT_EQ(RawDigest(Dst("pruned/app:" + tag)), digest);
+
+  // Deleted at the source (by digest: distribution 2.8 deletes no tag alone).
+  ASSERT_EQ(HttpCall("DELETE", "http://" + Src("v2/team/app/manifests/" + digest)).status, 202);
+  json deleted = run(post("delete", tag));
+  EXPECT_EQ(deleted["status"], "succeeded") << deleted.dump();
+  EXPECT_EQ(deleted["type"], "sync");
+  EXPECT_EQ(deleted["request"]["delete"], true) << deleted.dump();
+  ASSERT_EQ(deleted["plan"].size(), 1u) << deleted.dump();
+  EXPECT_EQ(deleted["plan"][0], "deleted " + Dst("pruned/app:" + tag) + " (" + digest + ")");
+  const auto status = [&](const std::string& repo) {
+    return HttpCall("HEAD", "http://" + Dst("v2/" + repo + "/manifests/" + tag), "",
+                    {{"Accept", "application/vnd.oci.image.manifest.v1+json"}})
+        .status;
+  };
+  EXPECT_EQ(status("pruned/app"), 404);
+  EXPECT_EQ(status("kept/app"), 200);  // its mapping does not propagate deletes
+
+  // No mapping of team/lib propagates deletes: its delete events queue nothing.
+  json ignored = post("delete", "t0", "team/lib");
+  EXPECT_EQ(ignored["jobs"], json::array()) << ignored.dump();
+  EXPECT_EQ(ignored["ignored"], 1) << ignored.dump();
+}
+
 }  // namespace
 }  // namespace freightliner::testing
