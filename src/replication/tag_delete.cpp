@@ -29,8 +29,8 @@ Result<std::vector<std::string>> TagsTakenAlong(RegistryClient& source, Registry
     auto head = destination.HeadManifest(d.destination_repository, tag, stop);
     if (!head) return tl::unexpected(head.error());
     if (!*head || (*head)->digest != digest) continue;
-    const std::string refusal = where + " deletes only by digest, and " + digest +
-                                " is also its tag " + tag + ", ";
+    const std::string refusal =
+        where + " deletes only by digest, and " + digest + " is also its tag " + tag + ", ";
     if (!d.mirrored || !d.mirrored(tag)) {
       return Refused(refusal + "which this sync does not mirror: " + d.tag + " left in place");
     }

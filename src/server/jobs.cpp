@@ -395,7 +395,11 @@ Result<std::optional<json>> JobManager::Load(const std::string& id) {
 // The row's doc, or (quarantining the row) a minimal failed job.
 json JobManager::ParseRow(const store::StoredJob& row) {
   json doc = json::parse(row.doc, nullptr, /*allow_exceptions=*/false);
-  if (WellFormed(doc, row.id)) return doc;
+  if (WellFormed(doc, row.id)) {
+    // Which replica holds the lease, or held it last (a column: the lease calls write it).
+    doc["runner"] = row.owner.empty() ? json(nullptr) : json(row.owner);
+    return doc;
+  }
   doc = QuarantinedDoc(row.id, row.type, row.created_at_ms);
   spdlog::error("job store: job {} does not parse; it is marked failed (corrupt record)",
                 ValidJobId(row.id) ? row.id : "with an invalid id");

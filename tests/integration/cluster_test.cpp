@@ -176,6 +176,15 @@ TEST_F(ClusterTest, ATakenOverSyncResumesFromTheSharedCheckpoint) {
     if (replicas_[r]->Scrape().find("freightliner_jobs_active 1") != std::string::npos) holder = r;
   }
   ASSERT_LT(holder, replicas_.size()) << "no replica runs the sync";
+  const auto runner_pid = [&](const json& job) {
+    const std::string runner = job.value("runner", "");
+    return runner.substr(runner.rfind(':') + 1);
+  };
+  const json running = json::parse(
+      replicas_[(holder + 1) % replicas_.size()]->Call("GET", "/api/v1/jobs/" + id).body, nullptr,
+      false);
+  EXPECT_EQ(runner_pid(running), std::to_string(replicas_[holder]->pid())) << running.dump();
+  const pid_t killed = replicas_[holder]->pid();
   replicas_[holder]->Signal(SIGKILL);
   replicas_[holder]->Wait();
   std::vector<int> heads_at_kill;
@@ -192,6 +201,7 @@ TEST_F(ClusterTest, ATakenOverSyncResumesFromTheSharedCheckpoint) {
   EXPECT_EQ(job["status"], "succeeded") << job.dump();
   EXPECT_EQ(job["progress"]["tags_total"], kTags) << job.dump();
   EXPECT_EQ(job["progress"]["tags_done"], kTags) << job.dump();
+  EXPECT_NE(runner_pid(job), std::to_string(killed)) << job.dump();  // who finished it
   const std::string digest = RawDigest(src_->host() + "/team/tree:" + tag(0));
   int looked_at_again = 0;
   for (int t = 0; t < kTags; ++t) {

@@ -67,6 +67,10 @@ int Serve::Wait() {
   return code.value_or(-1);
 }
 
+pid_t Serve::pid() const {
+  return process_ ? process_->pid() : -1;
+}
+
 std::string Serve::Log() const {
   std::ifstream in(dir_.path() + "/serve.log");
   std::stringstream s;

@@ -46,6 +46,8 @@ class Serve {
     return "http://127.0.0.1:" + std::to_string(metrics_port_) + "/metrics";
   }
   int metrics_port() const { return metrics_port_; }
+  // The process id while it runs (a job's `runner` ends with ":PID").
+  pid_t pid() const;
   std::string Log() const;
 
   HttpResponse Call(const std::string& method, const std::string& path,

@@ -86,9 +86,9 @@ TEST_F(TagDeleteTest, ATagBackAtTheSourceIsKeptAndTheDestinationNotAsked) {
   Push(solo_, dst_, "mirror/app:back");
   std::atomic<int> asked{0};
   auto kept = Delete("back", {.before_delete = [&]() -> freightliner::Status {
-                                ++asked;
-                                return Ok();
-                              }});
+                       ++asked;
+                       return Ok();
+                     }});
   ASSERT_TRUE(kept) << kept.error().ToString();
   EXPECT_EQ(kept->kind, Kind::kStillAtSource);
   EXPECT_EQ(asked.load(), 0);
@@ -98,8 +98,8 @@ TEST_F(TagDeleteTest, ATagBackAtTheSourceIsKeptAndTheDestinationNotAsked) {
 TEST_F(TagDeleteTest, ARefusedLeaseCheckDeletesNothing) {
   Push(solo_, dst_, "mirror/app:leased");
   auto refused = Delete("leased", {.before_delete = []() -> freightliner::Status {
-                                     return MakeError(ErrorCode::kCanceled, "lease lost");
-                                   }});
+                          return MakeError(ErrorCode::kCanceled, "lease lost");
+                        }});
   ASSERT_FALSE(refused);
   EXPECT_EQ(refused.error().code, ErrorCode::kCanceled);
   EXPECT_EQ(Status(dst_, "mirror/app", "leased"), 200);
@@ -126,8 +126,7 @@ TEST_F(TagDeleteTest, ADeleteByDigestTakesAlongOnlyTagsTheSourceDeletedToo) {
   const std::string digest = RawDigest(src_.host() + "/team/app:b");
   ASSERT_EQ(HttpCall("DELETE", "http://" + src_.host() + "/v2/team/app/manifests/" + digest).status,
             202);
-  auto not_mirrored =
-      Delete("a", {.mirrored = [](const std::string& tag) { return tag != "b"; }});
+  auto not_mirrored = Delete("a", {.mirrored = [](const std::string& tag) { return tag != "b"; }});
   ASSERT_FALSE(not_mirrored);
   EXPECT_NE(not_mirrored.error().message.find("also its tag b, which this sync does not mirror"),
             std::string::npos)
