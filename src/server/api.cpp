@@ -122,22 +122,51 @@ class InFlight {
 
 }  // namespace
 
+// HEAD is answered wherever GET is.
+const ApiServer::Route ApiServer::kRoutes[] = {
+    {"GET", "/health", false, &ApiServer::Health},
+    {"GET", "/ready", false, &ApiServer::Ready},
+    {"POST", "/api/v1/replicate", true, &ApiServer::SubmitJob},
+    {"POST", "/api/v1/replicate-tree", true, &ApiServer::SubmitJob},
+    {"POST", "/api/v1/sync", true, &ApiServer::SubmitJob},
+    {"GET", "/api/v1/jobs", true, &ApiServer::ListJobs},
+    {"GET", "/api/v1/syncs", true, &ApiServer::ListSyncs},
+    {"POST", "/api/v1/events/distribution", true, &ApiServer::ReceiveEvents},
+    {"POST", "/api/v1/events/harbor", true, &ApiServer::ReceiveEvents},
+    {"GET", "/api/v1/jobs/{id}", true, &ApiServer::GetJob},
+    {"DELETE", "/api/v1/jobs/{id}", true, &ApiServer::CancelJob},
+};
+
+ApiServer::Response ApiServer::FromError(const Error& e) {
+  if (e.code == ErrorCode::kAuth) return {403, ErrorBody("forbidden", e.message)};
+  return {StatusFor(e.code), ErrorBody(std::string(ErrorCodeName(e.code)), e.message)};
+}
+
+bool ApiServer::MatchPath(std::string_view route, const std::string& path,
+                          PathParameters& parameters) {
+  constexpr std::string_view kJobTemplate = "/api/v1/jobs/{id}";
+  constexpr std::string_view kEventsPrefix = "/api/v1/events/";
+  if (route == kJobTemplate) {
+    if (!path.starts_with(kJobsPrefix) || !ValidJobId(path.substr(kJobsPrefix.size()))) {
+      return false;
+    }
+    parameters.job_id = path.substr(kJobsPrefix.size());
+    return true;
+  }
+  if (route.starts_with(kEventsPrefix)) {
+    auto source = EventSourceOf(path);
+    if (!source || source->first != route.substr(kEventsPrefix.size())) return false;
+    parameters.event_source = source->first;
+    parameters.event_registry = source->second;
+    return true;
+  }
+  return path == route;
+}
+
 ApiServer::ApiServer(const ServerConfig& config, JobManager& jobs, Metrics& metrics)
     : config_(config), jobs_(jobs), metrics_(metrics) {
-  for (const auto& [method, route] : std::initializer_list<std::pair<const char*, const char*>>{
-           {"GET", "/health"},
-           {"GET", "/ready"},
-           {"POST", "/api/v1/replicate"},
-           {"POST", "/api/v1/replicate-tree"},
-           {"POST", "/api/v1/sync"},
-           {"GET", "/api/v1/jobs"},
-           {"GET", "/api/v1/syncs"},
-           {"POST", "/api/v1/events/distribution"},
-           {"POST", "/api/v1/events/harbor"},
-           {"GET", "/api/v1/jobs/{id}"},
-           {"DELETE", "/api/v1/jobs/{id}"}}) {
-    metrics_.ObserveRoute(method, route);
-  }
+  for (const Route& route : kRoutes)
+    metrics_.ObserveRoute(route.method, route.path);
 }
 
 // Only for configured origins: the API sends no CORS header otherwise, so browsers on other
@@ -180,7 +209,7 @@ http::ServerResponse ApiServer::Handle(const http::ServerRequest& request) {
   std::string route = "other";
   Response response;
   try {
-    response = Route(request, route);
+    response = Dispatch(request, route);
   } catch (const std::exception& e) {
     metrics_.RecordPanic("api");
     spdlog::error("api {} {}: unexpected exception: {}", MethodLabel(request.method), route,
@@ -202,101 +231,75 @@ http::ServerResponse ApiServer::Handle(const http::ServerRequest& request) {
   return out;
 }
 
-ApiServer::Response ApiServer::Route(const http::ServerRequest& request, std::string& route) {
-  const std::string& method = request.method;
+ApiServer::Response ApiServer::Dispatch(const http::ServerRequest& request, std::string& label) {
   const std::string& path = request.path;
-  const auto allow = [&](std::initializer_list<const char*> methods) {
-    return std::any_of(methods.begin(), methods.end(), [&](const char* m) { return method == m; });
-  };
-  const auto not_allowed = [&] {
-    return Response{
-        405, ErrorBody("method_not_allowed", MethodLabel(method) + " is not allowed on " + route)};
-  };
-  const auto no_route = [&] {
-    return Response{404, ErrorBody("not_found", "no route " + path.substr(0, 256))};
-  };
-
-  if (path == "/health") {
-    route = path;
-    if (!allow({"GET", "HEAD"})) return not_allowed();
-    return {200, {{"status", "ok"}}};
+  PathParameters parameters;
+  bool matched = false;
+  const Route* route = nullptr;
+  for (const Route& r : kRoutes) {
+    if (!MatchPath(r.path, path, parameters)) continue;
+    matched = true;
+    label = r.path;
+    const bool get = std::string_view(r.method) == "GET";
+    if (request.method == r.method || (get && request.method == "HEAD")) route = &r;
   }
-  if (path == "/ready") {
-    route = path;
-    if (!allow({"GET", "HEAD"})) return not_allowed();
-    switch (phase_.load()) {
-      case kDrainDelay:
-        return {
-            503,
-            {{"status", "draining"},
-             {"reason", "the server is stopping: jobs are still taken until drain_delay ends"}}};
-      case kStopping:
-        return {
-            503,
-            {{"status", "draining"},
-             {"reason", "the server is stopping: no new jobs; running jobs are checkpointing"}}};
-      default:
-        break;
-    }
-    // A store that cannot take writes fails every job: not ready.
-    if (!jobs_.store_writable()) return {503, {{"status", "store_unwritable"}}};
-    if (jobs_.store_corrupt()) return {503, {{"status", "store_corrupt"}}};
-    return {200, {{"status", "ready"}}};
-  }
-  if (path.rfind("/api/", 0) != 0) return no_route();
-  if (method == "OPTIONS" && !config_.cors_origins.empty()) {
-    route = "/api/*";  // a CORS preflight: the headers say what is allowed
+  const bool api = path.starts_with("/api/");
+  if (api && request.method == "OPTIONS" && !config_.cors_origins.empty()) {
+    label = "/api/*";  // a CORS preflight: the headers say what is allowed
     return {204, nullptr};
   }
-  std::string job_id, event_source, event_registry;
-  if (auto source = EventSourceOf(path)) {
-    // One route label per source, whatever registry the path names (bounded series).
-    event_source = source->first;
-    event_registry = source->second;
-    route = "/api/v1/events/" + event_source;
-  } else if (path == "/api/v1/replicate" || path == "/api/v1/replicate-tree" ||
-             path == "/api/v1/sync" || path == "/api/v1/jobs" || path == "/api/v1/syncs") {
-    route = path;
-  } else if (path.rfind(kJobsPrefix, 0) == 0 && ValidJobId(path.substr(kJobsPrefix.size()))) {
-    route = "/api/v1/jobs/{id}";
-    job_id = path.substr(kJobsPrefix.size());
-  } else {
-    return no_route();
+  if (!matched) {
+    return {404, ErrorBody("not_found", "no route " + path.substr(0, 256))};
   }
-  if (!Authorized(request)) {
+  // The key first: without it, a caller learns nothing, not even which methods a path takes.
+  if (api && !Authorized(request)) {
     metrics_.RecordAuthFailure("api_key");
     return {401, ErrorBody("unauthorized",
                            "a valid API key is required (Authorization: Bearer KEY or X-API-Key)")};
   }
-  const auto from_error = [](const Error& e) {
-    if (e.code == ErrorCode::kAuth) return Response{403, ErrorBody("forbidden", e.message)};
-    return Response{StatusFor(e.code), ErrorBody(std::string(ErrorCodeName(e.code)), e.message)};
-  };
+  if (route == nullptr) {
+    return {405, ErrorBody("method_not_allowed",
+                           MethodLabel(request.method) + " is not allowed on " + label)};
+  }
+  return (this->*route->handle)(request, parameters);
+}
 
-  if (route == "/api/v1/jobs") {
-    if (!allow({"GET", "HEAD"})) return not_allowed();
-    return ListJobs(request);
+ApiServer::Response ApiServer::Health(const http::ServerRequest&, const PathParameters&) {
+  return {200, {{"status", "ok"}}};
+}
+
+ApiServer::Response ApiServer::Ready(const http::ServerRequest&, const PathParameters&) {
+  switch (phase_.load()) {
+    case kDrainDelay:
+      return {503,
+              {{"status", "draining"},
+               {"reason", "the server is stopping: jobs are still taken until drain_delay ends"}}};
+    case kStopping:
+      return {503,
+              {{"status", "draining"},
+               {"reason", "the server is stopping: no new jobs; running jobs are checkpointing"}}};
+    default:
+      break;
   }
-  if (route == "/api/v1/syncs") {
-    if (!allow({"GET", "HEAD"})) return not_allowed();
-    auto syncs = jobs_.Syncs();
-    return syncs ? Response{200, {{"syncs", *syncs}}} : from_error(syncs.error());
-  }
-  if (!job_id.empty()) {
-    if (method == "GET" || method == "HEAD") {
-      auto job = jobs_.Get(job_id);
-      return job ? Response{200, *job} : from_error(job.error());
-    }
-    if (method == "DELETE") {
-      auto job = jobs_.Cancel(job_id);
-      return job ? Response{202, *job} : from_error(job.error());
-    }
-    return not_allowed();
-  }
-  if (!allow({"POST"})) return not_allowed();
-  if (!event_source.empty()) return ReceiveEvents(request, event_source, event_registry);
-  // POST /api/v1/{replicate,replicate-tree,sync}
-  return SubmitJob(request, route.substr(std::string_view("/api/v1/").size()));
+  // A store that cannot take writes fails every job: not ready.
+  if (!jobs_.store_writable()) return {503, {{"status", "store_unwritable"}}};
+  if (jobs_.store_corrupt()) return {503, {{"status", "store_corrupt"}}};
+  return {200, {{"status", "ready"}}};
+}
+
+ApiServer::Response ApiServer::GetJob(const http::ServerRequest&, const PathParameters& p) {
+  auto job = jobs_.Get(p.job_id);
+  return job ? Response{200, *job} : FromError(job.error());
+}
+
+ApiServer::Response ApiServer::CancelJob(const http::ServerRequest&, const PathParameters& p) {
+  auto job = jobs_.Cancel(p.job_id);
+  return job ? Response{202, *job} : FromError(job.error());
+}
+
+ApiServer::Response ApiServer::ListSyncs(const http::ServerRequest&, const PathParameters&) {
+  auto syncs = jobs_.Syncs();
+  return syncs ? Response{200, {{"syncs", *syncs}}} : FromError(syncs.error());
 }
 
 std::optional<ApiServer::Response> ApiServer::RefuseBody(const http::ServerRequest& request) const {
@@ -314,18 +317,13 @@ std::optional<ApiServer::Response> ApiServer::RefuseBody(const http::ServerReque
 }
 
 ApiServer::Response ApiServer::ReceiveEvents(const http::ServerRequest& request,
-                                             const std::string& source,
-                                             const std::string& registry) {
+                                             const PathParameters& p) {
   if (auto refused = RefuseBody(request)) return *refused;
-  auto outcome = events_.Receive(source, registry, request.body);
-  if (!outcome) {
-    const Error& e = outcome.error();
-    return {StatusFor(e.code), ErrorBody(std::string(ErrorCodeName(e.code)), e.message)};
-  }
-  return {202, *outcome};
+  auto outcome = events_.Receive(p.event_source, p.event_registry, request.body);
+  return outcome ? Response{202, *outcome} : FromError(outcome.error());
 }
 
-ApiServer::Response ApiServer::ListJobs(const http::ServerRequest& request) {
+ApiServer::Response ApiServer::ListJobs(const http::ServerRequest& request, const PathParameters&) {
   JobQuery query;
   query.status = request.QueryParameter("status").value_or("");
   query.type = request.QueryParameter("type").value_or("");
@@ -347,26 +345,21 @@ ApiServer::Response ApiServer::ListJobs(const http::ServerRequest& request) {
     query.limit = n;
   }
   auto page = jobs_.List(query);
-  if (!page) {
-    return {StatusFor(page.error().code),
-            ErrorBody(std::string(ErrorCodeName(page.error().code)), page.error().message)};
-  }
+  if (!page) return FromError(page.error());
   return {200,
           {{"jobs", std::move(page->jobs)},
            {"next_cursor", page->next_cursor ? json(*page->next_cursor) : json(nullptr)}}};
 }
 
+// POST /api/v1/{replicate,replicate-tree,sync}: the job type is the path's last segment.
 ApiServer::Response ApiServer::SubmitJob(const http::ServerRequest& request,
-                                         const std::string& type) {
+                                         const PathParameters&) {
   if (auto refused = RefuseBody(request)) return *refused;
   json body = json::parse(request.body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded()) return {400, ErrorBody("invalid_json", "the body is not valid JSON")};
+  const std::string type = request.path.substr(request.path.rfind('/') + 1);
   auto job = jobs_.Submit(type, body, "api");
-  if (!job) {
-    const Error& e = job.error();
-    if (e.code == ErrorCode::kAuth) return {403, ErrorBody("forbidden", e.message)};
-    return {StatusFor(e.code), ErrorBody(std::string(ErrorCodeName(e.code)), e.message)};
-  }
+  if (!job) return FromError(job.error());
   return {202, {{"job_id", (*job)["id"]}, {"status", (*job)["status"]}, {"job", *job}}};
 }
 

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "common/error.hpp"
 #include "http/server.hpp"
@@ -46,12 +47,40 @@ class ApiServer {
     int status = 200;
     nlohmann::json body;
   };
-  Response Route(const http::ServerRequest& request, std::string& route);
-  Response ListJobs(const http::ServerRequest& request);
-  Response SubmitJob(const http::ServerRequest& request, const std::string& type);
-  // `source`: distribution or harbor; `registry`: the rest of the path, empty when none.
-  Response ReceiveEvents(const http::ServerRequest& request, const std::string& source,
-                         const std::string& registry);
+  // What a route's template took from the path.
+  struct PathParameters {
+    std::string job_id;        // /api/v1/jobs/{id}
+    std::string event_source;  // /api/v1/events/{distribution,harbor}[/REGISTRY]
+    std::string event_registry;
+  };
+  // One row of the route table (api.cpp, kRoutes): a method on a path template. The template is
+  // the route label of the HTTP metrics, so their series are bounded by the table.
+  struct Route {
+    const char* method;
+    const char* path;
+    bool needs_key;  // the API keys, when configured
+    Response (ApiServer::*handle)(const http::ServerRequest&, const PathParameters&);
+  };
+  static const Route kRoutes[];
+  // Whether `path` is an instance of the route template, filling what the template takes from
+  // it. Templates: exact paths, /api/v1/jobs/{id} (a well-formed id) and /api/v1/events/SOURCE
+  // (with or without /REGISTRY: one label per source, whatever registry the path names).
+  static bool MatchPath(std::string_view route, const std::string& path,
+                        PathParameters& parameters);
+  // An error of the job manager as an answer: kAuth (a registry outside allowed_registries) is
+  // 403, as the API documents.
+  static Response FromError(const Error& e);
+
+  // Finds the request's route (`label`: its template, or "other") and answers it.
+  Response Dispatch(const http::ServerRequest& request, std::string& label);
+  Response Health(const http::ServerRequest& request, const PathParameters& parameters);
+  Response Ready(const http::ServerRequest& request, const PathParameters& parameters);
+  Response ListJobs(const http::ServerRequest& request, const PathParameters& parameters);
+  Response GetJob(const http::ServerRequest& request, const PathParameters& parameters);
+  Response CancelJob(const http::ServerRequest& request, const PathParameters& parameters);
+  Response ListSyncs(const http::ServerRequest& request, const PathParameters& parameters);
+  Response SubmitJob(const http::ServerRequest& request, const PathParameters& parameters);
+  Response ReceiveEvents(const http::ServerRequest& request, const PathParameters& parameters);
   // The body of a write: a JSON media type and at most max_body_bytes, or the error answer.
   std::optional<Response> RefuseBody(const http::ServerRequest& request) const;
   bool Authorized(const http::ServerRequest& request) const;

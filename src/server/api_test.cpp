@@ -1,6 +1,7 @@
 #include "server/api.hpp"
 
 #include <gtest/gtest.h>
+#include <prometheus/text_serializer.h>
 #include <re2/re2.h>
 
 #include <chrono>
@@ -122,6 +123,33 @@ TEST_F(ApiHandleTest, RoutesTakeOnlyWellFormedJobIds) {
   auto wrong = Call("FROBNICATE", "/health");
   EXPECT_EQ(wrong.status, 405);
   EXPECT_NE(Body(wrong)["error"]["message"].get<std::string>().find("other"), std::string::npos);
+}
+
+// The route table names each request's series: its template, never the path as sent.
+TEST_F(ApiHandleTest, RequestsAreCountedUnderTheirRoutesTemplate) {
+  Call("GET", "/api/v1/jobs/job-0123456789abcdef");
+  Call("HEAD", "/api/v1/jobs/job-0123456789abcdef");
+  Call("DELETE", "/api/v1/jobs/job-0123456789abcdef");
+  Call("PUT", "/api/v1/jobs/job-1");
+  Call("POST", "/api/v1/events/distribution/registry.example:5000", "{}");
+  Call("GET", "/api/v1/jobs/not..an..id");
+  Call("GET", "/api/v9/anything");
+  const std::string text = prometheus::TextSerializer().Serialize(metrics_.registry()->Collect());
+  for (
+      const char* series :
+      {R"(freightliner_http_requests_total{method="GET",path="/api/v1/jobs/{id}",status="404"} 1)",
+       R"(freightliner_http_requests_total{method="HEAD",path="/api/v1/jobs/{id}",status="404"} 1)",
+       R"(freightliner_http_requests_total{method="DELETE",path="/api/v1/jobs/{id}",status="404"} 1)",
+       R"(freightliner_http_requests_total{method="PUT",path="/api/v1/jobs/{id}",status="405"} 1)",
+       R"(freightliner_http_requests_total{method="POST",path="/api/v1/events/distribution",status="404"} 1)",
+       R"(freightliner_http_requests_total{method="GET",path="other",status="404"} 2)",
+       // Every route of the table has its series from the start.
+       R"(freightliner_http_requests_total{method="POST",path="/api/v1/events/harbor",status="500"} 0)",
+       R"(freightliner_http_requests_total{method="GET",path="/ready",status="503"} 0)"}) {
+    EXPECT_NE(text.find(series), std::string::npos) << series;
+  }
+  EXPECT_EQ(text.find("registry.example"), std::string::npos);
+  EXPECT_EQ(text.find("not..an..id"), std::string::npos);
 }
 
 TEST_F(ApiHandleTest, WritesNeedAJsonBodyOfAJsonType) {
